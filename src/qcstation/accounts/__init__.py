@@ -1,0 +1,1 @@
+"""Accounts: password hashing now; signing keys join here with the signatures work."""

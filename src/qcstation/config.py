@@ -1,0 +1,125 @@
+"""Where a station keeps its data and how it is configured.
+
+Order of precedence for each setting: command-line option, environment variable,
+the settings file in the data directory, the default declared here.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from platformdirs import user_data_dir
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+ENV_DATA_DIR = "QCSTATION_DATA_DIR"
+ENV_DATABASE_URL = "QCSTATION_DATABASE_URL"
+SETTINGS_FILE = "settings.yaml"
+DATABASE_FILE = "qcstation.db"
+
+
+class Settings(BaseModel):
+    """Every station setting, declared once with its type and default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    station_name: str = Field(default_factory=lambda: socket.gethostname()[:64] or "station")
+    database_url: str | None = Field(
+        default=None, description="PostgreSQL URL of a plant server; empty: the local SQLite file"
+    )
+    evidence_dir: str | None = Field(
+        default=None, description="shared evidence folder; empty: evidence/ in the data directory"
+    )
+    capture_key: str = "Space"
+    idle_lock_minutes: int = Field(default=5, ge=1, le=240)
+    theme: Literal["light", "dark", "high_contrast"] = "light"
+    language: str = "en"
+
+
+class ConfigError(RuntimeError):
+    """A data directory or setting that cannot be used; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Location:
+    """Resolved paths and database URL for one run of qcstation."""
+
+    data_dir: Path
+    database_url: str
+    settings: Settings
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def evidence_dir(self) -> Path:
+        return (
+            Path(self.settings.evidence_dir)
+            if self.settings.evidence_dir
+            else (self.data_dir / "evidence")
+        )
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def default_data_dir() -> Path:
+    return Path(user_data_dir("qcstation", appauthor=False))
+
+
+def load_settings(data_dir: Path) -> tuple[Settings, list[str]]:
+    """Read settings.yaml; a damaged file gives the defaults and a warning, never a crash."""
+    path = data_dir / SETTINGS_FILE
+    if not path.exists():
+        return Settings(), []
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        if not isinstance(raw, dict):
+            raise ValueError("expected a mapping of settings")
+        return Settings.model_validate(raw), []
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError, ValidationError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return Settings(), [
+            f"the settings file {path} could not be read ({first}); "
+            "starting with default settings — fix or delete the file"
+        ]
+
+
+def save_settings(data_dir: Path, settings: Settings) -> None:
+    path = data_dir / SETTINGS_FILE
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(
+        yaml.safe_dump(settings.model_dump(exclude_defaults=True), sort_keys=True), "utf-8"
+    )
+    os.replace(tmp, path)
+
+
+def ensure_writable(data_dir: Path) -> None:
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        probe = data_dir / ".write-test"
+        probe.write_bytes(b"ok")
+        probe.unlink()
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot write to the data directory {data_dir}: {exc.strerror or exc}. "
+            f"Fix its permissions or choose another with --data-dir (or {ENV_DATA_DIR})"
+        ) from None
+
+
+def resolve(data_dir: str | Path | None = None, database_url: str | None = None) -> Location:
+    """Work out where this run keeps its data; creates and checks the data directory."""
+    chosen = data_dir or os.environ.get(ENV_DATA_DIR) or default_data_dir()
+    path = Path(chosen).expanduser().resolve()
+    ensure_writable(path)
+    settings, warnings = load_settings(path)
+    url = (
+        database_url
+        or os.environ.get(ENV_DATABASE_URL)
+        or settings.database_url
+        or f"sqlite:///{path / DATABASE_FILE}"
+    )
+    return Location(path, url, settings, tuple(warnings))

@@ -1,0 +1,76 @@
+"""Small read-only views handed to screens and the CLI: lists, search results, outcomes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from qcstation.domain.inspections import Evaluation, Missing, Verdict
+from qcstation.domain.stages import Stage
+
+
+@dataclass(frozen=True)
+class InspectionSummary:
+    id: str
+    job_ticket: str
+    sku: str
+    serial: str
+    stage: Stage
+    subject: str
+    template_key: str
+    template_version: int
+    status: str
+    verdict: Verdict | None
+    inspector: str
+    station: str
+    started_at: datetime
+    completed_at: datetime | None
+    lot_size: int | None = None
+
+
+@dataclass(frozen=True)
+class TemplateInfo:
+    template_key: str
+    version: int
+    stage: Stage
+    name: str
+    active: bool
+    sha256: str
+    imported_at: datetime
+    inspections: int = 0
+
+
+@dataclass(frozen=True)
+class AnswerOutcome:
+    """What recording one answer changed: the judgement, progress and the verdict so far."""
+
+    evaluation: Evaluation
+    answered: int
+    total: int
+    verdict_so_far: Verdict
+    missing: tuple[Missing, ...] = ()
+
+
+@dataclass(frozen=True)
+class Completion:
+    inspection_id: str
+    verdict: Verdict
+    completed_at: datetime
+
+
+@dataclass(frozen=True)
+class SearchFilter:
+    """History search; every field optional, all given ones must match."""
+
+    text: str | None = None  # job ticket, SKU or serial, exact
+    sku: str | None = None
+    serial: str | None = None
+    job_ticket: str | None = None
+    stage: Stage | None = None
+    verdict: Verdict | None = None
+    status: str | None = None
+    inspector: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None  # inclusive
+    limit: int = 100
+    offset: int = 0

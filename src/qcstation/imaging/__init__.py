@@ -1,0 +1,1 @@
+"""Camera sources, frames, and the synthetic scenes used for demos and tests."""

@@ -1,0 +1,281 @@
+"""Demo data: users with known passwords and realistic inspections across every stage.
+
+Everything goes through the same services an inspector's screen uses (so the demo is
+audited, validated and durable like real work); a moving clock spreads the records over
+the past weeks. The same seed gives the same records.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+
+from qcstation.domain.defects import Disposition
+from qcstation.domain.inspections import Answer, Outcome, SubjectKind, positions_of
+from qcstation.domain.stages import Stage
+from qcstation.domain.templates import (
+    ChecklistItem,
+    ChecklistTemplate,
+    ChoiceItem,
+    FollowUp,
+    MeasurementItem,
+    PassFailItem,
+    PhotoItem,
+    TextItem,
+)
+from qcstation.domain.users import Role, User
+from qcstation.imaging.scenes import encode_png, render_piece
+from qcstation.services import accounts, inspections, setup
+from qcstation.services.context import Station
+from qcstation.services.errors import Conflict, LoginFailed
+from qcstation.store import schema
+from qcstation.store.models import DefectCode, InspectionRow, UserRow
+
+# Demo logins, printed when the demo starts. Never use these names on a real station.
+DEMO_USERS: tuple[tuple[str, str, Role, str], ...] = (
+    ("ada", "ada-demo-pass", Role.ADMIN, "Ada Admin"),
+    ("sam", "sam-demo-pass", Role.SUPERVISOR, "Sam Supervisor"),
+    ("ines", "ines-demo-pass", Role.INSPECTOR, "Ines Inspector"),
+    ("ivan", "ivan-demo-pass", Role.INSPECTOR, "Ivan Inspector"),
+)
+
+SKUS = (
+    ("RG-SOL-0412", "18k yellow gold solitaire ring, 0.50 ct round brilliant"),
+    ("RG-ETR-0733", "Platinum eternity band, 21 x 0.05 ct"),
+    ("ER-STD-1108", "14k white gold stud earrings, pair"),
+    ("PD-HALO-2207", "18k white gold halo pendant"),
+    ("BR-TEN-0930", "Sterling silver tennis bracelet, rhodium plated"),
+    ("CH-CUB-0215", "Gold vermeil cuban chain"),
+)
+
+
+class DemoRefused(Conflict):
+    pass
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    users: list[tuple[str, str, str]]  # username, password, role
+    inspections: int
+    by_verdict: dict[str, int]
+    by_stage: dict[str, int]
+    defects: int
+    unfinished: int
+
+
+class DemoClock:
+    """A clock that steps forward a few minutes per call, from a start in the past."""
+
+    def __init__(self, start: datetime, rng: random.Random):
+        self.t = start
+        self.rng = rng
+
+    def __call__(self) -> datetime:
+        self.t += timedelta(seconds=self.rng.randint(20, 240))
+        return self.t
+
+    def jump(self, minutes: int) -> None:
+        self.t += timedelta(minutes=minutes)
+
+
+def ensure_demo_users(station: Station) -> dict[str, User]:
+    """Set up a fresh data directory for the demo, or log into one set up before."""
+    state, _ = schema.state(station.db.engine)
+    fresh = state is schema.SchemaState.EMPTY
+    if not fresh:
+        with station.db.read() as s:
+            fresh = not s.scalar(select(func.count()).select_from(UserRow))
+    if fresh:
+        name, password, _, full = DEMO_USERS[0]
+        setup.init(station, name, password, full)
+    users: dict[str, User] = {}
+    try:
+        users["ada"] = accounts.login(station, "ada", DEMO_USERS[0][1])
+    except LoginFailed:
+        raise DemoRefused(
+            "demo data goes only into an empty data directory or one made by the demo; "
+            "choose another with --data-dir"
+        ) from None
+    existing = {u.username for u in accounts.list_users(station)}
+    for name, password, role, full in DEMO_USERS[1:]:
+        if name not in existing:
+            accounts.create_user(station, users["ada"], name, password, role, full)
+        users[name] = accounts.login(station, name, password)
+    return users
+
+
+def _items(
+    tpl: ChecklistTemplate, counts: dict[str, int]
+) -> Iterator[tuple[ChecklistItem, int | None]]:
+    for item in tpl.items():
+        for pos in positions_of(item, counts):
+            yield item, pos
+
+
+def _reading(item: MeasurementItem, rng: random.Random, bad: bool) -> float:
+    lo = item.lower if item.lower is not None else (item.nominal or 0) - 1
+    hi = item.upper if item.upper is not None else (item.nominal or lo) + abs(lo or 1) * 0.1 + 1
+    centre = item.nominal if item.nominal is not None else (lo + hi) / 2
+    span = max(hi - lo, 10**-item.decimals)
+    if bad:
+        value = (
+            (hi + span * rng.uniform(0.1, 0.6))
+            if rng.random() < 0.5
+            else (lo - span * rng.uniform(0.1, 0.6))
+        )
+        if item.lower is None:
+            value = hi + span * rng.uniform(0.1, 0.6)
+        if item.upper is None:
+            value = lo - span * rng.uniform(0.1, 0.6)
+    else:
+        value = rng.gauss(centre, span / 8)
+        value = min(max(value, lo), hi)
+    return round(value, item.decimals)
+
+
+def _answer(item: ChecklistItem, pos: int | None, rng: random.Random, bad: bool) -> Answer:
+    if item.allow_na and not bad and rng.random() < 0.15:
+        return Answer(item.id, pos, Outcome.NA)
+    if isinstance(item, PassFailItem):
+        return Answer(item.id, pos, Outcome.FAIL if bad else Outcome.PASS)
+    if isinstance(item, MeasurementItem):
+        return Answer(
+            item.id, pos, readings=tuple(_reading(item, rng, bad) for _ in range(item.readings))
+        )
+    if isinstance(item, ChoiceItem):
+        wrong = [o for o in item.options if o not in item.acceptable]
+        pick = rng.choice(wrong) if bad and wrong else rng.choice(item.acceptable)
+        return Answer(item.id, pos, value=pick)
+    if isinstance(item, TextItem):
+        return Answer(item.id, pos, value=f"LOT-{rng.randint(2026000, 2026999)}")
+    assert isinstance(item, PhotoItem)
+    return Answer(item.id, pos, Outcome.FAIL if bad else Outcome.PASS)
+
+
+def _defect_code(station: Station, item: ChecklistItem, stage: Stage, rng: random.Random) -> str:
+    if item.on_fail.defects:
+        return rng.choice(item.on_fail.defects)
+    with station.db.read() as s:
+        codes = [c.code for c in s.scalars(select(DefectCode)) if stage.value in c.stages]
+    return rng.choice(codes)
+
+
+_DEFECT_LOOK = {
+    "CST-POR": "porosity",
+    "SET-PRONG": "missing_prong",
+    "SET-CHIP": "chip",
+    "POL-SCR": "scratch",
+}
+
+
+def run_inspection(
+    station: Station, inspector: User, stage: Stage, rng: random.Random, n: int, finish: bool = True
+) -> str:
+    sku, _ = rng.choice(SKUS)
+    lot = stage is Stage.RECEIVING
+    tpl_id = inspections.start(
+        station,
+        inspector,
+        stage,
+        job_ticket=f"JT-26-{rng.randint(1000, 9999):06d}",
+        sku=sku,
+        serial="" if lot else f"SN{rng.randint(100000, 999999)}",
+        subject=SubjectKind.LOT if lot else SubjectKind.PIECE,
+        lot_size=200 if lot else None,
+        sample_size=32 if lot else None,
+    )
+    pairs = list(_items(tpl_id.template, tpl_id.position_counts))
+    faulty = set()
+    if rng.random() < 0.3:
+        failable = [i for i, (it, _) in enumerate(pairs) if not isinstance(it, TextItem)]
+        faulty = set(rng.sample(failable, k=min(len(failable), rng.choice((1, 1, 2)))))
+    for index, (item, pos) in enumerate(pairs):
+        bad = index in faulty
+        if (
+            item.photo_required
+            or isinstance(item, PhotoItem)
+            or (bad and FollowUp.PHOTO in item.on_fail.require)
+        ):
+            code = _defect_code(station, item, stage, rng) if bad else ""
+            png = encode_png(render_piece(rng.randint(0, 10**6), defect=_DEFECT_LOOK.get(code)))
+            inspections.attach_evidence(
+                station,
+                inspector,
+                tpl_id.id,
+                png,
+                "image/png",
+                item.id,
+                pos,
+                original_name=f"{item.id}.png",
+                meta={"source": "demo", "defect_look": code},
+            )
+        answer = _answer(item, pos, rng, bad)
+        if bad and FollowUp.NOTE in item.on_fail.require:
+            answer = Answer(
+                answer.item_id, pos, answer.outcome, answer.readings, answer.value, "seen at 10x"
+            )
+        outcome = inspections.record_answer(station, inspector, tpl_id.id, answer)
+        if outcome.evaluation.outcome is Outcome.FAIL and FollowUp.DEFECT in item.on_fail.require:
+            inspections.raise_defect(
+                station,
+                inspector,
+                tpl_id.id,
+                _defect_code(station, item, stage, rng),
+                item.id,
+                pos,
+                disposition=rng.choice(
+                    (Disposition.REWORK, Disposition.REWORK, Disposition.SCRAP, Disposition.PENDING)
+                ),
+                note=rng.choice(("", "found at 10x", "customer-facing side", "near the hallmark")),
+            )
+    if finish:
+        inspections.complete(station, inspector, tpl_id.id)
+    return tpl_id.id
+
+
+def fill(station: Station, count: int = 40, seed: int = 2026, unfinished: int = 1) -> DemoSummary:
+    rng = random.Random(seed)
+    users = ensure_demo_users(station)
+    real_clock = station.clock
+    clock = DemoClock(real_clock() - timedelta(days=max(7, count // 8)), rng)
+    station.clock = clock
+    try:
+        stages = list(Stage)
+        for i in range(count):
+            inspector = users[rng.choice(("ines", "ivan"))]
+            stage = stages[i % len(stages)] if i < len(stages) else rng.choice(stages)
+            run_inspection(station, inspector, stage, rng, i, finish=i < count - unfinished)
+            clock.jump(rng.randint(5, 8 * 60 // max(1, count // 20 or 1)))
+    finally:
+        station.clock = real_clock
+    return summarize(station)
+
+
+def summarize(station: Station) -> DemoSummary:
+    with station.db.read() as s:
+        by_verdict = dict(
+            s.execute(
+                select(func.coalesce(InspectionRow.verdict, "in progress"), func.count()).group_by(
+                    InspectionRow.verdict
+                )
+            ).all()
+        )
+        by_stage = dict(
+            s.execute(select(InspectionRow.stage, func.count()).group_by(InspectionRow.stage)).all()
+        )
+        from qcstation.store.models import DefectRow
+
+        defects = s.scalar(select(func.count()).select_from(DefectRow)) or 0
+    total = sum(by_stage.values())
+    return DemoSummary(
+        [(u, p, r.value) for u, p, r, _ in DEMO_USERS],
+        total,
+        {str(k): int(v) for k, v in by_verdict.items()},
+        {str(k): int(v) for k, v in by_stage.items()},
+        int(defects),
+        int(by_verdict.get("in progress", 0)),
+    )

@@ -1,0 +1,366 @@
+"""Running an inspection: start, answer, attach evidence, log defects, complete, find.
+
+Every call is its own committed transaction, so a crash or power cut loses at most the
+answer being typed. A completed inspection no longer changes here.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from qcstation.domain.defects import Defect, Disposition, Severity
+from qcstation.domain.inspections import (
+    Answer,
+    AnswerError,
+    Inspection,
+    Missing,
+    Status,
+    SubjectKind,
+    evaluate,
+    positions_of,
+)
+from qcstation.domain.stages import Stage
+from qcstation.domain.summaries import AnswerOutcome, Completion, InspectionSummary, SearchFilter
+from qcstation.domain.templates import ChecklistItem, ChecklistTemplate
+from qcstation.domain.users import Permission, User
+from qcstation.services.accounts import require
+from qcstation.services.context import Station
+from qcstation.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from qcstation.store import repositories as repo
+from qcstation.store.models import (
+    AnswerRow,
+    DefectCode,
+    DefectRow,
+    EvidenceRow,
+    InspectionRow,
+    TemplateRow,
+    UserRow,
+)
+from qcstation.store.models import Station as StationRow
+
+
+class Incomplete(InvalidInput):
+    def __init__(self, missing: list[Missing]):
+        self.missing = missing
+        lines = "\n".join(f"  {m}" for m in missing[:20])
+        more = f"\n  … and {len(missing) - 20} more" if len(missing) > 20 else ""
+        super().__init__(f"the inspection cannot be completed yet:\n{lines}{more}")
+
+
+@dataclass(frozen=True)
+class EvidenceInfo:
+    id: int
+    sha256: str
+    size: int
+    media_type: str
+    item_id: str | None
+    position: int | None
+
+
+def _station_row(session: Session, station: Station) -> StationRow:
+    row = session.scalars(select(StationRow).where(StationRow.name == station.name)).first()
+    if row is None:
+        row = StationRow(name=station.name, created_at=station.now())
+        session.add(row)
+        session.flush()
+    return row
+
+
+def _open_inspection(session: Session, actor: User, inspection_id: str) -> InspectionRow:
+    """The inspection, locked for this change, if the actor may still change it."""
+    user_row = require(session, actor, Permission.INSPECT)
+    row = session.get(InspectionRow, inspection_id)
+    if row is None:
+        raise NotFound(f"no inspection {inspection_id}")
+    if row.status != Status.IN_PROGRESS.value:
+        raise Conflict(f"inspection {inspection_id} is {row.status}; it can no longer change")
+    if row.inspector_id != user_row.id and not repo.user(user_row).can(Permission.REVIEW):
+        raise PermissionDenied("only the inspector who started it or a supervisor may change it")
+    return row
+
+
+def _template(session: Session, row: InspectionRow) -> ChecklistTemplate:
+    return repo.template(session.get_one(TemplateRow, row.template_id))
+
+
+def _item(template: ChecklistTemplate, item_id: str) -> ChecklistItem:
+    try:
+        return template.item(item_id)
+    except KeyError:
+        raise InvalidInput(f"the checklist {template.key} has no item {item_id!r}") from None
+
+
+def _check_position(item: ChecklistItem, counts: dict[str, Any], position: int | None) -> None:
+    if position not in positions_of(item, counts):
+        allowed = positions_of(item, counts)
+        raise InvalidInput(
+            f"item {item.id!r} has no position {position}"
+            + (f"; positions are 1..{allowed[-1]}" if allowed != [None] else "")
+        )
+
+
+def start(
+    station: Station,
+    actor: User,
+    stage: Stage,
+    job_ticket: str,
+    sku: str,
+    serial: str = "",
+    subject: SubjectKind = SubjectKind.PIECE,
+    lot_size: int | None = None,
+    sample_size: int | None = None,
+    position_counts: dict[str, int] | None = None,
+    template: tuple[str, int] | None = None,
+) -> Inspection:
+    """Open an inspection on the stage's active checklist (or a named version)."""
+    job_ticket, sku, serial = job_ticket.strip(), sku.strip(), serial.strip()
+    if not job_ticket or not sku:
+        raise InvalidInput("a job ticket and a SKU are needed to start an inspection")
+    if subject is SubjectKind.LOT and (lot_size is None or lot_size < 2):
+        raise InvalidInput("a lot inspection needs the lot size (2 or more)")
+    if sample_size is not None and lot_size is not None and not 1 <= sample_size <= lot_size:
+        raise InvalidInput(f"the sample size must be between 1 and the lot size {lot_size}")
+    with station.db.write(actor.username, station.name, reason="start inspection") as s:
+        user_row = require(s, actor, Permission.INSPECT)
+        q = select(TemplateRow)
+        if template:
+            q = q.where(TemplateRow.template_key == template[0], TemplateRow.version == template[1])
+        else:
+            q = q.where(TemplateRow.stage == stage.value, TemplateRow.active)
+        trow = s.scalars(q).first()
+        if trow is None:
+            raise NotFound(
+                f"no checklist {template[0]}@{template[1]}"
+                if template
+                else f"no active checklist for {stage.label}: import one first"
+            )
+        tpl = repo.template(trow)
+        if tpl.stage is not stage:
+            raise InvalidInput(f"{tpl.key} is a {tpl.stage.label} checklist, not {stage.label}")
+        if subject.value not in tpl.subjects:
+            raise InvalidInput(f"{tpl.key} is not for a {subject.value}")
+        counts = _position_counts(tpl, position_counts or {})
+        row = InspectionRow(
+            id=str(uuid.uuid4()),
+            job_ticket=job_ticket,
+            sku=sku,
+            serial=serial,
+            subject=subject.value,
+            lot_size=lot_size,
+            sample_size=sample_size,
+            stage=stage.value,
+            template_id=trow.id,
+            template_key=tpl.template,
+            template_version=tpl.version,
+            position_counts=counts,
+            status=Status.IN_PROGRESS.value,
+            verdict=None,
+            inspector_id=user_row.id,
+            station_id=_station_row(s, station).id,
+            started_at=station.now(),
+            completed_at=None,
+            notes="",
+        )
+        s.add(row)
+        s.flush()
+        return repo.inspection(s, row)
+
+
+def _position_counts(tpl: ChecklistTemplate, given: dict[str, int]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for item in tpl.items():
+        if item.positions is None:
+            if item.id in given:
+                raise InvalidInput(f"item {item.id!r} has no positions to count")
+            continue
+        n = given.get(item.id, item.positions.default)
+        if not item.positions.min <= n <= item.positions.max:
+            raise InvalidInput(
+                f"{item.positions.label} count for {item.id!r} must be "
+                f"{item.positions.min}..{item.positions.max}, not {n}"
+            )
+        counts[item.id] = n
+    unknown = set(given) - {i.id for i in tpl.items()}
+    if unknown:
+        raise InvalidInput(f"the checklist has no items {sorted(unknown)}")
+    return counts
+
+
+def record_answer(
+    station: Station, actor: User, inspection_id: str, answer: Answer, reason: str = ""
+) -> AnswerOutcome:
+    """Judge and store one answer (replacing an earlier one for the same item and position)."""
+    with station.db.write(actor.username, station.name, reason=reason) as s:
+        row = _open_inspection(s, actor, inspection_id)
+        tpl = _template(s, row)
+        item = _item(tpl, answer.item_id)
+        _check_position(item, row.position_counts, answer.position)
+        pos = repo.position_out(answer.position)
+        photos = repo.photo_counts(s, inspection_id).get((item.id, pos), 0)
+        given = Answer(
+            item.id,
+            answer.position,
+            answer.outcome,
+            answer.readings,
+            answer.value,
+            answer.note,
+            photos,
+        )
+        try:
+            ev = evaluate(item, given)
+        except AnswerError as exc:
+            raise InvalidInput(str(exc)) from None
+        arow = s.scalars(
+            select(AnswerRow).where(
+                AnswerRow.inspection_id == inspection_id,
+                AnswerRow.item_id == item.id,
+                AnswerRow.position == pos,
+            )
+        ).one_or_none()
+        if arow is None:
+            arow = AnswerRow(inspection_id=inspection_id, item_id=item.id, position=pos)
+            s.add(arow)
+        arow.outcome = ev.outcome.value
+        arow.readings = list(answer.readings)
+        arow.mean = ev.mean
+        arow.value = answer.value
+        arow.note = answer.note
+        arow.answered_at = station.now()
+        arow.answered_by_id = actor.id
+        s.flush()
+        current = repo.inspection(s, row)
+        answered, total = current.progress()
+        return AnswerOutcome(
+            ev, answered, total, current.current_verdict(), tuple(current.missing())
+        )
+
+
+def attach_evidence(
+    station: Station,
+    actor: User,
+    inspection_id: str,
+    data: bytes,
+    media_type: str,
+    item_id: str | None = None,
+    position: int | None = None,
+    original_name: str = "",
+    meta: dict[str, Any] | None = None,
+) -> EvidenceInfo:
+    """Store the file durably first, then the row that points at it."""
+    if not data:
+        raise InvalidInput("the evidence file is empty")
+    with station.db.read() as s:  # fail early, before writing a file for nothing
+        require(s, actor, Permission.INSPECT)
+        if s.get(InspectionRow, inspection_id) is None:
+            raise NotFound(f"no inspection {inspection_id}")
+    stored = station.evidence.put(data)
+    with station.db.write(actor.username, station.name, reason="attach evidence") as s:
+        row = _open_inspection(s, actor, inspection_id)
+        if item_id is not None:
+            _check_position(_item(_template(s, row), item_id), row.position_counts, position)
+        erow = EvidenceRow(
+            inspection_id=inspection_id,
+            item_id=item_id,
+            position=repo.position_out(position),
+            sha256=stored.sha256,
+            media_type=media_type,
+            size_bytes=stored.size,
+            original_name=original_name[:255],
+            meta=meta or {},
+            captured_at=station.now(),
+            captured_by_id=actor.id,
+        )
+        s.add(erow)
+        s.flush()
+        return EvidenceInfo(erow.id, stored.sha256, stored.size, media_type, item_id, position)
+
+
+def raise_defect(
+    station: Station,
+    actor: User,
+    inspection_id: str,
+    code: str,
+    item_id: str | None = None,
+    position: int | None = None,
+    severity: Severity | None = None,
+    disposition: Disposition = Disposition.PENDING,
+    note: str = "",
+) -> Defect:
+    """Log a defect from the catalog; its severity defaults to the catalog's."""
+    with station.db.write(actor.username, station.name, reason="log defect") as s:
+        row = _open_inspection(s, actor, inspection_id)
+        entry = s.get(DefectCode, code)
+        if entry is None or not entry.active:
+            raise InvalidInput(f"{code!r} is not in the defect catalog")
+        if row.stage not in entry.stages:
+            raise InvalidInput(
+                f"{code} ({entry.name}) is not a defect of the {Stage(row.stage).label} stage"
+            )
+        if item_id is not None:
+            _check_position(_item(_template(s, row), item_id), row.position_counts, position)
+        if disposition is Disposition.USE_AS_IS:
+            require(s, actor, Permission.REVIEW)
+        drow = DefectRow(
+            inspection_id=inspection_id,
+            item_id=item_id,
+            position=repo.position_out(position),
+            code=code,
+            severity=(severity or Severity(entry.severity)).value,
+            disposition=disposition.value,
+            note=note,
+            created_at=station.now(),
+            created_by_id=actor.id,
+        )
+        s.add(drow)
+        s.flush()
+        return repo.defect(drow)
+
+
+def complete(station: Station, actor: User, inspection_id: str) -> Completion:
+    """Close the inspection with its derived verdict, if nothing is missing."""
+    with station.db.write(actor.username, station.name, reason="complete inspection") as s:
+        row = _open_inspection(s, actor, inspection_id)
+        current = repo.inspection(s, row)
+        missing = current.missing()
+        if missing:
+            raise Incomplete(missing)
+        verdict = current.current_verdict()
+        row.status = Status.COMPLETED.value
+        row.verdict = verdict.value
+        row.completed_at = station.now()
+        return Completion(row.id, verdict, row.completed_at)
+
+
+def get(station: Station, inspection_id: str) -> Inspection:
+    with station.db.read() as s:
+        row = s.get(InspectionRow, inspection_id)
+        if row is None:
+            raise NotFound(f"no inspection {inspection_id}")
+        return repo.inspection(s, row)
+
+
+def search(station: Station, f: SearchFilter) -> list[InspectionSummary]:
+    with station.db.read() as s:
+        return repo.search(s, f)
+
+
+def unfinished(station: Station, actor: User) -> list[InspectionSummary]:
+    """In-progress inspections of this user at this station: reopened after a restart."""
+    with station.db.read() as s:
+        q = (
+            select(InspectionRow, UserRow.username, StationRow.name)
+            .join(UserRow, UserRow.id == InspectionRow.inspector_id)
+            .join(StationRow, StationRow.id == InspectionRow.station_id)
+            .where(
+                InspectionRow.status == Status.IN_PROGRESS.value,
+                UserRow.id == actor.id,
+                StationRow.name == station.name,
+            )
+            .order_by(InspectionRow.started_at.desc())
+        )
+        return [repo.summary(r, u, st) for r, u, st in s.execute(q)]

@@ -1,0 +1,56 @@
+"""Station health: database integrity and the evidence files the database points at."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select, text
+
+from qcstation.services.context import Station
+from qcstation.store import schema
+from qcstation.store.evidence import EvidenceError
+from qcstation.store.models import EvidenceRow, InspectionRow
+
+
+@dataclass
+class CheckReport:
+    lines: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def check(station: Station) -> CheckReport:
+    report = CheckReport()
+    state, rev = schema.state(station.db.engine)
+    report.lines.append(f"schema: {rev} ({state.value})")
+    with station.db.read() as s:
+        if station.db.dialect == "sqlite":
+            result = [r[0] for r in s.execute(text("PRAGMA integrity_check")).all()]
+            report.lines.append(f"integrity check: {', '.join(result[:5])}")
+            if result != ["ok"]:
+                report.problems.extend(f"integrity: {r}" for r in result[:20])
+            for row in s.execute(text("PRAGMA foreign_key_check")).all()[:20]:
+                report.problems.append(f"foreign key: table {row[0]} row {row[1]} -> {row[2]}")
+        else:
+            s.execute(text("SELECT 1"))
+            report.lines.append("server: reachable")
+        count = s.scalar(select(func.count()).select_from(InspectionRow)) or 0
+        report.lines.append(f"inspections: {count}")
+        checked = 0
+        for sha in s.scalars(select(EvidenceRow.sha256).distinct()):
+            checked += 1
+            try:
+                station.evidence.read(sha)
+            except EvidenceError as exc:
+                report.problems.append(str(exc))
+        report.lines.append(f"evidence files verified: {checked}")
+    leftovers = station.evidence.leftovers()
+    if leftovers:
+        report.lines.append(
+            f"{len(leftovers)} unfinished evidence file(s) from an interrupted capture "
+            f"(never referenced; safe to delete), e.g. {leftovers[0]}"
+        )
+    return report

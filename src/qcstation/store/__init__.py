@@ -1,0 +1,1 @@
+"""Persistence: models, engine, Alembic migrations, evidence files, the audit chain."""

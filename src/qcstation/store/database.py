@@ -1,0 +1,181 @@
+"""Opening the database: engine settings, write transactions, and errors a person can act on.
+
+SQLite (the default, one file per station) runs in WAL with synchronous=FULL, foreign
+keys on and a busy timeout; every write transaction starts with BEGIN IMMEDIATE so a
+read-then-write never meets SQLITE_BUSY halfway. PostgreSQL (a plant's shared server)
+uses the same models, migrations and audit chain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    IntegrityError,
+    NoSuchModuleError,
+    ProgrammingError,
+)
+from sqlalchemy.orm import Session, sessionmaker
+
+from qcstation.store import audit
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+class DatabaseError(RuntimeError):
+    """A database problem a person can act on; the message says what to do."""
+
+
+class DatabaseBusy(DatabaseError):
+    pass
+
+
+class DatabaseUnavailable(DatabaseError):
+    pass
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def redact(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparseable URL>"
+
+
+def create(url: str) -> Engine:
+    """An engine for a URL, with the settings this application relies on."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseError(
+            f"{url!r} is not a database URL; expected e.g. "
+            "postgresql+psycopg://user@host/qcstation or sqlite:///path/to/file.db"
+        ) from None
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3, never psycopg2
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            return _sqlite_engine(parsed)
+        if parsed.get_backend_name() == "postgresql":
+            return create_engine(parsed, pool_pre_ping=True, connect_args={"connect_timeout": 10})
+    except NoSuchModuleError:
+        pass
+    raise DatabaseError(
+        f"unsupported database {parsed.drivername!r}: use sqlite:///FILE or postgresql://..."
+    )
+
+
+def _sqlite_engine(url: Any) -> Engine:
+    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control from the sqlite3 module so we can say BEGIN IMMEDIATE.
+        dbapi_connection.isolation_level = None
+        cur = dbapi_connection.cursor()
+        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute("PRAGMA synchronous = FULL")
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        mode = conn.get_execution_options().get("qc_begin", "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+# Driver errors that come from the world (locks, disks, networks, damaged files), as
+# opposed to IntegrityError/ProgrammingError, which mean a bug and must stay loud.
+def is_environmental(exc: BaseException) -> bool:
+    return isinstance(exc, DBAPIError) and not isinstance(exc, (IntegrityError, ProgrammingError))
+
+
+def translate(exc: DBAPIError, url: str) -> DatabaseError:
+    """Turn a driver error into one that says what happened and what to do."""
+    text = str(exc.orig) if exc.orig is not None else str(exc)
+    where = redact(url)
+    if "database is locked" in text or "database is busy" in text:
+        return DatabaseBusy(
+            f"the database {where} is locked by another program and stayed locked for "
+            f"{BUSY_TIMEOUT_MS // 1000} s; close the other program (or wait) and try again"
+        )
+    if "unable to open database file" in text:
+        return DatabaseUnavailable(
+            f"cannot open the database {where}: check that the folder exists and is writable"
+        )
+    if "readonly database" in text:
+        return DatabaseUnavailable(f"the database {where} is read-only: check its permissions")
+    if "disk is full" in text or "database or disk is full" in text:
+        return DatabaseError(
+            f"the disk holding {where} is full: free some space and try again; "
+            "nothing committed was lost"
+        )
+    if "file is not a database" in text or "malformed" in text:
+        return DatabaseUnavailable(
+            f"{where} is not a readable qcstation database (damaged or another kind of file); "
+            "restore it from a backup"
+        )
+    if "connection" in text.lower() or "could not" in text.lower() or "timeout" in text.lower():
+        return DatabaseUnavailable(
+            f"cannot reach the database server {where}: {text.strip().splitlines()[0]}; "
+            "check the URL, the network and that the server is running"
+        )
+    return DatabaseError(f"database error on {where}: {text.strip().splitlines()[0]}")
+
+
+class Database:
+    """One engine plus the two kinds of session the services use."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.engine = create(url)
+        self.dialect = self.engine.dialect.name
+        writer = self.engine.execution_options(qc_begin="IMMEDIATE")
+        self._read = sessionmaker(self.engine, expire_on_commit=False)
+        self._write = sessionmaker(writer, expire_on_commit=False)
+        audit.install(self._write)
+        audit.install(self._read)  # a stray write through a read session is still audited
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        try:
+            with self._read() as session:
+                yield session
+        except DBAPIError as exc:
+            if not is_environmental(exc):
+                raise
+            raise translate(exc, self.url) from exc
+
+    @contextmanager
+    def write(self, actor: str, station: str, reason: str = "") -> Iterator[Session]:
+        """A write transaction (BEGIN IMMEDIATE on SQLite), committed when the block ends."""
+        try:
+            with self._write() as session, session.begin():
+                session.info.update(
+                    {
+                        audit.INFO_ACTOR: actor,
+                        audit.INFO_STATION: station,
+                        audit.INFO_REASON: reason,
+                    }
+                )
+                yield session
+        except DBAPIError as exc:
+            if not is_environmental(exc):
+                raise
+            raise translate(exc, self.url) from exc
+
+    def dispose(self) -> None:
+        self.engine.dispose()

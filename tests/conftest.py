@@ -1,0 +1,118 @@
+"""Test set-up shared by every test: offscreen Qt, a fresh data directory and database each.
+
+Database tests run twice, on a SQLite file and on the PostgreSQL server named by
+QCSTATION_TEST_DATABASE_URL (each test in a schema of its own). Without that variable the
+PostgreSQL runs are skipped, unless QCSTATION_REQUIRE_POSTGRES is set (as .ci/run does),
+in which case they fail: CI never silently skips the plant database.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+# Before anything imports Qt: with no display, a QApplication would abort.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from qcstation import config
+from qcstation.domain.users import Role, User
+from qcstation.services import accounts, setup
+from qcstation.services.context import Station, connect
+
+PG_ENV = "QCSTATION_TEST_DATABASE_URL"
+REQUIRE_PG_ENV = "QCSTATION_REQUIRE_POSTGRES"
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test may touch a real station's data or settings."""
+    for name in (
+        config.ENV_DATA_DIR,
+        config.ENV_DATABASE_URL,
+        "QCSTATION_USER",
+        "QCSTATION_PASSWORD",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "home" / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "home" / "config"))
+
+
+def postgres_url() -> str | None:
+    url = os.environ.get(PG_ENV)
+    if not url:
+        if os.environ.get(REQUIRE_PG_ENV):
+            pytest.fail(f"{REQUIRE_PG_ENV} is set but {PG_ENV} is not: no PostgreSQL to test on")
+        pytest.skip(f"no PostgreSQL server configured ({PG_ENV})")
+    return url
+
+
+@pytest.fixture
+def pg_schema_url() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards."""
+    base = postgres_url()
+    assert base is not None
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(make_url(base).set(drivername="postgresql+psycopg"))
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{name}"'))
+    url = (
+        make_url(base)
+        .set(drivername="postgresql+psycopg")
+        .update_query_dict({"options": f"-csearch_path={name}"})
+    )
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'data' / 'qcstation.db'}"
+    return str(request.getfixturevalue("pg_schema_url"))
+
+
+@pytest.fixture
+def location(tmp_path: Path, database_url: str) -> config.Location:
+    return config.resolve(tmp_path / "data", database_url)
+
+
+@pytest.fixture
+def bare_station(location: config.Location) -> Iterator[Station]:
+    """A station on an empty database (nothing initialised)."""
+    station = connect(location)
+    yield station
+    station.close()
+
+
+@pytest.fixture
+def station(bare_station: Station) -> Station:
+    """An initialised station: schema, admin 'alice', shipped checklists and catalog."""
+    setup.init(bare_station, "alice", PASSWORD, "Alice Admin")
+    return bare_station
+
+
+@pytest.fixture
+def admin(station: Station) -> User:
+    return accounts.login(station, "alice", PASSWORD)
+
+
+@pytest.fixture
+def supervisor(station: Station, admin: User) -> User:
+    return accounts.create_user(station, admin, "sam", PASSWORD, Role.SUPERVISOR, "Sam Supervisor")
+
+
+@pytest.fixture
+def inspector(station: Station, admin: User) -> User:
+    return accounts.create_user(station, admin, "ines", PASSWORD, Role.INSPECTOR, "Ines Inspector")

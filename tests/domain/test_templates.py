@@ -1,0 +1,186 @@
+"""Template validation: every malformed input names file, line and field."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from qcstation.domain.defects import DefectCatalog
+from qcstation.domain.templates import ChecklistTemplate, MeasurementItem
+from qcstation.domain.yaml_files import (
+    ContentError,
+    check_against_catalog,
+    load_template,
+    parse,
+)
+
+GOOD = """\
+template: casting
+version: 2
+stage: casting
+name: Casting
+sections:
+  - title: Surface
+    items:
+      - id: porosity
+        kind: pass_fail
+        prompt: No porosity at 10x
+        on_fail: {require: [defect, photo], defects: [CST-POR]}
+      - id: weight
+        kind: measurement
+        prompt: Weight deviation
+        unit: "%"
+        nominal: 0
+        lower: -3
+        upper: 3
+"""
+
+
+def problems(text: str) -> list[tuple[int | None, str, str]]:
+    with pytest.raises(ContentError) as caught:
+        parse(textwrap.dedent(text), ChecklistTemplate, "t.yaml")
+    return [(p.line, p.field, p.message) for p in caught.value.problems]
+
+
+def test_good_template_loads_with_version_and_items(tmp_path: Path) -> None:
+    path = tmp_path / "casting.yaml"
+    path.write_text(GOOD)
+    tpl = load_template(path)
+    assert tpl.key == "casting@2"
+    assert [i.id for i in tpl.items()] == ["porosity", "weight"]
+    assert tpl.defect_codes() == {"CST-POR"}
+
+
+def test_malformed_yaml_names_the_line() -> None:
+    ((line, field, msg),) = problems(GOOD.replace("  - title: Surface", "  - title: [Surface"))
+    assert line is not None and line >= 6
+    assert "not valid YAML" in msg
+
+
+def test_unknown_item_kind() -> None:
+    ((line, field, msg),) = problems(GOOD.replace("kind: pass_fail", "kind: wobble"))
+    assert (line, field) == (9, "sections[0].items[0].kind")
+    assert "unknown item kind 'wobble'" in msg and "pass_fail" in msg
+
+
+def test_lower_tolerance_above_upper() -> None:
+    ((line, field, msg),) = problems(GOOD.replace("nominal: 0\n        lower: -3", "lower: 4"))
+    assert (line, field) == (17, "sections[0].items[1].upper")
+    assert "lower tolerance 4.0 is above upper tolerance 3.0" in msg
+
+
+def test_duplicate_item_ids() -> None:
+    ((line, field, msg),) = problems(GOOD.replace("id: weight", "id: porosity"))
+    assert "duplicate item id 'porosity'" in msg
+
+
+def test_missing_field_names_it() -> None:
+    ((line, field, msg),) = problems(GOOD.replace('        unit: "%"\n', ""))
+    assert (line, field, msg) == (12, "sections[0].items[1].unit", "required field is missing")
+
+
+def test_unknown_field_is_refused() -> None:
+    ((line, field, msg),) = problems(GOOD.replace("version: 2", "version: 2\ncolour: red"))
+    assert (line, field, msg) == (3, "colour", "unknown field")
+
+
+def test_duplicate_key_is_refused_not_silently_overwritten() -> None:
+    ((line, field, msg),) = problems(GOOD.replace("version: 2", "version: 2\nversion: 3"))
+    assert (line, field, msg) == (3, "version", "key appears twice")
+
+
+def test_yaml_tags_are_refused() -> None:
+    ((line, field, msg),) = problems("template: !!python/object/apply:os.system ['true']\n")
+    assert "not valid YAML" in msg
+
+
+def test_unknown_defect_code_names_the_line() -> None:
+    catalog = DefectCatalog.model_validate(
+        {
+            "catalog": "c",
+            "version": 1,
+            "defects": [
+                {"code": "CST-SHRT", "name": "Short", "severity": "major", "stages": ["casting"]}
+            ],
+        }
+    )
+    tpl = parse(GOOD, ChecklistTemplate, "t.yaml")
+    with pytest.raises(ContentError) as caught:
+        check_against_catalog(tpl, catalog, "t.yaml", GOOD)
+    (p,) = caught.value.problems
+    assert p.line == 11
+    assert p.field == "sections[0].items[0].on_fail.defects[0]"
+    assert "unknown defect code 'CST-POR'" in p.message
+    assert str(p).startswith("t.yaml:11: sections[0].items[0].on_fail.defects[0]:")
+
+
+def test_missing_file_and_binary_file(tmp_path: Path) -> None:
+    with pytest.raises(ContentError, match="file not found"):
+        load_template(tmp_path / "nope.yaml")
+    (tmp_path / "bin.yaml").write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(ContentError, match="not UTF-8"):
+        load_template(tmp_path / "bin.yaml")
+
+
+def test_per_position_default_must_lie_within_bounds() -> None:
+    text = GOOD.replace(
+        "        kind: pass_fail\n",
+        "        kind: pass_fail\n        positions: {label: Prong, default: 9, min: 2, max: 6}\n",
+    )
+    ((line, field, msg),) = problems(text)
+    assert field == "sections[0].items[0].positions"
+    assert "default 9 must lie between min 2 and max 6" in msg
+
+
+def test_choice_acceptable_answers_must_be_options() -> None:
+    text = GOOD + textwrap.indent(
+        "- id: colour\n  kind: choice\n  prompt: Colour\n  options: [white, yellow]\n  acceptable: [rose]\n",
+        "      ",
+    )
+    ((line, field, msg),) = problems(text)
+    assert field == "sections[0].items[2]" and "['rose'] are not among the options" in msg
+
+
+def test_reference_image_may_not_leave_the_template_folder() -> None:
+    text = GOOD.replace(
+        "prompt: No porosity at 10x", "prompt: x\n        reference_image: ../../etc/passwd"
+    )
+    ((line, field, msg),) = problems(text)
+    assert field == "sections[0].items[0].reference_image"
+
+
+limits = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False)
+
+
+@given(lower=limits, upper=limits)
+def test_measurement_limits_property(lower: float, upper: float) -> None:
+    """Any pair of limits is accepted exactly when lower <= upper, and judging agrees."""
+    data = {
+        "id": "m",
+        "kind": "measurement",
+        "prompt": "p",
+        "unit": "mm",
+        "lower": lower,
+        "upper": upper,
+    }
+    if lower > upper:
+        with pytest.raises(ValueError, match="above upper"):
+            MeasurementItem.model_validate(data)
+        return
+    item = MeasurementItem.model_validate(data)
+    assert item.within(lower) and item.within(upper)
+    assert item.within((lower + upper) / 2)
+    assert not item.within(upper + 1) and not item.within(lower - 1)
+
+
+@given(st.text(min_size=0, max_size=400))
+def test_arbitrary_text_never_crashes_the_loader(text: str) -> None:
+    """Whatever a person types into a template file, the answer is a template or a ContentError."""
+    try:
+        parse(text, ChecklistTemplate, "fuzz.yaml")
+    except ContentError as exc:
+        assert exc.problems and all(p.file == "fuzz.yaml" for p in exc.problems)
