@@ -104,6 +104,12 @@ def station(bare_station: Station) -> Station:
 
 
 @pytest.fixture
+def password() -> str:
+    """The password every fixture user has."""
+    return PASSWORD
+
+
+@pytest.fixture
 def admin(station: Station) -> User:
     return accounts.login(station, "alice", PASSWORD)
 

@@ -17,6 +17,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
+
 from qcstation import __version__, config, content
 from qcstation.domain.inspections import Verdict
 from qcstation.domain.records import normalize
@@ -28,7 +30,7 @@ from qcstation.services import accounts, audit, demo, inspections, setup, templa
 from qcstation.services.context import Station, connect, open_station
 from qcstation.services.errors import ServiceError
 from qcstation.store import schema
-from qcstation.store.database import DatabaseError, redact
+from qcstation.store.database import DatabaseError, is_environmental, redact, translate
 from qcstation.store.evidence import EvidenceError
 
 OK, PROBLEM, BAD_INPUT = 0, 1, 2
@@ -521,6 +523,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return BAD_INPUT
     except EXPECTED as exc:
         _err(f"error: {exc}")
+        return BAD_INPUT
+    except DBAPIError as exc:
+        if not is_environmental(exc):
+            raise
+        _err(f"error: {translate(exc, args.database_url)}")
         return BAD_INPUT
     except KeyboardInterrupt:
         _err("interrupted; everything committed so far is kept")

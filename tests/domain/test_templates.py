@@ -56,7 +56,7 @@ def test_good_template_loads_with_version_and_items(tmp_path: Path) -> None:
 
 
 def test_malformed_yaml_names_the_line() -> None:
-    ((line, field, msg),) = problems(GOOD.replace("  - title: Surface", "  - title: [Surface"))
+    ((line, _field, msg),) = problems(GOOD.replace("  - title: Surface", "  - title: [Surface"))
     assert line is not None and line >= 6
     assert "not valid YAML" in msg
 
@@ -74,7 +74,7 @@ def test_lower_tolerance_above_upper() -> None:
 
 
 def test_duplicate_item_ids() -> None:
-    ((line, field, msg),) = problems(GOOD.replace("id: weight", "id: porosity"))
+    ((_line, _field, msg),) = problems(GOOD.replace("id: weight", "id: porosity"))
     assert "duplicate item id 'porosity'" in msg
 
 
@@ -94,7 +94,7 @@ def test_duplicate_key_is_refused_not_silently_overwritten() -> None:
 
 
 def test_yaml_tags_are_refused() -> None:
-    ((line, field, msg),) = problems("template: !!python/object/apply:os.system ['true']\n")
+    ((_line, _field, msg),) = problems("template: !!python/object/apply:os.system ['true']\n")
     assert "not valid YAML" in msg
 
 
@@ -131,7 +131,7 @@ def test_per_position_default_must_lie_within_bounds() -> None:
         "        kind: pass_fail\n",
         "        kind: pass_fail\n        positions: {label: Prong, default: 9, min: 2, max: 6}\n",
     )
-    ((line, field, msg),) = problems(text)
+    ((_line, field, msg),) = problems(text)
     assert field == "sections[0].items[0].positions"
     assert "default 9 must lie between min 2 and max 6" in msg
 
@@ -141,7 +141,7 @@ def test_choice_acceptable_answers_must_be_options() -> None:
         "- id: colour\n  kind: choice\n  prompt: Colour\n  options: [white, yellow]\n  acceptable: [rose]\n",
         "      ",
     )
-    ((line, field, msg),) = problems(text)
+    ((_line, field, msg),) = problems(text)
     assert field == "sections[0].items[2]" and "['rose'] are not among the options" in msg
 
 
@@ -149,7 +149,7 @@ def test_reference_image_may_not_leave_the_template_folder() -> None:
     text = GOOD.replace(
         "prompt: No porosity at 10x", "prompt: x\n        reference_image: ../../etc/passwd"
     )
-    ((line, field, msg),) = problems(text)
+    ((_line, field, _msg),) = problems(text)
     assert field == "sections[0].items[0].reference_image"
 
 

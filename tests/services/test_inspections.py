@@ -19,21 +19,28 @@ from qcstation.services.inspections import Incomplete
 
 
 def test_start_records_the_exact_template_version(station: Station, inspector: User) -> None:
-    ins = inspections.start(station, inspector, Stage.STONE_SETTING, "JT-1", "RG-SOL", "SN1",
-                            position_counts={"prong": 6, "stone-secure": 1, "stone-level": 1, "stone-intact": 1})
+    ins = inspections.start(
+        station,
+        inspector,
+        Stage.STONE_SETTING,
+        "JT-1",
+        "RG-SOL",
+        "SN1",
+        position_counts={"prong": 6, "stone-secure": 1, "stone-level": 1, "stone-intact": 1},
+    )
     assert (ins.template.template, ins.template.version) == ("stone-setting", 1)
     assert ins.position_counts["prong"] == 6
     assert ins.status is Status.IN_PROGRESS and ins.inspector == "ines"
-    assert ins.progress()[1] == sum(
-        ins.position_counts.get(i.id, 1) for i in ins.template.items()
-    )
+    assert ins.progress()[1] == sum(ins.position_counts.get(i.id, 1) for i in ins.template.items())
 
 
 def test_start_refuses_bad_input(station: Station, inspector: User) -> None:
     with pytest.raises(InvalidInput, match="job ticket and a SKU"):
         inspections.start(station, inspector, Stage.CASTING, " ", "RG")
     with pytest.raises(InvalidInput, match="Prong count"):
-        inspections.start(station, inspector, Stage.STONE_SETTING, "J", "S", position_counts={"prong": 99})
+        inspections.start(
+            station, inspector, Stage.STONE_SETTING, "J", "S", position_counts={"prong": 99}
+        )
     with pytest.raises(InvalidInput, match="lot size"):
         inspections.start(station, inspector, Stage.RECEIVING, "J", "S", subject=SubjectKind.LOT)
     with pytest.raises(NotFound):
@@ -49,8 +56,15 @@ def answer_everything(station: Station, user: User, ins_id: str, fail: str | Non
         for pos in positions_of(item, ins.position_counts):
             bad = item.id == fail
             if item.photo_required or isinstance(item, PhotoItem):
-                inspections.attach_evidence(station, user, ins_id, encode_png(render_piece(1, 64, 48)),
-                                            "image/png", item.id, pos)
+                inspections.attach_evidence(
+                    station,
+                    user,
+                    ins_id,
+                    encode_png(render_piece(1, 64, 48)),
+                    "image/png",
+                    item.id,
+                    pos,
+                )
             if isinstance(item, MeasurementItem):
                 lo = item.lower if item.lower is not None else (item.upper or 0) - 1
                 hi = item.upper if item.upper is not None else lo + 1
@@ -75,15 +89,28 @@ def test_a_clean_inspection_passes(station: Station, inspector: User) -> None:
     assert audit.verify(station).ok
 
 
-def test_a_failed_check_needs_its_defect_and_photo_then_fails(station: Station, inspector: User) -> None:
+def test_a_failed_check_needs_its_defect_and_photo_then_fails(
+    station: Station, inspector: User
+) -> None:
     ins = inspections.start(station, inspector, Stage.CASTING, "JT-2", "RG-1", "SN2")
     answer_everything(station, inspector, ins.id, fail="porosity")
     with pytest.raises(Incomplete) as caught:
         inspections.complete(station, inspector, ins.id)
-    assert [m.reason for m in caught.value.missing] == ["failed: log a defect", "failed: attach a photo"]
-    inspections.attach_evidence(station, inspector, ins.id, encode_png(render_piece(2, 64, 48, "porosity")),
-                                "image/png", "porosity")
-    d = inspections.raise_defect(station, inspector, ins.id, "CST-POR", "porosity", note="near the shank")
+    assert [m.reason for m in caught.value.missing] == [
+        "failed: log a defect",
+        "failed: attach a photo",
+    ]
+    inspections.attach_evidence(
+        station,
+        inspector,
+        ins.id,
+        encode_png(render_piece(2, 64, 48, "porosity")),
+        "image/png",
+        "porosity",
+    )
+    d = inspections.raise_defect(
+        station, inspector, ins.id, "CST-POR", "porosity", note="near the shank"
+    )
     assert d.severity is Severity.MAJOR  # from the catalog
     assert inspections.complete(station, inspector, ins.id).verdict is Verdict.FAIL
 
@@ -106,7 +133,9 @@ def test_answers_that_do_not_fit_are_refused(station: Station, inspector: User) 
     with pytest.raises(InvalidInput, match="no item 'nope'"):
         inspections.record_answer(station, inspector, ins.id, Answer("nope", outcome=Outcome.PASS))
     with pytest.raises(InvalidInput, match="reading"):
-        inspections.record_answer(station, inspector, ins.id, Answer("weight-deviation", readings=()))
+        inspections.record_answer(
+            station, inspector, ins.id, Answer("weight-deviation", readings=())
+        )
     with pytest.raises(InvalidInput, match="no position 3"):
         inspections.record_answer(station, inspector, ins.id, Answer("fill", 3, Outcome.PASS))
     with pytest.raises(InvalidInput, match="not a defect of the Casting stage"):
@@ -131,18 +160,22 @@ def test_roles_are_checked_in_the_service(
     # an inspector cannot dispose a defect as "use as is": that needs a supervisor
     inspections.record_answer(station, inspector, ins.id, Answer("porosity", outcome=Outcome.FAIL))
     with pytest.raises(PermissionDenied, match="may not review"):
-        inspections.raise_defect(station, inspector, ins.id, "CST-POR", "porosity",
-                                 disposition=Disposition.USE_AS_IS)
-    inspections.raise_defect(station, supervisor, ins.id, "CST-POR", "porosity",
-                             disposition=Disposition.USE_AS_IS)
+        inspections.raise_defect(
+            station, inspector, ins.id, "CST-POR", "porosity", disposition=Disposition.USE_AS_IS
+        )
+    inspections.raise_defect(
+        station, supervisor, ins.id, "CST-POR", "porosity", disposition=Disposition.USE_AS_IS
+    )
     # nor change another inspector's inspection
     with pytest.raises(PermissionDenied, match="only the inspector"):
-        inspections.record_answer(station, inspector, other.id, Answer("fill", outcome=Outcome.PASS))
+        inspections.record_answer(
+            station, inspector, other.id, Answer("fill", outcome=Outcome.PASS)
+        )
     # a caller claiming a role it does not have gets nothing
     forged = User(inspector.id, inspector.username, "x", admin.role)
     with pytest.raises(PermissionDenied):
-        from qcstation.services import accounts
         from qcstation.domain.users import Role
+        from qcstation.services import accounts
 
         accounts.create_user(station, forged, "eve", "longpassword", Role.ADMIN)
 
@@ -179,7 +212,13 @@ def test_a_second_station_shares_the_database(station: Station, inspector: User)
     from qcstation import config
 
     loc = station.location
-    other = connect(config.Location(loc.data_dir, loc.database_url, loc.settings.model_copy(update={"station_name": "bench-2"})))
+    other = connect(
+        config.Location(
+            loc.data_dir,
+            loc.database_url,
+            loc.settings.model_copy(update={"station_name": "bench-2"}),
+        )
+    )
     try:
         ins = inspections.start(other, inspector, Stage.CASTING, "JT-9", "RG-1")
         assert inspections.get(station, ins.id).station == "bench-2"

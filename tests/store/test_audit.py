@@ -33,8 +33,10 @@ def test_clean_trail_verifies(station: Station, recorded: str) -> None:
 def test_entries_hold_who_what_old_new_and_reason(station: Station, recorded: str) -> None:
     with station.db.read() as s:
         rows = s.execute(
-            text("SELECT actor, station, action, old, new, reason FROM audit_log "
-                 "WHERE entity = 'answers' ORDER BY id")
+            text(
+                "SELECT actor, station, action, old, new, reason FROM audit_log "
+                "WHERE entity = 'answers' ORDER BY id"
+            )
         ).all()
     assert [r.action for r in rows] == ["create", "update"]
     assert rows[1].actor == "ines" and rows[1].station == station.name
@@ -81,18 +83,21 @@ def test_a_row_inserted_behind_the_back_is_found(station: Station, recorded: str
     with station.db.engine.begin() as conn:
         conn.execute(text("INSERT INTO stations (name, created_at) VALUES ('ghost', '2026-01-01')"))
     report = audit.verify(station)
-    assert [(f.entity, f.message) for f in report.findings] == [("stations", "row exists but was never audited")]
+    assert [(f.entity, f.message) for f in report.findings] == [
+        ("stations", "row exists but was never audited")
+    ]
 
 
 def test_a_deleted_row_is_found(station: Station, recorded: str) -> None:
     with station.db.engine.begin() as conn:
         conn.execute(text("DELETE FROM answers"))
     report = audit.verify(station)
-    assert any(f.entity == "answers" and "missing from the database" in f.message for f in report.findings)
+    assert any(
+        f.entity == "answers" and "missing from the database" in f.message for f in report.findings
+    )
 
 
 def test_a_change_without_an_actor_is_refused(station: Station) -> None:
-    with pytest.raises(AuditError, match="needs session.info actor"):
-        with station.db.read() as s:
-            s.add(StationRow(name="x", created_at=station.now()))
-            s.commit()
+    with pytest.raises(AuditError, match=r"needs session\.info actor"), station.db.read() as s:
+        s.add(StationRow(name="x", created_at=station.now()))
+        s.commit()

@@ -27,7 +27,9 @@ def test_sqlite_runs_in_wal_with_full_sync_and_foreign_keys(tmp_path: Path) -> N
     db.dispose()
 
 
-def test_write_transactions_take_the_lock_up_front(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_write_transactions_take_the_lock_up_front(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """BEGIN IMMEDIATE: a second writer waits at BEGIN, then is told the database is locked."""
     monkeypatch.setattr(database, "BUSY_TIMEOUT_MS", 200)
     url = f"sqlite:///{tmp_path / 'q.db'}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -23,7 +23,6 @@ from qcstation.domain.templates import (
     ChoiceItem,
     FollowUp,
     MeasurementItem,
-    PassFailItem,
     PhotoItem,
     TextItem,
 )
@@ -33,7 +32,7 @@ from qcstation.services import accounts, inspections, setup
 from qcstation.services.context import Station
 from qcstation.services.errors import Conflict, LoginFailed
 from qcstation.store import schema
-from qcstation.store.models import DefectCode, InspectionRow, UserRow
+from qcstation.store.models import DefectCode, DefectRow, InspectionRow, UserRow
 
 # Demo logins, printed when the demo starts. Never use these names on a real station.
 DEMO_USERS: tuple[tuple[str, str, Role, str], ...] = (
@@ -117,42 +116,44 @@ def _items(
 
 
 def _reading(item: MeasurementItem, rng: random.Random, bad: bool) -> float:
-    lo = item.lower if item.lower is not None else (item.nominal or 0) - 1
-    hi = item.upper if item.upper is not None else (item.nominal or lo) + abs(lo or 1) * 0.1 + 1
-    centre = item.nominal if item.nominal is not None else (lo + hi) / 2
-    span = max(hi - lo, 10**-item.decimals)
-    if bad:
-        value = (
-            (hi + span * rng.uniform(0.1, 0.6))
-            if rng.random() < 0.5
-            else (lo - span * rng.uniform(0.1, 0.6))
+    """A realistic reading: near nominal when good, past a limit by 10-60 % of the band when bad."""
+    lo, hi = item.lower, item.upper
+    centre = (
+        item.nominal
+        if item.nominal is not None
+        else (
+            (lo + hi) / 2 if lo is not None and hi is not None else (lo if lo is not None else hi)
         )
-        if item.lower is None:
-            value = hi + span * rng.uniform(0.1, 0.6)
-        if item.upper is None:
-            value = lo - span * rng.uniform(0.1, 0.6)
+    )
+    assert centre is not None  # a measurement has at least one limit
+    span = (
+        (hi - lo) if lo is not None and hi is not None and hi > lo else max(abs(centre) * 0.1, 1.0)
+    )
+    over = span * rng.uniform(0.1, 0.6)
+    if bad:
+        value = hi + over if hi is not None and (lo is None or rng.random() < 0.5) else lo - over  # type: ignore[operator]
+    elif lo is not None and hi is not None:
+        value = min(max(rng.gauss(centre, span / 8), lo), hi)
+    elif lo is not None:
+        value = lo + abs(rng.gauss(span / 4, span / 8))
     else:
-        value = rng.gauss(centre, span / 8)
-        value = min(max(value, lo), hi)
-    return round(value, item.decimals)
+        value = hi - abs(rng.gauss(span / 4, span / 8))  # type: ignore[operator]
+    return round(float(value), item.decimals)
 
 
 def _answer(item: ChecklistItem, pos: int | None, rng: random.Random, bad: bool) -> Answer:
     if item.allow_na and not bad and rng.random() < 0.15:
         return Answer(item.id, pos, Outcome.NA)
-    if isinstance(item, PassFailItem):
-        return Answer(item.id, pos, Outcome.FAIL if bad else Outcome.PASS)
     if isinstance(item, MeasurementItem):
-        return Answer(
-            item.id, pos, readings=tuple(_reading(item, rng, bad) for _ in range(item.readings))
-        )
+        readings = tuple(_reading(item, rng, bad) for _ in range(item.readings))
+        return Answer(item.id, pos, readings=readings)
     if isinstance(item, ChoiceItem):
         wrong = [o for o in item.options if o not in item.acceptable]
         pick = rng.choice(wrong) if bad and wrong else rng.choice(item.acceptable)
         return Answer(item.id, pos, value=pick)
     if isinstance(item, TextItem):
         return Answer(item.id, pos, value=f"LOT-{rng.randint(2026000, 2026999)}")
-    assert isinstance(item, PhotoItem)
+    # pass/fail and photo items
     return Answer(item.id, pos, Outcome.FAIL if bad else Outcome.PASS)
 
 
@@ -164,6 +165,7 @@ def _defect_code(station: Station, item: ChecklistItem, stage: Stage, rng: rando
     return rng.choice(codes)
 
 
+# How a demo photo looks when it shows a given defect (others show a clean piece).
 _DEFECT_LOOK = {
     "CST-POR": "porosity",
     "SET-PRONG": "missing_prong",
@@ -173,11 +175,12 @@ _DEFECT_LOOK = {
 
 
 def run_inspection(
-    station: Station, inspector: User, stage: Stage, rng: random.Random, n: int, finish: bool = True
+    station: Station, inspector: User, stage: Stage, rng: random.Random, finish: bool = True
 ) -> str:
+    """One inspection answered item by item; about one in three has a failure or two."""
     sku, _ = rng.choice(SKUS)
     lot = stage is Stage.RECEIVING
-    tpl_id = inspections.start(
+    ins = inspections.start(
         station,
         inspector,
         stage,
@@ -188,43 +191,39 @@ def run_inspection(
         lot_size=200 if lot else None,
         sample_size=32 if lot else None,
     )
-    pairs = list(_items(tpl_id.template, tpl_id.position_counts))
-    faulty = set()
+    pairs = list(_items(ins.template, ins.position_counts))
+    faulty: set[int] = set()
     if rng.random() < 0.3:
         failable = [i for i, (it, _) in enumerate(pairs) if not isinstance(it, TextItem)]
         faulty = set(rng.sample(failable, k=min(len(failable), rng.choice((1, 1, 2)))))
     for index, (item, pos) in enumerate(pairs):
         bad = index in faulty
-        if (
-            item.photo_required
-            or isinstance(item, PhotoItem)
-            or (bad and FollowUp.PHOTO in item.on_fail.require)
-        ):
-            code = _defect_code(station, item, stage, rng) if bad else ""
-            png = encode_png(render_piece(rng.randint(0, 10**6), defect=_DEFECT_LOOK.get(code)))
+        code = _defect_code(station, item, stage, rng) if bad else None
+        wants_photo = bad and FollowUp.PHOTO in item.on_fail.require
+        if item.photo_required or isinstance(item, PhotoItem) or wants_photo:
+            look = _DEFECT_LOOK.get(code or "")
+            png = encode_png(render_piece(rng.randint(0, 10**6), defect=look))
             inspections.attach_evidence(
                 station,
                 inspector,
-                tpl_id.id,
+                ins.id,
                 png,
                 "image/png",
                 item.id,
                 pos,
                 original_name=f"{item.id}.png",
-                meta={"source": "demo", "defect_look": code},
+                meta={"source": "demo", "shows": look or "piece"},
             )
         answer = _answer(item, pos, rng, bad)
         if bad and FollowUp.NOTE in item.on_fail.require:
-            answer = Answer(
-                answer.item_id, pos, answer.outcome, answer.readings, answer.value, "seen at 10x"
-            )
-        outcome = inspections.record_answer(station, inspector, tpl_id.id, answer)
+            answer = replace(answer, note="seen at 10x under the ring light")
+        outcome = inspections.record_answer(station, inspector, ins.id, answer)
         if outcome.evaluation.outcome is Outcome.FAIL and FollowUp.DEFECT in item.on_fail.require:
             inspections.raise_defect(
                 station,
                 inspector,
-                tpl_id.id,
-                _defect_code(station, item, stage, rng),
+                ins.id,
+                code or _defect_code(station, item, stage, rng),
                 item.id,
                 pos,
                 disposition=rng.choice(
@@ -233,8 +232,8 @@ def run_inspection(
                 note=rng.choice(("", "found at 10x", "customer-facing side", "near the hallmark")),
             )
     if finish:
-        inspections.complete(station, inspector, tpl_id.id)
-    return tpl_id.id
+        inspections.complete(station, inspector, ins.id)
+    return ins.id
 
 
 def fill(station: Station, count: int = 40, seed: int = 2026, unfinished: int = 1) -> DemoSummary:
@@ -248,7 +247,7 @@ def fill(station: Station, count: int = 40, seed: int = 2026, unfinished: int = 
         for i in range(count):
             inspector = users[rng.choice(("ines", "ivan"))]
             stage = stages[i % len(stages)] if i < len(stages) else rng.choice(stages)
-            run_inspection(station, inspector, stage, rng, i, finish=i < count - unfinished)
+            run_inspection(station, inspector, stage, rng, finish=i < count - unfinished)
             clock.jump(rng.randint(5, 8 * 60 // max(1, count // 20 or 1)))
     finally:
         station.clock = real_clock
@@ -267,8 +266,6 @@ def summarize(station: Station) -> DemoSummary:
         by_stage = dict(
             s.execute(select(InspectionRow.stage, func.count()).group_by(InspectionRow.stage)).all()
         )
-        from qcstation.store.models import DefectRow
-
         defects = s.scalar(select(func.count()).select_from(DefectRow)) or 0
     total = sum(by_stage.values())
     return DemoSummary(

@@ -7,13 +7,13 @@ and verifies the audit trail. Each step prints OK or what went wrong.
 
 from __future__ import annotations
 
+import random
 import tempfile
 import traceback
 from collections.abc import Callable
 from pathlib import Path
 
 from qcstation import config
-from qcstation.domain.inspections import Answer, Outcome
 from qcstation.domain.stages import Stage
 from qcstation.imaging.scenes import encode_png, render_piece
 from qcstation.services import audit, demo
@@ -25,7 +25,9 @@ Step = tuple[str, bool, str]
 def run(say: Callable[[str], None], data_dir: Path | None = None) -> list[Step]:
     results: list[Step] = []
     with tempfile.TemporaryDirectory(prefix="qcstation-selftest-") as tmp:
-        loc = config.resolve(data_dir or Path(tmp), f"sqlite:///{Path(data_dir or tmp) / 'selftest.db'}")
+        loc = config.resolve(
+            data_dir or Path(tmp), f"sqlite:///{Path(data_dir or tmp) / 'selftest.db'}"
+        )
         station = connect(loc)
         state: dict[str, object] = {}
 
@@ -48,7 +50,7 @@ def run(say: Callable[[str], None], data_dir: Path | None = None) -> list[Step]:
             users = state["users"]
             assert isinstance(users, dict)
             inspection_id = demo.run_inspection(
-                station, users["ines"], Stage.CASTING, demo.random.Random(7), 0
+                station, users["ines"], Stage.CASTING, random.Random(7)
             )
             state["inspection"] = inspection_id
             return f"inspection {inspection_id} completed"
@@ -73,6 +75,3 @@ def run(say: Callable[[str], None], data_dir: Path | None = None) -> list[Step]:
     ok = all(r[1] for r in results)
     say("self-test passed" if ok else "self-test FAILED")
     return results
-
-
-__all__ = ["Answer", "Outcome", "run"]

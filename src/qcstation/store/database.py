@@ -103,10 +103,10 @@ def is_environmental(exc: BaseException) -> bool:
     return isinstance(exc, DBAPIError) and not isinstance(exc, (IntegrityError, ProgrammingError))
 
 
-def translate(exc: DBAPIError, url: str) -> DatabaseError:
+def translate(exc: DBAPIError, url: str | None) -> DatabaseError:
     """Turn a driver error into one that says what happened and what to do."""
     text = str(exc.orig) if exc.orig is not None else str(exc)
-    where = redact(url)
+    where = redact(url) if url else "the station database"
     if "database is locked" in text or "database is busy" in text:
         return DatabaseBusy(
             f"the database {where} is locked by another program and stayed locked for "

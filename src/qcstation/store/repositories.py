@@ -126,7 +126,7 @@ def inspection(session: Session, row: InspectionRow) -> Inspection:
     )
 
 
-def _summary_columns() -> Select[Any]:
+def _summary_columns() -> Select[InspectionRow, str, str]:
     return (
         select(InspectionRow, UserRow.username, Station.name)
         .join(UserRow, UserRow.id == InspectionRow.inspector_id)
@@ -158,7 +158,7 @@ def _day_start(d: Any) -> datetime:
     return datetime.combine(d, time.min, tzinfo=timezone.utc)
 
 
-def search_statement(f: SearchFilter) -> Select[Any]:
+def search_statement(f: SearchFilter) -> Select[InspectionRow, str, str]:
     """History search as one indexed query, newest first."""
     q = _summary_columns()
     if f.text:
