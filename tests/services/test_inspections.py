@@ -224,3 +224,25 @@ def test_a_second_station_shares_the_database(station: Station, inspector: User)
         assert inspections.get(station, ins.id).station == "bench-2"
     finally:
         other.close()
+
+
+def test_review_queue_and_decisions(station: Station, inspector: User, supervisor: User) -> None:
+    from qcstation.domain.inspections import Decision
+    from qcstation.services import review
+
+    ins = inspections.start(station, inspector, Stage.POLISHING, "JT-R", "RG-1", "SN-R")
+    answer_everything(station, inspector, ins.id)
+    inspections.raise_defect(station, inspector, ins.id, "POL-SCR", severity=Severity.MINOR)
+    assert inspections.complete(station, inspector, ins.id).verdict is Verdict.NEEDS_REVIEW
+    assert [s.id for s in review.queue(station)] == [ins.id]
+    with pytest.raises(PermissionDenied):
+        review.decide(station, inspector, ins.id, Decision.ACCEPTED, "looks fine")
+    with pytest.raises(InvalidInput, match="reason"):
+        review.decide(station, supervisor, ins.id, Decision.ACCEPTED, " ")
+    review.decide(
+        station, supervisor, ins.id, Decision.ACCEPTED, "hairline, inside the customer's limit"
+    )
+    assert review.queue(station) == []
+    with pytest.raises(Conflict, match="reviewed already"):
+        review.decide(station, supervisor, ins.id, Decision.REJECTED, "second thoughts")
+    assert audit.verify(station).ok

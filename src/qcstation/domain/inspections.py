@@ -49,6 +49,13 @@ class Verdict(str, Enum):
     NEEDS_REVIEW = "needs_review"
 
 
+class Decision(str, Enum):
+    """A supervisor's decision on an inspection whose verdict is needs review."""
+
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
 class Status(str, Enum):
     IN_PROGRESS = "in_progress"
     COMPLETED = "completed"

@@ -201,6 +201,19 @@ class CorrectiveActionRow(Base):
     closed_at: Mapped[datetime | None]
 
 
+class ReviewRow(Base):
+    """A supervisor's decision on an inspection that needs review: accepted or rejected."""
+
+    __tablename__ = "reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inspection_id: Mapped[str] = mapped_column(ForeignKey("inspections.id"), unique=True)
+    decision: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reviewed_at: Mapped[datetime]
+
+
 class AuditEntry(Base):
     """One link of the audit chain. ``old`` and ``new`` keep the exact canonical JSON text."""
 
@@ -242,4 +255,5 @@ AUDITED: tuple[type[Base], ...] = (
     EvidenceRow,
     DefectRow,
     CorrectiveActionRow,
+    ReviewRow,
 )
