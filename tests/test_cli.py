@@ -264,3 +264,18 @@ def test_demo_prints_what_the_demo_data_holds(
 ) -> None:
     code, out, _ = run(capsys, "--demo", "--data-dir", str(tmp_path / "demo"))
     assert code == 0 and "Demo logins" in out and "inspections" in out
+
+
+def test_sampling_plan(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "sampling", "plan", "--lot-size", "1000", "--aql", "2.5", "--json")
+    plan = json.loads(out)
+    assert code == 0
+    assert (plan["code_letter"], plan["sample_size"], plan["accept"], plan["reject"]) == ("J", 80, 5, 6)
+    for argv, message in (
+        (["--lot-size", "1", "--aql", "1.0"], "valid lot sizes"),
+        (["--lot-size", "100", "--aql", "3"], "valid AQLs: 0.010"),
+        (["--lot-size", "100", "--aql", "1.0", "--level", "IV"], "S-4"),
+        (["--lot-size", "100", "--aql", "1.0", "--mode", "strict"], "tightened"),
+    ):
+        code, _, err = run(capsys, "sampling", "plan", *argv)
+        assert code == 2 and message in err, err

@@ -1,0 +1,730 @@
+"""Acceptance sampling by attributes: ISO 2859-1 / ANSI/ASQ Z1.4 single sampling plans.
+
+What is here
+------------
+* Table I (sample size code letters) and the single sampling master tables II-A (normal),
+  II-B (tightened) and II-C (reduced), written out below as text that mirrors the printed
+  tables line by line, so a reviewer can lay the standard beside this file and compare.
+* :func:`plan` -- lot size + AQL + inspection level + severity -> :class:`SamplingPlan`,
+  following the arrows and applying the 100 % inspection rule.
+* The switching rules of clause 9 as a pure state machine: :class:`SwitchingState`,
+  :func:`next_state`, :func:`record_lot`.
+
+Sources and decisions (read before changing a cell)
+---------------------------------------------------
+The tables were transcribed and then checked against independent public sources:
+
+1. MIL-STD-105E (public domain; ANSI/ASQ Z1.4-2003 states its tables are unchanged from it)
+   -- a text copy of Table II-A gives the numeric cells of every row; an ASCII rendering of
+   II-A and II-B for AQL 0.65...15 (NIBS "AC-TABLE") gives the arrows there.
+2. The resolved plans (n, Ac, Re for every code letter x AQL, arrows already followed) of the
+   R package AQLSchemes (J. Lawson, "MIL-STD-105E ANSI/ASQ Z1.4").  Tables II-A and II-B
+   below reproduce all 832 of its normal and tightened plans exactly.
+3. The "AQL Inspector's Rule" manual (ANSI and ISO versions), for the cells where an arrow
+   runs off the table (see below) and for one reduced-inspection example.
+4. Table I as given by AQLSchemes, by vendor charts citing ISO 2859-1 / Z1.4 and by a copy of
+   GOST R ISO 2859-1 -- all agree.
+
+Every master table has a diagonal structure: along a diagonal of constant n x AQL (code letter
+index + AQL column index = const) every cell carries the same entry.  Normal inspection reads,
+going down a column from the first plan: 0/1, up-arrow, down-arrow, 1/2, 2/3, 3/4, 5/6, 7/8,
+10/11, 14/15, 21/22, then up-arrows; rows A-E continue with 30/31 and 44/45 for the
+"nonconformities per 100 items" AQLs.  The tables below follow that structure everywhere
+except at the printed exceptions noted here.
+
+* Code letter K, n = 125, AQL 2.5 gives Ac 7 Re 8 (normal) and Ac 5 Re 6 (tightened): the
+  check against transcriptions that shift Table II-A by a row.
+* Arrows off the edge of the table.  Table II-A/II-C code letter A at AQL 10 prints an up
+  arrow with no plan above it.  Both the AQL Inspector's Rule manual ("for normal and reduced
+  inspection use code letter C") and AQLSchemes take the first plan *below* instead, and so
+  does :func:`master_plan`: when an arrow leads off the table, the plan is looked for in the
+  other direction.  Code letter R at AQL 0.015 is written as an up arrow in all three tables:
+  there is no row below it (a down arrow, as the diagonal would suggest, could not be
+  followed) and every source resolves it upwards (normal: P, n = 800, 0/1; reduced: P, n = 315,
+  0/1).  Whether the printed glyph there is an up arrow or a down arrow could not be confirmed;
+  the resulting plan is the same either way.
+* Table II-B (tightened) prints a down arrow, not 0/1, for code letter A at AQL 10 (-> D,
+  n = 8, 1/2), and has an extra row S (n = 3150) holding only 1/2 under AQL 0.025, reached
+  from code letters Q and R.
+* Table II-C (reduced) is the ANSI/ASQ Z1.4-2003 (= MIL-STD-105E) table, whose rejection
+  numbers are not always Ac + 1 (0/2, 1/3, 1/4, 2/5, 3/6, 5/8, 7/10, 10/13, 14/17, 21/24).
+  Under such a plan a lot with Ac < d < Re is accepted but normal inspection is reinstated
+  (Z1.4 clause 10.1.4); :func:`record_lot` applies that.  NOTE: ISO 2859-1:1999 is *not*
+  identical here -- its foreword says the reduced plans "have been changed to eliminate the
+  gap between the acceptance and rejection numbers" (e.g. ISO: code letter G, AQL 1.0 reduced
+  -> J, n = 32, 1/2, where Z1.4 gives H, n = 20, 0/2).  The ISO 1999 Table 2-C could not be
+  transcribed from an available source, so it is not provided.  The least certain cells of
+  II-C are rows A and B for AQL 25 and looser and the AQL 1000 column (AQLSchemes disagrees
+  there; the diagonal structure, followed here, does not).
+
+The switching score (clause 9.3.3.2) is the ISO 2859-1:1999 rule; ANSI/ASQ Z1.4-2003 instead
+keeps the (optional) limit numbers of its Table VIII.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from enum import Enum
+from typing import TypeAlias
+
+
+class SamplingError(ValueError):
+    """A lot size, AQL, level, severity or lot result that the standard cannot take."""
+
+
+class InspectionLevel(str, Enum):
+    """General inspection levels I, II (the default), III and special levels S-1 ... S-4."""
+
+    I = "I"  # noqa: E741 -- the level's name in the standard
+    II = "II"
+    III = "III"
+    S1 = "S-1"
+    S2 = "S-2"
+    S3 = "S-3"
+    S4 = "S-4"
+
+
+class InspectionMode(str, Enum):
+    """Severity of inspection (clause 9): which master table is used."""
+
+    NORMAL = "normal"
+    TIGHTENED = "tightened"
+    REDUCED = "reduced"
+
+
+class Arrow(str, Enum):
+    """An arrow in a master table: use the first sampling plan below / above it."""
+
+    DOWN = "v"
+    UP = "^"
+
+
+Cell: TypeAlias = tuple[int, int] | Arrow | None
+"""A printed master-table cell: (Ac, Re), an arrow, or None for a blank cell (row S only)."""
+
+AQL_LABELS: tuple[str, ...] = (
+    "0.010", "0.015", "0.025", "0.040", "0.065", "0.10", "0.15", "0.25", "0.40", "0.65",
+    "1.0", "1.5", "2.5", "4.0", "6.5", "10", "15", "25", "40", "65",
+    "100", "150", "250", "400", "650", "1000",
+)  # fmt: skip
+"""The AQL column headings exactly as printed (percent nonconforming / per 100 items)."""
+
+AQL_SERIES: tuple[float, ...] = tuple(float(label) for label in AQL_LABELS)
+"""The standard's preferred AQL series, tightest first."""
+
+CODE_LETTERS: tuple[str, ...] = tuple("ABCDEFGHJKLMNPQR")
+"""Sample size code letters of Table I (I and O are not used)."""
+
+# ---------------------------------------------------------------------------------------
+# Table I -- Sample size code letters.  Columns as printed: special levels, general levels.
+# ---------------------------------------------------------------------------------------
+_TABLE_I = """
+lot or batch size     S-1 S-2 S-3 S-4   I  II III
+2 to 8                  A   A   A   A   A   A   B
+9 to 15                 A   A   A   A   A   B   C
+16 to 25                A   A   B   B   B   C   D
+26 to 50                A   B   B   C   C   D   E
+51 to 90                B   B   C   C   C   E   F
+91 to 150               B   B   C   D   D   F   G
+151 to 280              B   C   D   E   E   G   H
+281 to 500              B   C   D   E   F   H   J
+501 to 1200             C   C   E   F   G   J   K
+1201 to 3200            C   D   E   G   H   K   L
+3201 to 10000           C   D   F   G   J   L   M
+10001 to 35000          C   D   F   H   K   M   N
+35001 to 150000         D   E   G   J   L   N   P
+150001 to 500000        D   E   G   J   M   P   Q
+500001 and over         D   E   H   K   N   Q   R
+"""
+
+# ---------------------------------------------------------------------------------------
+# Master tables.  One line per code letter, as printed: code letter, sample size n, then one
+# cell per AQL column: "Ac/Re", "v" (use first plan below), "^" (use first plan above) or
+# "." (blank).
+# ---------------------------------------------------------------------------------------
+
+# Table II-A -- Single sampling plans for normal inspection (master table).
+_TABLE_II_A = """
+       n  0.010 0.015 0.025 0.040 0.065  0.10  0.15  0.25  0.40  0.65   1.0   1.5   2.5   4.0   6.5    10    15    25    40    65   100   150   250   400   650  1000
+A      2      v     v     v     v     v     v     v     v     v     v     v     v     v     v   0/1     ^     v   1/2   2/3   3/4   5/6   7/8 10/11 14/15 21/22 30/31
+B      3      v     v     v     v     v     v     v     v     v     v     v     v     v   0/1     ^     v   1/2   2/3   3/4   5/6   7/8 10/11 14/15 21/22 30/31 44/45
+C      5      v     v     v     v     v     v     v     v     v     v     v     v   0/1     ^     v   1/2   2/3   3/4   5/6   7/8 10/11 14/15 21/22 30/31 44/45     ^
+D      8      v     v     v     v     v     v     v     v     v     v     v   0/1     ^     v   1/2   2/3   3/4   5/6   7/8 10/11 14/15 21/22 30/31 44/45     ^     ^
+E     13      v     v     v     v     v     v     v     v     v     v   0/1     ^     v   1/2   2/3   3/4   5/6   7/8 10/11 14/15 21/22 30/31 44/45     ^     ^     ^
+F     20      v     v     v     v     v     v     v     v     v   0/1     ^     v   1/2   2/3   3/4   5/6   7/8 10/11 14/15 21/22     ^     ^     ^     ^     ^     ^
+G     32      v     v     v     v     v     v     v     v   0/1     ^     v   1/2   2/3   3/4   5/6   7/8 10/11 14/15 21/22     ^     ^     ^     ^     ^     ^     ^
+H     50      v     v     v     v     v     v     v   0/1     ^     v   1/2   2/3   3/4   5/6   7/8 10/11 14/15 21/22     ^     ^     ^     ^     ^     ^     ^     ^
+J     80      v     v     v     v     v     v   0/1     ^     v   1/2   2/3   3/4   5/6   7/8 10/11 14/15 21/22     ^     ^     ^     ^     ^     ^     ^     ^     ^
+K    125      v     v     v     v     v   0/1     ^     v   1/2   2/3   3/4   5/6   7/8 10/11 14/15 21/22     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^
+L    200      v     v     v     v   0/1     ^     v   1/2   2/3   3/4   5/6   7/8 10/11 14/15 21/22     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^
+M    315      v     v     v   0/1     ^     v   1/2   2/3   3/4   5/6   7/8 10/11 14/15 21/22     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^
+N    500      v     v   0/1     ^     v   1/2   2/3   3/4   5/6   7/8 10/11 14/15 21/22     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^
+P    800      v   0/1     ^     v   1/2   2/3   3/4   5/6   7/8 10/11 14/15 21/22     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^
+Q   1250    0/1     ^     v   1/2   2/3   3/4   5/6   7/8 10/11 14/15 21/22     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^
+R   2000      ^     ^   1/2   2/3   3/4   5/6   7/8 10/11 14/15 21/22     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^
+"""  # noqa: E501
+
+# Table II-B -- Single sampling plans for tightened inspection (master table).
+_TABLE_II_B = """
+       n  0.010 0.015 0.025 0.040 0.065  0.10  0.15  0.25  0.40  0.65   1.0   1.5   2.5   4.0   6.5    10    15    25    40    65   100   150   250   400   650  1000
+A      2      v     v     v     v     v     v     v     v     v     v     v     v     v     v     v     v     v     v   1/2   2/3   3/4   5/6   8/9 12/13 18/19 27/28
+B      3      v     v     v     v     v     v     v     v     v     v     v     v     v     v   0/1     v     v   1/2   2/3   3/4   5/6   8/9 12/13 18/19 27/28 41/42
+C      5      v     v     v     v     v     v     v     v     v     v     v     v     v   0/1     v     v   1/2   2/3   3/4   5/6   8/9 12/13 18/19 27/28 41/42     ^
+D      8      v     v     v     v     v     v     v     v     v     v     v     v   0/1     v     v   1/2   2/3   3/4   5/6   8/9 12/13 18/19 27/28 41/42     ^     ^
+E     13      v     v     v     v     v     v     v     v     v     v     v   0/1     v     v   1/2   2/3   3/4   5/6   8/9 12/13 18/19 27/28 41/42     ^     ^     ^
+F     20      v     v     v     v     v     v     v     v     v     v   0/1     v     v   1/2   2/3   3/4   5/6   8/9 12/13 18/19     ^     ^     ^     ^     ^     ^
+G     32      v     v     v     v     v     v     v     v     v   0/1     v     v   1/2   2/3   3/4   5/6   8/9 12/13 18/19     ^     ^     ^     ^     ^     ^     ^
+H     50      v     v     v     v     v     v     v     v   0/1     v     v   1/2   2/3   3/4   5/6   8/9 12/13 18/19     ^     ^     ^     ^     ^     ^     ^     ^
+J     80      v     v     v     v     v     v     v   0/1     v     v   1/2   2/3   3/4   5/6   8/9 12/13 18/19     ^     ^     ^     ^     ^     ^     ^     ^     ^
+K    125      v     v     v     v     v     v   0/1     v     v   1/2   2/3   3/4   5/6   8/9 12/13 18/19     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^
+L    200      v     v     v     v     v   0/1     v     v   1/2   2/3   3/4   5/6   8/9 12/13 18/19     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^
+M    315      v     v     v     v   0/1     v     v   1/2   2/3   3/4   5/6   8/9 12/13 18/19     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^
+N    500      v     v     v   0/1     v     v   1/2   2/3   3/4   5/6   8/9 12/13 18/19     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^
+P    800      v     v   0/1     v     v   1/2   2/3   3/4   5/6   8/9 12/13 18/19     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^
+Q   1250      v   0/1     v     v   1/2   2/3   3/4   5/6   8/9 12/13 18/19     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^
+R   2000    0/1     ^     v   1/2   2/3   3/4   5/6   8/9 12/13 18/19     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^
+S   3150      .     .   1/2     .     .     .     .     .     .     .     .     .     .     .     .     .     .     .     .     .     .     .     .     .     .     .
+"""  # noqa: E501
+
+# Table II-C -- Single sampling plans for reduced inspection (master table), as in
+# ANSI/ASQ Z1.4-2003 / MIL-STD-105E (see the module docstring for ISO 2859-1:1999).
+_TABLE_II_C = """
+       n  0.010 0.015 0.025 0.040 0.065  0.10  0.15  0.25  0.40  0.65   1.0   1.5   2.5   4.0   6.5    10    15    25    40    65   100   150   250   400   650  1000
+A      2      v     v     v     v     v     v     v     v     v     v     v     v     v     v   0/1     ^     v   0/2   1/3   1/4   2/5   3/6   5/8  7/10 10/13 14/17
+B      2      v     v     v     v     v     v     v     v     v     v     v     v     v   0/1     ^     v   0/2   1/3   1/4   2/5   3/6   5/8  7/10 10/13 14/17 21/24
+C      2      v     v     v     v     v     v     v     v     v     v     v     v   0/1     ^     v   0/2   1/3   1/4   2/5   3/6   5/8  7/10 10/13 14/17 21/24     ^
+D      3      v     v     v     v     v     v     v     v     v     v     v   0/1     ^     v   0/2   1/3   1/4   2/5   3/6   5/8  7/10 10/13 14/17 21/24     ^     ^
+E      5      v     v     v     v     v     v     v     v     v     v   0/1     ^     v   0/2   1/3   1/4   2/5   3/6   5/8  7/10 10/13 14/17 21/24     ^     ^     ^
+F      8      v     v     v     v     v     v     v     v     v   0/1     ^     v   0/2   1/3   1/4   2/5   3/6   5/8  7/10 10/13     ^     ^     ^     ^     ^     ^
+G     13      v     v     v     v     v     v     v     v   0/1     ^     v   0/2   1/3   1/4   2/5   3/6   5/8  7/10 10/13     ^     ^     ^     ^     ^     ^     ^
+H     20      v     v     v     v     v     v     v   0/1     ^     v   0/2   1/3   1/4   2/5   3/6   5/8  7/10 10/13     ^     ^     ^     ^     ^     ^     ^     ^
+J     32      v     v     v     v     v     v   0/1     ^     v   0/2   1/3   1/4   2/5   3/6   5/8  7/10 10/13     ^     ^     ^     ^     ^     ^     ^     ^     ^
+K     50      v     v     v     v     v   0/1     ^     v   0/2   1/3   1/4   2/5   3/6   5/8  7/10 10/13     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^
+L     80      v     v     v     v   0/1     ^     v   0/2   1/3   1/4   2/5   3/6   5/8  7/10 10/13     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^
+M    125      v     v     v   0/1     ^     v   0/2   1/3   1/4   2/5   3/6   5/8  7/10 10/13     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^
+N    200      v     v   0/1     ^     v   0/2   1/3   1/4   2/5   3/6   5/8  7/10 10/13     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^
+P    315      v   0/1     ^     v   0/2   1/3   1/4   2/5   3/6   5/8  7/10 10/13     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^
+Q    500    0/1     ^     v   0/2   1/3   1/4   2/5   3/6   5/8  7/10 10/13     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^
+R    800      ^     ^   0/2   1/3   1/4   2/5   3/6   5/8  7/10 10/13     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^
+"""  # noqa: E501
+
+
+# --------------------------------------------------------------------------------------
+# Parsing the printed tables (done once, at import; a malformed line fails loudly).
+# --------------------------------------------------------------------------------------
+_LEVEL_COLUMNS: tuple[InspectionLevel, ...] = (
+    InspectionLevel.S1,
+    InspectionLevel.S2,
+    InspectionLevel.S3,
+    InspectionLevel.S4,
+    InspectionLevel.I,
+    InspectionLevel.II,
+    InspectionLevel.III,
+)
+
+
+@dataclass(frozen=True)
+class _LotRange:
+    low: int
+    high: int | None  # None: "and over"
+    letters: Mapping[InspectionLevel, str]
+
+
+def _parse_table_i(text: str) -> tuple[_LotRange, ...]:
+    lines = [line for line in text.strip().splitlines()[1:] if line.strip()]
+    ranges: list[_LotRange] = []
+    for line in lines:
+        words = line.split()
+        letters = words[-len(_LEVEL_COLUMNS) :]
+        if words[1] == "to":
+            low, high = int(words[0]), int(words[2])
+        elif words[1:3] == ["and", "over"]:
+            low, high = int(words[0]), None
+        else:  # pragma: no cover - guards the literal above
+            raise AssertionError(f"bad Table I line: {line!r}")
+        ranges.append(_LotRange(low, high, dict(zip(_LEVEL_COLUMNS, letters, strict=True))))
+    return tuple(ranges)
+
+
+def _parse_cell(token: str) -> Cell:
+    if token == ".":
+        return None
+    if token in (Arrow.DOWN.value, Arrow.UP.value):
+        return Arrow(token)
+    ac, re_ = token.split("/")
+    return (int(ac), int(re_))
+
+
+@dataclass(frozen=True)
+class _MasterTable:
+    letters: tuple[str, ...]  # rows, top to bottom
+    sample_sizes: Mapping[str, int]
+    cells: Mapping[str, tuple[Cell, ...]]
+
+
+def _parse_master(text: str) -> _MasterTable:
+    header, *rows = text.strip().splitlines()
+    if tuple(header.split()[1:]) != AQL_LABELS:  # pragma: no cover - guards the literal
+        raise AssertionError("master table header does not match the AQL series")
+    letters: list[str] = []
+    sizes: dict[str, int] = {}
+    cells: dict[str, tuple[Cell, ...]] = {}
+    for row in rows:
+        letter, n, *tokens = row.split()
+        if len(tokens) != len(AQL_LABELS):  # pragma: no cover - guards the literal
+            raise AssertionError(f"row {letter}: {len(tokens)} cells")
+        letters.append(letter)
+        sizes[letter] = int(n)
+        cells[letter] = tuple(_parse_cell(token) for token in tokens)
+    return _MasterTable(tuple(letters), sizes, cells)
+
+
+_LOT_RANGES = _parse_table_i(_TABLE_I)
+_MASTER: Mapping[InspectionMode, _MasterTable] = {
+    InspectionMode.NORMAL: _parse_master(_TABLE_II_A),
+    InspectionMode.TIGHTENED: _parse_master(_TABLE_II_B),
+    InspectionMode.REDUCED: _parse_master(_TABLE_II_C),
+}
+
+
+# --------------------------------------------------------------------------------------
+# Input parsing
+# --------------------------------------------------------------------------------------
+def _valid_levels() -> str:
+    return ", ".join(level.value for level in InspectionLevel)
+
+
+def _valid_modes() -> str:
+    return ", ".join(mode.value for mode in InspectionMode)
+
+
+def parse_level(value: InspectionLevel | str) -> InspectionLevel:
+    """An inspection level from the enum or its printed name ("II", "S-3"; "s3" also works)."""
+    if isinstance(value, InspectionLevel):
+        return value
+    if isinstance(value, str):
+        text = value.strip().upper()
+        if len(text) == 2 and text[0] == "S" and text[1].isdigit():
+            text = f"S-{text[1]}"
+        for level in InspectionLevel:
+            if level.value == text:
+                return level
+    raise SamplingError(f"unknown inspection level {value!r}; valid levels: {_valid_levels()}")
+
+
+def parse_mode(value: InspectionMode | str) -> InspectionMode:
+    """A severity of inspection from the enum or its name ("normal", "Tightened", ...)."""
+    if isinstance(value, InspectionMode):
+        return value
+    if isinstance(value, str):
+        text = value.strip().lower()
+        for mode in InspectionMode:
+            if mode.value == text:
+                return mode
+    raise SamplingError(f"unknown inspection mode {value!r}; valid modes: {_valid_modes()}")
+
+
+def parse_aql(value: float | str) -> float:
+    """The AQL as the standard's value (e.g. 1.0) from a number or a string ("1.0", "0.65")."""
+    number: float | None = None
+    if isinstance(value, bool):
+        number = None
+    elif isinstance(value, (int, float)):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            number = None
+    if number is not None and math.isfinite(number):
+        for aql in AQL_SERIES:
+            if math.isclose(number, aql, rel_tol=1e-9):
+                return aql
+    raise SamplingError(
+        f"AQL {value!r} is not in the ISO 2859-1 series; valid AQLs: {', '.join(AQL_LABELS)}"
+    )
+
+
+def aql_label(aql: float | str) -> str:
+    """The AQL as printed in the column heading ("0.010", "1.0", "10")."""
+    return AQL_LABELS[AQL_SERIES.index(parse_aql(aql))]
+
+
+def _check_lot_size(lot_size: int) -> int:
+    if isinstance(lot_size, bool) or not isinstance(lot_size, int):
+        raise SamplingError(f"lot size must be a whole number of items, got {lot_size!r}")
+    if lot_size < 2:
+        raise SamplingError(
+            f"lot size {lot_size} is below Table I's smallest range; valid lot sizes: 2 and over"
+        )
+    return lot_size
+
+
+# --------------------------------------------------------------------------------------
+# Table look-ups
+# --------------------------------------------------------------------------------------
+def code_letter(lot_size: int, level: InspectionLevel | str = InspectionLevel.II) -> str:
+    """Table I: the sample size code letter for a lot size and inspection level."""
+    size = _check_lot_size(lot_size)
+    lvl = parse_level(level)
+    for lot_range in _LOT_RANGES:
+        if size >= lot_range.low and (lot_range.high is None or size <= lot_range.high):
+            return lot_range.letters[lvl]
+    raise AssertionError("Table I covers every lot size from 2")  # pragma: no cover
+
+
+def table_letters(mode: InspectionMode | str) -> tuple[str, ...]:
+    """The rows of a master table, top to bottom (tightened has the extra row S)."""
+    return _MASTER[parse_mode(mode)].letters
+
+
+def table_sample_size(letter: str, mode: InspectionMode | str) -> int:
+    """The sample size printed beside a code letter in a master table."""
+    table = _MASTER[parse_mode(mode)]
+    if letter not in table.sample_sizes:
+        raise SamplingError(
+            f"unknown code letter {letter!r}; valid letters: {', '.join(table.letters)}"
+        )
+    return table.sample_sizes[letter]
+
+
+def table_cell(letter: str, aql: float | str, mode: InspectionMode | str) -> Cell:
+    """The master-table cell as printed: (Ac, Re), an :class:`Arrow`, or None (blank)."""
+    table = _MASTER[parse_mode(mode)]
+    table_sample_size(letter, mode)  # validates the letter
+    return table.cells[letter][AQL_SERIES.index(parse_aql(aql))]
+
+
+@dataclass(frozen=True)
+class MasterPlan:
+    """A plan read from a master table after following its arrows (no lot size involved)."""
+
+    code_letter: str
+    plan_letter: str
+    sample_size: int
+    accept: int
+    reject: int
+
+
+def master_plan(letter: str, aql: float | str, mode: InspectionMode | str) -> MasterPlan:
+    """Code letter + AQL -> the plan of the master table, arrows followed.
+
+    An arrow means "use the first sampling plan below (above) the arrow"; that plan's sample
+    size is used together with its Ac and Re.  Where an arrow would lead off the table (code
+    letter A at AQL 10, normal and reduced) the first plan in the other direction is used,
+    as explained in the module docstring.
+    """
+    mode_ = parse_mode(mode)
+    table = _MASTER[mode_]
+    column = AQL_SERIES.index(parse_aql(aql))
+    table_sample_size(letter, mode_)  # validates the letter
+    start = table.letters.index(letter)
+    cell = table.cells[letter][column]
+    if cell is None:
+        raise SamplingError(f"code letter {letter} has no plan at AQL {AQL_LABELS[column]}")
+    row = start
+    if isinstance(cell, Arrow):
+        step = 1 if cell is Arrow.DOWN else -1
+        found = _first_plan(table, column, start, step)
+        if found is None:  # the arrow leads off the table: look the other way
+            found = _first_plan(table, column, start, -step)
+        if found is None:  # pragma: no cover - every cell resolves (tested)
+            raise AssertionError(f"no plan for {letter} at AQL {AQL_LABELS[column]}")
+        row = found
+    plan_letter = table.letters[row]
+    resolved = table.cells[plan_letter][column]
+    assert isinstance(resolved, tuple)
+    return MasterPlan(
+        code_letter=letter,
+        plan_letter=plan_letter,
+        sample_size=table.sample_sizes[plan_letter],
+        accept=resolved[0],
+        reject=resolved[1],
+    )
+
+
+def _first_plan(table: _MasterTable, column: int, start: int, step: int) -> int | None:
+    row = start + step
+    while 0 <= row < len(table.letters):
+        cell = table.cells[table.letters[row]][column]
+        if isinstance(cell, tuple):
+            return row
+        if cell is None:  # a blank cell ends the search (row S)
+            return None
+        row += step
+    return None
+
+
+# --------------------------------------------------------------------------------------
+# The plan for a lot
+# --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SamplingPlan:
+    """A single sampling plan for one lot.
+
+    ``code_letter`` is Table I's letter; ``plan_letter`` the row finally used after following
+    arrows (its sample size, Ac and Re are the plan).  When the table's sample size is the lot
+    size or more, ``hundred_percent`` is set and ``sample_size`` is the lot size: every item is
+    inspected, with the same Ac and Re.
+    """
+
+    code_letter: str
+    plan_letter: str
+    sample_size: int
+    accept: int
+    reject: int
+    hundred_percent: bool
+    level: InspectionLevel
+    mode: InspectionMode
+    aql: float
+    lot_size: int
+
+    def accepts(self, nonconforming: int) -> bool:
+        """Whether a lot with this many nonconforming items (or nonconformities) is accepted.
+
+        The lot is not accepted when the count reaches Re.  On a Z1.4 reduced plan with a gap
+        (Ac < count < Re) the lot is accepted, but normal inspection is reinstated
+        (:func:`record_lot` does that).
+        """
+        return _check_count(nonconforming) < self.reject
+
+
+def plan(
+    lot_size: int,
+    aql: float | str,
+    level: InspectionLevel | str = InspectionLevel.II,
+    mode: InspectionMode | str = InspectionMode.NORMAL,
+) -> SamplingPlan:
+    """The single sampling plan for a lot: Table I, then Table II-A/B/C with arrows followed.
+
+    >>> p = plan(2000, 2.5)             # code letter K, normal inspection
+    >>> (p.code_letter, p.sample_size, p.accept, p.reject)
+    ('K', 125, 7, 8)
+    >>> plan(500, "1.0", "II", "normal").sample_size
+    50
+    """
+    size = _check_lot_size(lot_size)
+    aql_ = parse_aql(aql)
+    level_ = parse_level(level)
+    mode_ = parse_mode(mode)
+    letter = code_letter(size, level_)
+    master = master_plan(letter, aql_, mode_)
+    hundred_percent = master.sample_size >= size
+    return SamplingPlan(
+        code_letter=letter,
+        plan_letter=master.plan_letter,
+        sample_size=size if hundred_percent else master.sample_size,
+        accept=master.accept,
+        reject=master.reject,
+        hundred_percent=hundred_percent,
+        level=level_,
+        mode=mode_,
+        aql=aql_,
+        lot_size=size,
+    )
+
+
+def tighter_acceptance_number(sampling_plan: SamplingPlan) -> int | None:
+    """Ac for the same sample size at the next tighter AQL (for the switching score).
+
+    This is the cell to the left of the plan in its own row (``plan_letter``) of the plan's
+    master table; None when that cell is not a plan or there is no tighter AQL.  For every
+    plan with Ac >= 2 the cell exists (tested).
+    """
+    table = _MASTER[sampling_plan.mode]
+    column = AQL_SERIES.index(sampling_plan.aql)
+    if column == 0:
+        return None
+    cell = table.cells[sampling_plan.plan_letter][column - 1]
+    return cell[0] if isinstance(cell, tuple) else None
+
+
+# --------------------------------------------------------------------------------------
+# Switching rules (clause 9)
+# --------------------------------------------------------------------------------------
+REDUCED_SWITCHING_SCORE = 30
+"""Normal -> reduced needs a switching score of at least this (ISO 2859-1:1999, 9.3.3)."""
+
+
+@dataclass(frozen=True)
+class SwitchingState:
+    """Where a stream of lots stands in the switching scheme.
+
+    * ``consecutive_accepted`` -- lots accepted in a row in the current severity (5 on
+      tightened return the stream to normal).
+    * ``recent_results`` -- the last (at most 5) lots on normal inspection, oldest first,
+      True for accepted (for the "2 of 5 or fewer consecutive lots" rule).
+    * ``switching_score`` -- ISO 2859-1:1999, 9.3.3.2; counts only on normal inspection.
+    * ``rejected_while_tightened`` -- lots not accepted since tightened inspection began.
+    * ``discontinued`` -- 5 lots not accepted on tightened: acceptance inspection stops.
+    """
+
+    mode: InspectionMode = InspectionMode.NORMAL
+    consecutive_accepted: int = 0
+    recent_results: tuple[bool, ...] = ()
+    switching_score: int = 0
+    rejected_while_tightened: int = 0
+    discontinued: bool = False
+
+
+def updated_switching_score(
+    score: int,
+    *,
+    accepted: bool,
+    acceptance_number: int,
+    accepted_one_step_tighter: bool | None = None,
+) -> int:
+    """The switching score after one more lot on normal inspection (ISO 2859-1:1999 9.3.3.2).
+
+    * Ac >= 2: add 3 if the lot would also have been accepted had the AQL been one step
+      tighter (``accepted_one_step_tighter``, required), otherwise reset to 0.
+    * Ac 0 or 1: add 2 if the lot is accepted, otherwise reset to 0.
+    """
+    if acceptance_number < 0:
+        raise SamplingError(f"acceptance number must be 0 or more, got {acceptance_number}")
+    if acceptance_number >= 2:
+        if accepted_one_step_tighter is None:
+            raise SamplingError(
+                "with acceptance number 2 or more the switching score needs "
+                "accepted_one_step_tighter"
+            )
+        if accepted_one_step_tighter and not accepted:
+            raise SamplingError("a lot accepted at a tighter AQL cannot be rejected at this one")
+        return score + 3 if accepted_one_step_tighter else 0
+    return score + 2 if accepted else 0
+
+
+def next_state(
+    state: SwitchingState,
+    accepted: bool,
+    *,
+    acceptance_number: int | None = None,
+    accepted_one_step_tighter: bool | None = None,
+    production_steady: bool = True,
+    authority_approves_reduced: bool = True,
+    reinstate_normal: bool = False,
+) -> SwitchingState:
+    """The switching state after the original inspection of one more lot (clause 9).
+
+    * Normal -> tightened: when 2 of 5 or fewer consecutive lots are not accepted.
+    * Tightened -> normal: when 5 consecutive lots are accepted.
+    * Normal -> reduced: when the switching score (updated with this lot) is at least 30,
+      production is at a steady rate and the responsible authority approves.  The score
+      starts at 0 at the start of normal inspection; for the lot's plan with Ac >= 2 add 3
+      if the lot would have been accepted with the AQL one step tighter, else reset to 0;
+      with Ac 0 or 1 add 2 if the lot is accepted, else reset to 0.  On normal inspection
+      ``acceptance_number`` is therefore required, and ``accepted_one_step_tighter`` too
+      when it is 2 or more.
+    * Reduced -> normal: when a lot is not accepted, production is irregular or delayed
+      (``production_steady=False``), or ``reinstate_normal`` (other conditions, or a Z1.4
+      reduced lot with Ac < count < Re).
+    * Discontinue: when the cumulative number of lots not accepted since tightened
+      inspection began reaches 5.  A discontinued state accepts no more lots; see
+      :func:`resume_inspection`.
+
+    Whenever the severity changes every counter starts again from zero.
+    """
+    if state.discontinued:
+        raise SamplingError(
+            "acceptance inspection is discontinued (5 lots not accepted on tightened "
+            "inspection); resume_inspection() once the supplier has corrected the quality"
+        )
+    if state.mode is InspectionMode.NORMAL:
+        if acceptance_number is None:
+            raise SamplingError(
+                "on normal inspection the switching score needs the plan's acceptance_number"
+            )
+        score = updated_switching_score(
+            state.switching_score,
+            accepted=accepted,
+            acceptance_number=acceptance_number,
+            accepted_one_step_tighter=accepted_one_step_tighter,
+        )
+        recent = (*state.recent_results, accepted)[-5:]
+        if not accepted and recent.count(False) >= 2:
+            return SwitchingState(mode=InspectionMode.TIGHTENED)
+        if score >= REDUCED_SWITCHING_SCORE and production_steady and authority_approves_reduced:
+            return SwitchingState(mode=InspectionMode.REDUCED)
+        return replace(
+            state,
+            consecutive_accepted=state.consecutive_accepted + 1 if accepted else 0,
+            recent_results=recent,
+            switching_score=score,
+        )
+    if state.mode is InspectionMode.TIGHTENED:
+        if accepted:
+            if state.consecutive_accepted + 1 >= 5:
+                return SwitchingState(mode=InspectionMode.NORMAL)
+            return replace(state, consecutive_accepted=state.consecutive_accepted + 1)
+        rejected = state.rejected_while_tightened + 1
+        return replace(
+            state,
+            consecutive_accepted=0,
+            rejected_while_tightened=rejected,
+            discontinued=rejected >= 5,
+        )
+    # reduced
+    if not accepted or not production_steady or reinstate_normal:
+        return SwitchingState(mode=InspectionMode.NORMAL)
+    return replace(state, consecutive_accepted=state.consecutive_accepted + 1)
+
+
+def record_lot(
+    state: SwitchingState,
+    sampling_plan: SamplingPlan,
+    nonconforming: int,
+    *,
+    production_steady: bool = True,
+    authority_approves_reduced: bool = True,
+) -> SwitchingState:
+    """Record one lot inspected under ``sampling_plan`` with ``nonconforming`` found.
+
+    Works out acceptance, the switching-score inputs (the plan's Ac and, for Ac >= 2, whether
+    the count is within Ac of the same sample size one AQL step tighter) and the Z1.4 reduced
+    "gap" rule, then applies :func:`next_state`.  The plan must be for the state's severity.
+    The count may exceed the sample size for AQLs in nonconformities per 100 items.
+    """
+    count = _check_count(nonconforming)
+    if sampling_plan.mode is not state.mode:
+        raise SamplingError(
+            f"the lot was planned for {sampling_plan.mode.value} inspection but the stream "
+            f"is on {state.mode.value} inspection"
+        )
+    accepted = count < sampling_plan.reject
+    gap = (
+        state.mode is InspectionMode.REDUCED and sampling_plan.accept < count < sampling_plan.reject
+    )
+    tighter_ok: bool | None = None
+    if state.mode is InspectionMode.NORMAL and sampling_plan.accept >= 2:
+        tighter = tighter_acceptance_number(sampling_plan)
+        if tighter is None:  # pragma: no cover - every Ac >= 2 plan has one (tested)
+            raise AssertionError("no tighter plan in the same row")
+        tighter_ok = count <= tighter
+    return next_state(
+        state,
+        accepted,
+        acceptance_number=sampling_plan.accept,
+        accepted_one_step_tighter=tighter_ok,
+        production_steady=production_steady,
+        authority_approves_reduced=authority_approves_reduced,
+        reinstate_normal=gap,
+    )
+
+
+def resume_inspection(state: SwitchingState) -> SwitchingState:
+    """After discontinuation and corrective action, inspection resumes on tightened (9.4)."""
+    if not state.discontinued:
+        raise SamplingError("inspection is not discontinued; nothing to resume")
+    return SwitchingState(mode=InspectionMode.TIGHTENED)
+
+
+def _check_count(nonconforming: int) -> int:
+    if isinstance(nonconforming, bool) or not isinstance(nonconforming, int):
+        raise SamplingError(
+            f"count of nonconforming items must be a whole number, got {nonconforming!r}"
+        )
+    if nonconforming < 0:
+        raise SamplingError(f"count of nonconforming items must be 0 or more, got {nonconforming}")
+    return nonconforming
