@@ -74,3 +74,6 @@ class SearchFilter:
     date_to: date | None = None  # inclusive
     limit: int = 100
     offset: int = 0
+    # Keyset paging: rows strictly after this (started_at, id) in the newest-first order,
+    # so page 5,000 of a million rows costs what page 1 costs.
+    after: tuple[datetime, str] | None = None

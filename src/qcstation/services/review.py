@@ -11,17 +11,14 @@ from qcstation.services.accounts import require
 from qcstation.services.context import Station
 from qcstation.services.errors import Conflict, InvalidInput, NotFound
 from qcstation.store import repositories as repo
-from qcstation.store.models import InspectionRow, ReviewRow, UserRow
-from qcstation.store.models import Station as StationRow
+from qcstation.store.models import InspectionRow, ReviewRow
 
 
 def queue(station: Station, limit: int = 200) -> list[InspectionSummary]:
     """Oldest first: what has waited longest is decided first."""
     with station.db.read() as s:
         q = (
-            select(InspectionRow, UserRow.username, StationRow.name)
-            .join(UserRow, UserRow.id == InspectionRow.inspector_id)
-            .join(StationRow, StationRow.id == InspectionRow.station_id)
+            repo.summaries()
             .outerjoin(ReviewRow, ReviewRow.inspection_id == InspectionRow.id)
             .where(
                 InspectionRow.status == Status.COMPLETED.value,
@@ -31,7 +28,7 @@ def queue(station: Station, limit: int = 200) -> list[InspectionSummary]:
             .order_by(InspectionRow.completed_at)
             .limit(limit)
         )
-        return [repo.summary(r, u, st) for r, u, st in s.execute(q)]
+        return [repo.summary(r) for r in s.execute(q)]
 
 
 def decide(

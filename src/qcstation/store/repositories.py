@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, union_all
 from sqlalchemy.orm import Session
+from typing_extensions import Unpack
 
 from qcstation.domain.defects import Defect, Disposition, Severity
 from qcstation.domain.inspections import Answer, Inspection, Outcome, Status, SubjectKind, Verdict
@@ -37,8 +38,26 @@ def user(row: UserRow) -> User:
     return User(row.id, row.username, row.full_name, Role(row.role), row.active)
 
 
+# Parsed templates by content hash: a version never changes once imported, and parsing
+# one is most of the cost of answering an item.
+_TEMPLATES: dict[str, ChecklistTemplate] = {}
+
+
 def template(row: TemplateRow) -> ChecklistTemplate:
-    return ChecklistTemplate.model_validate(row.content)
+    cached = _TEMPLATES.get(row.sha256)
+    if cached is None:
+        cached = ChecklistTemplate.model_validate(row.content)
+        if len(_TEMPLATES) > 256:
+            _TEMPLATES.clear()
+        _TEMPLATES[row.sha256] = cached
+    return cached
+
+
+def template_by_id(session: Session, template_id: int) -> ChecklistTemplate:
+    """The parsed template, reading its content only when not parsed before."""
+    sha = session.scalar(select(TemplateRow.sha256).where(TemplateRow.id == template_id))
+    cached = _TEMPLATES.get(sha or "")
+    return cached if cached is not None else template(session.get_one(TemplateRow, template_id))
 
 
 def template_info(row: TemplateRow, inspections: int = 0) -> TemplateInfo:
@@ -89,22 +108,40 @@ def photo_counts(session: Session, inspection_id: str) -> dict[tuple[str | None,
     return {(item_id, pos): n for item_id, pos, n in rows}
 
 
-def inspection(session: Session, row: InspectionRow) -> Inspection:
-    """The whole inspection with its template version, answers and defects."""
-    tpl = template(session.get_one(TemplateRow, row.template_id))
-    photos = photo_counts(session, row.id)
+def answers_by_key(session: Session, inspection_id: str) -> dict[tuple[str, int], AnswerRow]:
+    rows = session.scalars(select(AnswerRow).where(AnswerRow.inspection_id == inspection_id))
+    return {(a.item_id, a.position): a for a in rows}
+
+
+def defects_of(session: Session, inspection_id: str) -> list[Defect]:
+    rows = session.scalars(
+        select(DefectRow).where(DefectRow.inspection_id == inspection_id).order_by(DefectRow.id)
+    )
+    return [defect(d) for d in rows]
+
+
+def inspection(
+    session: Session,
+    row: InspectionRow,
+    tpl: ChecklistTemplate | None = None,
+    photos: dict[tuple[str | None, int], int] | None = None,
+    answer_rows: dict[tuple[str, int], AnswerRow] | None = None,
+    names: bool = True,
+) -> Inspection:
+    """The whole inspection with its template version, answers and defects.
+
+    A caller that has some parts loaded already passes them in; ``names=False`` skips
+    looking up the inspector's and the station's names (not needed to judge it).
+    """
+    tpl = tpl or template_by_id(session, row.template_id)
+    photos = photo_counts(session, row.id) if photos is None else photos
+    rows = answers_by_key(session, row.id) if answer_rows is None else answer_rows
     answers = {}
-    for a in session.scalars(select(AnswerRow).where(AnswerRow.inspection_id == row.id)):
+    for a in rows.values():
         ans = answer(a, photos.get((a.item_id, a.position), 0))
         answers[(ans.item_id, ans.position)] = ans
-    defects = [
-        defect(d)
-        for d in session.scalars(
-            select(DefectRow).where(DefectRow.inspection_id == row.id).order_by(DefectRow.id)
-        )
-    ]
-    inspector = session.get_one(UserRow, row.inspector_id).username
-    station = session.get_one(Station, row.station_id).name
+    inspector = session.get_one(UserRow, row.inspector_id).username if names else ""
+    station = session.get_one(Station, row.station_id).name if names else ""
     return Inspection(
         id=row.id,
         template=tpl,
@@ -116,7 +153,7 @@ def inspection(session: Session, row: InspectionRow) -> Inspection:
         sample_size=row.sample_size,
         position_counts={str(k): int(v) for k, v in row.position_counts.items()},
         answers=answers,
-        defects=defects,
+        defects=defects_of(session, row.id),
         status=Status(row.status),
         inspector=inspector,
         station=station,
@@ -126,31 +163,69 @@ def inspection(session: Session, row: InspectionRow) -> Inspection:
     )
 
 
-def _summary_columns() -> Select[InspectionRow, str, str]:
+_SUMMARY_FIELDS = (
+    InspectionRow.id,
+    InspectionRow.job_ticket,
+    InspectionRow.sku,
+    InspectionRow.serial,
+    InspectionRow.stage,
+    InspectionRow.subject,
+    InspectionRow.template_key,
+    InspectionRow.template_version,
+    InspectionRow.status,
+    InspectionRow.verdict,
+    UserRow.username,
+    Station.name,
+    InspectionRow.started_at,
+    InspectionRow.completed_at,
+    InspectionRow.lot_size,
+)
+
+
+def summaries() -> Select[Unpack[tuple[Any, ...]]]:
+    """Just the columns a list shows (no ORM objects): the cheap way to list thousands."""
     return (
-        select(InspectionRow, UserRow.username, Station.name)
+        select(*_SUMMARY_FIELDS)
         .join(UserRow, UserRow.id == InspectionRow.inspector_id)
         .join(Station, Station.id == InspectionRow.station_id)
     )
 
 
-def summary(row: InspectionRow, inspector: str, station: str) -> InspectionSummary:
+def summary(row: Any) -> InspectionSummary:
+    """One row of ``summaries()`` as the view object."""
+    (
+        id_,
+        job,
+        sku,
+        serial,
+        stage,
+        subject,
+        key,
+        version,
+        status,
+        verdict,
+        inspector,
+        station,
+        started,
+        completed,
+        lot_size,
+    ) = row
     return InspectionSummary(
-        id=row.id,
-        job_ticket=row.job_ticket,
-        sku=row.sku,
-        serial=row.serial,
-        stage=Stage(row.stage),
-        subject=row.subject,
-        template_key=row.template_key,
-        template_version=row.template_version,
-        status=row.status,
-        verdict=Verdict(row.verdict) if row.verdict else None,
-        inspector=inspector,
-        station=station,
-        started_at=row.started_at,
-        completed_at=row.completed_at,
-        lot_size=row.lot_size,
+        id_,
+        job,
+        sku,
+        serial,
+        Stage(stage),
+        subject,
+        key,
+        version,
+        status,
+        Verdict(verdict) if verdict else None,
+        inspector,
+        station,
+        started,
+        completed,
+        lot_size,
     )
 
 
@@ -158,38 +233,64 @@ def _day_start(d: Any) -> datetime:
     return datetime.combine(d, time.min, tzinfo=timezone.utc)
 
 
-def search_statement(f: SearchFilter) -> Select[InspectionRow, str, str]:
-    """History search as one indexed query, newest first."""
-    q = _summary_columns()
+def _conditions(f: SearchFilter) -> list[ColumnElement[bool]]:
+    """Every filter but the free text, as WHERE terms on inspections (and the user)."""
+    terms: list[ColumnElement[bool]] = []
+    for column, value in (
+        (InspectionRow.sku, f.sku),
+        (InspectionRow.serial, f.serial),
+        (InspectionRow.job_ticket, f.job_ticket),
+        (InspectionRow.stage, f.stage.value if f.stage else None),
+        (InspectionRow.verdict, f.verdict.value if f.verdict else None),
+        (InspectionRow.status, f.status),
+    ):
+        if value:
+            terms.append(column == value)
+    if f.inspector:
+        # equality to a scalar subquery keeps the (inspector_id, started_at) index in use
+        by_name = select(UserRow.id).where(UserRow.username == f.inspector).scalar_subquery()
+        terms.append(InspectionRow.inspector_id == by_name)
+    if f.date_from:
+        terms.append(InspectionRow.started_at >= _day_start(f.date_from))
+    if f.date_to:
+        terms.append(InspectionRow.started_at < _day_start(f.date_to + timedelta(days=1)))
+    if f.after is not None:
+        at, last_id = f.after
+        terms.append(
+            or_(
+                InspectionRow.started_at < at,
+                and_(InspectionRow.started_at == at, InspectionRow.id > last_id),
+            )
+        )
+    return terms
+
+
+NEWEST_FIRST = (InspectionRow.started_at.desc(), InspectionRow.id)
+
+
+def search_statement(f: SearchFilter) -> Select[Unpack[tuple[Any, ...]]]:
+    """History search, newest first, every filter served by an index.
+
+    Free text may be a job ticket, a SKU or a serial. One OR over the three would make
+    the database collect and sort every match of a best-selling SKU; instead each column
+    gives its newest few through its own index and only those are merged.
+    """
+    terms = _conditions(f)
+    q = summaries().where(*terms)
     if f.text:
         t = f.text.strip()
-        q = q.where(
-            or_(InspectionRow.job_ticket == t, InspectionRow.sku == t, InspectionRow.serial == t)
-        )
-    if f.sku:
-        q = q.where(InspectionRow.sku == f.sku)
-    if f.serial:
-        q = q.where(InspectionRow.serial == f.serial)
-    if f.job_ticket:
-        q = q.where(InspectionRow.job_ticket == f.job_ticket)
-    if f.stage:
-        q = q.where(InspectionRow.stage == f.stage.value)
-    if f.verdict:
-        q = q.where(InspectionRow.verdict == f.verdict.value)
-    if f.status:
-        q = q.where(InspectionRow.status == f.status)
-    if f.inspector:
-        q = q.where(UserRow.username == f.inspector)
-    if f.date_from:
-        q = q.where(InspectionRow.started_at >= _day_start(f.date_from))
-    if f.date_to:
-        q = q.where(InspectionRow.started_at < _day_start(f.date_to + timedelta(days=1)))
-    return (
-        q.order_by(InspectionRow.started_at.desc(), InspectionRow.id)
-        .limit(f.limit)
-        .offset(f.offset)
-    )
+        arms = [
+            select(InspectionRow.id)
+            .where(column == t, *terms)
+            .order_by(*NEWEST_FIRST)
+            .limit(f.limit + f.offset)
+            .subquery()
+            for column in (InspectionRow.job_ticket, InspectionRow.sku, InspectionRow.serial)
+        ]
+        q = q.where(InspectionRow.id.in_(union_all(*(select(arm.c.id) for arm in arms))))
+    q = q.order_by(*NEWEST_FIRST).limit(f.limit)
+    return q.offset(f.offset) if f.offset else q
 
 
 def search(session: Session, f: SearchFilter) -> list[InspectionSummary]:
-    return [summary(row, name, st) for row, name, st in session.execute(search_statement(f))]
+    return [summary(row) for row in session.execute(search_statement(f))]
