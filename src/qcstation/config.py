@@ -38,6 +38,23 @@ class Settings(BaseModel):
     idle_lock_minutes: int = Field(default=5, ge=1, le=240)
     theme: Literal["light", "dark", "high_contrast"] = "light"
     language: str = "en"
+    # Signed reports and customer certificates (issue 6).
+    plant_name: str = Field(
+        default="qcstation plant",
+        min_length=1,
+        max_length=64,
+        description="the plant's name on reports, certificates and the root certificate",
+    )
+    paper_size: Literal["a4", "letter"] = "a4"
+    timestamp_url: str | None = Field(
+        default=None,
+        description="RFC 3161 time-stamp server: reports are signed PAdES B-T; empty: B-B",
+    )
+    certificate_verify_url: str | None = Field(
+        default=None,
+        description="URL pattern for certificate QR codes, with {payload} (and optionally "
+        "{number}) in it, e.g. https://example.com/verify?c={payload}; empty: the bare payload",
+    )
 
 
 class ConfigError(RuntimeError):

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from qcstation.accounts.passwords import hash_password, needs_rehash, verify_password
 from qcstation.domain.users import Permission, Role, User, check_password, check_username
+from qcstation.services import _keyring
 from qcstation.services.context import Station
 from qcstation.services.errors import Conflict, InvalidInput, LoginFailed, PermissionDenied
 from qcstation.store import repositories as repo
@@ -66,8 +67,13 @@ def create_user(
     password: str,
     role: Role,
     full_name: str = "",
+    root_passphrase: str | None = None,
 ) -> User:
-    """Add a user. With actor None, only the very first user (the admin at init) may be made."""
+    """Add a user. With actor None, only the very first user (the admin at init) may be made.
+
+    The user gets a signing key sealed under this password. With the plant's root
+    passphrase its certificate is issued at once; without, it waits for `keys issue`.
+    """
     for problem in (check_username(username), check_password(password)):
         if problem:
             raise InvalidInput(problem)
@@ -92,9 +98,63 @@ def create_user(
         )
         s.add(row)
         s.flush()
+        plant = _keyring.unlock_plant(s, root_passphrase) if root_passphrase else None
+        _keyring.enroll(s, station.now(), row, password, actor.id if actor else row.id, plant)
         return repo.user(row)
+
+
+def change_password(station: Station, actor: User, old: str, new: str) -> int:
+    """Change one's own password; the signing key is re-sealed under the new one.
+
+    When the old password also opened the plant root (the default set-up, where the
+    first administrator's password is the root passphrase), the root follows it.
+    Returns how many keys were re-sealed.
+    """
+    problem = check_password(new)
+    if problem:
+        raise InvalidInput(problem)
+    login(station, actor.username, old)  # counts a wrong password toward the lockout
+    with station.db.write(actor.username, station.name, reason="password change") as s:
+        row = s.get_one(UserRow, actor.id)
+        row.password_hash = hash_password(new)
+        done = _keyring.reseal_user(s, row.id, old, new)
+        if repo.user(row).can(Permission.ADMINISTER):
+            done += 2 * _keyring.reseal_plant(s, old, new)
+        return done
 
 
 def list_users(station: Station) -> list[User]:
     with station.db.read() as s:
         return [repo.user(r) for r in s.scalars(select(UserRow).order_by(UserRow.username))]
+
+
+def set_active(station: Station, actor: User, username: str, active: bool) -> User:
+    """Disable or re-enable an account; a disabled user can no longer sign in or act."""
+    with station.db.write(
+        actor.username, station.name, reason="enable user" if active else "disable user"
+    ) as s:
+        require(s, actor, Permission.MANAGE_USERS)
+        row = s.scalars(select(UserRow).where(UserRow.username == username)).one_or_none()
+        if row is None:
+            raise InvalidInput(f"no user {username!r}")
+        if row.id == actor.id and not active:
+            raise Conflict("you cannot disable your own account")
+        row.active = active
+        return repo.user(row)
+
+
+def unlock(station: Station, actor: User, username: str) -> User:
+    """Clear the count of wrong passwords that locked an account."""
+    with station.db.write(actor.username, station.name, reason="unlock account") as s:
+        require(s, actor, Permission.MANAGE_USERS)
+        row = s.scalars(select(UserRow).where(UserRow.username == username)).one_or_none()
+        if row is None:
+            raise InvalidInput(f"no user {username!r}")
+        row.failed_logins = 0
+        return repo.user(row)
+
+
+def is_locked(station: Station, username: str) -> bool:
+    with station.db.read() as s:
+        row = s.scalars(select(UserRow).where(UserRow.username == username)).one_or_none()
+        return row is not None and row.failed_logins >= MAX_FAILED_LOGINS

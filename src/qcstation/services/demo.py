@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from qcstation.domain.defects import Disposition
 from qcstation.domain.inspections import Answer, Outcome, SubjectKind, positions_of
+from qcstation.domain.signing import Meaning
 from qcstation.domain.stages import Stage
 from qcstation.domain.templates import (
     ChecklistItem,
@@ -28,7 +29,7 @@ from qcstation.domain.templates import (
 )
 from qcstation.domain.users import Role, User
 from qcstation.imaging.scenes import encode_png, render_piece
-from qcstation.services import accounts, inspections, setup
+from qcstation.services import accounts, inspections, keys, setup, signing
 from qcstation.services.context import Station
 from qcstation.services.errors import Conflict, LoginFailed
 from qcstation.store import schema
@@ -81,6 +82,17 @@ class DemoClock:
         self.t += timedelta(minutes=minutes)
 
 
+class _Steps:
+    """A clock two minutes further on each call, for signatures after completion."""
+
+    def __init__(self, start: datetime):
+        self.t = start
+
+    def __call__(self) -> datetime:
+        self.t += timedelta(minutes=2)
+        return self.t
+
+
 def ensure_demo_users(station: Station) -> dict[str, User]:
     """Set up a fresh data directory for the demo, or log into one set up before."""
     state, _ = schema.state(station.db.engine)
@@ -91,6 +103,8 @@ def ensure_demo_users(station: Station) -> dict[str, User]:
     if fresh:
         name, password, _, full = DEMO_USERS[0]
         setup.init(station, name, password, full)
+    else:
+        schema.upgrade(station.db.engine)  # a demo directory from an older qcstation
     users: dict[str, User] = {}
     try:
         users["ada"] = accounts.login(station, "ada", DEMO_USERS[0][1])
@@ -99,12 +113,41 @@ def ensure_demo_users(station: Station) -> dict[str, User]:
             "demo data goes only into an empty data directory or one made by the demo; "
             "choose another with --data-dir"
         ) from None
+    root = keys.root_passphrase(DEMO_USERS[0][1])
     existing = {u.username for u in accounts.list_users(station)}
     for name, password, role, full in DEMO_USERS[1:]:
         if name not in existing:
-            accounts.create_user(station, users["ada"], name, password, role, full)
+            accounts.create_user(station, users["ada"], name, password, role, full, root)
         users[name] = accounts.login(station, name, password)
+    _ensure_signing_keys(station, users, root)
     return users
+
+
+def _ensure_signing_keys(station: Station, users: dict[str, User], root: str) -> None:
+    """A demo directory made before signing keys existed gets its root and keys now."""
+    have = {k.username for k in keys.list_keys(station) if k.kind == "user"}
+    missing = [(n, p) for n, p, _r, _f in DEMO_USERS if n in users and n not in have]
+    if not missing and any(k.kind == "root" for k in keys.list_keys(station)):
+        return
+    for name, password in missing:
+        keys.request_key(station, users[name], password)
+    if not keys.setup_plant(station, users["ada"], root):
+        keys.issue_pending(station, users["ada"], root)
+
+
+def _password(username: str) -> str:
+    return next(p for n, p, _r, _f in DEMO_USERS if n == username)
+
+
+def sign_demo(station: Station, inspection_id: str, inspector: User, approver: User | None) -> None:
+    """Sign as the inspector who performed it, and (for some) as the approving supervisor."""
+    signing.sign(
+        station, inspector, inspection_id, Meaning.PERFORMED, _password(inspector.username)
+    )
+    if approver is not None:
+        signing.sign(
+            station, approver, inspection_id, Meaning.APPROVED, _password(approver.username)
+        )
 
 
 def _items(
@@ -238,6 +281,7 @@ def run_inspection(
 
 def fill(station: Station, count: int = 40, seed: int = 2026, unfinished: int = 1) -> DemoSummary:
     rng = random.Random(seed)
+    approvals = random.Random(seed + 1)
     users = ensure_demo_users(station)
     real_clock = station.clock
     clock = DemoClock(real_clock() - timedelta(days=max(7, count // 8)), rng)
@@ -247,7 +291,16 @@ def fill(station: Station, count: int = 40, seed: int = 2026, unfinished: int = 
         for i in range(count):
             inspector = users[rng.choice(("ines", "ivan"))]
             stage = stages[i % len(stages)] if i < len(stages) else rng.choice(stages)
-            run_inspection(station, inspector, stage, rng, finish=i < count - unfinished)
+            finish = i < count - unfinished
+            ins_id = run_inspection(station, inspector, stage, rng, finish=finish)
+            if finish:
+                # Own clock and dice, so the demo records stay the same as before signing.
+                station.clock = _Steps(clock.t)
+                try:
+                    approver = users["sam"] if approvals.random() < 0.4 else None
+                    sign_demo(station, ins_id, inspector, approver)
+                finally:
+                    station.clock = clock
             clock.jump(rng.randint(5, 8 * 60 // max(1, count // 20 or 1)))
     finally:
         station.clock = real_clock

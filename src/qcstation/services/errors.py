@@ -29,3 +29,7 @@ class NotInitialised(ServiceError):
 
 class LoginFailed(ServiceError):
     pass
+
+
+class SigningRefused(ServiceError):
+    """No signature was made: no usable key, a revoked key, a record that cannot be signed."""

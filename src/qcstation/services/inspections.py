@@ -7,7 +7,7 @@ answer being typed. A completed inspection no longer changes here.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import select
@@ -85,7 +85,7 @@ def _open_inspection(session: Session, actor: User, inspection_id: str) -> Inspe
 
 
 def _template(session: Session, row: InspectionRow) -> ChecklistTemplate:
-    return repo.template(session.get_one(TemplateRow, row.template_id))
+    return repo.template_by_id(session, row.template_id)
 
 
 def _item(template: ChecklistTemplate, item_id: str) -> ChecklistItem:
@@ -197,34 +197,22 @@ def record_answer(
     """Judge and store one answer (replacing an earlier one for the same item and position)."""
     with station.db.write(actor.username, station.name, reason=reason) as s:
         row = _open_inspection(s, actor, inspection_id)
-        tpl = _template(s, row)
+        tpl = repo.template_by_id(s, row.template_id)
         item = _item(tpl, answer.item_id)
         _check_position(item, row.position_counts, answer.position)
         pos = repo.position_out(answer.position)
-        photos = repo.photo_counts(s, inspection_id).get((item.id, pos), 0)
-        given = Answer(
-            item.id,
-            answer.position,
-            answer.outcome,
-            answer.readings,
-            answer.value,
-            answer.note,
-            photos,
-        )
+        photos = repo.photo_counts(s, inspection_id)
+        given = replace(answer, item_id=item.id, photos=photos.get((item.id, pos), 0))
         try:
             ev = evaluate(item, given)
         except AnswerError as exc:
             raise InvalidInput(str(exc)) from None
-        arow = s.scalars(
-            select(AnswerRow).where(
-                AnswerRow.inspection_id == inspection_id,
-                AnswerRow.item_id == item.id,
-                AnswerRow.position == pos,
-            )
-        ).one_or_none()
+        rows = repo.answers_by_key(s, inspection_id)
+        arow = rows.get((item.id, pos))
         if arow is None:
             arow = AnswerRow(inspection_id=inspection_id, item_id=item.id, position=pos)
             s.add(arow)
+            rows[(item.id, pos)] = arow
         arow.outcome = ev.outcome.value
         arow.readings = list(answer.readings)
         arow.mean = ev.mean
@@ -233,7 +221,8 @@ def record_answer(
         arow.answered_at = station.now()
         arow.answered_by_id = actor.id
         s.flush()
-        current = repo.inspection(s, row)
+        # Judge the whole from what is loaded already: no second read of the answers.
+        current = repo.inspection(s, row, tpl, photos, rows, names=False)
         answered, total = current.progress()
         return AnswerOutcome(
             ev, answered, total, current.current_verdict(), tuple(current.missing())
@@ -353,9 +342,7 @@ def unfinished(station: Station, actor: User) -> list[InspectionSummary]:
     """In-progress inspections of this user at this station: reopened after a restart."""
     with station.db.read() as s:
         q = (
-            select(InspectionRow, UserRow.username, StationRow.name)
-            .join(UserRow, UserRow.id == InspectionRow.inspector_id)
-            .join(StationRow, StationRow.id == InspectionRow.station_id)
+            repo.summaries()
             .where(
                 InspectionRow.status == Status.IN_PROGRESS.value,
                 UserRow.id == actor.id,
@@ -363,4 +350,41 @@ def unfinished(station: Station, actor: User) -> list[InspectionSummary]:
             )
             .order_by(InspectionRow.started_at.desc())
         )
-        return [repo.summary(r, u, st) for r, u, st in s.execute(q)]
+        return [repo.summary(r) for r in s.execute(q)]
+
+
+def evidence_of(station: Station, inspection_id: str) -> list[EvidenceInfo]:
+    with station.db.read() as s:
+        rows = s.scalars(
+            select(EvidenceRow)
+            .where(EvidenceRow.inspection_id == inspection_id)
+            .order_by(EvidenceRow.id)
+        )
+        return [
+            EvidenceInfo(
+                r.id, r.sha256, r.size_bytes, r.media_type, r.item_id, repo.position_in(r.position)
+            )
+            for r in rows
+        ]
+
+
+def read_evidence(station: Station, sha256: str) -> bytes:
+    return station.evidence.read(sha256)
+
+
+def suggest_next(station: Station, job_ticket: str) -> tuple[Stage, str, str] | None:
+    """For a scanned job ticket: the stage after its latest inspection, with its SKU and serial."""
+    with station.db.read() as s:
+        row = s.scalars(
+            select(InspectionRow)
+            .where(InspectionRow.job_ticket == job_ticket.strip())
+            .order_by(InspectionRow.started_at.desc())
+            .limit(1)
+        ).first()
+        if row is None:
+            return None
+        stage = Stage(row.stage)
+        if row.status == Status.COMPLETED.value and row.verdict != "fail":
+            stages = list(Stage)
+            stage = stages[min(stage.order + 1, len(stages) - 1)]
+        return stage, row.sku, row.serial

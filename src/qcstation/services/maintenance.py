@@ -54,3 +54,22 @@ def check(station: Station) -> CheckReport:
             f"(never referenced; safe to delete), e.g. {leftovers[0]}"
         )
     return report
+
+
+def probe(url: str) -> str:
+    """Try a database URL without changing anything; say what is there."""
+    from qcstation.store.database import Database
+
+    db = Database(url)
+    try:
+        with db.read() as s:
+            s.execute(text("SELECT 1"))
+        st, rev = schema.state(db.engine)
+    finally:
+        db.dispose()
+    return {
+        schema.SchemaState.EMPTY: "reachable, empty: `qcstation init` will set it up",
+        schema.SchemaState.CURRENT: f"reachable, a qcstation database at schema {rev}",
+        schema.SchemaState.BEHIND: f"reachable, schema {rev}: needs `qcstation db upgrade`",
+        schema.SchemaState.AHEAD: f"reachable, but made by a newer qcstation (schema {rev})",
+    }[st]

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from qcstation import content
 from qcstation.domain.users import Role, User
-from qcstation.services import accounts, templates
+from qcstation.services import accounts, keys, templates
 from qcstation.services.context import Station
 from qcstation.services.errors import Conflict
 from qcstation.store import schema
@@ -24,10 +24,22 @@ class InitResult:
     station: str
     templates: list[str]
     defect_codes: int
+    root_created: bool = False
 
 
-def init(station: Station, admin_name: str, password: str, full_name: str = "") -> InitResult:
-    """Create (or upgrade) the schema, the first admin, this station, and load shipped content."""
+def init(
+    station: Station,
+    admin_name: str,
+    password: str,
+    full_name: str = "",
+    root_passphrase: str | None = None,
+) -> InitResult:
+    """Create (or upgrade) the schema, the first admin, this station, the plant root
+    certificate, and load shipped content.
+
+    The root's key is sealed under ``root_passphrase``; by default that is
+    QCSTATION_ROOT_PASSPHRASE, else the admin's password (see keys.root_passphrase).
+    """
     before, after = schema.upgrade(station.db.engine)
     with station.db.read() as s:
         if s.scalar(select(func.count()).select_from(UserRow)):
@@ -36,9 +48,12 @@ def init(station: Station, admin_name: str, password: str, full_name: str = "") 
             )
     admin = accounts.create_user(station, None, admin_name, password, Role.ADMIN, full_name)
     register_station(station, admin)
+    created = keys.setup_plant(station, admin, root_passphrase or keys.root_passphrase(password))
     codes = templates.import_catalog(station, admin, content.defect_catalog())
     result = templates.import_files(station, admin, content.shipped_templates())
-    return InitResult(before, after, admin, station.name, result.imported + result.unchanged, codes)
+    return InitResult(
+        before, after, admin, station.name, result.imported + result.unchanged, codes, created
+    )
 
 
 def register_station(station: Station, actor: User) -> bool:

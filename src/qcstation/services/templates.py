@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from qcstation.domain.defects import DefectCatalog
+from qcstation.domain.defects import CatalogEntry, DefectCatalog
 from qcstation.domain.records import canonical_json, sha256_hex
 from qcstation.domain.stages import Stage
 from qcstation.domain.summaries import TemplateInfo
@@ -226,3 +226,9 @@ def active_template(station: Station, stage: Stage) -> tuple[int, ChecklistTempl
         if row is None:
             raise NotFound(f"no active checklist for {stage.label}: import one first")
         return row.id, repo.template(row)
+
+
+def defects_for_stage(station: Station, stage: Stage) -> list[CatalogEntry]:
+    """The catalog codes found at a stage, for the defect form."""
+    catalog = catalog_in_use(station)
+    return catalog.for_stage(stage) if catalog else []

@@ -21,7 +21,12 @@ from qcstation.store.models import AUDITED, AuditEntry, AuditHead, Base
 from qcstation.store.types import utcnow
 
 GENESIS = "0" * 64
-REDACTED = {"users": {"password_hash"}}  # kept as a digest: detectable, not disclosed
+# Kept as a digest: detectable, not disclosed. Sealed private keys are redacted too: an
+# old envelope left in the trail would still open with a password since changed.
+REDACTED = {
+    "users": {"password_hash"},
+    "signing_keys": {"encrypted_key", "sealed_plant_key"},
+}
 
 INFO_ACTOR = "qc_actor"
 INFO_STATION = "qc_station"

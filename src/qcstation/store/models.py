@@ -214,6 +214,91 @@ class ReviewRow(Base):
     reviewed_at: Mapped[datetime]
 
 
+class SigningKeyRow(Base):
+    """A signing key with its certificate: the plant root, the QR seal, or a user's.
+
+    The private key is stored only sealed: the root and the seal under the root
+    passphrase, a user's under a key derived from that user's password. A user key with
+    no certificate yet is waiting for an administrator to issue it. ``sealed_plant_key``
+    is the seal's private key wrapped to this user key, so the user can sign QR codes.
+    """
+
+    __tablename__ = "signing_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))  # root | seal | user
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    key_id: Mapped[str] = mapped_column(String(64), unique=True)
+    algorithm: Mapped[str] = mapped_column(String(24))
+    origin: Mapped[str] = mapped_column(String(16))  # plant | imported
+    subject: Mapped[str] = mapped_column(String(255))
+    public_key: Mapped[str] = mapped_column(Text)
+    certificate: Mapped[str | None] = mapped_column(Text)
+    chain: Mapped[str] = mapped_column(Text, default="")
+    encrypted_key: Mapped[str] = mapped_column(Text)
+    sealed_plant_key: Mapped[str | None] = mapped_column(Text)
+    not_after: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    issued_at: Mapped[datetime | None]
+    retired_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    revocation_reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class SignatureRow(Base):
+    """An electronic signature: the manifest text exactly as signed, and the signature."""
+
+    __tablename__ = "signatures"
+    __table_args__ = (UniqueConstraint("inspection_id", "meaning"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inspection_id: Mapped[str] = mapped_column(ForeignKey("inspections.id"), index=True)
+    meaning: Mapped[str] = mapped_column(String(16))
+    signer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    signing_key_id: Mapped[int] = mapped_column(ForeignKey("signing_keys.id"))
+    record_hash: Mapped[str] = mapped_column(String(64))
+    manifest: Mapped[str] = mapped_column(Text)
+    signature: Mapped[str] = mapped_column(Text)
+    signed_at: Mapped[datetime]
+
+
+class CorrectionRow(Base):
+    """A completed inspection corrected by a new version; the old one is kept unchanged."""
+
+    __tablename__ = "corrections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inspection_id: Mapped[str] = mapped_column(ForeignKey("inspections.id"), unique=True)
+    supersedes_id: Mapped[str] = mapped_column(ForeignKey("inspections.id"), unique=True)
+    revision: Mapped[int]
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+
+class DocumentRow(Base):
+    """A numbered report or customer certificate issued for one inspection."""
+
+    __tablename__ = "documents"
+    __table_args__ = (
+        UniqueConstraint("kind", "inspection_id"),
+        UniqueConstraint("kind", "station_id", "sequence"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # report | certificate
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"))
+    sequence: Mapped[int]
+    inspection_id: Mapped[str] = mapped_column(ForeignKey("inspections.id"), index=True)
+    record_hash: Mapped[str] = mapped_column(String(64))
+    details: Mapped[dict[str, Any]]
+    issued_at: Mapped[datetime]
+    issued_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+
 class AuditEntry(Base):
     """One link of the audit chain. ``old`` and ``new`` keep the exact canonical JSON text."""
 
@@ -256,4 +341,8 @@ AUDITED: tuple[type[Base], ...] = (
     DefectRow,
     CorrectiveActionRow,
     ReviewRow,
+    SigningKeyRow,
+    SignatureRow,
+    CorrectionRow,
+    DocumentRow,
 )

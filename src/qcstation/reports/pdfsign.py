@@ -1,0 +1,101 @@
+"""PAdES signatures with pyHanko: B-B offline, B-T when a time-stamp server is configured.
+
+The signature goes into a new field with a visible appearance at the box the layout
+reserved. The ``reason`` carries the document's number, inspection and record hash,
+so a verifier reads them from the signed signature dictionary itself.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import Any
+
+from asn1crypto import keys as asn1_keys
+from asn1crypto import x509 as asn1_x509
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign import fields, signers, timestamps
+from pyhanko.sign.signers.pdf_signer import PdfSignatureMetadata
+from pyhanko.stamp import TextStampStyle
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+from qcstation.reports.model import SignatureArea
+
+FIELD = "qcstation"
+
+
+@dataclass(frozen=True)
+class SigningIdentity:
+    """A signer as DER bytes: the private key (PKCS#8), its certificate, the chain."""
+
+    private_key: bytes
+    certificate: bytes
+    chain: tuple[bytes, ...]
+
+
+def _signer(identity: SigningIdentity) -> signers.SimpleSigner:
+    chain = [asn1_x509.Certificate.load(der) for der in identity.chain]
+    # The root stays out of the signature: a verifier must bring it (the plant's, from the
+    # station or a file), and the container holds no unsigned bytes a forger could change.
+    return signers.SimpleSigner(
+        signing_cert=asn1_x509.Certificate.load(identity.certificate),
+        signing_key=asn1_keys.PrivateKeyInfo.load(identity.private_key),
+        cert_registry=SimpleCertificateStore.from_certs(chain),
+        embed_roots=False,
+    )
+
+
+def timestamper_for(url: str | None) -> Any:
+    """An RFC 3161 client for the configured server (B-T), or None (B-B).
+
+    Not exercised by the offline tests: they pass pyHanko's in-process time-stamper.
+    """
+    return timestamps.HTTPTimeStamper(url, timeout=20) if url else None
+
+
+def sign_pdf(
+    pdf: bytes,
+    identity: SigningIdentity,
+    area: SignatureArea | None,
+    reason: str,
+    location: str,
+    stamp_text: str,
+    timestamper: Any = None,
+    font_size: int = 7,
+) -> bytes:
+    """The PDF with one PAdES signature appended (incremental update)."""
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+    meta = PdfSignatureMetadata(
+        field_name=FIELD,
+        md_algorithm="sha256",
+        subfilter=fields.SigSeedSubFilter.PADES,
+        reason=reason,
+        location=location,
+    )
+    spec = fields.SigFieldSpec(
+        FIELD,
+        on_page=(area.page - 1) if area else 0,
+        box=_int_box(area.box) if area else None,
+    )
+    style = TextStampStyle(
+        stamp_text=stamp_text,
+        border_width=1,
+        text_box_style=_text_style(font_size),
+    )
+    signer = signers.PdfSigner(
+        meta, _signer(identity), timestamper=timestamper, stamp_style=style, new_field_spec=spec
+    )
+    out = signer.sign_pdf(writer)
+    return bytes(out.getvalue())
+
+
+def _int_box(box: tuple[float, float, float, float]) -> tuple[int, int, int, int]:
+    x1, y1, x2, y2 = (round(v) for v in box)
+    return x1, y1, x2, y2
+
+
+def _text_style(font_size: int) -> Any:
+    from pyhanko.pdf_utils.text import TextBoxStyle
+
+    # pyHanko's layout works in fractions: whole numbers only.
+    return TextBoxStyle(font_size=font_size, leading=round(font_size * 1.25))

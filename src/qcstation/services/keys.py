@@ -1,0 +1,135 @@
+"""The plant's signing keys as an administrator and a user see them.
+
+- The plant root (and the QR seal it certifies) is made by `qcstation init`, its key
+  sealed under the root passphrase: ``QCSTATION_ROOT_PASSPHRASE`` for scripted set-ups,
+  otherwise the first administrator's password (see ``root_passphrase``).
+- Every user gets a key sealed under their password when created; its certificate is
+  issued then (given the root passphrase) or later by ``issue_pending``.
+- A user may bring a company-PKI identity (PKCS#12) instead; an administrator's
+  ``issue_pending`` approves it (and hands it the seal).
+- ``revoke`` stops a user's signing; signatures made after it fail verification.
+"""
+
+from __future__ import annotations
+
+import os
+
+from sqlalchemy import select
+
+from qcstation.accounts import keys
+from qcstation.domain.signing import KeyInfo, KeyStatus
+from qcstation.domain.users import Permission, User
+from qcstation.services import _keyring
+from qcstation.services.accounts import login, require
+from qcstation.services.context import Station
+from qcstation.services.errors import InvalidInput, NotFound
+from qcstation.store.models import SigningKeyRow, UserRow
+
+ENV_ROOT_PASSPHRASE = "QCSTATION_ROOT_PASSPHRASE"
+
+
+def root_passphrase(admin_password: str) -> str:
+    """The root passphrase for a new plant: the environment's, else the admin's password.
+
+    Reusing the password keeps a one-person station simple (one secret to remember);
+    a plant that wants the root held apart sets QCSTATION_ROOT_PASSPHRASE at init.
+    When that administrator changes password, the root follows (accounts.change_password).
+    """
+    return os.environ.get(ENV_ROOT_PASSPHRASE) or admin_password
+
+
+def setup_plant(station: Station, admin: User, passphrase: str) -> bool:
+    """Create the root and seal if the plant has none; issue what is pending. True if new."""
+    with station.db.write(admin.username, station.name, reason="create plant root") as s:
+        require(s, admin, Permission.ADMINISTER)
+        if _keyring.plant_row(s, _keyring.ROOT) is not None:
+            return False
+        plant = station.location.settings.plant_name
+        _keyring.create_plant(s, station.now(), plant, passphrase, admin.id)
+    issue_pending(station, admin, passphrase)
+    return True
+
+
+def issue_pending(station: Station, admin: User, passphrase: str) -> list[KeyInfo]:
+    """Issue certificates for pending user keys and approve imported ones."""
+    with station.db.write(admin.username, station.name, reason="issue certificates") as s:
+        require(s, admin, Permission.ADMINISTER)
+        plant = _keyring.unlock_plant(s, passphrase)
+        done = []
+        for row, user in s.execute(
+            select(SigningKeyRow, UserRow)
+            .join(UserRow, UserRow.id == SigningKeyRow.user_id)
+            .where(
+                SigningKeyRow.kind == _keyring.USER,
+                SigningKeyRow.revoked_at.is_(None),
+                SigningKeyRow.retired_at.is_(None),
+            )
+            .order_by(SigningKeyRow.id)
+        ):
+            if _keyring.status(row) is KeyStatus.PENDING or row.sealed_plant_key is None:
+                _keyring.issue(row, user, plant, station.now())
+                done.append(_keyring.info(row, user.username))
+        return done
+
+
+def request_key(station: Station, actor: User, password: str) -> KeyInfo:
+    """A fresh key for oneself (after a lost password or a revocation), pending issue."""
+    user = login(station, actor.username, password)
+    with station.db.write(user.username, station.name, reason="request signing key") as s:
+        row = s.get_one(UserRow, user.id)
+        key = _keyring.enroll(s, station.now(), row, password, row.id, None)
+        return _keyring.info(key, row.username)
+
+
+def import_pkcs12(
+    station: Station, actor: User, password: str, data: bytes, p12_passphrase: str | None
+) -> KeyInfo:
+    """Use a company-PKI identity to sign; it waits for an administrator's approval."""
+    try:
+        identity = keys.load_pkcs12(data, p12_passphrase)
+    except keys.KeyFileError as exc:
+        raise InvalidInput(str(exc)) from None
+    user = login(station, actor.username, password)
+    with station.db.write(user.username, station.name, reason="import PKCS#12") as s:
+        row = s.get_one(UserRow, user.id)
+        key = _keyring.add_imported(s, station.now(), row, password, identity)
+        return _keyring.info(key, row.username)
+
+
+def revoke(station: Station, admin: User, username: str, reason: str) -> int:
+    """Revoke every live key of a user; returns how many."""
+    reason = reason.strip()
+    if len(reason) < 3:
+        raise InvalidInput("give a reason for the revocation (it is kept in the audit trail)")
+    with station.db.write(admin.username, station.name, reason=f"revoke: {reason}") as s:
+        me = require(s, admin, Permission.ADMINISTER)
+        user = s.scalars(select(UserRow).where(UserRow.username == username)).one_or_none()
+        if user is None:
+            raise NotFound(f"no user {username!r}")
+        count = 0
+        for row in _keyring.user_keys(s, user.id):
+            if row.revoked_at is None:
+                row.revoked_at = station.now()
+                row.revoked_by_id = me.id
+                row.revocation_reason = reason
+                count += 1
+        return count
+
+
+def list_keys(station: Station) -> list[KeyInfo]:
+    with station.db.read() as s:
+        rows = s.execute(
+            select(SigningKeyRow, UserRow.username)
+            .outerjoin(UserRow, UserRow.id == SigningKeyRow.user_id)
+            .order_by(SigningKeyRow.id)
+        ).all()
+        return [_keyring.info(row, name) for row, name in rows]
+
+
+def plant_certificates(station: Station) -> str:
+    """The root and seal certificates (PEM): what a customer or an offline verifier trusts."""
+    with station.db.read() as s:
+        rows = [_keyring.plant_row(s, k) for k in (_keyring.ROOT, _keyring.SEAL)]
+        if any(r is None or r.certificate is None for r in rows):
+            raise NotFound("this plant has no root certificate yet")
+        return "".join(r.certificate or "" for r in rows if r is not None)

@@ -1,0 +1,389 @@
+"""Signed reports and certificates: pyHanko and poppler agree, tampering and truncation are
+caught, every layout renders, and the certificate's QR survives print-to-pixels."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from asn1crypto import keys as asn1_keys
+from asn1crypto import x509 as asn1_x509
+from cryptography.hazmat.primitives import serialization
+from sqlalchemy import text
+
+from qcstation.accounts import keys as crypto
+from qcstation.config import Settings
+from qcstation.domain.signing import Meaning
+from qcstation.domain.users import User
+from qcstation.reports import qr
+from qcstation.services import audit, documents, keys, signing, verify
+from qcstation.services.context import Station
+from qcstation.services.documents import CertificateDetails
+from qcstation.services.errors import Conflict, LoginFailed, PermissionDenied, SigningRefused
+from qcstation.services.verify import Unverifiable
+
+from .conftest import finish
+
+POPPLER = shutil.which("pdfsig") and shutil.which("pdftoppm")
+needs_poppler = pytest.mark.skipif(not POPPLER, reason="poppler-utils (pdfsig, pdftoppm) missing")
+DETAILS = CertificateDetails(
+    "18k solitaire ring", "18k yellow gold", "750", "3.42 g", "1 x 0.50 ct"
+)
+
+
+@pytest.fixture
+def signed(
+    station: Station, inspector: User, supervisor: User, completed: str, password: str
+) -> str:
+    signing.sign(station, inspector, completed, Meaning.PERFORMED, password)
+    signing.sign(station, supervisor, completed, Meaning.APPROVED, password)
+    return completed
+
+
+def pdfsig(path: Path) -> str:
+    proc = subprocess.run(["pdfsig", str(path)], capture_output=True, text=True, timeout=60)
+    return proc.stdout + proc.stderr
+
+
+def render(pdf: Path, dpi: int = 60) -> list[Path]:
+    prefix = pdf.with_suffix("")
+    subprocess.run(
+        ["pdftoppm", "-r", str(dpi), "-png", str(pdf), str(prefix)], check=True, timeout=120
+    )
+    pages = sorted(pdf.parent.glob(f"{prefix.name}-*.png"))
+    assert pages and all(p.stat().st_size > 2000 for p in pages)
+    return pages
+
+
+def flip_a_byte_in_the_signed_content(data: bytes) -> bytes:
+    at = data.index(b"stream", len(data) // 3) + 40  # inside a content or image stream
+    return data[:at] + bytes([data[at] ^ 0x01]) + data[at + 1 :]
+
+
+@needs_poppler
+def test_a_signed_report_validates_in_pyhanko_and_poppler(
+    station: Station, supervisor: User, signed: str, password: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "report.pdf"
+    e = documents.export_report(station, supervisor, password, signed, out)
+    assert e.number.endswith("-R000001") and not e.timestamped
+    result = verify.verify_pdf(out, station)
+    assert result.ok, result.problems
+    assert "record hash equals the database's record" in result.lines
+    assert any("e-signature performed by Ines Inspector: valid" in x for x in result.lines)
+    assert "Signature is Valid." in pdfsig(out)
+    # one changed byte: both say so
+    bad = tmp_path / "changed.pdf"
+    bad.write_bytes(flip_a_byte_in_the_signed_content(out.read_bytes()))
+    assert "Digest Mismatch" in pdfsig(bad)
+    result = verify.verify_pdf(bad, station)
+    assert not result.ok and "changed after it was signed" in result.problems[0]
+    # a re-export keeps the report's number
+    again = documents.export_report(station, supervisor, password, signed, tmp_path / "2.pdf")
+    assert again.number == e.number
+
+
+def test_any_changed_byte_makes_the_report_invalid(
+    station: Station, supervisor: User, signed: str, password: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "report.pdf"
+    documents.export_report(station, supervisor, password, signed, out)
+    data = out.read_bytes()
+    bad = tmp_path / "bad.pdf"
+    for at in range(0, len(data) - 16, len(data) // 23):
+        bad.write_bytes(data[:at] + bytes([data[at] ^ 0x04]) + data[at + 1 :])
+        try:
+            result = verify.verify_pdf(bad, station)
+        except Unverifiable as exc:  # only the header itself may make it "not a PDF"
+            assert at < 5 and "not a PDF" in str(exc)
+            continue
+        assert not result.ok, f"byte {at} changed, yet valid"
+
+
+def test_a_truncated_or_foreign_file_is_an_error_not_a_verdict(
+    station: Station, supervisor: User, signed: str, password: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "report.pdf"
+    documents.export_report(station, supervisor, password, signed, out)
+    cut = tmp_path / "cut.pdf"
+    cut.write_bytes(out.read_bytes()[: out.stat().st_size // 2])
+    with pytest.raises(Unverifiable, match="truncated"):
+        verify.verify_pdf(cut, station)
+    other = tmp_path / "notes.pdf"
+    other.write_text("just some text")
+    with pytest.raises(Unverifiable, match="not a PDF"):
+        verify.verify_pdf(other, station)
+    with pytest.raises(Unverifiable, match="cannot read"):
+        verify.verify_pdf(tmp_path / "missing.pdf", station)
+
+
+def test_a_row_changed_behind_the_apps_back_is_named_by_verify_and_audit(
+    station: Station, supervisor: User, signed: str, password: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "report.pdf"
+    documents.export_report(station, supervisor, password, signed, out)
+    with station.db.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE inspections SET serial = 'SN-FORGED' WHERE id = :i"), {"i": signed}
+        )
+    result = verify.verify_pdf(out, station)
+    assert any("record in the database differs from the signed one" in p for p in result.problems)
+    assert not audit.verify(station).ok
+    offline = verify.verify_pdf(out, None, [_root_pem(station, tmp_path)])
+    assert offline.ok, offline.problems  # the file itself is intact
+
+
+def _root_pem(station: Station, tmp_path: Path) -> Path:
+    path = tmp_path / "plant.pem"
+    path.write_text(keys.plant_certificates(station))
+    return path
+
+
+def test_offline_without_the_plant_root_is_not_valid(
+    station: Station, supervisor: User, signed: str, password: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "report.pdf"
+    documents.export_report(station, supervisor, password, signed, out)
+    result = verify.verify_pdf(out, None)
+    assert any("--trust" in p for p in result.problems)
+
+
+def test_export_needs_the_password_and_a_completed_record(
+    station: Station,
+    inspector: User,
+    supervisor: User,
+    signed: str,
+    password: str,
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(LoginFailed, match="nothing was exported"):
+        documents.export_report(station, supervisor, "wrong", signed, tmp_path / "r.pdf")
+    assert not (tmp_path / "r.pdf").exists()
+    open_one = finish(station, inspector, complete=False)
+    with pytest.raises(Conflict, match="complete it first"):
+        documents.export_report(station, inspector, password, open_one, tmp_path / "r.pdf")
+    with pytest.raises(PermissionDenied):
+        documents.export_certificate(station, inspector, password, signed, tmp_path / "c.pdf")
+
+
+def test_a_certificate_needs_an_electronic_signature(
+    station: Station, supervisor: User, completed: str, password: str, tmp_path: Path
+) -> None:
+    with pytest.raises(Conflict, match="sign it first"):
+        documents.export_certificate(station, supervisor, password, completed, tmp_path / "c.pdf")
+
+
+@needs_poppler
+@pytest.mark.parametrize("size", ["a4", "letter", "card"])
+def test_certificate_layouts_render_and_their_qr_verifies_from_pixels(
+    station: Station,
+    supervisor: User,
+    signed: str,
+    password: str,
+    tmp_path: Path,
+    size: str,
+) -> None:
+    out = tmp_path / f"cert-{size}.pdf"
+    e = documents.export_certificate(
+        station,
+        supervisor,
+        password,
+        signed,
+        out,
+        size,
+        DETAILS,  # type: ignore[arg-type]
+    )
+    assert "-C" in e.number
+    assert verify.verify_pdf(out, station).ok
+    assert "Signature is Valid." in pdfsig(out)
+    (page,) = render(out, dpi=200 if size == "card" else 150)
+    texts = qr.decode_file(page)
+    assert texts and texts[0].startswith("QC1.")
+    result = verify.verify_qr(str(page), station)
+    assert result.ok, result.problems
+    import cv2
+
+    assert verify.verify_qr_image(cv2.imread(str(page)), station).ok  # as a camera frame
+    with pytest.raises(Unverifiable, match="no qcstation QR code in view"):
+        verify.verify_qr_image(cv2.imread(str(page))[:50, :50], station)
+    assert f"certificate {e.number}, issued" in result.lines[0]
+    assert "matches the database's record" in result.lines
+
+
+def test_the_qr_payload_verifies_offline_and_detects_changes(
+    station: Station, supervisor: User, signed: str, password: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "c.pdf"
+    documents.export_certificate(station, supervisor, password, signed, out, "a4", DETAILS)
+    payload = _payload_of(station, supervisor, signed, password, tmp_path)
+    plant = _root_pem(station, tmp_path)
+    assert verify.verify_qr(payload, None, [plant]).ok
+    forged = payload[:-70] + ("A" if payload[-70] != "A" else "B") + payload[-69:]
+    assert not verify.verify_qr(forged, None, [plant]).ok
+    with pytest.raises(Unverifiable, match="public key"):
+        verify.verify_qr(payload, None)
+    with pytest.raises(Unverifiable, match="no qcstation certificate payload"):
+        verify.verify_qr("https://example.com/hello", station)
+    # the database's record changes: the QR still verifies offline, not against the database
+    with station.db.engine.begin() as conn:
+        conn.execute(text("UPDATE inspections SET verdict = 'fail' WHERE id = :i"), {"i": signed})
+    problems = verify.verify_qr(payload, station).problems
+    assert any("differs from the certified one" in p for p in problems)
+
+
+def _payload_of(station: Station, user: User, ins: str, password: str, tmp: Path) -> str:
+    out = tmp / "again.pdf"
+    documents.export_certificate(station, user, password, ins, out, "a4")
+    (page,) = render(out, dpi=150)
+    return qr.decode_file(page)[0]
+
+
+def test_a_verification_url_pattern_goes_into_the_qr(
+    station: Station, supervisor: User, signed: str, password: str, tmp_path: Path
+) -> None:
+    station.location = station.location.__class__(
+        station.location.data_dir,
+        station.location.database_url,
+        Settings(
+            station_name=station.name,
+            certificate_verify_url="https://verify.example.com/c/{number}?p={payload}",
+        ),
+    )
+    out = tmp_path / "c.pdf"
+    e = documents.export_certificate(station, supervisor, password, signed, out, "a4")
+    (page,) = render(out, dpi=150)
+    (found,) = qr.decode_file(page)
+    assert found.startswith(f"https://verify.example.com/c/{e.number}?p=QC1.")
+    assert verify.verify_qr(found, station).ok
+
+
+@needs_poppler
+def test_report_layouts_render_on_a4_and_letter(
+    station: Station, supervisor: User, signed: str, password: str, tmp_path: Path
+) -> None:
+    for paper in ("a4", "letter"):
+        station.location = station.location.__class__(
+            station.location.data_dir,
+            station.location.database_url,
+            Settings(station_name=station.name, paper_size=paper),  # type: ignore[arg-type]
+        )
+        out = tmp_path / f"report-{paper}.pdf"
+        documents.export_report(station, supervisor, password, signed, out)
+        pages = render(out)
+        info = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True)
+        assert f"Page {len(pages)} of {len(pages)}" in info.stdout
+        assert "Electronic signatures" in info.stdout and "Sam Supervisor" in info.stdout
+
+
+def test_batch_export_names_files_by_number(
+    station: Station,
+    inspector: User,
+    supervisor: User,
+    signed: str,
+    password: str,
+    tmp_path: Path,
+) -> None:
+    other = finish(station, inspector, serial="SN2")
+    done = documents.export_reports(station, supervisor, password, [signed, other], tmp_path)
+    assert [d.path.name for d in done] == [f"{d.number}.pdf" for d in done]
+    assert len({d.number for d in done}) == 2
+    assert all(verify.verify_pdf(d.path, station).ok for d in done)
+
+
+def test_a_stolen_key_used_after_revocation_fails_verification(
+    station: Station,
+    admin: User,
+    supervisor: User,
+    signed: str,
+    password: str,
+    tmp_path: Path,
+) -> None:
+    import io
+
+    from reportlab.pdfgen import canvas
+
+    from qcstation.reports.pdfsign import sign_pdf
+    from qcstation.services import _keyring
+    from qcstation.services.documents import _identity
+    from qcstation.store.models import UserRow
+
+    before = tmp_path / "before.pdf"
+    documents.export_report(station, supervisor, password, signed, before)
+    with station.db.read() as s:  # a thief with sam's password unseals the key...
+        stolen = _keyring.unlock(s, s.get_one(UserRow, supervisor.id), password)
+    time.sleep(1.05 - datetime.now().microsecond / 1e6)  # PDF signing times have whole seconds
+    keys.revoke(station, admin, "sam", "laptop stolen")
+    with pytest.raises(SigningRefused, match="revoked"):
+        documents.export_report(station, supervisor, password, signed, tmp_path / "x.pdf")
+    buf = io.BytesIO()  # ...and signs a forged report outside the application
+    c = canvas.Canvas(buf)
+    c.drawString(72, 720, "forged report")
+    c.save()
+    reason = next(x for x in verify.verify_pdf(before, station).lines if x.startswith("report "))
+    number, inspection = reason.split()[1], reason.split()[-1]
+    digest = next(x for x in verify.verify_pdf(before, station).lines if "SHA-256" in x).split()[-1]
+    forged = tmp_path / "forged.pdf"
+    forged.write_bytes(
+        sign_pdf(
+            buf.getvalue(),
+            _identity(stolen),
+            None,
+            f"qcstation report {number}; inspection {inspection}; record sha256 {digest}",
+            "elsewhere",
+            "%(signer)s",
+        )
+    )
+    result = verify.verify_pdf(forged, station)
+    assert any("revoked on" in p for p in result.problems), result.problems
+    assert verify.verify_pdf(before, station).ok  # signed before the revocation: still valid
+
+
+def test_pades_b_t_with_a_time_stamp_authority(
+    station: Station, supervisor: User, signed: str, password: str, tmp_path: Path
+) -> None:
+    """The B-T code path, with pyHanko's in-process TSA (no network in tests)."""
+    from pyhanko.sign.timestamps import DummyTimeStamper
+
+    now = datetime.now(timezone.utc)
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    tsa_key = rsa.generate_private_key(65537, 2048)  # pyHanko's test TSA signs with RSA
+    tsa_root_key = crypto.new_signing_key()
+    tsa_root = crypto.make_root(tsa_root_key, "Test TSA", now)
+    tsa_cert = _tsa_cert(tsa_root_key, tsa_root, tsa_key, now)
+    stamper = DummyTimeStamper(
+        asn1_x509.Certificate.load(tsa_cert.public_bytes(serialization.Encoding.DER)),
+        asn1_keys.PrivateKeyInfo.load(crypto.private_der(tsa_key)),
+    )
+    out = tmp_path / "bt.pdf"
+    e = documents.export_report(station, supervisor, password, signed, out, timestamper=stamper)
+    assert e.timestamped
+    trust = tmp_path / "tsa.pem"
+    trust.write_text(crypto.cert_pem(tsa_root))
+    result = verify.verify_pdf(out, station, [trust])
+    assert result.ok, result.problems
+    assert any("time-stamped (B-T)" in line for line in result.lines)
+
+
+def _tsa_cert(root_key, root, key, now):  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    return (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test TSA")]))
+        .issuer_name(root.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(hours=1))
+        .not_valid_after(now + timedelta(days=30))
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+        .sign(root_key, hashes.SHA256())
+    )
