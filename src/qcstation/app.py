@@ -1,14 +1,22 @@
-"""Composition root: what `qcstation` with no command does."""
+"""Composition root: what `qcstation` (with no command) does.
+
+It resolves where the data is, opens the station (or the demo station, filled on first
+use), picks the camera, and starts the window. With no display at all (a server, a CI
+machine) the window is rendered offscreen to PNG files instead, so the demo still shows
+what it would.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 from qcstation import config
 from qcstation.services import demo
-from qcstation.services.context import connect
+from qcstation.services.context import Station, connect, open_station
+from qcstation.store import schema
 
 
 def demo_location(args: argparse.Namespace) -> config.Location:
@@ -17,31 +25,38 @@ def demo_location(args: argparse.Namespace) -> config.Location:
     return config.resolve(data_dir, args.database_url)
 
 
-def main(args: argparse.Namespace) -> int:
-    if not args.demo:
-        print(
-            "qcstation: the inspector's window is not in this build yet; use the commands "
-            "(`qcstation --help`), or `qcstation --demo` to see demo data.",
-            file=sys.stderr,
-        )
-        return 2
-    loc = demo_location(args)
+def open_demo(loc: config.Location) -> Station:
     station = connect(loc)
-    try:
-        summary = demo.fill(station, count=40) if _empty(station) else demo.summarize(station)
-        if not summary.users:
-            summary = demo.summarize(station)
-    finally:
-        station.close()
+    state, _ = schema.state(station.db.engine)
+    summary = demo.fill(station, count=40) if state is schema.SchemaState.EMPTY else None
+    summary = summary or demo.summarize(station)
     from qcstation.cli import _print_demo
 
     _print_demo(summary, loc)
-    return 0
+    return station
 
 
-def _empty(station: object) -> bool:
-    from qcstation.store import schema
+def main(args: argparse.Namespace) -> int:
+    loc = demo_location(args) if args.demo else config.resolve(args.data_dir, args.database_url)
+    station = open_demo(loc) if args.demo else open_station(loc)
+    from qcstation.ui import application, live_camera
 
-    assert hasattr(station, "db")
-    st, _ = schema.state(station.db.engine)
-    return st is schema.SchemaState.EMPTY
+    source = live_camera.demo_feed() if args.demo else live_camera.device_feed()
+    try:
+        if not application.has_display():
+            os.environ["QT_QPA_PLATFORM"] = "offscreen"
+            from qcstation.ui import screenshots
+
+            out = loc.data_dir / "screenshots"
+            paths = screenshots.render_all(station, loc, out, source)
+            print(
+                "No display here: rendered the window offscreen instead:\n"
+                + "\n".join(f"  {p}" for p in paths),
+                file=sys.stderr,
+            )
+            return 0
+        return application.run(station, loc, source)
+    finally:
+        if source is not None:
+            source.stop()
+        station.close()

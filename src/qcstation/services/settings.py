@@ -1,0 +1,13 @@
+"""Reading and saving the station's settings file."""
+
+from __future__ import annotations
+
+from qcstation import config
+from qcstation.services.context import Station
+
+
+def save(station: Station, settings: config.Settings) -> config.Settings:
+    """Write settings.yaml in the data directory; changes of database or data location
+    take effect at the next start."""
+    config.save_settings(station.location.data_dir, settings)
+    return settings

@@ -1,0 +1,55 @@
+"""What every screen shares: the station, the signed-in user, the worker and the error path."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from qcstation.config import Settings
+from qcstation.domain.users import Permission, User
+from qcstation.services.context import Station
+from qcstation.ui.errors import ErrorReporter
+from qcstation.ui.tasks import TaskRunner
+
+
+class Events(QObject):
+    """What changed, so screens refresh from it instead of reaching into each other."""
+
+    signed_in = Signal(object)  # User
+    signed_out = Signal()
+    inspection_changed = Signal(str)  # inspection id
+    inspection_completed = Signal(str)
+    templates_changed = Signal()
+    users_changed = Signal()
+    settings_changed = Signal(object)  # Settings
+
+
+@dataclass
+class UiContext:
+    station: Station
+    tasks: TaskRunner
+    errors: ErrorReporter
+    settings: Settings
+    events: Events = field(default_factory=Events)
+    user: User | None = None
+    camera: Any = None  # a frame source with latest() -> (frame, seq) or None, see camera_panel
+
+    def can(self, permission: Permission) -> bool:
+        return self.user is not None and self.user.can(permission)
+
+    def run(
+        self,
+        fn: Callable[[], Any],
+        on_done: Callable[[Any], None] | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
+    ) -> None:
+        self.tasks.run(fn, on_done, on_error)
+
+    @property
+    def actor(self) -> User:
+        if self.user is None:
+            raise RuntimeError("no one is signed in")
+        return self.user

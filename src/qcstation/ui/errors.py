@@ -1,0 +1,109 @@
+"""Every error reaches a person: known problems as a message with what to do, bugs as a
+crash dialog that says the inspection is kept (each answer is saved when given)."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import traceback
+from collections.abc import Callable
+from types import TracebackType
+
+from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from qcstation.config import ConfigError
+from qcstation.domain.yaml_files import ContentError
+from qcstation.services.errors import ServiceError
+from qcstation.store.database import DatabaseError
+from qcstation.store.evidence import EvidenceError
+from qcstation.store.schema import SchemaTooNew
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("errors", text)
+
+
+KNOWN: tuple[type[BaseException], ...] = (
+    ServiceError,
+    DatabaseError,
+    ContentError,
+    EvidenceError,
+    ConfigError,
+    SchemaTooNew,
+)
+
+
+def is_known(exc: BaseException) -> bool:
+    return isinstance(exc, KNOWN)
+
+
+def show_problem(parent: QWidget | None, exc: BaseException) -> None:
+    """A message a person can act on."""
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Warning)
+    box.setWindowTitle(_tr("qcstation"))
+    text = str(exc)
+    box.setText(text[:1].upper() + text[1:])
+    box.setStandardButtons(QMessageBox.StandardButton.Ok)
+    box.setObjectName("problem-message")
+    box.open()
+
+
+def show_crash(parent: QWidget | None, details: str) -> None:
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Critical)
+    box.setObjectName("crash-dialog")
+    box.setWindowTitle(_tr("qcstation hit a problem"))
+    box.setText(
+        _tr(
+            "Something went wrong inside qcstation. Your inspection is safe: every answer "
+            "was saved when you gave it, and it reopens where you stopped.\n\n"
+            "You can carry on. Please tell support what you were doing."
+        )
+    )
+    box.setDetailedText(details)
+    copy = box.addButton(_tr("Copy details"), QMessageBox.ButtonRole.ActionRole)
+    box.addButton(QMessageBox.StandardButton.Ok)
+    copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(details))
+    box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    box.open()
+
+
+class ErrorReporter(QObject):
+    """Routes errors from any thread to one dialog on the GUI thread."""
+
+    error_raised = Signal(object, str)  # the exception, its traceback text
+
+    def __init__(self, parent_widget: Callable[[], QWidget | None]):
+        super().__init__()
+        self._parent = parent_widget
+        self.error_raised.connect(self._show)
+        self.shown: list[BaseException] = []  # what was reported; tests read it
+
+    def report(self, exc: BaseException) -> None:
+        details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        self.error_raised.emit(exc, details)
+
+    def _show(self, exc: BaseException, details: str) -> None:
+        self.shown.append(exc)
+        if is_known(exc):
+            show_problem(self._parent(), exc)
+        else:
+            sys.stderr.write(details)
+            show_crash(self._parent(), details)
+
+    def install_hooks(self) -> None:
+        def hook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+            if issubclass(kind, KeyboardInterrupt):
+                sys.__excepthook__(kind, exc, tb)
+                return
+            self.report(exc.with_traceback(tb))
+
+        def thread_hook(args: threading.ExceptHookArgs) -> None:
+            if args.exc_value is not None:
+                self.report(args.exc_value)
+
+        sys.excepthook = hook
+        threading.excepthook = thread_hook

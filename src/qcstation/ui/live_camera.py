@@ -1,0 +1,69 @@
+"""The camera behind the preview: a FrameGrabber (its own thread, newest frame only) seen
+through the small interface the camera panel polls."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from qcstation.imaging.focus import FocusMeter
+from qcstation.imaging.grabber import FrameGrabber, GrabberEvent, GrabberState
+from qcstation.imaging.opencv_camera import OpenCVCamera, list_devices
+from qcstation.imaging.source import CameraSource
+from qcstation.imaging.synthetic.camera import SyntheticCamera, SyntheticConfig
+
+
+class GrabberFeed:
+    """Adapts a running FrameGrabber to the panel: latest frame, state words, focus."""
+
+    def __init__(self, source: CameraSource):
+        self._lock = threading.Lock()
+        self._message = "connecting to the camera…"
+        self.grabber = FrameGrabber(source, on_event=self._on_event)
+        self.focus = FocusMeter()
+        self._focus_seq = -1
+        self.focus_level = 0.0
+
+    def start(self) -> GrabberFeed:
+        self.grabber.start()
+        return self
+
+    def stop(self) -> None:
+        self.grabber.stop()
+
+    def _on_event(self, event: GrabberEvent) -> None:  # on a grabber thread: keep it short
+        with self._lock:
+            self._message = event.message
+
+    def latest(self) -> tuple[np.ndarray, int] | None:
+        frame = self.grabber.peek()
+        if frame is None:
+            return None
+        if frame.seq - self._focus_seq >= 5:  # the focus bar needs no more than ~6 Hz
+            self._focus_seq = frame.seq
+            self.focus_level = self.focus.update(frame.image).level
+        return frame.image, frame.seq
+
+    def status(self) -> str:
+        state = self.grabber.state
+        if state is GrabberState.RUNNING:
+            stats = self.grabber.stats()
+            name = getattr(self.grabber.source, "name", "camera")
+            return f"{name} · {stats.fps:.0f} fps"
+        with self._lock:
+            return self._message
+
+
+def demo_feed(seed: int = 7) -> GrabberFeed:
+    """The synthetic microscope: a ring head with prongs and a stone, focus falling off."""
+    return GrabberFeed(SyntheticCamera(SyntheticConfig(seed=seed))).start()
+
+
+def device_feed() -> GrabberFeed | None:
+    """The first camera the system lists, or None when there is none."""
+    devices = list_devices()
+    if not devices:
+        return None
+    first = devices[0]
+    return GrabberFeed(OpenCVCamera(first.index, first.name)).start()

@@ -1,0 +1,174 @@
+"""Logging a defect: the stage's catalog (the item's suggested codes first), severity
+prefilled from the catalog, position, disposition, note and the camera's current frame."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from qcstation.domain.defects import CatalogEntry, Disposition, Severity
+from qcstation.domain.inspections import Inspection
+from qcstation.domain.templates import ChecklistItem, FollowUp
+from qcstation.domain.users import Permission
+from qcstation.services import inspections, templates
+from qcstation.ui.context import UiContext
+from qcstation.ui.widgets import muted
+
+DISPOSITION_LABELS = {
+    Disposition.PENDING: "Decide later",
+    Disposition.REWORK: "Rework",
+    Disposition.SCRAP: "Scrap",
+    Disposition.RETURN_TO_SUPPLIER: "Return to supplier",
+    Disposition.USE_AS_IS: "Use as is (supervisor)",
+}
+
+
+class DefectDialog(QDialog):
+    defect_logged = Signal(object)  # Defect
+
+    def __init__(
+        self,
+        ctx: UiContext,
+        inspection: Inspection,
+        item: ChecklistItem | None,
+        position: int | None,
+        parent: QWidget | None = None,
+    ):
+        super().__init__(parent)
+        self.ctx, self.inspection, self.item, self.position = ctx, inspection, item, position
+        self.setObjectName("defect-dialog")
+        self.setWindowTitle(self.tr("Log a defect"))
+        self.setMinimumSize(640, 600)
+        self.entries: list[CatalogEntry] = []
+        self.filter = QLineEdit()
+        self.filter.setObjectName("defect-filter")
+        self.filter.setPlaceholderText(self.tr("Type to filter codes"))
+        self.codes = QListWidget()
+        self.codes.setObjectName("defect-codes")
+        self.severity = QComboBox()
+        for s in Severity:
+            self.severity.addItem(s.value, s.value)
+        self.disposition = QComboBox()
+        for d, label in DISPOSITION_LABELS.items():
+            if d is Disposition.USE_AS_IS and not ctx.can(Permission.REVIEW):
+                continue
+            self.disposition.addItem(self.tr(label), d.value)
+        self.position_box = QSpinBox()
+        self.position_box.setRange(0, 500)
+        self.position_box.setSpecialValueText(self.tr("whole piece"))
+        self.position_box.setValue(position or 0)
+        self.note = QLineEdit()
+        self.note.setObjectName("defect-note")
+        self.photo = QCheckBox(self.tr("Attach the camera's current frame"))
+        self.photo.setChecked(
+            item is not None and FollowUp.PHOTO in item.on_fail.require and ctx.camera is not None
+        )
+        self.photo.setEnabled(ctx.camera is not None)
+        self.message = muted()
+        form = QFormLayout()
+        form.addRow(self.tr("Severity"), self.severity)
+        form.addRow(self.tr("Position"), self.position_box)
+        form.addRow(self.tr("Disposition"), self.disposition)
+        form.addRow(self.tr("Note"), self.note)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        where = item.prompt if item else self.tr("the piece")
+        layout.addWidget(muted(self.tr("Defect on: {0}").format(where)))
+        layout.addWidget(self.filter)
+        layout.addWidget(self.codes, 1)
+        layout.addLayout(form)
+        layout.addWidget(self.photo)
+        layout.addWidget(self.message)
+        layout.addWidget(buttons)
+        self.filter.textChanged.connect(self._fill)
+        self.filter.returnPressed.connect(self.save)
+        self.codes.currentRowChanged.connect(self._code_chosen)
+        self.codes.itemActivated.connect(lambda _i: self.save())
+        stage = inspection.template.stage
+        station = ctx.station
+        ctx.run(lambda: templates.defects_for_stage(station, stage), self._loaded)
+
+    def _loaded(self, entries: list[CatalogEntry]) -> None:
+        suggested = list(self.item.on_fail.defects) if self.item else []
+        rank = {code: i for i, code in enumerate(suggested)}
+        self.entries = sorted(entries, key=lambda e: (rank.get(e.code, len(rank)), e.code))
+        self._fill()
+        self.filter.setFocus()
+
+    def _fill(self) -> None:
+        text = self.filter.text().strip().lower()
+        self.codes.clear()
+        for e in self.entries:
+            if text and text not in f"{e.code} {e.name}".lower():
+                continue
+            row = QListWidgetItem(f"{e.code}   {e.name}   ({e.severity.value})")
+            row.setData(Qt.ItemDataRole.UserRole, e)
+            self.codes.addItem(row)
+        if self.codes.count():
+            self.codes.setCurrentRow(0)
+
+    def _code_chosen(self, row: int) -> None:
+        entry = self.current()
+        if entry is not None:
+            self.severity.setCurrentIndex(self.severity.findData(entry.severity.value))
+
+    def current(self) -> CatalogEntry | None:
+        row = self.codes.currentItem()
+        return row.data(Qt.ItemDataRole.UserRole) if row else None
+
+    def save(self) -> None:
+        entry = self.current()
+        if entry is None:
+            self.message.setText(self.tr("Choose a defect code."))
+            return
+        ctx, ins_id = self.ctx, self.inspection.id
+        station, actor = ctx.station, ctx.actor
+        item_id = self.item.id if self.item else None
+        position = self.position_box.value() or None
+        severity = Severity(self.severity.currentData())
+        disposition = Disposition(self.disposition.currentData())
+        note = self.note.text().strip()
+        frame = ctx.camera.capture_png() if self.photo.isChecked() and ctx.camera else None
+
+        def work() -> object:
+            if frame is not None:
+                inspections.attach_evidence(
+                    station,
+                    actor,
+                    ins_id,
+                    frame,
+                    "image/png",
+                    item_id,
+                    position,
+                    original_name=f"defect-{entry.code}.png",
+                )
+            return inspections.raise_defect(
+                station, actor, ins_id, entry.code, item_id, position, severity, disposition, note
+            )
+
+        self.setEnabled(False)
+        ctx.run(work, self._saved, self._failed)
+
+    def _saved(self, defect: object) -> None:
+        self.defect_logged.emit(defect)
+        self.accept()
+
+    def _failed(self, exc: BaseException) -> None:
+        self.setEnabled(True)
+        self.message.setText(str(exc))

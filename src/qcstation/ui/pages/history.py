@@ -1,0 +1,133 @@
+"""History: find any past inspection by job, SKU, serial, dates, verdict or inspector."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from PySide6.QtCore import QDate
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDateEdit,
+    QHBoxLayout,
+    QHeaderView,
+    QLineEdit,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from qcstation.domain.inspections import Verdict
+from qcstation.domain.stages import Stage
+from qcstation.domain.summaries import InspectionSummary, SearchFilter
+from qcstation.services import inspections
+from qcstation.ui.context import UiContext
+from qcstation.ui.models import HistoryModel
+from qcstation.ui.pages.inspection_view import InspectionDialog
+from qcstation.ui.widgets import button, muted, title
+
+
+class HistoryPage(QWidget):
+    def __init__(self, ctx: UiContext, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setObjectName("history-page")
+        self.text = QLineEdit()
+        self.text.setObjectName("history-search")
+        self.text.setPlaceholderText(self.tr("Job ticket, SKU or serial"))
+        self.stage = QComboBox()
+        self.stage.addItem(self.tr("Any stage"), None)
+        for s in Stage:
+            self.stage.addItem(self.tr(s.label), s.value)
+        self.verdict = QComboBox()
+        self.verdict.addItem(self.tr("Any verdict"), None)
+        for v in Verdict:
+            self.verdict.addItem(self.tr(v.value.replace("_", " ")), v.value)
+        self.inspector = QLineEdit()
+        self.inspector.setPlaceholderText(self.tr("Inspector"))
+        self.inspector.setMaximumWidth(140)
+        self.date_from = QDateEdit()
+        self.date_to = QDateEdit()
+        for d in (self.date_from, self.date_to):
+            d.setCalendarPopup(True)
+            d.setDisplayFormat("yyyy-MM-dd")
+            d.setSpecialValueText(" ")
+            d.setMinimumDate(QDate(2000, 1, 1))
+            d.setDate(d.minimumDate())  # blank: no limit
+        find = button(self.tr("Search"), "Enter")
+        find.clicked.connect(self.search)
+        self.status = muted()
+        self.status.setObjectName("history-status")
+        self.model = HistoryModel(self._fetch, self)
+        self.model.loading_changed.connect(self._loading)
+        self.table = QTableView()
+        self.table.setObjectName("history-table")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.verticalHeader().setVisible(False)
+        self.table.activated.connect(self.open_row)
+        bar = QHBoxLayout()
+        for w in (self.text, self.stage, self.verdict, self.inspector):
+            bar.addWidget(w)
+        bar.addWidget(muted(self.tr("from")))
+        bar.addWidget(self.date_from)
+        bar.addWidget(muted(self.tr("to")))
+        bar.addWidget(self.date_to)
+        bar.addWidget(find)
+        layout = QVBoxLayout(self)
+        layout.addWidget(title(self.tr("History")))
+        layout.addLayout(bar)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.status)
+        for field in (self.text, self.inspector):
+            field.returnPressed.connect(self.search)
+
+    def _date(self, edit: QDateEdit) -> date | None:
+        if edit.date() == edit.minimumDate():
+            return None
+        d = edit.date()
+        return date(d.year(), d.month(), d.day())
+
+    def current_filter(self) -> SearchFilter:
+        return SearchFilter(
+            text=self.text.text().strip() or None,
+            stage=Stage(self.stage.currentData()) if self.stage.currentData() else None,
+            verdict=Verdict(self.verdict.currentData()) if self.verdict.currentData() else None,
+            inspector=self.inspector.text().strip() or None,
+            date_from=self._date(self.date_from),
+            date_to=self._date(self.date_to),
+        )
+
+    def search(self) -> None:
+        self.model.search(self.current_filter())
+        self.table.setFocus()
+
+    def _fetch(self, f: SearchFilter, deliver: Callable[[list[InspectionSummary]], None]) -> None:
+        station = self.ctx.station
+        self.ctx.run(lambda: inspections.search(station, f), deliver)
+
+    def _loading(self, busy: bool) -> None:
+        if busy:
+            self.status.setText(self.tr("Searching…"))
+            return
+        n = self.model.rowCount()
+        more = "" if self.model.complete else self.tr(" (scroll for more)")
+        self.status.setText(self.tr("{0} inspection(s) shown{1}").format(n, more))
+        if n and not self.table.currentIndex().isValid():
+            self.table.selectRow(0)
+
+    def open_row(self, index: object) -> None:
+        row = self.model.row_at(index)  # type: ignore[arg-type]
+        if row is not None:
+            InspectionDialog(self.ctx, row.id, self).open()
+
+    def showEvent(self, event: object) -> None:
+        super().showEvent(event)  # type: ignore[arg-type]
+        if self.model.rowCount() == 0:
+            self.search()
+        self.text.setFocus()
+        self.text.selectAll()

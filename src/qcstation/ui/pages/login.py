@@ -1,0 +1,81 @@
+"""Sign in with user name and password; the role decides what is shown next."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFormLayout, QFrame, QLineEdit, QVBoxLayout, QWidget
+
+from qcstation.domain.users import User
+from qcstation.services import accounts
+from qcstation.services.errors import LoginFailed
+from qcstation.ui.context import UiContext
+from qcstation.ui.widgets import button, muted, title
+
+
+class LoginPage(QWidget):
+    logged_in = Signal(object)  # User
+
+    def __init__(self, ctx: UiContext, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setObjectName("login-page")
+        card = QFrame()
+        card.setMaximumWidth(460)
+        form = QFormLayout()
+        self.username = QLineEdit()
+        self.username.setObjectName("username")
+        self.password = QLineEdit()
+        self.password.setObjectName("password")
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        form.addRow(self.tr("User"), self.username)
+        form.addRow(self.tr("Password"), self.password)
+        self.message = muted()
+        self.message.setObjectName("login-message")
+        self.submit = button(self.tr("Sign in"), "Enter")
+        self.submit.setDefault(True)
+        box = QVBoxLayout(card)
+        box.addWidget(title(self.tr("qcstation")))
+        box.addWidget(muted(self.tr("Station {0}").format(ctx.station.name)))
+        box.addLayout(form)
+        box.addWidget(self.message)
+        box.addWidget(self.submit)
+        outer = QVBoxLayout(self)
+        outer.addStretch(1)
+        outer.addWidget(card, 0, Qt.AlignmentFlag.AlignHCenter)
+        outer.addStretch(2)
+        self.username.returnPressed.connect(self.password.setFocus)
+        self.password.returnPressed.connect(self.on_submit)
+        self.submit.clicked.connect(self.on_submit)
+
+    def reset(self) -> None:
+        self.username.clear()
+        self.password.clear()
+        self.message.setText("")
+        self.submit.setEnabled(True)
+        self.username.setFocus()
+
+    def on_submit(self) -> None:
+        name, password = self.username.text().strip(), self.password.text()
+        if not name or not password:
+            self.message.setText(self.tr("Enter your user name and password."))
+            return
+        self.submit.setEnabled(False)
+        self.message.setText(self.tr("Checking…"))
+        station = self.ctx.station
+        self.ctx.run(lambda: accounts.login(station, name, password), self.on_ok, self.on_failed)
+
+    def on_ok(self, user: User) -> None:
+        self.password.clear()
+        self.message.setText("")
+        self.submit.setEnabled(True)
+        self.logged_in.emit(user)
+
+    def on_failed(self, exc: BaseException) -> None:
+        self.submit.setEnabled(True)
+        self.password.clear()
+        self.password.setFocus()
+        if isinstance(exc, LoginFailed):
+            self.message.setText(str(exc)[:1].upper() + str(exc)[1:])
+        else:
+            self.message.setText("")
+            self.ctx.errors.report(exc)

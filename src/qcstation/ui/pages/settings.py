@@ -1,0 +1,127 @@
+"""Station settings: capture key, idle lock, theme, language, where data lives."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QKeySequenceEdit,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from qcstation.config import Settings
+from qcstation.services import maintenance
+from qcstation.services import settings as settings_service
+from qcstation.ui import i18n, theme
+from qcstation.ui.context import UiContext
+from qcstation.ui.widgets import button, muted, title
+
+
+class SettingsPage(QWidget):
+    def __init__(self, ctx: UiContext, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setObjectName("settings-page")
+        self.station_name = QLineEdit()
+        self.capture_key = QKeySequenceEdit()
+        self.capture_key.setObjectName("capture-key")
+        self.capture_key.setMaximumSequenceLength(1)
+        self.idle = QSpinBox()
+        self.idle.setRange(1, 240)
+        self.idle.setSuffix(self.tr(" min"))
+        self.theme = QComboBox()
+        for name, label in zip(
+            theme.THEMES, (self.tr("Light"), self.tr("Dark"), self.tr("High contrast")), strict=True
+        ):
+            self.theme.addItem(label, name)
+        self.language = QComboBox()
+        for code, label in i18n.available().items():
+            self.language.addItem(label, code)
+        self.data_dir = QLabel(str(ctx.station.location.data_dir))
+        self.data_dir.setWordWrap(True)
+        self.database_url = QLineEdit()
+        self.database_url.setPlaceholderText(self.tr("empty: this station's own SQLite file"))
+        self.probe_result = muted()
+        probe = button(self.tr("Test connection"))
+        probe.clicked.connect(self.test_connection)
+        url_row = QHBoxLayout()
+        url_row.addWidget(self.database_url, 1)
+        url_row.addWidget(probe)
+        form = QFormLayout()
+        form.addRow(self.tr("Station name"), self.station_name)
+        form.addRow(self.tr("Capture key (foot pedal)"), self.capture_key)
+        form.addRow(self.tr("Lock after idle"), self.idle)
+        form.addRow(self.tr("Theme"), self.theme)
+        form.addRow(self.tr("Language"), self.language)
+        form.addRow(self.tr("Data location"), self.data_dir)
+        form.addRow(self.tr("Plant database URL"), url_row)
+        form.addRow("", self.probe_result)
+        self.status = muted()
+        save = button(self.tr("Save"), "Ctrl+S")
+        save.setShortcut(QKeySequence("Ctrl+S"))
+        save.clicked.connect(self.save)
+        layout = QVBoxLayout(self)
+        layout.addWidget(title(self.tr("Settings")))
+        layout.addLayout(form)
+        layout.addWidget(
+            muted(
+                self.tr(
+                    "The data location is chosen with --data-dir or QCSTATION_DATA_DIR. "
+                    "Database, station name and language changes apply at the next start."
+                )
+            )
+        )
+        layout.addWidget(self.status)
+        layout.addWidget(save)
+        layout.addStretch(1)
+        self.load(ctx.settings)
+
+    def load(self, s: Settings) -> None:
+        self.station_name.setText(s.station_name)
+        self.capture_key.setKeySequence(QKeySequence(s.capture_key))
+        self.idle.setValue(s.idle_lock_minutes)
+        self.theme.setCurrentIndex(max(0, self.theme.findData(s.theme)))
+        self.language.setCurrentIndex(max(0, self.language.findData(s.language)))
+        self.database_url.setText(s.database_url or "")
+
+    def collected(self) -> Settings:
+        key = self.capture_key.keySequence().toString() or "Space"
+        return self.ctx.settings.model_copy(
+            update={
+                "station_name": self.station_name.text().strip() or self.ctx.settings.station_name,
+                "capture_key": key,
+                "idle_lock_minutes": self.idle.value(),
+                "theme": self.theme.currentData(),
+                "language": self.language.currentData(),
+                "database_url": self.database_url.text().strip() or None,
+            }
+        )
+
+    def save(self) -> None:
+        new = Settings.model_validate(self.collected().model_dump())
+        station = self.ctx.station
+
+        def done(saved: Settings) -> None:
+            self.ctx.settings = saved
+            self.status.setText(self.tr("Saved."))
+            self.ctx.events.settings_changed.emit(saved)
+
+        self.ctx.run(lambda: settings_service.save(station, new), done)
+
+    def test_connection(self) -> None:
+        url = self.database_url.text().strip()
+        if not url:
+            self.probe_result.setText(self.tr("Using this station's own database."))
+            return
+        self.probe_result.setText(self.tr("Connecting…"))
+        self.ctx.run(
+            lambda: maintenance.probe(url),
+            self.probe_result.setText,
+            lambda exc: self.probe_result.setText(str(exc)),
+        )

@@ -1,0 +1,255 @@
+"""Start an inspection: scan the job ticket, check the stage it suggests, go.
+
+A barcode scanner types like a keyboard and ends with Enter. A ticket may carry the job,
+SKU and serial together, separated by '|' or ';' (JT-26-001234|RG-SOL-0412|SN123456).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QRadioButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from qcstation.domain.inspections import Inspection, SubjectKind
+from qcstation.domain.stages import Stage
+from qcstation.domain.summaries import InspectionSummary
+from qcstation.domain.templates import ChecklistTemplate
+from qcstation.services import inspections, templates
+from qcstation.ui.context import UiContext
+from qcstation.ui.widgets import button, muted, shortcut, title
+
+
+def split_scan(text: str) -> list[str]:
+    for sep in ("|", ";", "\t"):
+        if sep in text:
+            return [part.strip() for part in text.split(sep)]
+    return [text.strip()]
+
+
+class StartPage(QWidget):
+    started = Signal(object)  # Inspection
+    resume_requested = Signal(str)  # inspection id
+
+    def __init__(self, ctx: UiContext, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setObjectName("start-page")
+        self.template: ChecklistTemplate | None = None
+        self.scan = QLineEdit()
+        self.scan.setObjectName("scan")
+        self.scan.setPlaceholderText(self.tr("Scan or type the job ticket, then Enter"))
+        self.sku = QLineEdit()
+        self.sku.setObjectName("sku")
+        self.serial = QLineEdit()
+        self.serial.setObjectName("serial")
+        self.stage = QComboBox()
+        self.stage.setObjectName("stage")
+        for s in Stage:
+            self.stage.addItem(self.tr(s.label), s.value)
+        self.piece = QRadioButton(self.tr("One piece"))
+        self.lot = QRadioButton(self.tr("A lot"))
+        self.piece.setChecked(True)
+        group = QButtonGroup(self)
+        group.addButton(self.piece)
+        group.addButton(self.lot)
+        self.lot_size = QSpinBox()
+        self.lot_size.setRange(2, 1_000_000)
+        self.lot_size.setValue(100)
+        self.sample_size = QSpinBox()
+        self.sample_size.setRange(1, 1_000_000)
+        self.sample_size.setValue(20)
+        self.counts_form = QFormLayout()
+        self.count_fields: dict[str, QSpinBox] = {}
+        self.hint = muted()
+        self.hint.setObjectName("start-hint")
+        self.go = button(self.tr("Start inspection"), "Enter")
+        self.go.setObjectName("start-button")
+        self.go.clicked.connect(self.on_start)
+        subject = QHBoxLayout()
+        subject.addWidget(self.piece)
+        subject.addWidget(self.lot)
+        subject.addWidget(muted(self.tr("lot size")))
+        subject.addWidget(self.lot_size)
+        subject.addWidget(muted(self.tr("sample")))
+        subject.addWidget(self.sample_size)
+        form = QFormLayout()
+        form.addRow(self.tr("Job ticket"), self.scan)
+        form.addRow(self.tr("SKU"), self.sku)
+        form.addRow(self.tr("Serial"), self.serial)
+        form.addRow(self.tr("Stage"), self.stage)
+        form.addRow(self.tr("Subject"), subject)
+        self.unfinished = QListWidget()
+        self.unfinished.setObjectName("unfinished")
+        self.unfinished.setMaximumHeight(140)
+        self.unfinished.itemActivated.connect(
+            lambda row: self.resume_requested.emit(row.data(Qt.ItemDataRole.UserRole))
+        )
+        layout = QVBoxLayout(self)
+        layout.addWidget(title(self.tr("New inspection")))
+        layout.addLayout(form)
+        layout.addLayout(self.counts_form)
+        layout.addWidget(self.hint)
+        layout.addWidget(self.go)
+        layout.addWidget(muted(self.tr("Unfinished inspections (Enter to continue)")))
+        layout.addWidget(self.unfinished)
+        layout.addStretch(1)
+        self.scan.returnPressed.connect(self.on_scanned)
+        self.sku.returnPressed.connect(self.serial.setFocus)
+        self.serial.returnPressed.connect(self.on_start)
+        self.stage.currentIndexChanged.connect(self.load_template)
+        self.lot.toggled.connect(self._subject_changed)
+        shortcut(self, "Ctrl+Return", self.on_start)
+        self._subject_changed()
+
+    def reset(self) -> None:
+        for field in (self.scan, self.sku, self.serial):
+            field.clear()
+        self.hint.setText("")
+        self.go.setEnabled(True)
+        self.scan.setFocus()
+        self.load_template()
+        self.refresh_unfinished()
+
+    def refresh_unfinished(self) -> None:
+        if self.ctx.user is None:
+            return
+        station, actor = self.ctx.station, self.ctx.actor
+        self.ctx.run(lambda: inspections.unfinished(station, actor), self._show_unfinished)
+
+    def _show_unfinished(self, rows: list[InspectionSummary]) -> None:
+        self.unfinished.clear()
+        for r in rows:
+            when = f"{r.started_at.astimezone():%Y-%m-%d %H:%M}"
+            item = QListWidgetItem(f"{when}  {r.stage.label}  {r.job_ticket}  {r.sku}  {r.serial}")
+            item.setData(Qt.ItemDataRole.UserRole, r.id)
+            self.unfinished.addItem(item)
+
+    def _subject_changed(self) -> None:
+        lot = self.lot.isChecked()
+        self.lot_size.setEnabled(lot)
+        self.sample_size.setEnabled(lot)
+
+    def load_template(self) -> None:
+        stage = Stage(self.stage.currentData())
+        station = self.ctx.station
+        self.ctx.run(
+            lambda: templates.active_template(station, stage)[1],
+            self._template_loaded,
+            lambda exc: self._no_template(stage, exc),
+        )
+
+    def _no_template(self, stage: Stage, exc: BaseException) -> None:
+        self.template = None
+        self.hint.setText(str(exc))
+
+    def _template_loaded(self, tpl: ChecklistTemplate) -> None:
+        self.template = tpl
+        while self.counts_form.rowCount():
+            self.counts_form.removeRow(0)
+        # One count per kind of position (stones, prongs), shared by every item that uses it.
+        self.count_fields = {}
+        groups: dict[str, list[str]] = {}
+        for item in tpl.items():
+            if item.positions is not None:
+                groups.setdefault(item.positions.label, []).append(item.id)
+        for label, ids in groups.items():
+            first = tpl.item(ids[0]).positions
+            assert first is not None
+            spin = QSpinBox()
+            spin.setRange(first.min, first.max)
+            spin.setValue(first.default)
+            spin.setObjectName(f"count-{label.lower()}")
+            spin.setProperty("items", ids)
+            self.count_fields[label] = spin
+            self.counts_form.addRow(self.tr("Number of {0}s").format(label.lower()), spin)
+        self.lot.setEnabled("lot" in tpl.subjects)
+        self.piece.setEnabled("piece" in tpl.subjects)
+        (self.piece if "piece" in tpl.subjects else self.lot).setChecked(True)
+        self.hint.setText(self.tr("Checklist: {0} v{1}").format(tpl.name, tpl.version))
+
+    def on_scanned(self) -> None:
+        parts = split_scan(self.scan.text())
+        self.scan.setText(parts[0])
+        if len(parts) > 1:
+            self.sku.setText(parts[1])
+        if len(parts) > 2:
+            self.serial.setText(parts[2])
+        job = parts[0]
+        if not job:
+            return
+        station = self.ctx.station
+        self.ctx.run(lambda: inspections.suggest_next(station, job), self._suggested)
+
+    def _suggested(self, suggestion: tuple[Stage, str, str] | None) -> None:
+        if suggestion is not None:
+            stage, sku, serial = suggestion
+            self.stage.setCurrentIndex(self.stage.findData(stage.value))
+            if not self.sku.text():
+                self.sku.setText(sku)
+            if not self.serial.text():
+                self.serial.setText(serial)
+            self.hint.setText(
+                self.tr("This job was last inspected before {0}.").format(stage.label)
+            )
+        (self.serial if self.sku.text() else self.sku).setFocus()
+        if self.sku.text() and self.serial.text():
+            self.go.setFocus()
+
+    def on_start(self) -> None:
+        if not self.go.isEnabled():
+            return
+        stage = Stage(self.stage.currentData())
+        job, sku, serial = (
+            self.scan.text().strip(),
+            self.sku.text().strip(),
+            self.serial.text().strip(),
+        )
+        if not job or not sku:
+            self.hint.setText(self.tr("A job ticket and a SKU are needed."))
+            (self.scan if not job else self.sku).setFocus()
+            return
+        lot = self.lot.isChecked()
+        counts = {
+            item_id: spin.value()
+            for spin in self.count_fields.values()
+            for item_id in spin.property("items")
+        }
+        station, actor = self.ctx.station, self.ctx.actor
+        lot_size = self.lot_size.value() if lot else None
+        sample = self.sample_size.value() if lot else None
+        self.go.setEnabled(False)
+        self.ctx.run(
+            lambda: inspections.start(
+                station,
+                actor,
+                stage,
+                job,
+                sku,
+                serial,
+                SubjectKind.LOT if lot else SubjectKind.PIECE,
+                lot_size,
+                sample,
+                counts,
+            ),
+            self._started,
+            self._failed,
+        )
+
+    def _failed(self, exc: BaseException) -> None:
+        self.go.setEnabled(True)
+        self.ctx.errors.report(exc)
+
+    def _started(self, ins: Inspection) -> None:
+        self.go.setEnabled(True)
+        self.started.emit(ins)

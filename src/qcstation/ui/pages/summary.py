@@ -1,0 +1,149 @@
+"""The end of a checklist: the verdict so far, what is still missing, and Complete."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from qcstation.domain.inspections import Inspection, Verdict
+from qcstation.domain.summaries import Completion
+from qcstation.services import inspections
+from qcstation.services.inspections import Incomplete
+from qcstation.ui.context import UiContext
+from qcstation.ui.pages.checklist import step_label
+from qcstation.ui.widgets import button, muted, shortcut, title
+
+VERDICT_TEXT = {Verdict.PASS: "PASS", Verdict.FAIL: "FAIL", Verdict.NEEDS_REVIEW: "NEEDS REVIEW"}
+
+
+class SummaryPage(QWidget):
+    back_requested = Signal(object)  # (item_id, position) to go to, or None
+    completed = Signal(object)  # Completion
+    next_requested = Signal()
+
+    def __init__(self, ctx: UiContext, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setObjectName("summary-page")
+        self.inspection: Inspection | None = None
+        self.done: Completion | None = None
+        self.heading = title(self.tr("Summary"))
+        self.verdict = QLabel()
+        self.verdict.setObjectName("verdict-pass")
+        self.counts = muted()
+        self.missing = QListWidget()
+        self.missing.setObjectName("missing-list")
+        self.missing.itemActivated.connect(self._jump)
+        self.defects = QListWidget()
+        self.defects.setObjectName("defect-list")
+        self.back = button(self.tr("Back to the checklist"), "Esc")
+        self.complete = button(self.tr("Complete inspection"), "Ctrl+Enter", "pass-button")
+        self.next = button(self.tr("Next piece"), "Enter")
+        self.back.clicked.connect(lambda: self.back_requested.emit(None))
+        self.complete.clicked.connect(self.on_complete)
+        self.next.clicked.connect(self.next_requested.emit)
+        row = QHBoxLayout()
+        for b in (self.back, self.complete, self.next):
+            row.addWidget(b)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.heading)
+        layout.addWidget(self.verdict)
+        layout.addWidget(self.counts)
+        layout.addWidget(muted(self.tr("Still to do (Enter on a line goes there)")))
+        layout.addWidget(self.missing, 1)
+        layout.addWidget(muted(self.tr("Defects logged")))
+        layout.addWidget(self.defects, 1)
+        layout.addLayout(row)
+        shortcut(self, "Ctrl+Return", self.on_complete)
+        shortcut(self, "Ctrl+Enter", self.on_complete)
+        shortcut(self, "Escape", self._escape)
+
+    def _escape(self) -> None:
+        if self.done is None:
+            self.back_requested.emit(None)
+
+    def show_inspection(self, inspection: Inspection) -> None:
+        self.inspection, self.done = inspection, None
+        verdict = inspection.current_verdict()
+        self.heading.setText(
+            self.tr("Summary — {0} {1}").format(inspection.job_ticket, inspection.sku)
+        )
+        self._show_verdict(verdict, final=False)
+        answered, total = inspection.progress()
+        self.counts.setText(
+            self.tr("{0} of {1} answered, {2} defect(s)").format(
+                answered, total, len(inspection.defects)
+            )
+        )
+        self.missing.clear()
+        for m in inspection.missing():
+            label = step_label(inspection.template.item(m.item_id), m.position)
+            row = QListWidgetItem(f"{label} — {m.reason}")
+            row.setData(Qt.ItemDataRole.UserRole, (m.item_id, m.position))
+            self.missing.addItem(row)
+        self.defects.clear()
+        for d in inspection.defects:
+            where = (
+                f" — {d.item_id}" + (f" #{d.position}" if d.position else "") if d.item_id else ""
+            )
+            self.defects.addItem(
+                f"{d.code} ({d.severity.value}, {d.disposition.value}){where} {d.note}"
+            )
+        ready = self.missing.count() == 0
+        self.complete.setEnabled(ready)
+        self.complete.setVisible(True)
+        self.next.setVisible(False)
+        self.back.setVisible(True)
+        if ready:
+            self.complete.setFocus()
+        else:
+            self.missing.setFocus()
+            self.missing.setCurrentRow(0)
+
+    def _show_verdict(self, verdict: Verdict, final: bool) -> None:
+        self.verdict.setObjectName(f"verdict-{verdict.value}")
+        self.verdict.style().unpolish(self.verdict)
+        self.verdict.style().polish(self.verdict)
+        word = self.tr(VERDICT_TEXT[verdict])
+        self.verdict.setText(word if final else self.tr("If completed now: {0}").format(word))
+
+    def _jump(self, row: QListWidgetItem) -> None:
+        self.back_requested.emit(row.data(Qt.ItemDataRole.UserRole))
+
+    def on_complete(self) -> None:
+        if self.inspection is None or self.done is not None or not self.complete.isEnabled():
+            return
+        self.complete.setEnabled(False)
+        station, actor, ins_id = self.ctx.station, self.ctx.actor, self.inspection.id
+        self.ctx.run(
+            lambda: inspections.complete(station, actor, ins_id), self._completed, self._failed
+        )
+
+    def _failed(self, exc: BaseException) -> None:
+        self.complete.setEnabled(True)
+        if isinstance(exc, Incomplete):
+            self.missing.clear()
+            for m in exc.missing:
+                self.missing.addItem(str(m))
+        self.ctx.errors.report(exc)
+
+    def _completed(self, done: Completion) -> None:
+        self.done = done
+        self._show_verdict(done.verdict, final=True)
+        self.heading.setText(
+            self.tr("Completed — {0}").format(self.inspection.job_ticket if self.inspection else "")
+        )
+        self.complete.setVisible(False)
+        self.back.setVisible(False)
+        self.next.setVisible(True)
+        self.next.setDefault(True)
+        self.next.setFocus()
+        self.completed.emit(done)
+        self.ctx.events.inspection_completed.emit(done.inspection_id)

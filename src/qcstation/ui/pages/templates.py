@@ -1,0 +1,117 @@
+"""Template manager: validate and import checklist files, activate a version, see use."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from qcstation.domain.yaml_files import ContentError
+from qcstation.services import templates
+from qcstation.ui.context import UiContext
+from qcstation.ui.models import TemplatesModel
+from qcstation.ui.widgets import button, muted, title
+
+
+class TemplatesPage(QWidget):
+    def __init__(self, ctx: UiContext, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setObjectName("templates-page")
+        self.model = TemplatesModel(self)
+        self.table = QTableView()
+        self.table.setObjectName("templates-table")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.verticalHeader().setVisible(False)
+        self.report = muted()
+        self.report.setObjectName("templates-report")
+        self.report.setTextInteractionFlags(self.report.textInteractionFlags())
+        validate = button(self.tr("Validate files…"))
+        imp = button(self.tr("Import files…"))
+        activate = button(self.tr("Activate selected version"))
+        validate.clicked.connect(lambda: self.pick(importing=False))
+        imp.clicked.connect(lambda: self.pick(importing=True))
+        activate.clicked.connect(self.activate_selected)
+        row = QHBoxLayout()
+        for b in (validate, imp, activate):
+            row.addWidget(b)
+        layout = QVBoxLayout(self)
+        layout.addWidget(title(self.tr("Checklist templates")))
+        layout.addWidget(
+            muted(
+                self.tr(
+                    "Each stage uses its active version; "
+                    "every inspection keeps the version it used."
+                )
+            )
+        )
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.report)
+        layout.addLayout(row)
+        ctx.events.templates_changed.connect(self.refresh)
+
+    def refresh(self) -> None:
+        station = self.ctx.station
+        self.ctx.run(lambda: templates.list_templates(station), self.model.set_rows)
+
+    def showEvent(self, event: object) -> None:
+        super().showEvent(event)  # type: ignore[arg-type]
+        self.refresh()
+
+    def pick(self, importing: bool) -> None:
+        files, _ = QFileDialog.getOpenFileNames(
+            self, self.tr("Checklist files"), "", self.tr("Checklists (*.yaml *.yml)")
+        )
+        if files:
+            (self.import_files if importing else self.validate_files)([Path(f) for f in files])
+
+    def validate_files(self, paths: list[Path]) -> None:
+        station = self.ctx.station
+
+        def work() -> list[str]:
+            parsed = templates.validate_files(paths, templates.catalog_in_use(station))
+            return [
+                f"{p.path.name}: OK — {p.template.key}, {p.template.stage.label}" for p in parsed
+            ]
+
+        self.ctx.run(work, lambda lines: self.report.setText("\n".join(lines)), self._problems)
+
+    def import_files(self, paths: list[Path]) -> None:
+        station, actor = self.ctx.station, self.ctx.actor
+
+        def done(result: templates.ImportResult) -> None:
+            lines = [self.tr("imported {0}").format(k) for k in result.imported]
+            lines += [self.tr("unchanged {0}").format(k) for k in result.unchanged]
+            self.report.setText("\n".join(lines))
+            self.ctx.events.templates_changed.emit()
+
+        self.ctx.run(lambda: templates.import_files(station, actor, paths), done, self._problems)
+
+    def _problems(self, exc: BaseException) -> None:
+        if isinstance(exc, ContentError):
+            self.report.setText(
+                self.tr("Nothing was imported:") + "\n" + "\n".join(str(p) for p in exc.problems)
+            )
+        else:
+            self.ctx.errors.report(exc)
+
+    def activate_selected(self) -> None:
+        row = self.model.row_at(self.table.currentIndex())
+        if row is None:
+            return
+        station, actor = self.ctx.station, self.ctx.actor
+        self.ctx.run(
+            lambda: templates.activate(station, actor, row.template_key, row.version),
+            lambda _info: self.ctx.events.templates_changed.emit(),
+        )
