@@ -17,8 +17,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError
-
 from qcstation import __version__, config, content
 from qcstation.domain.inspections import Verdict
 from qcstation.domain.records import normalize
@@ -30,7 +28,14 @@ from qcstation.services import accounts, audit, demo, inspections, setup, templa
 from qcstation.services.context import Station, connect, open_station
 from qcstation.services.errors import ServiceError
 from qcstation.store import schema
-from qcstation.store.database import DatabaseError, is_environmental, redact, translate
+from qcstation.store.database import (
+    DatabaseError,
+    DriverError,
+    is_environmental,
+    redact,
+    sqlite_file,
+    translate,
+)
 from qcstation.store.evidence import EvidenceError
 
 OK, PROBLEM, BAD_INPUT = 0, 1, 2
@@ -489,10 +494,8 @@ def _station_if_any(args: argparse.Namespace) -> Station | None:
     """The station database when one is set up here; None (offline checks) otherwise."""
     loc = _location(args)
     if loc.is_sqlite:
-        from sqlalchemy.engine import make_url
-
-        db_file = make_url(loc.database_url).database
-        if not db_file or not Path(db_file).exists():
+        db_file = sqlite_file(loc.database_url)
+        if db_file is None or not db_file.exists():
             _err("note: no station database here; checking signatures only")
             return None
     try:
@@ -869,7 +872,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EXPECTED as exc:
         _err(f"error: {exc}")
         return BAD_INPUT
-    except DBAPIError as exc:
+    except DriverError as exc:
         if not is_environmental(exc):
             raise
         _err(f"error: {translate(exc, args.database_url)}")

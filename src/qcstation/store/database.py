@@ -45,6 +45,18 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
+# The driver-level error type, for callers above the store that must not import SQLAlchemy.
+DriverError = DBAPIError
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file a SQLite URL names (None for other databases or in-memory)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    return Path(parsed.database)
+
+
 def redact(url: str) -> str:
     try:
         return make_url(url).render_as_string(hide_password=True)
