@@ -98,10 +98,7 @@ def signatures(session: Session, inspection_id: str) -> list[tuple[ESignature, S
         .where(SignatureRow.inspection_id == inspection_id)
         .order_by(SignatureRow.signed_at, SignatureRow.id)
     ):
-        try:
-            manifest = Manifest.from_dict(json.loads(row.manifest))
-        except (ValueError, KeyError, TypeError):
-            manifest = _placeholder(row)
+        manifest = _parse(row) or _unreadable(row)
         out.append((ESignature(row.id, manifest, row.signature, key.subject), key))
     return out
 
@@ -119,19 +116,29 @@ def _certified(session: Session, key: SigningKeyRow) -> bool:
     return root is not None and keys.issued_by(cert, keys.load_certs_pem(root.certificate or "")[0])
 
 
-def _placeholder(row: SignatureRow) -> Manifest:
+def _parse(row: SignatureRow) -> Manifest | None:
+    """The stored manifest, or None when it is damaged."""
+    try:
+        return Manifest.from_dict(json.loads(row.manifest))
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _unreadable(row: SignatureRow) -> Manifest:
+    """What can still be shown of a signature whose manifest is damaged (from its row)."""
     from qcstation.domain.signing import Meaning
 
+    unknown = "(unreadable manifest)"
     return Manifest(
         row.inspection_id,
         row.record_hash,
         Meaning(row.meaning),
-        "?",
-        "?",
-        "?",
+        unknown,
+        unknown,
+        unknown,
         row.signed_at,
-        "?",
-        "?",
+        unknown,
+        unknown,
     )
 
 
@@ -142,7 +149,7 @@ def check(session: Session, record: Record) -> list[SignatureCheck]:
         problems = []
         stored = session.scalars(select(SignatureRow).where(SignatureRow.id == sig.id)).one()
         m = sig.manifest
-        if m.printed_name == "?":
+        if _parse(stored) is None:
             problems.append("the signature manifest is damaged")
         elif stored.manifest.encode("utf-8") != m.encoded():
             problems.append("the signature manifest is not in its canonical form")
