@@ -14,7 +14,6 @@ import sys
 from pathlib import Path
 
 from qcstation import config
-from qcstation.services import demo
 from qcstation.services.context import Station, connect, open_station
 from qcstation.store import schema
 
@@ -26,6 +25,8 @@ def demo_location(args: argparse.Namespace) -> config.Location:
 
 
 def open_demo(loc: config.Location) -> Station:
+    from qcstation.services import demo  # only the demo needs the demo data generator
+
     station = connect(loc)
     state, _ = schema.state(station.db.engine)
     summary = demo.fill(station, count=40) if state is schema.SchemaState.EMPTY else None

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qcstation import __version__, config, content
 from qcstation.domain.inspections import Verdict
@@ -24,7 +24,7 @@ from qcstation.domain.stages import Stage
 from qcstation.domain.summaries import SearchFilter
 from qcstation.domain.users import User
 from qcstation.domain.yaml_files import ContentError, load_catalog
-from qcstation.services import accounts, audit, demo, inspections, setup, templates
+from qcstation.services import accounts, audit, inspections, setup, templates
 from qcstation.services.context import Station, connect, open_station
 from qcstation.services.errors import ServiceError
 from qcstation.store import schema
@@ -37,6 +37,9 @@ from qcstation.store.database import (
     translate,
 )
 from qcstation.store.evidence import EvidenceError
+
+if TYPE_CHECKING:
+    from qcstation.services.demo import DemoSummary
 
 OK, PROBLEM, BAD_INPUT = 0, 1, 2
 ENV_USER = "QCSTATION_USER"
@@ -233,6 +236,8 @@ def cmd_template_activate(args: argparse.Namespace) -> int:
 def cmd_demo_data(args: argparse.Namespace) -> int:
     station = connect(_location(args))
     try:
+        from qcstation.services import demo  # renders images: loaded only when asked for
+
         summary = demo.fill(station, args.inspections, args.seed)
     finally:
         station.close()
@@ -240,7 +245,7 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
     return OK
 
 
-def _print_demo(summary: demo.DemoSummary, loc: config.Location) -> None:
+def _print_demo(summary: DemoSummary, loc: config.Location) -> None:
     _out(f"Demo data in {loc.data_dir}")
     _out(
         f"  {summary.inspections} inspections ({summary.unfinished} in progress), "
