@@ -56,7 +56,11 @@ class ReviewPage(QWidget):
         layout.addLayout(row)
         shortcut(self, "A", lambda: self.decide(Decision.ACCEPTED))
         shortcut(self, "R", lambda: self.decide(Decision.REJECTED))
-        ctx.events.inspection_completed.connect(lambda _id: self.refresh())
+        ctx.events.inspection_completed.connect(self._on_completed)
+
+    def _on_completed(self, _inspection_id: str) -> None:
+        if self.isVisible():  # a hidden queue is refreshed when it is shown
+            self.refresh()
 
     def refresh(self) -> None:
         station = self.ctx.station
