@@ -31,7 +31,7 @@ def open_demo(loc: config.Location) -> Station:
     state, _ = schema.state(station.db.engine)
     summary = demo.fill(station, count=40) if state is schema.SchemaState.EMPTY else None
     summary = summary or demo.summarize(station)
-    from qcstation.cli import _print_demo
+    from qcstation.cli.station import _print_demo
 
     _print_demo(summary, loc)
     return station

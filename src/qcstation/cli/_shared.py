@@ -1,0 +1,151 @@
+"""What every command shares: output, the data location, passwords, usage errors."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from collections.abc import Sequence
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from qcstation import config
+from qcstation.domain.records import normalize
+from qcstation.domain.users import User
+from qcstation.domain.yaml_files import ContentError
+from qcstation.services import accounts
+from qcstation.services.context import Station, open_station
+from qcstation.services.errors import ServiceError
+from qcstation.store import schema
+from qcstation.store.database import (
+    DatabaseError,
+    sqlite_file,
+)
+from qcstation.store.evidence import EvidenceError
+
+if TYPE_CHECKING:
+    pass
+
+
+OK, PROBLEM, BAD_INPUT = 0, 1, 2
+ENV_USER = "QCSTATION_USER"
+ENV_PASSWORD = "QCSTATION_PASSWORD"
+
+# Errors a person can act on: print the message, exit 2, no traceback.
+EXPECTED: tuple[type[BaseException], ...] = (
+    config.ConfigError,
+    DatabaseError,
+    ServiceError,
+    ContentError,
+    schema.SchemaTooNew,
+    EvidenceError,
+)
+
+
+class UsageError(Exception):
+    pass
+
+
+def _out(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def _err(text: str) -> None:
+    print(f"qcstation: {text}", file=sys.stderr, flush=True)
+
+
+def _location(args: argparse.Namespace) -> config.Location:
+    loc = config.resolve(args.data_dir, args.database_url)
+    for warning in loc.warnings:
+        _err(f"warning: {warning}")
+    return loc
+
+
+def _password(prompt: str, confirm: bool = False) -> str:
+    if os.environ.get(ENV_PASSWORD):
+        return os.environ[ENV_PASSWORD]
+    if not sys.stdin.isatty():
+        raise UsageError(f"no terminal to ask for a password: set {ENV_PASSWORD}")
+    first = getpass.getpass(prompt)
+    if confirm and getpass.getpass("Repeat the password: ") != first:
+        raise UsageError("the two passwords differ")
+    return first
+
+
+def _login(station: Station, args: argparse.Namespace) -> User:
+    name = args.user or os.environ.get(ENV_USER)
+    if not name:
+        raise UsageError(
+            f"this command changes data: name yourself with --user NAME (or {ENV_USER})"
+        )
+    return accounts.login(station, name, _password(f"Password for {name}: "))
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    widths = [max([len(h)] + [len(str(r[i])) for r in rows]) for i, h in enumerate(headers)]
+    for line in (headers, *rows):
+        _out("  ".join(str(v).ljust(w) for v, w in zip(line, widths, strict=True)).rstrip())
+
+
+def _jsonable(value: Any) -> Any:
+    return normalize(value)
+
+
+def _parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+ENV_ROOT_PASSPHRASE = "QCSTATION_ROOT_PASSPHRASE"
+ENV_P12_PASSPHRASE = "QCSTATION_P12_PASSPHRASE"
+
+
+def _secret(env: str, prompt: str) -> str:
+    if os.environ.get(env):
+        return os.environ[env]
+    if not sys.stdin.isatty():
+        raise UsageError(f"no terminal to ask for it: set {env}")
+    return getpass.getpass(prompt)
+
+
+def _named_user(station: Station, args: argparse.Namespace) -> tuple[User, str]:
+    """The user named by --user, and their password (checked by the service that uses it,
+    so a wrong one is counted once and the message says nothing was done)."""
+    name = args.user or os.environ.get(ENV_USER)
+    if not name:
+        raise UsageError(f"name yourself with --user NAME (or {ENV_USER})")
+    password = _password(f"Password for {name}: ")
+    for user in accounts.list_users(station):
+        if user.username == name:
+            return user, password
+    raise ServiceError("unknown user or wrong password")
+
+
+def _station_if_any(args: argparse.Namespace) -> Station | None:
+    """The station database when one is set up here; None (offline checks) otherwise."""
+    loc = _location(args)
+    if loc.is_sqlite:
+        db_file = sqlite_file(loc.database_url)
+        if db_file is None or not db_file.exists():
+            _err("note: no station database here; checking signatures only")
+            return None
+    try:
+        return open_station(loc)
+    except (ServiceError, DatabaseError) as exc:
+        _err(f"note: no station database to compare with ({exc}); checking signatures only")
+        return None
+
+
+def _user_opt(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--user",
+        help=f"who makes the change (env {ENV_USER}); password from a prompt or {ENV_PASSWORD}",
+    )
+
+
+def _missing(p: argparse.ArgumentParser) -> int:
+    p.print_help(sys.stderr)
+    return BAD_INPUT

@@ -1,0 +1,339 @@
+"""Commands for the station itself: init, db, templates, demo data, inspections, audit,
+self-test and the window."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from qcstation import config, content
+from qcstation.domain.inspections import Verdict
+from qcstation.domain.stages import Stage
+from qcstation.domain.summaries import SearchFilter
+from qcstation.domain.yaml_files import load_catalog
+from qcstation.services import audit, inspections, setup, templates
+from qcstation.services.context import connect, open_station
+from qcstation.store import schema
+from qcstation.store.database import (
+    redact,
+)
+
+if TYPE_CHECKING:
+    from qcstation.services.demo import DemoSummary
+
+from qcstation.cli._shared import (
+    ENV_ROOT_PASSPHRASE,
+    OK,
+    PROBLEM,
+    _err,
+    _jsonable,
+    _location,
+    _login,
+    _out,
+    _parse_date,
+    _password,
+    _table,
+    _user_opt,
+)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    loc = _location(args)
+    if args.station:
+        loc = config.Location(
+            loc.data_dir,
+            loc.database_url,
+            loc.settings.model_copy(update={"station_name": args.station}),
+            loc.warnings,
+        )
+        config.save_settings(loc.data_dir, loc.settings)
+    station = connect(loc)
+    try:
+        password = _password(f"New password for {args.admin}: ", confirm=True)
+        result = setup.init(station, args.admin, password, args.full_name or "")
+    finally:
+        station.close()
+    _out(f"Database ready at schema {result.schema_to} ({_where(loc)}).")
+    _out(f"Administrator {result.admin.username!r} created; station {result.station!r} registered.")
+    if result.root_created:  # issue 6
+        _out(
+            "Plant root certificate created; its key is sealed under "
+            + (
+                "QCSTATION_ROOT_PASSPHRASE."
+                if os.environ.get(ENV_ROOT_PASSPHRASE)
+                else "the administrator's password (set QCSTATION_ROOT_PASSPHRASE at init to keep "
+                "them apart)."
+            )
+        )
+    _out(f"Imported {result.defect_codes} defect codes and {len(result.templates)} checklists:")
+    for key in result.templates:
+        _out(f"  {key}")
+    return OK
+
+
+def _where(loc: config.Location) -> str:
+    return redact(loc.database_url)
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    loc = _location(args)
+    station = connect(loc)
+    try:
+        before, after = schema.upgrade(station.db.engine)
+    finally:
+        station.close()
+    if before == after:
+        _out(f"The database is already at the newest schema ({after}).")
+    else:
+        _out(f"Upgraded the database from {before or 'empty'} to {after}.")
+    return OK
+
+
+def cmd_db_check(args: argparse.Namespace) -> int:
+    from qcstation.services import maintenance
+
+    station = open_station(_location(args))
+    try:
+        report = maintenance.check(station)
+    finally:
+        station.close()
+    for line in report.lines:
+        _out(line)
+    for problem in report.problems:
+        _err(f"problem: {problem}")
+    _out("OK" if report.ok else f"{len(report.problems)} problem(s) found")
+    return OK if report.ok else PROBLEM
+
+
+def cmd_template_validate(args: argparse.Namespace) -> int:
+    catalog = load_catalog(Path(args.catalog) if args.catalog else content.defect_catalog())
+    parsed = templates.validate_files([Path(f) for f in args.files], catalog)
+    for p in parsed:
+        n = sum(1 for _ in p.template.items())
+        _out(f"{p.path}: OK — {p.template.key}, {p.template.stage.label}, {n} items")
+    return OK
+
+
+def cmd_template_import(args: argparse.Namespace) -> int:
+    station = open_station(_location(args))
+    try:
+        user = _login(station, args)
+        result = templates.import_files(
+            station, user, [Path(f) for f in args.files], activate=not args.no_activate
+        )
+    finally:
+        station.close()
+    for key in result.imported:
+        _out(f"imported {key}" + (" (active)" if key in result.activated else ""))
+    for key in result.unchanged:
+        _out(f"unchanged {key}" + (" (now active)" if key in result.activated else ""))
+    return OK
+
+
+def cmd_template_list(args: argparse.Namespace) -> int:
+    station = open_station(_location(args))
+    try:
+        rows = templates.list_templates(station)
+    finally:
+        station.close()
+    if args.json:
+        _out(json.dumps([_jsonable(asdict(r)) for r in rows], indent=2))
+        return OK
+    _table(
+        ("stage", "template", "version", "active", "used", "name"),
+        [
+            (
+                r.stage.label,
+                r.template_key,
+                r.version,
+                "yes" if r.active else "",
+                r.inspections,
+                r.name,
+            )
+            for r in rows
+        ],
+    )
+    return OK
+
+
+def cmd_template_activate(args: argparse.Namespace) -> int:
+    station = open_station(_location(args))
+    try:
+        info = templates.activate(station, _login(station, args), args.template, args.version)
+    finally:
+        station.close()
+    _out(f"{info.template_key}@{info.version} is now the active {info.stage.label} checklist")
+    return OK
+
+
+def cmd_demo_data(args: argparse.Namespace) -> int:
+    station = connect(_location(args))
+    try:
+        from qcstation.services import demo  # renders images: loaded only when asked for
+
+        summary = demo.fill(station, args.inspections, args.seed)
+    finally:
+        station.close()
+    _print_demo(summary, station.location)
+    return OK
+
+
+def _print_demo(summary: DemoSummary, loc: config.Location) -> None:
+    _out(f"Demo data in {loc.data_dir}")
+    _out(
+        f"  {summary.inspections} inspections ({summary.unfinished} in progress), "
+        f"{summary.defects} defects"
+    )
+    _out("  by verdict: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.by_verdict.items())))
+    _out(
+        "  by stage:   "
+        + ", ".join(
+            f"{Stage(k).label} {v}"
+            for k, v in sorted(summary.by_stage.items(), key=lambda kv: Stage(kv[0]).order)
+        )
+    )
+    _out("Demo logins (user / password / role):")
+    for user, password, role in summary.users:
+        _out(f"  {user:<6} {password:<16} {role}")
+
+
+def cmd_inspections_list(args: argparse.Namespace) -> int:
+    f = SearchFilter(
+        text=args.text,
+        sku=args.sku,
+        serial=args.serial,
+        job_ticket=args.job,
+        stage=Stage(args.stage) if args.stage else None,
+        verdict=Verdict(args.verdict) if args.verdict else None,
+        status=args.status,
+        inspector=args.inspector,
+        date_from=args.date_from,
+        date_to=args.date_to,
+        limit=args.limit,
+    )
+    station = open_station(_location(args))
+    try:
+        rows = inspections.search(station, f)
+    finally:
+        station.close()
+    if args.json:
+        _out(json.dumps([_jsonable(asdict(r)) for r in rows], indent=2))
+        return OK
+    _table(
+        ("started (UTC)", "stage", "job", "sku", "serial", "verdict", "inspector", "id"),
+        [
+            (
+                f"{r.started_at:%Y-%m-%d %H:%M}",
+                r.stage.label,
+                r.job_ticket,
+                r.sku,
+                r.serial,
+                r.verdict.value if r.verdict else r.status,
+                r.inspector,
+                r.id,
+            )
+            for r in rows
+        ],
+    )
+    _out(f"({len(rows)} shown)")
+    return OK
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    station = open_station(_location(args))
+    try:
+        report = audit.verify(station)
+    finally:
+        station.close()
+    if report.ok:
+        _out(
+            f"Audit trail intact: {report.entries} entries chained, "
+            f"{report.records} records match their latest entry."
+        )
+        return OK
+    _err(f"the audit trail shows {len(report.findings)} problem(s); the first:")
+    for finding in report.findings:
+        _out(f"  {finding}")
+    return PROBLEM
+
+
+def cmd_self_test(args: argparse.Namespace) -> int:
+    from qcstation.services import selftest
+
+    results = selftest.run(_out)
+    return OK if all(ok for _, ok, _ in results) else PROBLEM
+
+
+def cmd_window(args: argparse.Namespace) -> int:
+    from qcstation import app
+
+    return app.main(args)
+
+
+def register(add: Any, group: Any) -> None:
+    p = add(
+        "init",
+        cmd_init,
+        "create the database, the first administrator, and load the shipped checklists",
+    )
+    p.add_argument("--admin", required=True, help="user name of the first administrator")
+    p.add_argument("--full-name", help="the administrator's printed name")
+    p.add_argument("--station", help="this station's name (default: the computer's name)")
+
+    db = group("db", "database schema and health")
+    add("upgrade", cmd_db_upgrade, "migrate the database to this version's schema", db)
+    add("check", cmd_db_check, "check database integrity and evidence files", db)
+
+    tsub = group("template", "checklist templates")
+    p = add("validate", cmd_template_validate, "check template files without importing them", tsub)
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument(
+        "--catalog", help="defect catalog to check codes against (default: the shipped one)"
+    )
+    p = add(
+        "import",
+        cmd_template_import,
+        "import template files (all or nothing) and activate them",
+        tsub,
+    )
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument(
+        "--no-activate", action="store_true", help="import without making them the active versions"
+    )
+    _user_opt(p)
+    p = add("list", cmd_template_list, "list imported templates and versions", tsub)
+    p.add_argument("--json", action="store_true")
+    p = add("activate", cmd_template_activate, "make a version the one new inspections use", tsub)
+    p.add_argument("template")
+    p.add_argument("version", type=int)
+    _user_opt(p)
+
+    p = add(
+        "demo-data",
+        cmd_demo_data,
+        "fill a data directory with demo users and realistic inspections",
+    )
+    p.add_argument("--inspections", type=int, default=40, help="how many inspections (default 40)")
+    p.add_argument("--seed", type=int, default=2026)
+
+    isub = group("inspections", "past and open inspections")
+    p = add("list", cmd_inspections_list, "search inspections, newest first", isub)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("text", nargs="?", help="a job ticket, SKU or serial")
+    p.add_argument("--sku")
+    p.add_argument("--serial")
+    p.add_argument("--job")
+    p.add_argument("--stage", choices=[s.value for s in Stage])
+    p.add_argument("--verdict", choices=[v.value for v in Verdict])
+    p.add_argument("--status", choices=["in_progress", "completed"])
+    p.add_argument("--inspector")
+    p.add_argument("--from", dest="date_from", type=_parse_date, metavar="YYYY-MM-DD")
+    p.add_argument("--to", dest="date_to", type=_parse_date, metavar="YYYY-MM-DD")
+    p.add_argument("--limit", type=int, default=50)
+
+    asub = group("audit", "the audit trail")
+    add("verify", cmd_audit_verify, "check the audit chain and that every record matches it", asub)
