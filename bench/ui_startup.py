@@ -1,15 +1,16 @@
 """Cold start: process start to a usable login window, against a bare PySide6 "hello window".
 
 Ours: a new Python process runs the real ``qcstation`` command (``qcstation.cli.main``
-with ``--data-dir``): the CLI, ``app.main``, ``services.context.open_station`` on a real
-station (SQLite, demo users made once before timing by ``services.demo.ensure_demo_users``),
-``ui.application.run`` -> ``build_window`` -> ``show``. The child adds one hook, through
-``application.run``'s ``before_exec``: wait until the window is exposed
+with ``--data-dir``) on a real station (SQLite, demo users made once before timing by
+``services.demo.ensure_demo_users``): the CLI sees a plain window start, ``app.main`` hands
+``ui.boot.run`` the opening of the station, ``boot.run`` shows the sign-in form and opens
+the station on a background thread (see ui/boot.py). The child adds one hook, through
+``boot.run``'s ``before_exec``: wait until the window is exposed
 (``QTest.qWaitForWindowExposed``), then a ``QTimer.singleShot(0)`` (the first turn of the
 event loop once it is idle) checks that the user-name field holds the window's keyboard
-focus (re-checking every 1 ms if not yet), prints ``CLOCK_MONOTONIC`` and quits. It also
-stamps the phases (imports, open_station, build_window, shown, exposed) by wrapping
-``app.open_station`` and ``application.build_window``; the wrappers only read the clock.
+focus (re-checking every 1 ms if not yet) and stamps "ready": the form takes typing. It
+then waits for the workspace to be attached (the station open, so a sign-in goes ahead at
+once) and stamps that too, reported beside the goal figure, not in it.
 
 Reference: a bare PySide6 process, same interpreter: import QtWidgets, QApplication, a
 QWidget of the same size (1440 x 900) with a QLabel, show, the same exposed + singleShot(0)
@@ -60,27 +61,18 @@ T = {"start": time.monotonic_ns()}
 from PySide6.QtCore import QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
-from qcstation import app, cli
-from qcstation.ui import application
+from qcstation import cli
+from qcstation.ui import boot
 T["imports"] = time.monotonic_ns()
 
-_open, _build, _run = app.open_station, application.build_window, application.run
-
-def open_station(*a, **k):
-    station = _open(*a, **k)
-    T["open_station"] = time.monotonic_ns()
-    return station
-
-def build_window(*a, **k):
-    built = _build(*a, **k)
-    T["build_window"] = time.monotonic_ns()
-    return built
+_run = boot.run
 
 def before_exec(window):
     T["shown"] = time.monotonic_ns()
     exposed = QTest.qWaitForWindowExposed(window, 10000)
     T["exposed"] = time.monotonic_ns()
     tries = [0]
+    info = {}
 
     def ready():
         field = window.login.username
@@ -89,12 +81,19 @@ def before_exec(window):
             QTimer.singleShot(1, ready)
             return
         T["ready"] = time.monotonic_ns()
-        info = {
-            "exposed": bool(exposed),
-            "focus": window.focusWidget() is field,
-            "active": QApplication.focusWidget() is field,
-            "platform": QApplication.platformName(),
-        }
+        info.update(
+            exposed=bool(exposed),
+            focus=window.focusWidget() is field,
+            active=QApplication.focusWidget() is field,
+            platform=QApplication.platformName(),
+        )
+        attached()
+
+    def attached():  # the station is open behind the form: a sign-in would go ahead now
+        if not window.attached:
+            QTimer.singleShot(1, attached)
+            return
+        T["attached"] = time.monotonic_ns()
         print("READY " + json.dumps({"t": T, **info}), flush=True)
         QApplication.quit()
 
@@ -104,7 +103,7 @@ def run(*a, **k):
     k["before_exec"] = before_exec
     return _run(*a, **k)
 
-app.open_station, application.build_window, application.run = open_station, build_window, run
+boot.run = run
 sys.exit(cli.main(["--data-dir", sys.argv[1]]))
 """
 
@@ -138,15 +137,15 @@ QTimer.singleShot(0, ready)
 sys.exit(qapp.exec())
 """
 
-PHASES = ("start", "imports", "open_station", "build_window", "shown", "exposed", "ready")
+PHASES = ("start", "imports", "build_window", "shown", "exposed", "ready", "attached")
 PHASE_LABELS = {
     "start": "process start to first line of Python",
     "imports": "imports",
-    "open_station": "open_station",
-    "build_window": "build the window (QApplication, theme, pages)",
+    "build_window": "hello: build the window",
     "shown": "show",
     "exposed": "until exposed",
     "ready": "to the idle event loop, login field focused",
+    "attached": "qcstation: station open behind the form (sign-in goes ahead)",
 }
 
 
@@ -400,6 +399,16 @@ def run(args: argparse.Namespace, base: Path) -> int:
             prefix = "" if plat == "offscreen" else f"{plat}_"
             metrics.append(c.metric(BENCH, f"{prefix}startup_median", ours.median, ref.median, "s"))
             metrics.append(c.metric(BENCH, f"{prefix}startup_p95", ours.p95, ref.p95, "s"))
+            opened = c.Stats.of(
+                [r.phases["attached"] / 1000 for r in runs[(plat, "qcstation")]]
+            )
+            print(
+                f"{plat}: station open behind the form after {opened.median:.3f} s median "
+                f"(p95 {opened.p95:.3f} s): a sign-in typed before then waits for it"
+            )
+            metrics.append(
+                c.metric(BENCH, f"{prefix}station_open_median", opened.median, ref.median, "s")
+            )
         if args.importtime:
             import_profile(data_dir, platforms[0][1], base)
     finally:

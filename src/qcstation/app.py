@@ -1,9 +1,11 @@
 """Composition root: what `qcstation` (with no command) does.
 
-It resolves where the data is, opens the station (or the demo station, filled on first
-use), picks the camera, and starts the window. With no display at all (a server, a CI
-machine) the window is rendered offscreen to PNG files instead, so the demo still shows
-what it would.
+With a display, the sign-in form shows at once (ui/boot.py) while this module opens the
+station (or the demo station, filled on first use) and the camera on a background thread.
+With no display at all (a server, a CI machine) the window is rendered offscreen to PNG
+files instead, so the demo still shows what it would.
+
+Imports stay inside the functions: the window must not wait for the database stack.
 """
 
 from __future__ import annotations
@@ -12,52 +14,82 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from qcstation import config
-from qcstation.services.context import Station, connect, open_station
-from qcstation.store import schema
+if TYPE_CHECKING:
+    from qcstation import config
+    from qcstation.services.context import Station
+    from qcstation.ui.boot import Opened
 
 
-def demo_location(args: argparse.Namespace) -> config.Location:
-    """--demo uses its own data directory so it never mixes with a station's real data."""
-    data_dir = args.data_dir or Path(config.default_data_dir()) / "demo"
-    return config.resolve(data_dir, args.database_url)
+def data_dir_of(args: argparse.Namespace) -> Path:
+    from qcstation.paths import choose_data_dir
+
+    return choose_data_dir(args.data_dir, demo=args.demo)
+
+
+def location(args: argparse.Namespace) -> config.Location:
+    from qcstation import config
+
+    return config.resolve(data_dir_of(args), args.database_url)
 
 
 def open_demo(loc: config.Location) -> Station:
+    from qcstation.cli.station import _print_demo
     from qcstation.services import demo  # only the demo needs the demo data generator
+    from qcstation.services.context import connect
+    from qcstation.store import schema
 
     station = connect(loc)
     state, _ = schema.state(station.db.engine)
     summary = demo.fill(station, count=40) if state is schema.SchemaState.EMPTY else None
-    summary = summary or demo.summarize(station)
-    from qcstation.cli.station import _print_demo
-
-    _print_demo(summary, loc)
+    _print_demo(summary or demo.summarize(station), loc)
     return station
 
 
-def main(args: argparse.Namespace) -> int:
-    loc = demo_location(args) if args.demo else config.resolve(args.data_dir, args.database_url)
+def open_everything(args: argparse.Namespace) -> Opened:
+    """The station, its location and the camera: the slow part of starting."""
+    from qcstation.services.context import open_station
+    from qcstation.ui import live_camera
+    from qcstation.ui.boot import Opened
+
+    loc = location(args)
     station = open_demo(loc) if args.demo else open_station(loc)
-    from qcstation.ui import application, live_camera
-
-    source = live_camera.demo_feed() if args.demo else live_camera.device_feed()
     try:
-        if not application.has_display():
-            os.environ["QT_QPA_PLATFORM"] = "offscreen"
-            from qcstation.ui import screenshots
-
-            out = loc.data_dir / "screenshots"
-            paths = screenshots.render_all(station, loc, out, source)
-            print(
-                "No display here: rendered the window offscreen instead:\n"
-                + "\n".join(f"  {p}" for p in paths),
-                file=sys.stderr,
-            )
-            return 0
-        return application.run(station, loc, source)
-    finally:
-        if source is not None:
-            source.stop()
+        source = live_camera.demo_feed() if args.demo else live_camera.device_feed()
+        import qcstation.ui.application  # noqa: F401  # the pages, loaded off the GUI thread
+    except BaseException:
         station.close()
+        raise
+    return Opened(station, loc, source)
+
+
+def main(args: argparse.Namespace) -> int:
+    from qcstation.paths import ENV_DATABASE_URL
+    from qcstation.ui import boot
+
+    if boot.has_display():
+        data_dir = data_dir_of(args)
+        url = args.database_url or os.environ.get(ENV_DATABASE_URL)
+        return boot.run(lambda: open_everything(args), boot.peek_appearance(data_dir), url)
+    return render_offscreen(args)
+
+
+def render_offscreen(args: argparse.Namespace) -> int:
+    os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    from qcstation.ui import screenshots
+
+    opened = open_everything(args)
+    try:
+        out = opened.location.data_dir / "screenshots"
+        paths = screenshots.render_all(opened.station, opened.location, out, opened.source)
+        print(
+            "No display here: rendered the window offscreen instead:\n"
+            + "\n".join(f"  {p}" for p in paths),
+            file=sys.stderr,
+        )
+        return 0
+    finally:
+        if opened.source is not None:
+            opened.source.stop()
+        opened.station.close()

@@ -6,6 +6,18 @@ the settings file in the data directory, the default declared here.
 
 from __future__ import annotations
 
+__all__ = [
+    "ENV_DATABASE_URL",
+    "ENV_DATA_DIR",
+    "ConfigError",
+    "Location",
+    "Settings",
+    "default_data_dir",
+    "load_settings",
+    "resolve",
+    "save_settings",
+]
+
 import os
 import socket
 from dataclasses import dataclass
@@ -13,11 +25,10 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from platformdirs import user_data_dir
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-ENV_DATA_DIR = "QCSTATION_DATA_DIR"
-ENV_DATABASE_URL = "QCSTATION_DATABASE_URL"
+from qcstation.paths import ENV_DATA_DIR, ENV_DATABASE_URL, choose_data_dir, default_data_dir
+
 SETTINGS_FILE = "settings.yaml"
 DATABASE_FILE = "qcstation.db"
 
@@ -83,10 +94,6 @@ class Location:
         return self.database_url.startswith("sqlite")
 
 
-def default_data_dir() -> Path:
-    return Path(user_data_dir("qcstation", appauthor=False))
-
-
 def load_settings(data_dir: Path) -> tuple[Settings, list[str]]:
     """Read settings.yaml; a damaged file gives the defaults and a warning, never a crash."""
     path = data_dir / SETTINGS_FILE
@@ -129,8 +136,7 @@ def ensure_writable(data_dir: Path) -> None:
 
 def resolve(data_dir: str | Path | None = None, database_url: str | None = None) -> Location:
     """Work out where this run keeps its data; creates and checks the data directory."""
-    chosen = data_dir or os.environ.get(ENV_DATA_DIR) or default_data_dir()
-    path = Path(chosen).expanduser().resolve()
+    path = choose_data_dir(data_dir)
     ensure_writable(path)
     settings, warnings = load_settings(path)
     url = (

@@ -9,16 +9,24 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from qcstation import __version__, config
-from qcstation.cli import sampling, signing, station
-from qcstation.cli._shared import BAD_INPUT, EXPECTED, UsageError, _err, _missing
-from qcstation.domain.yaml_files import ContentError
-from qcstation.store.database import DriverError, is_environmental, translate
+from qcstation import __version__
+from qcstation.paths import ENV_DATA_DIR, ENV_DATABASE_URL
 
-# Each module adds its commands; the order here is the order of `qcstation --help`.
-COMMANDS = (station, sampling, signing)
+if TYPE_CHECKING:
+    from types import ModuleType
+
+BAD_INPUT = 2
+
+
+def commands() -> tuple[ModuleType, ...]:
+    """Each module adds its commands; the order here is the order of `qcstation --help`.
+    Imported only when a command is asked for: a plain `qcstation` opens the window
+    without loading them (see main)."""
+    from qcstation.cli import sampling, signing, station
+
+    return (station, sampling, signing)
 
 
 def _common() -> argparse.ArgumentParser:
@@ -26,22 +34,22 @@ def _common() -> argparse.ArgumentParser:
     p.add_argument(
         "--data-dir",
         default=argparse.SUPPRESS,
-        help=f"where this station keeps its data (env {config.ENV_DATA_DIR})",
+        help=f"where this station keeps its data (env {ENV_DATA_DIR})",
     )
     p.add_argument(
         "--database-url",
         default=argparse.SUPPRESS,
-        help=f"PostgreSQL URL of a plant database (env {config.ENV_DATABASE_URL})",
+        help=f"PostgreSQL URL of a plant database (env {ENV_DATABASE_URL})",
     )
     return p
 
 
-def build_parser() -> argparse.ArgumentParser:
-    common = _common()
+def _top_parser(common: argparse.ArgumentParser, add_help: bool = True) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="qcstation",
         description="Quality inspection station for jewelry manufacturing.",
         parents=[common],
+        add_help=add_help,
     )
     parser.add_argument("--version", action="version", version=f"qcstation {__version__}")
     parser.add_argument(
@@ -54,7 +62,15 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="check this installation end to end on a temporary data directory",
     )
-    parser.set_defaults(func=station.cmd_window)
+    parser.set_defaults(func=open_window)
+    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from qcstation.cli._shared import _missing
+
+    common = _common()
+    parser = _top_parser(common)
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     def add(
@@ -70,37 +86,62 @@ def build_parser() -> argparse.ArgumentParser:
         p = add(name, lambda _args: _missing(p), help)
         return p.add_subparsers(metavar="ACTION")
 
-    for module in COMMANDS:
+    for module in commands():
         module.register(add, group)
     return parser
 
 
+def open_window(args: argparse.Namespace) -> int:
+    from qcstation import app
+
+    return app.main(args)
+
+
+def window_args(argv: Sequence[str]) -> argparse.Namespace | None:
+    """The arguments of a plain `qcstation [--demo] [--data-dir D] [--database-url U]`,
+    parsed without importing any command (the window shows sooner); None for anything else."""
+    if "-h" in argv or "--help" in argv:
+        return None
+    args, rest = _top_parser(_common(), add_help=False).parse_known_args(argv)
+    return None if rest or args.self_test else args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = window_args(argv)
+    if args is None:
+        args = build_parser().parse_args(argv)
     for name in ("data_dir", "database_url"):
         if not hasattr(args, name):
             setattr(args, name, None)
     if getattr(args, "self_test", False):
-        args.func = station.cmd_self_test
+        from qcstation.cli.station import cmd_self_test
+
+        args.func = cmd_self_test
     try:
         return int(args.func(args))
-    except UsageError as exc:
-        _err(f"error: {exc}")
-        return BAD_INPUT
-    except ContentError as exc:
+    except KeyboardInterrupt:
+        print("qcstation: interrupted; everything committed so far is kept", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        return explain(exc, args)
+
+
+def explain(exc: Exception, args: argparse.Namespace) -> int:
+    """Errors a person can act on: the message, exit 2, no traceback. Anything else is a bug
+    and goes on up with its traceback."""
+    from qcstation.cli._shared import EXPECTED, UsageError, _err
+    from qcstation.domain.yaml_files import ContentError
+    from qcstation.store.database import DriverError, is_environmental, translate
+
+    if isinstance(exc, ContentError):
         for problem in exc.problems:
             print(str(problem), file=sys.stderr)
         _err(f"error: {len(exc.problems)} problem(s); nothing was written")
-        return BAD_INPUT
-    except EXPECTED as exc:
+    elif isinstance(exc, (UsageError, *EXPECTED)):
         _err(f"error: {exc}")
-        return BAD_INPUT
-    except DriverError as exc:
-        if not is_environmental(exc):
-            raise
+    elif isinstance(exc, DriverError) and is_environmental(exc):
         _err(f"error: {translate(exc, args.database_url)}")
-        return BAD_INPUT
-    except KeyboardInterrupt:
-        _err("interrupted; everything committed so far is kept")
-        return 130
+    else:
+        raise exc
+    return BAD_INPUT

@@ -268,12 +268,6 @@ def cmd_self_test(args: argparse.Namespace) -> int:
     return OK if all(ok for _, ok, _ in results) else PROBLEM
 
 
-def cmd_window(args: argparse.Namespace) -> int:
-    from qcstation import app
-
-    return app.main(args)
-
-
 def register(add: Any, group: Any) -> None:
     p = add(
         "init",

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
-from qcstation.config import Settings
 from qcstation.domain.users import Permission, User
-from qcstation.services.context import Station
-from qcstation.ui.errors import ErrorReporter
-from qcstation.ui.tasks import TaskRunner
+
+if TYPE_CHECKING:
+    from qcstation.config import Settings
+    from qcstation.services.context import Station
+    from qcstation.ui.errors import ErrorReporter
+    from qcstation.ui.tasks import TaskRunner
 
 
 class Events(QObject):

@@ -3,7 +3,7 @@ settings) chosen by role, and the idle lock over all of it."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
@@ -18,25 +18,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from qcstation.domain.inspections import Inspection
-from qcstation.domain.summaries import Completion
 from qcstation.domain.users import Permission, User
-from qcstation.services import inspections
-from qcstation.services.errors import ServiceError
 from qcstation.ui import theme
-from qcstation.ui.camera_panel import CameraPanel
-from qcstation.ui.context import UiContext
-from qcstation.ui.pages.checklist import ChecklistPage
-from qcstation.ui.pages.history import HistoryPage
-from qcstation.ui.pages.lock import LockPage
 from qcstation.ui.pages.login import LoginPage
-from qcstation.ui.pages.review import ReviewPage
-from qcstation.ui.pages.settings import SettingsPage
-from qcstation.ui.pages.start import StartPage
-from qcstation.ui.pages.summary import SummaryPage
-from qcstation.ui.pages.templates import TemplatesPage
-from qcstation.ui.pages.users import UsersPage
 from qcstation.ui.widgets import button, muted
+
+if TYPE_CHECKING:
+    from qcstation.domain.inspections import Inspection
+    from qcstation.domain.summaries import Completion
+    from qcstation.ui.camera_panel import CameraPanel
+    from qcstation.ui.context import UiContext
 
 ACTIVITY = {
     QEvent.Type.KeyPress,
@@ -47,15 +38,51 @@ ACTIVITY = {
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, ctx: UiContext, camera: CameraPanel | None = None):
+    def __init__(
+        self,
+        ctx: UiContext | None = None,
+        camera: CameraPanel | None = None,
+        *,
+        station_name: str = "",
+    ):
+        """With a context, the whole window; without one, the sign-in form alone, so it can
+        show while the station opens behind it (see ui/boot.py), and attach() adds the rest."""
         super().__init__()
-        self.ctx = ctx
         self.setObjectName("main-window")
-        self.setWindowTitle(self.tr("qcstation — {0}").format(ctx.station.name))
+        self.setWindowTitle(self.tr("qcstation"))
         self.resize(1440, 900)
-        self.camera = camera or CameraPanel(None)
+        self._ctx: UiContext | None = None
+        self.login = LoginPage(ctx, station_name)
+        self.top = QStackedWidget()
+        self.top.addWidget(self.login)
+        self.setCentralWidget(self.top)
+        if ctx is not None:
+            self.attach(ctx, camera)
+        self.top.setCurrentWidget(self.login)
+        self.login.reset()
+
+    def attach(self, ctx: UiContext, camera: CameraPanel | None = None) -> None:
+        """Build the workspace on an open station; the sign-in form keeps what was typed."""
+        # The pages pull in the database and imaging stacks: imported here, not at the top,
+        # so the sign-in form can show before they are loaded.
+        from qcstation.services import inspections
+        from qcstation.services.errors import ServiceError
+        from qcstation.ui import camera_panel
+        from qcstation.ui.pages.checklist import ChecklistPage
+        from qcstation.ui.pages.history import HistoryPage
+        from qcstation.ui.pages.lock import LockPage
+        from qcstation.ui.pages.review import ReviewPage
+        from qcstation.ui.pages.settings import SettingsPage
+        from qcstation.ui.pages.start import StartPage
+        from qcstation.ui.pages.summary import SummaryPage
+        from qcstation.ui.pages.templates import TemplatesPage
+        from qcstation.ui.pages.users import UsersPage
+
+        self._inspections, self._service_error = inspections, ServiceError
+        self._ctx = ctx
+        self.setWindowTitle(self.tr("qcstation — {0}").format(ctx.station.name))
+        self.camera = camera or camera_panel.CameraPanel(None)
         ctx.camera = self.camera
-        self.login = LoginPage(ctx)
         self.lock_page = LockPage(ctx)
         self.start = StartPage(ctx)
         self.checklist = ChecklistPage(ctx, self.camera)
@@ -93,10 +120,8 @@ class MainWindow(QMainWindow):
         work = QVBoxLayout(self.workspace)
         work.addLayout(bar)
         work.addLayout(body, 1)
-        self.top = QStackedWidget()
-        for w in (self.login, self.workspace, self.lock_page):
+        for w in (self.workspace, self.lock_page):
             self.top.addWidget(w)
-        self.setCentralWidget(self.top)
         self.nav.currentRowChanged.connect(self.area.setCurrentIndex)
         self.login.logged_in.connect(self.on_signed_in)
         self.lock_page.unlocked.connect(self.on_unlocked)
@@ -118,8 +143,17 @@ class MainWindow(QMainWindow):
         self.idle.timeout.connect(self.lock_now)
         self._app().installEventFilter(self)
         self.apply_settings(ctx.settings)
-        self.top.setCurrentWidget(self.login)
-        self.login.reset()
+        self.login.attach(ctx)
+
+    @property
+    def ctx(self) -> UiContext:
+        if self._ctx is None:
+            raise RuntimeError("the station is not open yet")
+        return self._ctx
+
+    @property
+    def attached(self) -> bool:
+        return self._ctx is not None
 
     # --- session ---------------------------------------------------------------------------
 
@@ -158,7 +192,8 @@ class MainWindow(QMainWindow):
             self.inspect.setCurrentWidget(self.start)
             self.start.reset()
             station = self.ctx.station
-            self.ctx.run(lambda: inspections.unfinished(station, user), self._reopen_unfinished)
+            unfinished = self._inspections.unfinished
+            self.ctx.run(lambda: unfinished(station, user), self._reopen_unfinished)
 
     def _reopen_unfinished(self, rows: list[Any]) -> None:
         """After a crash or restart, the unfinished inspection reopens where it stopped."""
@@ -198,7 +233,7 @@ class MainWindow(QMainWindow):
 
     def resume(self, inspection_id: str) -> None:
         station = self.ctx.station
-        self.ctx.run(lambda: inspections.get(station, inspection_id), self.open_inspection)
+        self.ctx.run(lambda: self._inspections.get(station, inspection_id), self.open_inspection)
 
     def show_summary(self, ins: Inspection) -> None:
         self.inspect.setCurrentWidget(self.summary)
@@ -233,13 +268,13 @@ class MainWindow(QMainWindow):
         png = self.camera.capture_png()
         if png is None or frame is None:
             self.ctx.errors.report(
-                ServiceError("there is no camera image to capture: connect the microscope")
+                self._service_error("there is no camera image to capture: connect the microscope")
             )
             return
         item_id, pos = self.checklist.current_target()
         station, actor = self.ctx.station, self.ctx.actor
         self.ctx.run(
-            lambda: inspections.attach_evidence(
+            lambda: self._inspections.attach_evidence(
                 station,
                 actor,
                 ins.id,
@@ -263,6 +298,9 @@ class MainWindow(QMainWindow):
         return app
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self._ctx is None:  # closed before the station opened: nothing of ours is running
+            super().closeEvent(event)
+            return
         self.idle.stop()
         self._app().removeEventFilter(self)
         self.camera.timer.stop()

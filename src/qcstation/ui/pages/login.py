@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFormLayout, QFrame, QLineEdit, QVBoxLayout, QWidget
 
-from qcstation.domain.users import User
-from qcstation.services import accounts
 from qcstation.services.errors import LoginFailed
-from qcstation.ui.context import UiContext
 from qcstation.ui.widgets import button, muted, title
+
+if TYPE_CHECKING:
+    from qcstation.domain.users import User
+    from qcstation.ui.context import UiContext
 
 
 class LoginPage(QWidget):
     logged_in = Signal(object)  # User
 
-    def __init__(self, ctx: UiContext, parent: QWidget | None = None):
+    def __init__(
+        self, ctx: UiContext | None, station_name: str = "", parent: QWidget | None = None
+    ):
+        """Without a context yet (the station still opening) the form takes input, and a
+        sign-in asked for meanwhile goes ahead once attach() hands the context over."""
         super().__init__(parent)
         self.ctx = ctx
+        self._waiting = False
         self.setObjectName("login-page")
         card = QFrame()
         card.setMaximumWidth(460)
@@ -35,7 +43,8 @@ class LoginPage(QWidget):
         self.submit.setDefault(True)
         box = QVBoxLayout(card)
         box.addWidget(title(self.tr("qcstation")))
-        box.addWidget(muted(self.tr("Station {0}").format(ctx.station.name)))
+        self.station_label = muted()
+        box.addWidget(self.station_label)
         box.addLayout(form)
         box.addWidget(self.message)
         box.addWidget(self.submit)
@@ -46,8 +55,20 @@ class LoginPage(QWidget):
         self.username.returnPressed.connect(self.password.setFocus)
         self.password.returnPressed.connect(self.on_submit)
         self.submit.clicked.connect(self.on_submit)
+        self._show_station(ctx.station.name if ctx is not None else station_name)
+
+    def _show_station(self, name: str) -> None:
+        self.station_label.setText(self.tr("Station {0}").format(name) if name else "")
+
+    def attach(self, ctx: UiContext) -> None:
+        self.ctx = ctx
+        self._show_station(ctx.station.name)
+        if self._waiting:
+            self._waiting = False
+            self.on_submit()
 
     def reset(self) -> None:
+        self._waiting = False
         self.username.clear()
         self.password.clear()
         self.message.setText("")
@@ -60,6 +81,12 @@ class LoginPage(QWidget):
             self.message.setText(self.tr("Enter your user name and password."))
             return
         self.submit.setEnabled(False)
+        if self.ctx is None:
+            self._waiting = True
+            self.message.setText(self.tr("Opening the station… signing in once it is ready."))
+            return
+        from qcstation.services import accounts  # loaded with the station, after the form shows
+
         self.message.setText(self.tr("Checking…"))
         station = self.ctx.station
         self.ctx.run(lambda: accounts.login(station, name, password), self.on_ok, self.on_failed)
@@ -78,4 +105,5 @@ class LoginPage(QWidget):
             self.message.setText(str(exc)[:1].upper() + str(exc)[1:])
         else:
             self.message.setText("")
-            self.ctx.errors.report(exc)
+            if self.ctx is not None:  # a failure comes from ctx.run, so there is one
+                self.ctx.errors.report(exc)
