@@ -94,8 +94,11 @@ def _photo(c: Any, photo: Any, x: float, top: float, box: float) -> float:
     if photo is None:
         c.setStrokeColor(RULE)
         c.rect(x, top - box, box, box)
-        c.setFont("Helvetica", 7)
         c.setFillColor(MUTED)
+        size = 7.0  # shrunk to fit the box: on the card size the box is narrow
+        while size > 3 and c.stringWidth("no photo on record", "Helvetica", size) > box - 4:
+            size -= 0.5
+        c.setFont("Helvetica", size)
         c.drawCentredString(x + box / 2, top - box / 2, "no photo on record")
         return box
     pb = layout.PhotoBox(photo, box, box)

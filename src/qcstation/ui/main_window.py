@@ -77,6 +77,7 @@ class MainWindow(QMainWindow):
         from qcstation.ui.pages.summary import SummaryPage
         from qcstation.ui.pages.templates import TemplatesPage
         from qcstation.ui.pages.users import UsersPage
+        from qcstation.ui.pages.verify import VerifyPage
 
         self._inspections, self._service_error = inspections, ServiceError
         self._ctx = ctx
@@ -97,6 +98,7 @@ class MainWindow(QMainWindow):
             (self.tr("Templates"), TemplatesPage(ctx), Permission.MANAGE_TEMPLATES),
             (self.tr("Users"), UsersPage(ctx), Permission.MANAGE_USERS),
             (self.tr("Settings"), SettingsPage(ctx), Permission.ADMINISTER),
+            (self.tr("Verify"), VerifyPage(ctx), None),
         ]
         self.nav = QListWidget()
         self.nav.setObjectName("nav")
@@ -136,7 +138,7 @@ class MainWindow(QMainWindow):
         self.capture_key = QShortcut(self)
         self.capture_key.activated.connect(self.capture)
         QShortcut(QKeySequence("Ctrl+L"), self, self.lock_now)
-        for n in range(1, 7):
+        for n in range(1, 10):
             QShortcut(QKeySequence(f"Alt+{n}"), self, lambda n=n: self.go_page(n - 1))
         self.idle = QTimer(self)
         self.idle.setSingleShot(True)

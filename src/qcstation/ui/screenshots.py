@@ -13,6 +13,7 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, Qt
@@ -21,7 +22,8 @@ from PySide6.QtWidgets import QWidget
 
 from qcstation import config
 from qcstation.domain.stages import Stage
-from qcstation.services import demo
+from qcstation.domain.summaries import SearchFilter
+from qcstation.services import demo, documents, inspections, signing
 from qcstation.services.context import Station, connect
 from qcstation.ui import live_camera
 from qcstation.ui.application import build_window
@@ -29,6 +31,12 @@ from qcstation.ui.camera_panel import FrameSource
 from qcstation.ui.context import UiContext
 from qcstation.ui.main_window import MainWindow
 from qcstation.ui.pages.defect_dialog import DefectDialog
+from qcstation.ui.pages.history import HistoryPage
+from qcstation.ui.pages.inspection_view import InspectionDialog
+from qcstation.ui.pages.review import ReviewPage
+from qcstation.ui.pages.settings import SettingsPage
+from qcstation.ui.pages.templates import TemplatesPage
+from qcstation.ui.pages.verify import VerifyPage
 
 
 def settle(ctx: UiContext, timeout: float = 20.0) -> None:
@@ -61,6 +69,15 @@ def sign_in(window: MainWindow, ctx: UiContext, user: str, password: str) -> Non
     window.login.password.setText(password)
     key(window.login.password, Qt.Key.Key_Return)
     settle(ctx)
+
+
+def go_to(window: MainWindow, page_type: type[QWidget]) -> None:
+    """Show a page by its kind (its place in the list depends on the role)."""
+    for i, (_label, page) in enumerate(window.visible_pages):
+        if isinstance(page, page_type):
+            window.go_page(i)
+            return
+    raise LookupError(f"{page_type.__name__} is not shown to this user")
 
 
 def render_all(
@@ -115,25 +132,65 @@ def render_all(
     if page.inspection is not None:
         window.show_summary(page.inspection)
     grab("05-summary")
-    window.go_page(1)
+    go_to(window, HistoryPage)
     settle(ctx)
     grab("06-history")
     window.sign_out()
     settle(ctx)
     sign_in(window, ctx, "sam", users["sam"])
-    window.go_page(2)
+    go_to(window, ReviewPage)
     grab("07-review")
-    window.go_page(3)
+    go_to(window, TemplatesPage)
     grab("08-templates")
+    documents_shots(window, ctx, station, users["sam"], grab)
     window.sign_out()
     sign_in(window, ctx, "ada", users["ada"])
-    window.go_page(window.nav.count() - 1)
+    go_to(window, SettingsPage)
     grab("09-settings")
     window.lock_now()
     grab("10-locked")
     window.close()
     ctx.tasks.wait()
     return shots
+
+
+def documents_shots(
+    window: MainWindow,
+    ctx: UiContext,
+    station: Station,
+    password: str,
+    grab: Callable[[str, QWidget | None], None],
+) -> None:
+    """A signed inspection as the supervisor sees it, the signing dialog, and the verify
+    page after checking that inspection's signed report."""
+    signed = [
+        r
+        for r in inspections.search(station, SearchFilter(status="completed", limit=200))
+        if signing.signatures(station, r.id)
+    ]
+    if not signed:
+        return
+    ins_id = signed[0].id
+    view = InspectionDialog(ctx, ins_id, window)
+    view.resize(1100, 760)
+    view.show()
+    settle(ctx)
+    grab("11-inspection-signed", view)
+    view.sign()
+    settle(ctx)
+    if view.docs.dialog is not None:
+        view.docs.dialog.password.setText("secret")
+        grab("12-sign", view.docs.dialog)
+        view.docs.dialog.reject()
+    view.close()
+    with tempfile.TemporaryDirectory() as tmp:
+        pdf = Path(tmp) / "report.pdf"
+        documents.export_report(station, ctx.actor, password, ins_id, pdf)
+        go_to(window, VerifyPage)
+        page = window.findChild(VerifyPage)
+        assert page is not None
+        page.check_pdf(pdf)
+        grab("13-verify", None)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 
 from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
@@ -23,9 +24,10 @@ from qcstation.domain.stages import Stage
 from qcstation.domain.summaries import InspectionSummary, SearchFilter
 from qcstation.services import inspections
 from qcstation.ui.context import UiContext
+from qcstation.ui.documents import DocumentActions
 from qcstation.ui.models import HistoryModel
 from qcstation.ui.pages.inspection_view import InspectionDialog
-from qcstation.ui.widgets import button, muted, title
+from qcstation.ui.widgets import button, muted, shortcut, title
 
 
 class HistoryPage(QWidget):
@@ -65,11 +67,15 @@ class HistoryPage(QWidget):
         self.table.setObjectName("history-table")
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.verticalHeader().setVisible(False)
         self.table.activated.connect(self.open_row)
+        self.docs = DocumentActions(ctx, self)
+        export = button(self.tr("Save reports of the selected…"), "Ctrl+E")
+        export.clicked.connect(self.export_selected)
+        shortcut(self, "Ctrl+E", self.export_selected)
         bar = QHBoxLayout()
         for w in (self.text, self.stage, self.verdict, self.inspector):
             bar.addWidget(w)
@@ -82,7 +88,10 @@ class HistoryPage(QWidget):
         layout.addWidget(title(self.tr("History")))
         layout.addLayout(bar)
         layout.addWidget(self.table, 1)
-        layout.addWidget(self.status)
+        foot = QHBoxLayout()
+        foot.addWidget(self.status, 1)
+        foot.addWidget(export)
+        layout.addLayout(foot)
         for field in (self.text, self.inspector):
             field.returnPressed.connect(self.search)
 
@@ -124,6 +133,19 @@ class HistoryPage(QWidget):
         row = self.model.row_at(index)  # type: ignore[arg-type]
         if row is not None:
             InspectionDialog(self.ctx, row.id, self).open()
+
+    def selected_completed(self) -> list[str]:
+        rows = [self.model.row_at(i) for i in self.table.selectionModel().selectedRows()]
+        return [r.id for r in rows if r is not None and r.status == "completed"]
+
+    def export_selected(self, folder: Path | None = None) -> None:
+        ids = self.selected_completed()
+        if not ids:
+            self.status.setText(
+                self.tr("Select completed inspections first (Shift or Ctrl with the arrows).")
+            )
+            return
+        self.docs.export_many(ids, folder)
 
     def showEvent(self, event: object) -> None:
         super().showEvent(event)  # type: ignore[arg-type]

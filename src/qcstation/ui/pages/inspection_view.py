@@ -16,13 +16,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from qcstation.domain.inspections import Inspection, evaluate, positions_of
-from qcstation.services import inspections
+from qcstation.domain.inspections import Inspection, Status, evaluate, positions_of
+from qcstation.domain.signing import ESignature
+from qcstation.domain.users import Permission
+from qcstation.services import inspections, signing
 from qcstation.services.context import Station
 from qcstation.services.inspections import EvidenceInfo
 from qcstation.ui.context import UiContext
+from qcstation.ui.documents import DocumentActions
 from qcstation.ui.pages.checklist import step_label
-from qcstation.ui.widgets import muted, title
+from qcstation.ui.widgets import button, muted, shortcut, title
 
 
 class InspectionDialog(QDialog):
@@ -49,6 +52,33 @@ class InspectionDialog(QDialog):
         scroll.setWidget(strip)
         scroll.setWidgetResizable(True)
         scroll.setMaximumHeight(190)
+        self.signatures = muted()
+        self.signatures.setObjectName("signatures")
+        self.docs = DocumentActions(ctx, self)
+        self.docs.signed.connect(lambda _id: self._load_signatures())
+        self.sign_button = button(self.tr("Sign…"), "Ctrl+S")
+        self.report_button = button(self.tr("Save report…"), "Ctrl+E")
+        self.print_button = button(self.tr("Print report…"), "Ctrl+P")
+        self.certificate_button = button(self.tr("Certificate…"), "Ctrl+Shift+P")
+        self.sign_button.clicked.connect(self.sign)
+        self.report_button.clicked.connect(lambda: self._document("export", "report"))
+        self.print_button.clicked.connect(lambda: self._document("print", "report"))
+        self.certificate_button.clicked.connect(lambda: self._document("print", "certificate"))
+        shortcut(self, "Ctrl+S", self.sign)
+        shortcut(self, "Ctrl+E", lambda: self._document("export", "report"))
+        shortcut(self, "Ctrl+P", lambda: self._document("print", "report"))
+        shortcut(self, "Ctrl+Shift+P", lambda: self._document("print", "certificate"))
+        doc_row = QHBoxLayout()
+        for b in (self.sign_button, self.report_button, self.print_button):
+            doc_row.addWidget(b)
+        if ctx.can(Permission.REVIEW):  # certificates are issued by QA, not at the bench
+            doc_row.addWidget(self.certificate_button)
+        else:
+            self.certificate_button.hide()
+        doc_row.addStretch(1)
+        self._set_documents_enabled(False)
+        self.inspection_id = inspection_id
+        self.inspection: Inspection | None = None
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         close.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -57,6 +87,8 @@ class InspectionDialog(QDialog):
         layout.addWidget(self.answers, 1)
         layout.addWidget(self.defects)
         layout.addWidget(scroll)
+        layout.addWidget(self.signatures)
+        layout.addLayout(doc_row)
         layout.addWidget(close)
         station = ctx.station
         ctx.run(
@@ -69,6 +101,9 @@ class InspectionDialog(QDialog):
 
     def _loaded(self, loaded: tuple[Inspection, list[EvidenceInfo]]) -> None:
         ins, evidence = loaded
+        self.inspection = ins
+        self._set_documents_enabled(ins.status is Status.COMPLETED)
+        self._load_signatures()
         verdict = (
             ins.verdict.value.replace("_", " ")
             if ins.verdict
@@ -118,6 +153,48 @@ class InspectionDialog(QDialog):
         station = self.ctx.station
         for shown in evidence:
             self._load_photo(station, shown.sha256)
+
+    # --- signatures and documents ------------------------------------------------------------
+
+    def _set_documents_enabled(self, on: bool) -> None:
+        for b in (self.sign_button, self.report_button, self.print_button, self.certificate_button):
+            b.setEnabled(on)
+
+    def _load_signatures(self) -> None:
+        station, ins_id = self.ctx.station, self.inspection_id
+        self.ctx.run(lambda: signing.signatures(station, ins_id), self._show_signatures)
+
+    def _show_signatures(self, found: list[ESignature]) -> None:
+        self.signatures.setText(
+            self.tr("Signatures: {0}").format(
+                "; ".join(
+                    f"{s.manifest.meaning.label} {s.manifest.printed_name} "
+                    f"({s.manifest.local_time})"
+                    for s in found
+                )
+                or self.tr("none yet")
+            )
+        )
+
+    def sign(self) -> None:
+        if self.inspection is None or self.inspection.status is not Status.COMPLETED:
+            return
+        mine = self.ctx.user is not None and self.inspection.inspector == self.ctx.user.username
+        ins = self.inspection
+        self.docs.sign(ins.id, mine, f"{ins.job_ticket} · {ins.sku} · {ins.serial}".strip(" ·"))
+
+    def _document(self, how: str, kind: str) -> None:
+        if self.inspection is None or self.inspection.status is not Status.COMPLETED:
+            return
+        if kind == "certificate" and not self.ctx.can(Permission.REVIEW):
+            return
+        ins_id = self.inspection.id
+        if how == "print":
+            self.docs.print(
+                "certificate" if kind == "certificate" else "report", self.inspection.id
+            )
+        else:
+            self.docs.export("report", ins_id)
 
     def _load_photo(self, station: Station, sha256: str) -> None:
         self.ctx.run(

@@ -17,6 +17,7 @@ from qcstation.domain.summaries import Completion
 from qcstation.services import inspections
 from qcstation.services.inspections import Incomplete
 from qcstation.ui.context import UiContext
+from qcstation.ui.documents import DocumentActions
 from qcstation.ui.pages.checklist import step_label
 from qcstation.ui.widgets import button, muted, shortcut, title
 
@@ -46,11 +47,16 @@ class SummaryPage(QWidget):
         self.back = button(self.tr("Back to the checklist"), "Esc")
         self.complete = button(self.tr("Complete inspection"), "Ctrl+Enter", "pass-button")
         self.next = button(self.tr("Next piece"), "Enter")
+        self.sign_button = button(self.tr("Sign…"), "Ctrl+S")
+        self.sign_button.setObjectName("sign-button")
+        self.sign_button.clicked.connect(self.sign)
+        self.docs = DocumentActions(ctx, self)
+        self.docs.signed.connect(self._signed)
         self.back.clicked.connect(lambda: self.back_requested.emit(None))
         self.complete.clicked.connect(self.on_complete)
         self.next.clicked.connect(self.next_requested.emit)
         row = QHBoxLayout()
-        for b in (self.back, self.complete, self.next):
+        for b in (self.back, self.complete, self.sign_button, self.next):
             row.addWidget(b)
         layout = QVBoxLayout(self)
         layout.addWidget(self.heading)
@@ -64,6 +70,18 @@ class SummaryPage(QWidget):
         shortcut(self, "Ctrl+Return", self.on_complete)
         shortcut(self, "Ctrl+Enter", self.on_complete)
         shortcut(self, "Escape", self._escape)
+        shortcut(self, "Ctrl+S", self.sign)
+
+    def sign(self) -> None:
+        """The inspector's own signature, "performed", with the password re-entered."""
+        if self.done is not None and self.sign_button.isEnabled():
+            what = self.inspection.job_ticket if self.inspection else ""
+            self.docs.sign(self.done.inspection_id, performed_by_me=True, what=what)
+
+    def _signed(self, _inspection_id: str) -> None:
+        self.sign_button.setEnabled(False)
+        self.sign_button.setText(self.tr("Signed"))
+        self.next.setFocus()
 
     def _escape(self) -> None:
         if self.done is None:
@@ -100,6 +118,8 @@ class SummaryPage(QWidget):
         self.complete.setEnabled(ready)
         self.complete.setVisible(True)
         self.next.setVisible(False)
+        self.sign_button.setVisible(False)
+        self.sign_button.setText(self.tr("Sign…  [Ctrl+S]"))
         self.back.setVisible(True)
         if ready:
             self.complete.setFocus()
@@ -142,6 +162,8 @@ class SummaryPage(QWidget):
         )
         self.complete.setVisible(False)
         self.back.setVisible(False)
+        self.sign_button.setVisible(True)
+        self.sign_button.setEnabled(True)
         self.next.setVisible(True)
         self.next.setDefault(True)
         self.next.setFocus()
