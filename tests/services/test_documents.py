@@ -387,3 +387,84 @@ def _tsa_cert(root_key, root, key, now):  # type: ignore[no-untyped-def]
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
         .sign(root_key, hashes.SHA256())
     )
+
+
+def _with_timestamp_url(station: Station, url: str) -> None:
+    station.location = station.location.__class__(
+        station.location.data_dir,
+        station.location.database_url,
+        Settings(station_name=station.name, timestamp_url=url),
+    )
+
+
+def test_pades_b_t_through_a_configured_time_stamp_server_over_http(
+    station: Station, supervisor: User, signed: str, password: str, tmp_path: Path
+) -> None:
+    """settings.timestamp_url, the way a plant configures it: a real RFC 3161 exchange over
+    HTTP with a TSA on this machine (pyHanko's test TSA behind http.server)."""
+    import asyncio
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from asn1crypto import tsp
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from pyhanko.sign.timestamps import DummyTimeStamper
+
+    now = datetime.now(timezone.utc)
+    tsa_key = rsa.generate_private_key(65537, 2048)
+    tsa_root_key = crypto.new_signing_key()
+    tsa_root = crypto.make_root(tsa_root_key, "Test TSA", now)
+    tsa_cert = _tsa_cert(tsa_root_key, tsa_root, tsa_key, now)
+    stamper = DummyTimeStamper(
+        asn1_x509.Certificate.load(tsa_cert.public_bytes(serialization.Encoding.DER)),
+        asn1_keys.PrivateKeyInfo.load(crypto.private_der(tsa_key)),
+    )
+    requests: list[str] = []
+
+    class Tsa(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # http.server's name
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            requests.append(self.headers.get("Content-Type", ""))
+            req = tsp.TimeStampReq.load(body)
+            answer = asyncio.run(stamper.async_request_tsa_response(req)).dump()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/timestamp-reply")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Tsa)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        _with_timestamp_url(station, f"http://127.0.0.1:{server.server_address[1]}/tsa")
+        out = tmp_path / "bt-http.pdf"
+        e = documents.export_report(station, supervisor, password, signed, out)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert e.timestamped
+    assert requests and set(requests) == {"application/timestamp-query"}
+    trust = tmp_path / "tsa.pem"
+    trust.write_text(crypto.cert_pem(tsa_root))
+    result = verify.verify_pdf(out, station, [trust])
+    assert result.ok, result.problems
+    assert any("time-stamped (B-T)" in line for line in result.lines)
+
+
+def test_an_unreachable_time_stamp_server_is_said_and_nothing_is_written(
+    station: Station, supervisor: User, signed: str, password: str, tmp_path: Path
+) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    _with_timestamp_url(station, f"http://127.0.0.1:{port}/tsa")
+    out = tmp_path / "never.pdf"
+    with pytest.raises(SigningRefused, match="time-stamp server"):
+        documents.export_report(station, supervisor, password, signed, out)
+    assert not out.exists()

@@ -16,7 +16,11 @@ def test_keyboard_only_inspection(driver) -> None:  # type: ignore[no-untyped-de
     d, win, ctx = driver, driver.win, driver.ctx
     d.sign_in("ines")
     assert win.top.currentWidget() is win.workspace
-    assert [win.nav.item(i).text() for i in range(win.nav.count())] == ["Inspect", "History", "Verify"]
+    assert [win.nav.item(i).text() for i in range(win.nav.count())] == [
+        "Inspect",
+        "History",
+        "Verify",
+    ]
     # a barcode scanner types the ticket and Enter; SKU and serial by hand
     assert d.focus() is win.start.scan
     d.type("JT-26-000777")

@@ -24,6 +24,10 @@ from qcstation.reports.model import SignatureArea
 FIELD = "qcstation"
 
 
+class TimestampUnavailable(RuntimeError):
+    """The time-stamp server gave no usable answer; nothing was signed."""
+
+
 @dataclass(frozen=True)
 class SigningIdentity:
     """A signer as DER bytes: the private key (PKCS#8), its certificate, the chain."""
@@ -48,7 +52,7 @@ def _signer(identity: SigningIdentity) -> signers.SimpleSigner:
 def timestamper_for(url: str | None) -> Any:
     """An RFC 3161 client for the configured server (B-T), or None (B-B).
 
-    Not exercised by the offline tests: they pass pyHanko's in-process time-stamper.
+    Tested against pyHanko's test TSA served over HTTP on this machine.
     """
     return timestamps.HTTPTimeStamper(url, timeout=20) if url else None
 
@@ -85,7 +89,10 @@ def sign_pdf(
     signer = signers.PdfSigner(
         meta, _signer(identity), timestamper=timestamper, stamp_style=style, new_field_spec=spec
     )
-    out = signer.sign_pdf(writer)
+    try:
+        out = signer.sign_pdf(writer)
+    except timestamps.TimestampRequestError as exc:
+        raise TimestampUnavailable(str(exc.__cause__ or exc)) from exc
     return bytes(out.getvalue())
 
 

@@ -29,7 +29,12 @@ from qcstation.domain.users import Permission, User
 from qcstation.reports.certificate import build_certificate
 from qcstation.reports.inspection_report import build_report
 from qcstation.reports.model import CertificateContent, ReportContent
-from qcstation.reports.pdfsign import SigningIdentity, sign_pdf, timestamper_for
+from qcstation.reports.pdfsign import (
+    SigningIdentity,
+    TimestampUnavailable,
+    sign_pdf,
+    timestamper_for,
+)
 from qcstation.services import _keyring, records
 from qcstation.services import document_content as dc
 from qcstation.services.accounts import login, require
@@ -114,16 +119,23 @@ def _sign(
     )
     ins, digest = record.inspection.id, record.record_hash
     reason = f"qcstation {kind} {number}; inspection {ins}; record sha256 {digest}"
-    return sign_pdf(
-        pdf,
-        _identity(ident),
-        area,
-        reason,
-        station.name,
-        _stamp(kind, number, station.location.settings.plant_name),
-        ts,
-        font,
-    )
+    try:
+        return sign_pdf(
+            pdf,
+            _identity(ident),
+            area,
+            reason,
+            station.name,
+            _stamp(kind, number, station.location.settings.plant_name),
+            ts,
+            font,
+        )
+    except TimestampUnavailable as exc:
+        raise SigningRefused(
+            f"the time-stamp server {station.location.settings.timestamp_url or ''} did not "
+            f"answer ({exc}): check the network, or clear the time-stamp server in the "
+            f"settings to sign without one (PAdES B-B); {kind} {number} was not written"
+        ) from None
 
 
 def export_reports(
