@@ -346,19 +346,7 @@ def test_pades_b_t_with_a_time_stamp_authority(
     station: Station, supervisor: User, signed: str, password: str, tmp_path: Path
 ) -> None:
     """The B-T code path, with pyHanko's in-process TSA (no network in tests)."""
-    from pyhanko.sign.timestamps import DummyTimeStamper
-
-    now = datetime.now(timezone.utc)
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    tsa_key = rsa.generate_private_key(65537, 2048)  # pyHanko's test TSA signs with RSA
-    tsa_root_key = crypto.new_signing_key()
-    tsa_root = crypto.make_root(tsa_root_key, "Test TSA", now)
-    tsa_cert = _tsa_cert(tsa_root_key, tsa_root, tsa_key, now)
-    stamper = DummyTimeStamper(
-        asn1_x509.Certificate.load(tsa_cert.public_bytes(serialization.Encoding.DER)),
-        asn1_keys.PrivateKeyInfo.load(crypto.private_der(tsa_key)),
-    )
+    stamper, tsa_root = _test_tsa()
     out = tmp_path / "bt.pdf"
     e = documents.export_report(station, supervisor, password, signed, out, timestamper=stamper)
     assert e.timestamped
@@ -367,6 +355,23 @@ def test_pades_b_t_with_a_time_stamp_authority(
     result = verify.verify_pdf(out, station, [trust])
     assert result.ok, result.problems
     assert any("time-stamped (B-T)" in line for line in result.lines)
+
+
+def _test_tsa():  # type: ignore[no-untyped-def]
+    """pyHanko's in-process TSA with its own root (no network in tests)."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from pyhanko.sign.timestamps import DummyTimeStamper
+
+    now = datetime.now(timezone.utc)
+    tsa_key = rsa.generate_private_key(65537, 2048)  # pyHanko's test TSA signs with RSA
+    tsa_root_key = crypto.new_signing_key()
+    tsa_root = crypto.make_root(tsa_root_key, "Test TSA", now)
+    tsa_cert = _tsa_cert(tsa_root_key, tsa_root, tsa_key, now)
+    stamper = DummyTimeStamper(
+        asn1_x509.Certificate.load(tsa_cert.public_bytes(serialization.Encoding.DER)),
+        asn1_keys.PrivateKeyInfo.load(crypto.private_der(tsa_key)),
+    )
+    return stamper, tsa_root
 
 
 def _tsa_cert(root_key, root, key, now):  # type: ignore[no-untyped-def]
@@ -407,18 +412,8 @@ def test_pades_b_t_through_a_configured_time_stamp_server_over_http(
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     from asn1crypto import tsp
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from pyhanko.sign.timestamps import DummyTimeStamper
 
-    now = datetime.now(timezone.utc)
-    tsa_key = rsa.generate_private_key(65537, 2048)
-    tsa_root_key = crypto.new_signing_key()
-    tsa_root = crypto.make_root(tsa_root_key, "Test TSA", now)
-    tsa_cert = _tsa_cert(tsa_root_key, tsa_root, tsa_key, now)
-    stamper = DummyTimeStamper(
-        asn1_x509.Certificate.load(tsa_cert.public_bytes(serialization.Encoding.DER)),
-        asn1_keys.PrivateKeyInfo.load(crypto.private_der(tsa_key)),
-    )
+    stamper, tsa_root = _test_tsa()
     requests: list[str] = []
 
     class Tsa(BaseHTTPRequestHandler):

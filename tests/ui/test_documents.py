@@ -33,6 +33,13 @@ def completed(station: Station, username: str = "ines", seed: int = 5) -> str:
     return demo.run_inspection(station, user, Stage.FINAL_QC, random.Random(seed))
 
 
+def signed_by_ines(station: Station, seed: int = 5) -> str:
+    ins_id = completed(station, seed=seed)
+    ines = accounts.login(station, "ines", PASSWORDS["ines"])
+    signing.sign(station, ines, ins_id, signing.Meaning.PERFORMED, PASSWORDS["ines"])
+    return ins_id
+
+
 def open_dialog(driver: Any, inspection_id: str) -> InspectionDialog:
     dialog = InspectionDialog(driver.ctx, inspection_id, driver.win)
     driver.qtbot.addWidget(dialog)
@@ -76,9 +83,7 @@ def test_signing_asks_the_password_again_and_a_wrong_one_signs_nothing(
 def test_a_supervisor_saves_a_signed_report_that_verifies(
     driver: Any, ui_station: Station, tmp_path: Path
 ) -> None:
-    ins_id = completed(ui_station)
-    ines = accounts.login(ui_station, "ines", PASSWORDS["ines"])
-    signing.sign(ui_station, ines, ins_id, signing.Meaning.PERFORMED, PASSWORDS["ines"])
+    ins_id = signed_by_ines(ui_station)
     driver.sign_in("sam")
     view = open_dialog(driver, ins_id)
     assert view.certificate_button.isVisible()
@@ -104,9 +109,7 @@ def test_an_inspector_is_not_offered_the_certificate(driver: Any, ui_station: St
 def test_print_paints_the_signed_pdf_itself_page_for_page(
     driver: Any, ui_station: Station, tmp_path: Path
 ) -> None:
-    ins_id = completed(ui_station)
-    ines = accounts.login(ui_station, "ines", PASSWORDS["ines"])
-    signing.sign(ui_station, ines, ins_id, signing.Meaning.PERFORMED, PASSWORDS["ines"])
+    ins_id = signed_by_ines(ui_station)
     driver.sign_in("ines")
     view = open_dialog(driver, ins_id)
     view._document("print", "report")
@@ -154,10 +157,9 @@ def test_print_paints_the_signed_pdf_itself_page_for_page(
 
 @pytest.fixture
 def signed_report(ui_station: Station, tmp_path: Path) -> Path:
-    ins_id = completed(ui_station, seed=9)
-    ines = accounts.login(ui_station, "ines", PASSWORDS["ines"])
-    signing.sign(ui_station, ines, ins_id, signing.Meaning.PERFORMED, PASSWORDS["ines"])
+    ins_id = signed_by_ines(ui_station, seed=9)
     out = tmp_path / "r.pdf"
+    ines = accounts.login(ui_station, "ines", PASSWORDS["ines"])
     documents.export_report(ui_station, ines, PASSWORDS["ines"], ins_id, out)
     return out
 

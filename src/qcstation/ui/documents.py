@@ -7,9 +7,10 @@ makes nothing; repeated failures lock the account like a failed sign-in does.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import (
@@ -34,6 +35,7 @@ from qcstation.ui.context import UiContext
 from qcstation.ui.widgets import muted, title
 
 Kind = Literal["report", "certificate"]
+T = TypeVar("T")
 
 
 class PasswordDialog(QDialog):
@@ -148,19 +150,14 @@ class DocumentActions(QObject):
         )
         station, actor = self.ctx.station, self.ctx.actor
 
-        def go(password: str, meaning: object) -> None:
-            assert isinstance(meaning, Meaning)
-            self.ctx.run(
-                lambda: signing.sign(station, actor, inspection_id, meaning, password),
-                lambda _sig: self._signed(dialog, inspection_id),
-                lambda exc: self._refused(dialog, exc),
-            )
+        def work(password: str, meaning: Meaning | None) -> object:
+            assert meaning is not None
+            return signing.sign(station, actor, inspection_id, meaning, password)
 
-        dialog.submitted.connect(go)
+        self._with_password(dialog, work, lambda _sig: self._signed(inspection_id))
         return dialog
 
-    def _signed(self, dialog: PasswordDialog, inspection_id: str) -> None:
-        dialog.accept()
+    def _signed(self, inspection_id: str) -> None:
         self.signed.emit(inspection_id)
         self.ctx.events.inspection_changed.emit(inspection_id)
 
@@ -210,29 +207,17 @@ class DocumentActions(QObject):
         )
         station, actor, ids = self.ctx.station, self.ctx.actor, list(inspection_ids)
 
-        def work(password: str) -> list[Exported]:
+        def work(password: str, _meaning: Meaning | None) -> list[Exported]:
             folder.mkdir(parents=True, exist_ok=True)
             return documents.export_reports(station, actor, password, ids, folder)
 
-        def go(password: str, _meaning: object) -> None:
-            self.ctx.run(
-                lambda: work(password),
-                lambda done: self._made_many(dialog, done, folder),
-                lambda exc: self._refused(dialog, exc),
-            )
+        def saved(done: list[Exported]) -> None:
+            for e in done:
+                self.exported.emit(e)
+            self._say(self.tr("{0} signed report(s) saved in\n{1}").format(len(done), folder))
 
-        dialog.submitted.connect(go)
+        self._with_password(dialog, work, saved)
         return dialog
-
-    def _made_many(self, dialog: PasswordDialog, done: list[Exported], folder: Path) -> None:
-        dialog.accept()
-        for e in done:
-            self.exported.emit(e)
-        box = QMessageBox(self.parent_widget)
-        box.setObjectName("exported-message")
-        box.setWindowTitle(self.tr("Saved"))
-        box.setText(self.tr("{0} signed report(s) saved in\n{1}").format(len(done), folder))
-        box.open()
 
     def print(self, kind: Kind, inspection_id: str) -> PasswordDialog:
         """Export to the station's documents folder, then the print preview of that file."""
@@ -250,7 +235,7 @@ class DocumentActions(QObject):
         )
         station, actor = self.ctx.station, self.ctx.actor
 
-        def work(password: str) -> Printed:
+        def work(password: str, _meaning: Meaning | None) -> Printed:
             path.parent.mkdir(parents=True, exist_ok=True)
             if kind == "report":
                 done = documents.export_report(station, actor, password, inspection_id, path)
@@ -258,28 +243,16 @@ class DocumentActions(QObject):
                 done = documents.export_certificate(station, actor, password, inspection_id, path)
             return Printed(done, path.read_bytes() if then_print else b"")
 
-        def go(password: str, _meaning: object) -> None:
-            self.ctx.run(
-                lambda: work(password),
-                lambda made: self._made(dialog, made, then_print),
-                lambda exc: self._refused(dialog, exc),
-            )
-
-        dialog.submitted.connect(go)
+        self._with_password(dialog, work, lambda made: self._made(made, then_print))
         return dialog
 
-    def _made(self, dialog: PasswordDialog, made: Printed, then_print: bool) -> None:
-        dialog.accept()
+    def _made(self, made: Printed, then_print: bool) -> None:
         self.exported.emit(made.exported)
         e = made.exported
         if then_print:
             printing.preview(self.parent_widget, made.data, f"{e.kind} {e.number}")
-            return
-        box = QMessageBox(self.parent_widget)
-        box.setObjectName("exported-message")
-        box.setWindowTitle(self.tr("Saved"))
-        box.setText(self.tr("{0} {1} is signed and saved:\n{2}").format(e.kind, e.number, e.path))
-        box.open()
+        else:
+            self._say(self.tr("{0} {1} is signed and saved:\n{2}").format(e.kind, e.number, e.path))
 
     # --- shared -----------------------------------------------------------------------------
 
@@ -290,6 +263,33 @@ class DocumentActions(QObject):
         self.dialog = dialog
         dialog.open()
         return dialog
+
+    def _with_password(
+        self,
+        dialog: PasswordDialog,
+        work: Callable[[str, Meaning | None], T],
+        done: Callable[[T], None],
+    ) -> None:
+        """On each submit: the work on the worker; then close and go on, or say why not."""
+
+        def finished(result: T) -> None:
+            dialog.accept()
+            done(result)
+
+        def go(password: str, meaning: object) -> None:
+            chosen = meaning if isinstance(meaning, Meaning) else None
+            self.ctx.run(
+                lambda: work(password, chosen), finished, lambda exc: self._refused(dialog, exc)
+            )
+
+        dialog.submitted.connect(go)
+
+    def _say(self, text: str) -> None:
+        box = QMessageBox(self.parent_widget)
+        box.setObjectName("exported-message")
+        box.setWindowTitle(self.tr("Saved"))
+        box.setText(text)
+        box.open()
 
     def _refused(self, dialog: PasswordDialog, exc: BaseException) -> None:
         if isinstance(exc, ServiceError | OSError):

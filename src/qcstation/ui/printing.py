@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QRectF, QSizeF
 from PySide6.QtGui import QImage, QPageLayout, QPageSize, QPainter
-from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrintPreviewDialog
-from PySide6.QtWidgets import QDialog, QWidget
+from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
+from PySide6.QtWidgets import QWidget
 
 from qcstation.reports.raster import page_sizes, render_pages
 
@@ -58,26 +58,19 @@ def paint_pdf(printer: QPrinter, data: bytes) -> int:
     return painted
 
 
-def preview(parent: QWidget | None, data: bytes, title: str) -> QPrintPreviewDialog:
-    """The print preview (with its print button) for a PDF; opened, not run modally."""
+def _printer(data: bytes, title: str) -> QPrinter:
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)
     setup_printer(printer, data, title)
+    return printer
+
+
+def preview(parent: QWidget | None, data: bytes, title: str) -> QPrintPreviewDialog:
+    """The print preview (with its print button) for a PDF; opened, not run modally."""
+    printer = _printer(data, title)
     dialog = QPrintPreviewDialog(printer, parent)
     dialog.setObjectName("print-preview")
     dialog.setWindowTitle(title)
     dialog.paintRequested.connect(lambda p: paint_pdf(p, data))
     dialog.kept_printer = printer  # type: ignore[attr-defined]  # lives as long as the dialog
     dialog.open()
-    return dialog
-
-
-def print_directly(parent: QWidget | None, data: bytes, title: str) -> QPrintDialog:
-    """The system print dialog for a PDF (batch printing: no preview per document)."""
-    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-    setup_printer(printer, data, title)
-    dialog = QPrintDialog(printer, parent)
-    dialog.setObjectName("print-dialog")
-    dialog.accepted.connect(lambda: paint_pdf(printer, data))
-    dialog.kept_printer = printer  # type: ignore[attr-defined]
-    QDialog.open(dialog)  # window-modal, like the preview
     return dialog
