@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from qcstation import config
@@ -61,3 +62,17 @@ def main(args: argparse.Namespace) -> int:
         if source is not None:
             source.stop()
         station.close()
+
+
+def self_test(say: Callable[[str], None]) -> bool:
+    """`qcstation --self-test`: the services' checks plus the main window (Qt lives here)."""
+    from qcstation.services import selftest
+
+    def main_window(station: Station) -> str:
+        # Imported here: a bundle whose Qt cannot load fails this check, not the whole run.
+        from qcstation.ui import selftest_window
+
+        return selftest_window.render_main_window(station)
+
+    checks = selftest.run(say, extra=(("main window", main_window),))
+    return all(c.ok for c in checks)

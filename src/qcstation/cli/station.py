@@ -262,10 +262,9 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_self_test(args: argparse.Namespace) -> int:
-    from qcstation.services import selftest
+    from qcstation import app  # the window check needs Qt, which only app.py and ui/ import
 
-    results = selftest.run(_out)
-    return OK if all(ok for _, ok, _ in results) else PROBLEM
+    return OK if app.self_test(_out) else PROBLEM
 
 
 def cmd_window(args: argparse.Namespace) -> int:
