@@ -64,7 +64,7 @@ def main(args: argparse.Namespace) -> int:
         station.close()
 
 
-def self_test(say: Callable[[str], None]) -> bool:
+def self_test(say: Callable[[str], None], data_dir: Path | None = None) -> bool:
     """`qcstation --self-test`: the services' checks plus the main window (Qt lives here)."""
     from qcstation.services import selftest
 
@@ -74,5 +74,5 @@ def self_test(say: Callable[[str], None]) -> bool:
 
         return selftest_window.render_main_window(station)
 
-    checks = selftest.run(say, extra=(("main window", main_window),))
+    checks = selftest.run(say, data_dir, extra=(("main window", main_window),))
     return all(c.ok for c in checks)

@@ -67,3 +67,19 @@ def test_the_command_exits_1_when_the_resources_are_missing(
     # the window reads resources too (its language list); the camera does not
     assert "FAILED  main window" in out and "OK      synthetic camera" in out
     assert "self-test FAILED" in out
+
+
+def test_an_explicit_data_dir_keeps_the_results_and_must_be_empty(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    where = tmp_path / "selftest"
+    assert cli.main(["--self-test", "--data-dir", str(where)]) == 0
+    capsys.readouterr()
+    assert (where / "selftest-report.pdf").is_file()
+    assert (where / "selftest-window.png").is_file()
+    # run again on the same, now full, directory: refused, nothing touched
+    before = sorted(p.name for p in where.iterdir())
+    assert cli.main(["--self-test", "--data-dir", str(where)]) == 2
+    _, err = capsys.readouterr()
+    assert "not empty" in err and "Traceback" not in err
+    assert sorted(p.name for p in where.iterdir()) == before

@@ -29,6 +29,7 @@ from qcstation.cli._shared import (
     ENV_ROOT_PASSPHRASE,
     OK,
     PROBLEM,
+    UsageError,
     _err,
     _jsonable,
     _location,
@@ -264,7 +265,15 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 def cmd_self_test(args: argparse.Namespace) -> int:
     from qcstation import app  # the window check needs Qt, which only app.py and ui/ import
 
-    return OK if app.self_test(_out) else PROBLEM
+    # Only an explicit --data-dir (never the environment's): the checks fill it with a
+    # station of their own, so it must be new or empty; the report and window picture stay.
+    data_dir = Path(args.data_dir).expanduser() if args.data_dir else None
+    if data_dir is not None and data_dir.exists() and any(data_dir.iterdir()):
+        raise UsageError(
+            f"--self-test writes a fresh station into {data_dir}, which is not empty: "
+            "give a new or empty directory, or leave --data-dir out for a temporary one"
+        )
+    return OK if app.self_test(_out, data_dir) else PROBLEM
 
 
 def cmd_window(args: argparse.Namespace) -> int:
