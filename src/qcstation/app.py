@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from qcstation import config
-from qcstation.services.context import Station, connect, open_station
+from qcstation.services.context import Station, connect
 from qcstation.store import schema
 
 
@@ -38,9 +38,33 @@ def open_demo(loc: config.Location) -> Station:
     return station
 
 
+def open_upgrading(loc: config.Location) -> Station:
+    """Open the station; after an upgrade of qcstation, back up and migrate its database.
+
+    What happened is printed and, started from a shortcut with no terminal, shown in a box.
+    """
+    from qcstation.services import upgrades
+    from qcstation.services.errors import ServiceError
+    from qcstation.store.database import DatabaseError
+
+    def tell(text: str) -> None:
+        print(text, file=sys.stderr)
+        from qcstation.ui import startup_message
+
+        startup_message.show(text, problem=False)
+
+    try:
+        return upgrades.open_upgrading(loc, tell)
+    except (DatabaseError, ServiceError) as exc:
+        from qcstation.ui import startup_message
+
+        startup_message.show(str(exc), problem=True)
+        raise
+
+
 def main(args: argparse.Namespace) -> int:
     loc = demo_location(args) if args.demo else config.resolve(args.data_dir, args.database_url)
-    station = open_demo(loc) if args.demo else open_station(loc)
+    station = open_demo(loc) if args.demo else open_upgrading(loc)
     from qcstation.ui import application, live_camera
 
     source = live_camera.demo_feed() if args.demo else live_camera.device_feed()

@@ -81,16 +81,20 @@ def _where(loc: config.Location) -> str:
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from qcstation.services import upgrades
+
     loc = _location(args)
     station = connect(loc)
     try:
-        before, after = schema.upgrade(station.db.engine)
+        if not loc.is_sqlite and schema.state(station.db.engine)[0] is schema.SchemaState.BEHIND:
+            _out(
+                "PostgreSQL: qcstation makes no copy of a plant database; back it up first "
+                "(pg_dump, see docs/data.md). The upgrade runs in one transaction."
+            )
+        result = upgrades.upgrade(station)
     finally:
         station.close()
-    if before == after:
-        _out(f"The database is already at the newest schema ({after}).")
-    else:
-        _out(f"Upgraded the database from {before or 'empty'} to {after}.")
+    _out(result.describe())
     return OK
 
 
