@@ -18,17 +18,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from qcstation import config, content
 from qcstation.domain.stages import Stage
 from qcstation.domain.users import User
-from qcstation.imaging.focus import FocusMeter
-from qcstation.imaging.scenes import encode_png, render_piece
-from qcstation.imaging.synthetic import SyntheticCamera, SyntheticConfig
-from qcstation.services import audit, demo, documents, templates, verify
 from qcstation.services.context import Station, connect
 from qcstation.store import schema
+
+# The checks import what they exercise themselves: in a bundle that lost a module (or a
+# library it loads), that check fails and names it, and the others still run.
 
 # A check the caller adds (the main window): gets the open station, returns its detail.
 ExtraCheck = tuple[str, Callable[[Station], str]]
@@ -100,6 +97,8 @@ def _run_in(where: Path, say: Callable[[str], None], extra: tuple[ExtraCheck, ..
         return done[key]
 
     def database() -> str:
+        from qcstation.services import demo
+
         before, after = schema.upgrade(station.db.engine)
         users.update(demo.ensure_demo_users(station))
         done["database"] = after
@@ -109,6 +108,8 @@ def _run_in(where: Path, say: Callable[[str], None], extra: tuple[ExtraCheck, ..
         )
 
     def checklists() -> str:
+        from qcstation.services import templates
+
         need("database")
         shipped = content.shipped_templates()
         active = [t for t in templates.list_templates(station) if t.active]
@@ -121,6 +122,11 @@ def _run_in(where: Path, say: Callable[[str], None], extra: tuple[ExtraCheck, ..
         return f"{len(active)} checklists, one per stage, from {content.templates_dir()}"
 
     def camera() -> str:
+        import numpy as np
+
+        from qcstation.imaging.focus import FocusMeter
+        from qcstation.imaging.synthetic import SyntheticCamera, SyntheticConfig
+
         cam = SyntheticCamera(SyntheticConfig(seed=7))
         cam.open()
         try:
@@ -138,6 +144,8 @@ def _run_in(where: Path, say: Callable[[str], None], extra: tuple[ExtraCheck, ..
         return f"{len(frames)} frames {frames[0].width}x{frames[0].height}, focus {level:.2f}"
 
     def inspection() -> str:
+        from qcstation.services import demo
+
         need("database")
         done["inspection"] = demo.run_inspection(
             station, users["ines"], Stage.CASTING, random.Random(7)
@@ -145,6 +153,8 @@ def _run_in(where: Path, say: Callable[[str], None], extra: tuple[ExtraCheck, ..
         return f"inspection {done['inspection']} completed"
 
     def evidence() -> str:
+        from qcstation.imaging.scenes import encode_png, render_piece
+
         png = encode_png(render_piece(1, 320, 240))
         sha = station.evidence.put(png).sha256
         if station.evidence.read(sha) != png:
@@ -152,6 +162,8 @@ def _run_in(where: Path, say: Callable[[str], None], extra: tuple[ExtraCheck, ..
         return f"{len(png)} bytes stored and read back by SHA-256"
 
     def report() -> str:
+        from qcstation.services import demo, documents, verify
+
         ins = need("inspection")
         inspector = users["ines"]
         demo.sign_demo(station, ins, inspector, None)
@@ -163,6 +175,8 @@ def _run_in(where: Path, say: Callable[[str], None], extra: tuple[ExtraCheck, ..
         return f"report {exported.number} signed ({pdf.stat().st_size} bytes) and verified"
 
     def audit_trail() -> str:
+        from qcstation.services import audit
+
         found = audit.verify(station)
         if not found.ok:
             raise RuntimeError(str(found.findings[0]))
@@ -184,4 +198,6 @@ def _run_in(where: Path, say: Callable[[str], None], extra: tuple[ExtraCheck, ..
 
 
 def _demo_password(username: str) -> str:
+    from qcstation.services import demo
+
     return next(p for name, p, _role, _full in demo.DEMO_USERS if name == username)
