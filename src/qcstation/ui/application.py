@@ -7,9 +7,10 @@ import sys
 from collections.abc import Callable
 
 from PySide6.QtCore import QCoreApplication
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from qcstation import __version__
+from qcstation import __version__, content
 from qcstation.config import Location
 from qcstation.services.context import Station
 from qcstation.ui import i18n, theme
@@ -35,7 +36,12 @@ def application() -> QApplication:
     QCoreApplication.setOrganizationName("qcstation")
     QCoreApplication.setApplicationName("qcstation")
     QCoreApplication.setApplicationVersion(__version__)
-    return QApplication(sys.argv[:1])
+    app = QApplication(sys.argv[:1])
+    # The title bar and task bar icon (the bundles embed the same one in the executable).
+    icon = content.resources_dir() / "icons" / "qcstation.png"
+    if icon.is_file():
+        app.setWindowIcon(QIcon(str(icon)))
+    return app
 
 
 def build_window(
