@@ -19,6 +19,7 @@ from sqlalchemy import text
 from qcstation import app, cli, config
 from qcstation.services import audit, setup, upgrades
 from qcstation.services.context import Station, connect, open_station
+from qcstation.services.errors import NotInitialised
 from qcstation.store import schema
 from qcstation.store.database import sqlite_file
 
@@ -217,3 +218,21 @@ def test_a_failed_upgrade_at_start_says_what_happened(
     assert code == 2 and "restored from the backup" in err and "nothing is lost" in err
     assert file_revision(data / "qcstation.db") == old_head
     assert len(list((data / "backups").iterdir())) == 2  # one copy per attempt
+
+
+def test_other_commands_on_an_older_schema_say_how_to_upgrade(
+    station: Station, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    inject(monkeypatch, tmp_path)
+    with pytest.raises(NotInitialised) as caught:
+        open_station(station.location)
+    message = str(caught.value)
+    assert "run `qcstation db upgrade`" in message
+    if station.location.is_sqlite:
+        assert "copies the database to backups/ first" in message
+    else:
+        assert "DBA has backed the database up" in message
+        # and the window does not upgrade a plant database by itself
+        with pytest.raises(NotInitialised):
+            app.open_upgrading(station.location)
+        assert scalar(station, "SELECT version_num FROM alembic_version") != "9999"
