@@ -24,7 +24,8 @@ export MSYS2_ARG_CONV_EXCL="*"
 
 py="${QCSTATION_PYTHON:-python}"
 out="build/windows"
-version="$("$py" -c 'from importlib.metadata import version; print(version("qcstation"))')"
+# (tr: Python on Windows ends its lines with \r\n, and $(...) keeps the \r)
+version="$("$py" -c 'from importlib.metadata import version; print(version("qcstation"))' | tr -d '\r')"
 rm -rf "$out/dist" "$out/selftest" "$out"/*.exe
 mkdir -p "$out"
 
