@@ -33,8 +33,9 @@ DefaultGroupName=qcstation
 DisableProgramGroupPage=yes
 PrivilegesRequired=lowest
 PrivilegesRequiredOverridesAllowed=dialog commandline
-ArchitecturesAllowed=x64compatible
-ArchitecturesInstallIn64BitMode=x64compatible
+; "x64": understood by every Inno Setup 6 (6.3 calls it x64os and still accepts it)
+ArchitecturesAllowed=x64
+ArchitecturesInstallIn64BitMode=x64
 OutputDir={#OutputDir}
 OutputBaseFilename=qcstation-{#AppVersion}-windows-x64-setup
 SetupIconFile=..\..\resources\icons\qcstation.ico
