@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -47,21 +48,35 @@ def open_demo(loc: config.Location) -> Station:
     return station
 
 
+def open_upgrading(loc: config.Location, notes: list[str] | None = None) -> Station:
+    """Open the station; on the first start after an upgrade of qcstation, back up and
+    migrate its database first (services/upgrades.py). What happened is printed and kept
+    in notes for the window to show; a failed upgrade raises, saying it was rolled back."""
+    from qcstation.services import upgrades
+
+    def tell(text: str) -> None:
+        print(text, file=sys.stderr, flush=True)
+        if notes is not None:
+            notes.append(text)
+
+    return upgrades.open_upgrading(loc, tell)
+
+
 def open_everything(args: argparse.Namespace) -> Opened:
     """The station, its location and the camera: the slow part of starting."""
-    from qcstation.services.context import open_station
     from qcstation.ui import live_camera
     from qcstation.ui.boot import Opened
 
     loc = location(args)
-    station = open_demo(loc) if args.demo else open_station(loc)
+    notes: list[str] = []
+    station = open_demo(loc) if args.demo else open_upgrading(loc, notes)
     try:
         source = live_camera.demo_feed() if args.demo else live_camera.device_feed()
         import qcstation.ui.application  # noqa: F401  # the pages, loaded off the GUI thread
     except BaseException:
         station.close()
         raise
-    return Opened(station, loc, source)
+    return Opened(station, loc, source, tuple(notes))
 
 
 def main(args: argparse.Namespace) -> int:
@@ -93,3 +108,17 @@ def render_offscreen(args: argparse.Namespace) -> int:
         if opened.source is not None:
             opened.source.stop()
         opened.station.close()
+
+
+def self_test(say: Callable[[str], None], data_dir: Path | None = None) -> bool:
+    """`qcstation --self-test`: the services' checks plus the main window (Qt lives here)."""
+    from qcstation.services import selftest
+
+    def main_window(station: Station) -> str:
+        # Imported here: a bundle whose Qt cannot load fails this check, not the whole run.
+        from qcstation.ui import selftest_window
+
+        return selftest_window.render_main_window(station)
+
+    checks = selftest.run(say, data_dir, extra=(("main window", main_window),))
+    return all(c.ok for c in checks)

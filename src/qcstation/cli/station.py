@@ -29,6 +29,7 @@ from qcstation.cli._shared import (
     ENV_ROOT_PASSPHRASE,
     OK,
     PROBLEM,
+    UsageError,
     _err,
     _jsonable,
     _location,
@@ -80,16 +81,20 @@ def _where(loc: config.Location) -> str:
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from qcstation.services import upgrades
+
     loc = _location(args)
     station = connect(loc)
     try:
-        before, after = schema.upgrade(station.db.engine)
+        if not loc.is_sqlite and schema.state(station.db.engine)[0] is schema.SchemaState.BEHIND:
+            _out(
+                "PostgreSQL: qcstation makes no copy of a plant database; back it up first "
+                "(pg_dump, see docs/data.md). The upgrade runs in one transaction."
+            )
+        result = upgrades.upgrade(station)
     finally:
         station.close()
-    if before == after:
-        _out(f"The database is already at the newest schema ({after}).")
-    else:
-        _out(f"Upgraded the database from {before or 'empty'} to {after}.")
+    _out(result.describe())
     return OK
 
 
@@ -262,10 +267,17 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_self_test(args: argparse.Namespace) -> int:
-    from qcstation.services import selftest
+    from qcstation import app  # the window check needs Qt, which only app.py and ui/ import
 
-    results = selftest.run(_out)
-    return OK if all(ok for _, ok, _ in results) else PROBLEM
+    # Only an explicit --data-dir (never the environment's): the checks fill it with a
+    # station of their own, so it must be new or empty; the report and window picture stay.
+    data_dir = Path(args.data_dir).expanduser() if args.data_dir else None
+    if data_dir is not None and data_dir.exists() and any(data_dir.iterdir()):
+        raise UsageError(
+            f"--self-test writes a fresh station into {data_dir}, which is not empty: "
+            "give a new or empty directory, or leave --data-dir out for a temporary one"
+        )
+    return OK if app.self_test(_out, data_dir) else PROBLEM
 
 
 def register(add: Any, group: Any) -> None:

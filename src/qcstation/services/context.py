@@ -65,7 +65,12 @@ def open_station(location: Location) -> Station:
     if state is schema.SchemaState.BEHIND:
         raise NotInitialised(
             f"the database is at schema {rev}, this qcstation needs {schema.head()}: "
-            "run `qcstation db upgrade` (back it up first)"
+            "run `qcstation db upgrade`"
+            + (
+                " (it copies the database to backups/ first)"
+                if location.is_sqlite
+                else " once the plant's DBA has backed the database up (docs/data.md)"
+            )
         )
     raise DatabaseError(
         f"this database was made by a newer qcstation (schema {rev}); this one knows up to "

@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QCoreApplication, QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from qcstation import __version__
+from qcstation import __version__, content
 from qcstation.ui import i18n, theme
 from qcstation.ui.main_window import MainWindow
 
@@ -50,7 +51,12 @@ def application() -> QApplication:
     QCoreApplication.setOrganizationName("qcstation")
     QCoreApplication.setApplicationName("qcstation")
     QCoreApplication.setApplicationVersion(__version__)
-    return QApplication(sys.argv[:1])
+    app = QApplication(sys.argv[:1])
+    # The title bar and task bar icon (the bundles embed the same one in the executable).
+    icon = content.resources_dir() / "icons" / "qcstation.png"
+    if icon.is_file():
+        app.setWindowIcon(QIcon(str(icon)))
+    return app
 
 
 @dataclass
@@ -60,6 +66,7 @@ class Opened:
     station: Station
     location: Location
     source: GrabberFeed | None = None
+    notes: tuple[str, ...] = ()  # what happened on the way, e.g. the database was upgraded
 
 
 @dataclass(frozen=True)
@@ -153,6 +160,10 @@ def run(
         ctx = attach_workspace(window, opened.station, opened.location, opened.source)
         ctx.errors.install_hooks()
         outcome["ctx"] = ctx
+        for note in opened.notes:
+            box = QMessageBox(QMessageBox.Icon.Information, "qcstation", note, parent=window)
+            box.setObjectName("startup-note")
+            box.open()
 
     def failed(exc: BaseException) -> None:
         text = problem_text(exc, database_url)

@@ -1,0 +1,238 @@
+"""Upgrading a station's database: a SQLite file is copied to backups/ first and written
+back when the migration fails; PostgreSQL rolls a failed upgrade back by itself.
+
+The failing (and the extra passing) migration is a real Alembic file added after this
+version's head, in a copy of the shipped migrations folder used in its place.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from alembic import command
+from sqlalchemy import text
+
+from qcstation import app, cli, config
+from qcstation.services import audit, setup, upgrades
+from qcstation.services.context import Station, connect, open_station
+from qcstation.services.errors import NotInitialised
+from qcstation.store import schema
+from qcstation.store.database import sqlite_file
+
+MIGRATIONS = Path(schema.__file__).parent / "migrations"
+
+INJECTED = '''"""Injected by the test.
+
+Revision ID: 9999
+Revises: {head}
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "9999"
+down_revision = "{head}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table("upgrade_probe", sa.Column("id", sa.Integer, primary_key=True))
+    op.execute("INSERT INTO upgrade_probe (id) VALUES (1)")
+{more}
+
+
+def downgrade():
+    op.drop_table("upgrade_probe")
+'''
+
+FAILING = """    op.execute("UPDATE users SET full_name = 'damaged by a half-done upgrade'")
+    raise RuntimeError("injected failure in migration 9999")"""
+
+
+def inject(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, more: str = "") -> str:
+    """Use the shipped migrations plus one more after their head; return the old head."""
+    old_head = schema.head()
+    scripts = tmp_path / "migrations-under-test"
+    shutil.copytree(MIGRATIONS, scripts, ignore=shutil.ignore_patterns("__pycache__"))
+    (scripts / "versions" / "9999_injected.py").write_text(
+        INJECTED.format(head=old_head, more=more or "    pass"), encoding="utf-8"
+    )
+    real = schema._config
+
+    def patched(connection=None):  # type: ignore[no-untyped-def]
+        cfg = real(connection)
+        cfg.set_main_option("script_location", str(scripts))
+        return cfg
+
+    monkeypatch.setattr(schema, "_config", patched)
+    assert schema.head() == "9999"
+    return old_head
+
+
+def scalar(station: Station, sql: str) -> object:
+    with station.db.engine.connect() as conn:
+        return conn.execute(text(sql)).scalar()
+
+
+def tables(station: Station) -> set[str]:
+    with station.db.engine.connect() as conn:
+        return set(conn.dialect.get_table_names(conn))
+
+
+def file_revision(path: Path) -> str:
+    with sqlite3.connect(path) as conn:
+        return str(conn.execute("SELECT version_num FROM alembic_version").fetchone()[0])
+
+
+def test_an_older_sqlite_schema_is_backed_up_then_migrated(tmp_path: Path) -> None:
+    location = config.resolve(tmp_path / "data")
+    station = connect(location)
+    with station.db.engine.begin() as conn:  # a database made by the version before
+        command.upgrade(schema._config(conn), "0002")
+    result = upgrades.upgrade(station)
+    assert (result.before, result.after) == ("0002", schema.head())
+    assert result.backup is not None and result.backup.parent == location.data_dir / "backups"
+    assert result.backup.name.startswith("qcstation-") and "schema-0002" in result.backup.name
+    assert file_revision(result.backup) == "0002"
+    assert scalar(station, "SELECT version_num FROM alembic_version") == schema.head()
+    assert "kept in" in result.describe() and str(result.backup) in result.describe()
+    setup.init(station, "alice", "a long enough password")  # the upgraded schema works
+    station.close()
+    # a second upgrade is a no-op and copies nothing
+    again = connect(location)
+    try:
+        assert upgrades.upgrade(again).backup is None
+    finally:
+        again.close()
+    assert len(list((location.data_dir / "backups").iterdir())) == 1
+
+
+def test_a_passing_migration_keeps_every_record(
+    station: Station, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    old_head = inject(monkeypatch, tmp_path)
+    result = upgrades.upgrade(station)
+    assert (result.before, result.after) == (old_head, "9999")
+    assert scalar(station, "SELECT count(*) FROM upgrade_probe") == 1
+    assert scalar(station, "SELECT full_name FROM users WHERE username = 'alice'") == "Alice Admin"
+    if station.location.is_sqlite:
+        assert result.backup is not None and file_revision(result.backup) == old_head
+    else:
+        assert result.backup is None  # the plant's DBA backs PostgreSQL up
+
+
+def test_a_failing_migration_is_rolled_back_or_restored(
+    station: Station, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    old_head = inject(monkeypatch, tmp_path, FAILING)
+    entries = audit.verify(station).entries
+    with pytest.raises(upgrades.UpgradeFailed) as caught:
+        upgrades.upgrade(station)
+    message = str(caught.value)
+    assert "injected failure in migration 9999" in message and "support" in message
+    if station.location.is_sqlite:
+        backups = list((station.location.data_dir / "backups").iterdir())
+        assert len(backups) == 1
+        assert f"restored from the backup made just before ({backups[0]})" in message
+        assert "nothing is lost" in message and "Reinstall the previous qcstation" in message
+        db_file = sqlite_file(station.db.url)
+        assert db_file is not None
+        with sqlite3.connect(db_file) as conn:  # still a WAL database after the write-back
+            assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    else:
+        assert "rolled the upgrade back" in message
+    # exactly as before: old schema, no half-made table, the record undamaged, chain intact
+    assert scalar(station, "SELECT version_num FROM alembic_version") == old_head
+    assert "upgrade_probe" not in tables(station)
+    assert scalar(station, "SELECT full_name FROM users WHERE username = 'alice'") == "Alice Admin"
+    monkeypatch.undo()  # back to the shipped migrations: the station opens as before
+    reopened = open_station(station.location)
+    try:
+        report = audit.verify(reopened)
+        assert report.ok and report.entries == entries
+    finally:
+        reopened.close()
+
+
+def test_a_backup_that_cannot_be_written_leaves_the_database_alone(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    location = config.resolve(tmp_path / "data")
+    station = connect(location)
+    setup.init(station, "alice", "a long enough password")
+    old_head = inject(monkeypatch, tmp_path)
+    (location.data_dir / "backups").write_text("a file where the folder should be")
+    with pytest.raises(upgrades.UpgradeFailed) as caught:
+        upgrades.upgrade(station)
+    assert "could not be backed up" in str(caught.value) and "left as it is" in str(caught.value)
+    assert scalar(station, "SELECT version_num FROM alembic_version") == old_head
+    station.close()
+
+
+Run = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def run(capsys: pytest.CaptureFixture[str]) -> Run:
+    def go(*argv: str) -> tuple[int, str, str]:
+        code = cli.main(list(argv))
+        out, err = capsys.readouterr()
+        assert "Traceback" not in out + err
+        return code, out, err
+
+    return go
+
+
+def test_db_upgrade_and_window_start_back_up_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run: Run, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "station"
+    monkeypatch.setenv("QCSTATION_PASSWORD", "a long enough password")
+    assert run("init", "--admin", "alice", "--data-dir", str(data))[0] == 0
+    inject(monkeypatch, tmp_path)
+    # what the window does on its first start after an upgrade
+    opened = app.open_upgrading(config.resolve(data))
+    opened.close()
+    err = capsys.readouterr().err
+    assert "Upgraded the database from schema" in err and "to 9999" in err
+    assert "backups" in err
+    code, out, _ = run("db", "upgrade", "--data-dir", str(data))
+    assert code == 0 and "already at the newest schema (9999)" in out
+
+
+def test_a_failed_upgrade_at_start_says_what_happened(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run: Run
+) -> None:
+    data = tmp_path / "station"
+    monkeypatch.setenv("QCSTATION_PASSWORD", "a long enough password")
+    assert run("init", "--admin", "alice", "--data-dir", str(data))[0] == 0
+    old_head = inject(monkeypatch, tmp_path, FAILING)
+    with pytest.raises(upgrades.UpgradeFailed, match="restored from the backup"):
+        app.open_upgrading(config.resolve(data))
+    code, _, err = run("db", "upgrade", "--data-dir", str(data))
+    assert code == 2 and "restored from the backup" in err and "nothing is lost" in err
+    assert file_revision(data / "qcstation.db") == old_head
+    assert len(list((data / "backups").iterdir())) == 2  # one copy per attempt
+
+
+def test_other_commands_on_an_older_schema_say_how_to_upgrade(
+    station: Station, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    inject(monkeypatch, tmp_path)
+    with pytest.raises(NotInitialised) as caught:
+        open_station(station.location)
+    message = str(caught.value)
+    assert "run `qcstation db upgrade`" in message
+    if station.location.is_sqlite:
+        assert "copies the database to backups/ first" in message
+    else:
+        assert "DBA has backed the database up" in message
+        # and the window does not upgrade a plant database by itself
+        with pytest.raises(NotInitialised):
+            app.open_upgrading(station.location)
+        assert scalar(station, "SELECT version_num FROM alembic_version") != "9999"
