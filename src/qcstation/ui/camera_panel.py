@@ -1,28 +1,35 @@
 """The live magnified image beside the checklist.
 
 The panel polls its source for the newest frame on a timer (the capture thread keeps
-only the newest, so nothing queues up); painting scales the frame to fit. The numpy
-array behind the QImage is kept alive as long as the QImage is shown.
+only the newest, so nothing queues up); the view paints only the visible part of it
+(fit, zoom, pan, 1:1: see ui/image_view.py). The numpy array behind the QImage is kept
+alive as long as the QImage is shown.
+
+When the source reports a problem (``problem()``: the camera is lost, reconnecting, or
+never came), the last good frame stays on screen under a red banner saying what happened;
+the grabber reconnects by itself and the banner goes when frames come again.
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
-from PySide6.QtCore import QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QProgressBar,
-    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
 from qcstation.imaging.scenes import encode_png
+from qcstation.ui.image_view import ImageView, to_qimage
 from qcstation.ui.widgets import button, muted
+
+__all__ = ["CameraPanel", "FrameSource", "PreviewView", "to_qimage"]
 
 
 class FrameSource(Protocol):
@@ -33,55 +40,8 @@ class FrameSource(Protocol):
     def status(self) -> str: ...
 
 
-def to_qimage(frame: np.ndarray) -> QImage:
-    """A QImage over the frame's own memory (BGR, 8 bit); the caller keeps ``frame`` alive."""
-    if frame.ndim == 2:
-        h, w = frame.shape
-        return QImage(frame.data, w, h, frame.strides[0], QImage.Format.Format_Grayscale8)
-    h, w, _ = frame.shape
-    return QImage(frame.data, w, h, frame.strides[0], QImage.Format.Format_BGR888)
-
-
-class PreviewView(QWidget):
-    """Paints the frame fitted to the widget, with an optional crosshair and grid."""
-
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(320, 240)
-        self.frame: np.ndarray | None = None
-        self.image: QImage | None = None
-        self.overlay = False
-        self.message = ""
-
-    def show_frame(self, frame: np.ndarray) -> None:
-        self.frame = np.ascontiguousarray(frame)
-        self.image = to_qimage(self.frame)
-        self.update()
-
-    def paintEvent(self, event: Any) -> None:
-        p = QPainter(self)
-        p.fillRect(self.rect(), QColor("#101214"))
-        if self.image is not None:
-            iw, ih = self.image.width(), self.image.height()
-            scale = min(self.width() / iw, self.height() / ih)
-            w, h = iw * scale, ih * scale
-            target = QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
-            p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, scale < 1)
-            p.drawImage(target, self.image)
-            if self.overlay:
-                pen = QPen(QColor(0, 255, 120, 170))
-                pen.setWidth(1)
-                p.setPen(pen)
-                for k in range(1, 4):
-                    x = target.left() + target.width() * k / 4
-                    y = target.top() + target.height() * k / 4
-                    p.drawLine(int(x), int(target.top()), int(x), int(target.bottom()))
-                    p.drawLine(int(target.left()), int(y), int(target.right()), int(y))
-        if self.message:
-            p.setPen(QColor("#f1f3f4"))
-            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.message)
-        p.end()
+class PreviewView(ImageView):
+    """The live picture: an :class:`ImageView` the panel feeds with the newest frame."""
 
 
 class CameraPanel(QWidget):
@@ -99,12 +59,35 @@ class CameraPanel(QWidget):
         self.capture = button(self.tr("Capture"), "Space")
         self.capture.setObjectName("capture-button")
         self.capture.clicked.connect(self.capture_requested.emit)
-        freeze = button(self.tr("Freeze"))
+        self.freeze = freeze = button(self.tr("Freeze"))
+        freeze.setObjectName("freeze-button")
         freeze.setCheckable(True)
         freeze.toggled.connect(self.set_frozen)
         grid = button(self.tr("Grid"))
         grid.setCheckable(True)
         grid.toggled.connect(self.set_overlay)
+        cross = button(self.tr("Cross"))
+        cross.setToolTip(self.tr("Crosshair on the image centre"))
+        cross.setCheckable(True)
+        cross.toggled.connect(self.set_crosshair)
+        fit = button(self.tr("Fit"))
+        fit.setToolTip(self.tr("Fit the picture to the panel (key 0 in the picture)"))
+        fit.clicked.connect(self.view.fit)
+        one = button(self.tr("1:1"))
+        one.setToolTip(self.tr("One camera pixel per screen pixel (key 1 in the picture)"))
+        one.clicked.connect(self.view.one_to_one)
+        zoom_in = button("+")
+        zoom_in.setToolTip(self.tr("Zoom in (wheel, or + in the picture)"))
+        zoom_in.clicked.connect(lambda: self.view.zoom_by(1.25))
+        zoom_out = button("−")
+        zoom_out.setToolTip(self.tr("Zoom out (wheel, or - in the picture)"))
+        zoom_out.clicked.connect(lambda: self.view.zoom_by(0.8))
+        self.zoom_label = muted()
+        self.zoom_label.setObjectName("zoom-label")
+        self.zoom_label.setMinimumWidth(self.zoom_label.fontMetrics().horizontalAdvance("3200 %"))
+        self.zoom_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.view.view_changed.connect(self._show_zoom)
+        self.problem = ""
         self.focus_bar = QProgressBar()
         self.focus_bar.setObjectName("focus-bar")
         self.focus_bar.setRange(0, 100)
@@ -113,8 +96,11 @@ class CameraPanel(QWidget):
         self.thumbs = QHBoxLayout()
         self.thumbs.addStretch(1)
         row = QHBoxLayout()
-        for w in (self.capture, freeze, grid):
+        for w in (self.capture, freeze, grid, cross):
             row.addWidget(w)
+        row.addStretch(1)
+        for tail in (zoom_out, self.zoom_label, zoom_in, fit, one):
+            row.addWidget(tail)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view, 1)
@@ -126,6 +112,7 @@ class CameraPanel(QWidget):
         self.timer.setInterval(15)
         self.timer.timeout.connect(self.poll)
         self.set_source(source)
+        self._show_zoom()
 
     def set_source(self, source: FrameSource | None) -> None:
         self.source = source
@@ -141,15 +128,42 @@ class CameraPanel(QWidget):
 
     def set_frozen(self, frozen: bool) -> None:
         self.frozen = frozen
+        if self.freeze.isChecked() != frozen:
+            self.freeze.setChecked(frozen)
+        self._show_banner()
 
     def set_overlay(self, on: bool) -> None:
-        self.view.overlay = on
+        self.view.grid = on
         self.view.update()
+
+    def set_crosshair(self, on: bool) -> None:
+        self.view.crosshair = on
+        self.view.update()
+
+    def _show_zoom(self) -> None:
+        self.zoom_label.setText(
+            self.tr("fit") if self.view.fitted else f"{self.view.zoom * 100:.0f} %"
+        )
+
+    def _show_banner(self) -> None:
+        if self.problem:
+            text = self.problem
+        elif self.frozen:
+            text = self.tr("Frozen: press Freeze again for the live picture")
+        else:
+            text = ""
+        if text != self.view.banner:
+            self.view.banner = text
+            self.view.update()
 
     def poll(self) -> None:
         if self.source is None:
             return
         self.state.setText(self.source.status())
+        problem = getattr(self.source, "problem", None)
+        said = (problem() or "") if callable(problem) else ""
+        self.problem = self.tr("Camera problem: %1").replace("%1", said) if said else ""
+        self._show_banner()
         if self.frozen:
             return
         got = self.source.latest()

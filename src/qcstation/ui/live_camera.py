@@ -13,6 +13,8 @@ from qcstation.imaging.opencv_camera import OpenCVCamera, list_devices
 from qcstation.imaging.source import CameraSource
 from qcstation.imaging.synthetic.camera import SyntheticCamera, SyntheticConfig
 
+_TROUBLE = (GrabberState.LOST, GrabberState.RECONNECTING, GrabberState.FAILED, GrabberState.ENDED)
+
 
 class GrabberFeed:
     """Adapts a running FrameGrabber to the panel: latest frame, state words, focus."""
@@ -44,6 +46,16 @@ class GrabberFeed:
             self._focus_seq = frame.seq
             self.focus_level = self.focus.update(frame.image).level
         return frame.image, frame.seq
+
+    def problem(self) -> str | None:
+        """What is wrong with the camera, for a banner over the last frame; None if nothing.
+
+        LOST comes within the grabber's frame timeout (1 s) of the last frame, so the
+        person hears of an unplugged camera within 2 s at the panel's poll rate."""
+        if self.grabber.state in _TROUBLE:
+            with self._lock:
+                return self._message
+        return None
 
     def status(self) -> str:
         state = self.grabber.state
