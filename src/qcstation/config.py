@@ -55,6 +55,18 @@ class Settings(BaseModel):
         description="URL pattern for certificate QR codes, with {payload} (and optionally "
         "{number}) in it, e.g. https://example.com/verify?c={payload}; empty: the bare payload",
     )
+    # Microscope imaging (issue 4).
+    calibration_max_age_days: int = Field(
+        default=30,
+        ge=1,
+        le=3650,
+        description="a calibration older than this flags measurements until it is re-verified",
+    )
+    magnifications: list[str] = Field(
+        default_factory=lambda: ["1.0x"],
+        min_length=1,
+        description="the microscope's zoom or objective settings; each has its own calibration",
+    )
 
 
 class ConfigError(RuntimeError):

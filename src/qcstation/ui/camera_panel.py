@@ -12,12 +12,13 @@ the grabber reconnects by itself and the banner goes when frames come again.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
+    QComboBox,
     QHBoxLayout,
     QLabel,
     QProgressBar,
@@ -46,6 +47,9 @@ class PreviewView(ImageView):
 
 class CameraPanel(QWidget):
     capture_requested = Signal()
+    calibrate_requested = Signal()
+    magnification_changed = Signal(str)
+    camera_changed = Signal()  # another camera id (a camera connected, or was swapped)
 
     def __init__(self, source: FrameSource | None = None, parent: QWidget | None = None):
         super().__init__(parent)
@@ -56,6 +60,7 @@ class CameraPanel(QWidget):
         self.state.setObjectName("camera-state")
         self.frozen = False
         self._seq = -1
+        self._camera_id = ""
         self.capture = button(self.tr("Capture"), "Space")
         self.capture.setObjectName("capture-button")
         self.capture.clicked.connect(self.capture_requested.emit)
@@ -82,6 +87,17 @@ class CameraPanel(QWidget):
         zoom_out = button("−")
         zoom_out.setToolTip(self.tr("Zoom out (wheel, or - in the picture)"))
         zoom_out.clicked.connect(lambda: self.view.zoom_by(0.8))
+        self.magnification_box = QComboBox()
+        self.magnification_box.setObjectName("magnification")
+        self.magnification_box.setToolTip(self.tr("The microscope's zoom setting"))
+        self.magnification_box.addItem("1.0x")
+        self.magnification_box.currentTextChanged.connect(self.magnification_changed.emit)
+        self.calibrate = button(self.tr("Calibrate…"))
+        self.calibrate.setObjectName("calibrate-button")
+        self.calibrate.clicked.connect(self.calibrate_requested.emit)
+        self.calibration_label = QLabel()
+        self.calibration_label.setObjectName("calibration-state")
+        self.calibration_label.setWordWrap(True)
         self.zoom_label = muted()
         self.zoom_label.setObjectName("zoom-label")
         self.zoom_label.setMinimumWidth(self.zoom_label.fontMetrics().horizontalAdvance("3200 %"))
@@ -106,6 +122,11 @@ class CameraPanel(QWidget):
         layout.addWidget(self.view, 1)
         layout.addWidget(self.focus_bar)
         layout.addWidget(self.state)
+        cal_row = QHBoxLayout()
+        cal_row.addWidget(self.magnification_box)
+        cal_row.addWidget(self.calibration_label, 1)
+        cal_row.addWidget(self.calibrate)
+        layout.addLayout(cal_row)
         layout.addLayout(row)
         layout.addLayout(self.thumbs)
         self.timer = QTimer(self)
@@ -126,6 +147,36 @@ class CameraPanel(QWidget):
             self.timer.start()
         self.view.update()
 
+    # ------------------------------------------------------------------ calibration
+    def set_magnifications(self, names: list[str]) -> None:
+        current = self.magnification()
+        self.magnification_box.blockSignals(True)
+        self.magnification_box.clear()
+        self.magnification_box.addItems(names)
+        if current in names:
+            self.magnification_box.setCurrentText(current)
+        self.magnification_box.blockSignals(False)
+        if self.magnification() != current:
+            self.magnification_changed.emit(self.magnification())
+
+    def magnification(self) -> str:
+        return self.magnification_box.currentText()
+
+    def capabilities(self) -> Any:
+        """The camera's Capabilities (imaging.source), or None when it does not say."""
+        caps = getattr(self.source, "capabilities", None)
+        return caps() if callable(caps) else None
+
+    def camera_id(self) -> str:
+        caps = self.capabilities()
+        return caps.camera_id if caps is not None else "unknown-camera"
+
+    def show_calibration(self, text: str, ok: bool) -> None:
+        """What the calibration check says for this camera and magnification."""
+        self.calibration_label.setText(text)
+        self.calibration_label.setStyleSheet("" if ok else "color: #b00020; font-weight: bold;")
+
+    # ------------------------------------------------------------------ view
     def set_frozen(self, frozen: bool) -> None:
         self.frozen = frozen
         if self.freeze.isChecked() != frozen:
@@ -170,6 +221,11 @@ class CameraPanel(QWidget):
         if got is None:
             return
         frame, seq = got
+        if self._seq < 0 or seq % 30 == 0:  # the camera id only changes on a (re)connect
+            cam = self.camera_id()
+            if cam != self._camera_id:
+                self._camera_id = cam
+                self.camera_changed.emit()
         if seq != self._seq:
             self._seq = seq
             self.view.show_frame(frame)

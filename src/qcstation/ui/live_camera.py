@@ -3,14 +3,16 @@ through the small interface the camera panel polls."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 
 import numpy as np
 
+from qcstation.imaging.errors import ImagingError
 from qcstation.imaging.focus import FocusMeter
 from qcstation.imaging.grabber import FrameGrabber, GrabberEvent, GrabberState
 from qcstation.imaging.opencv_camera import OpenCVCamera, list_devices
-from qcstation.imaging.source import CameraSource
+from qcstation.imaging.source import CameraSource, Capabilities
 from qcstation.imaging.synthetic.camera import SyntheticCamera, SyntheticConfig
 
 _TROUBLE = (GrabberState.LOST, GrabberState.RECONNECTING, GrabberState.FAILED, GrabberState.ENDED)
@@ -26,6 +28,7 @@ class GrabberFeed:
         self.focus = FocusMeter()
         self._focus_seq = -1
         self.focus_level = 0.0
+        self._caps: Capabilities | None = None
 
     def start(self) -> GrabberFeed:
         self.grabber.start()
@@ -35,8 +38,21 @@ class GrabberFeed:
         self.grabber.stop()
 
     def _on_event(self, event: GrabberEvent) -> None:  # on a grabber thread: keep it short
+        caps = None
+        if event.state is GrabberState.RUNNING:
+            # RUNNING is emitted from the capture thread, the one thread that may talk to
+            # the device; the GUI reads the copy (camera id for calibrations, mode, controls)
+            with contextlib.suppress(ImagingError):
+                caps = self.grabber.source.capabilities()
         with self._lock:
             self._message = event.message
+            if caps is not None:
+                self._caps = caps
+
+    def capabilities(self) -> Capabilities | None:
+        """What the camera said of itself when it last connected (None before that)."""
+        with self._lock:
+            return self._caps
 
     def latest(self) -> tuple[np.ndarray, int] | None:
         frame = self.grabber.peek()

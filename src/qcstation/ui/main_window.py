@@ -21,11 +21,12 @@ from PySide6.QtWidgets import (
 from qcstation.domain.inspections import Inspection
 from qcstation.domain.summaries import Completion
 from qcstation.domain.users import Permission, User
-from qcstation.services import inspections
+from qcstation.services import calibration, inspections, microscope
 from qcstation.services.errors import ServiceError
 from qcstation.ui import theme
 from qcstation.ui.camera_panel import CameraPanel
 from qcstation.ui.context import UiContext
+from qcstation.ui.pages.calibration_dialog import CalibrationDialog, calibration_text
 from qcstation.ui.pages.checklist import ChecklistPage
 from qcstation.ui.pages.history import HistoryPage
 from qcstation.ui.pages.lock import LockPage
@@ -107,6 +108,9 @@ class MainWindow(QMainWindow):
         self.summary.completed.connect(self.on_completed)
         self.summary.next_requested.connect(self.next_piece)
         self.camera.capture_requested.connect(self.capture)
+        self.camera.calibrate_requested.connect(self.open_calibration)
+        self.camera.magnification_changed.connect(lambda _m: self.refresh_calibration())
+        self.camera.camera_changed.connect(self.refresh_calibration)
         ctx.events.settings_changed.connect(self.apply_settings)
         self.capture_key = QShortcut(self)
         self.capture_key.activated.connect(self.capture)
@@ -126,6 +130,7 @@ class MainWindow(QMainWindow):
     def apply_settings(self, settings: Any) -> None:
         self.ctx.settings = settings
         self.capture_key.setKey(QKeySequence(settings.capture_key))
+        self.camera.set_magnifications(list(settings.magnifications))
         self.idle.setInterval(settings.idle_lock_minutes * 60_000)
         app = QApplication.instance()
         if isinstance(app, QApplication):
@@ -159,6 +164,7 @@ class MainWindow(QMainWindow):
             self.start.reset()
             station = self.ctx.station
             self.ctx.run(lambda: inspections.unfinished(station, user), self._reopen_unfinished)
+        self.refresh_calibration()
 
     def _reopen_unfinished(self, rows: list[Any]) -> None:
         """After a crash or restart, the unfinished inspection reopens where it stopped."""
@@ -230,31 +236,54 @@ class MainWindow(QMainWindow):
         ):
             return
         frame = self.camera.current_frame()
-        png = self.camera.capture_png()
-        if png is None or frame is None:
+        if frame is None:
             self.ctx.errors.report(
                 ServiceError("there is no camera image to capture: connect the microscope")
             )
             return
         item_id, pos = self.checklist.current_target()
         station, actor = self.ctx.station, self.ctx.actor
+        caps, mag = self.camera.capabilities(), self.camera.magnification()
         self.ctx.run(
-            lambda: inspections.attach_evidence(
-                station,
-                actor,
-                ins.id,
-                png,
-                "image/png",
-                item_id,
-                pos,
-                original_name=f"{item_id}.png",
+            lambda: microscope.capture(
+                station, actor, ins.id, frame, item_id, pos, camera=caps, magnification=mag
             ),
-            lambda _info: self._captured(frame, item_id, pos),
+            lambda _done: self._captured(frame, item_id, pos),
         )
 
     def _captured(self, frame: Any, item_id: str | None, pos: int | None) -> None:
         self.camera.add_thumbnail(frame)
         self.checklist.photo_attached(item_id, pos)
+
+    # --- calibration (issue 4) -------------------------------------------------------------
+
+    def refresh_calibration(self) -> None:
+        """Ask the database what calibration is in force for this camera and magnification."""
+        if self.ctx.user is None:
+            return
+        station = self.ctx.station
+        cam, mag = self.camera.camera_id(), self.camera.magnification()
+        frame = self.camera.view.frame
+        size = (frame.shape[1], frame.shape[0]) if frame is not None else None
+        self.ctx.run(
+            lambda: calibration.check_for(station, cam, mag, size),
+            lambda chk: self.camera.show_calibration(calibration_text(chk), chk.ok),
+        )
+
+    def open_calibration(self) -> None:
+        frame = self.camera.current_frame()
+        if frame is None or self.ctx.user is None:
+            self.ctx.errors.report(
+                ServiceError("there is no camera image to calibrate on: connect the microscope")
+            )
+            return
+        self.camera.set_frozen(True)  # the ticks must not move while they are marked
+        dialog = CalibrationDialog(
+            self.ctx, frame, self.camera.camera_id(), self.camera.magnification(), self
+        )
+        dialog.calibration_saved.connect(lambda _s: self.refresh_calibration())
+        dialog.finished.connect(lambda _r: self.camera.set_frozen(False))
+        dialog.open()
 
     @staticmethod
     def _app() -> QApplication:
