@@ -16,12 +16,13 @@ from typing import Any, Protocol
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QPixmap
+from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
     QProgressBar,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -49,6 +50,7 @@ class CameraPanel(QWidget):
     capture_requested = Signal()
     calibrate_requested = Signal()
     magnification_changed = Signal(str)
+    evidence_opened = Signal(int)  # a thumbnail was clicked: its evidence id
     camera_changed = Signal()  # another camera id (a camera connected, or was swapped)
 
     def __init__(self, source: FrameSource | None = None, parent: QWidget | None = None):
@@ -61,6 +63,7 @@ class CameraPanel(QWidget):
         self.frozen = False
         self._seq = -1
         self._camera_id = ""
+        self.last_evidence: int | None = None
         self.capture = button(self.tr("Capture"), "Space")
         self.capture.setObjectName("capture-button")
         self.capture.clicked.connect(self.capture_requested.emit)
@@ -241,11 +244,20 @@ class CameraPanel(QWidget):
         frame = self.current_frame()
         return None if frame is None else encode_png(frame)
 
-    def add_thumbnail(self, frame: np.ndarray) -> None:
-        label = QLabel()
+    def add_thumbnail(self, frame: np.ndarray, evidence_id: int | None = None) -> None:
+        """A thumbnail of a stored capture; clicking it opens the measuring editor."""
+        thumb = QToolButton()
+        thumb.setObjectName("evidence-thumbnail")
         image = to_qimage(np.ascontiguousarray(frame)).copy()  # copy: the array may go
-        label.setPixmap(QPixmap.fromImage(image).scaledToHeight(64))
-        self.thumbs.insertWidget(0, label)
+        pixmap = QPixmap.fromImage(image).scaledToHeight(64)
+        thumb.setIcon(QIcon(pixmap))
+        thumb.setIconSize(pixmap.size())
+        thumb.setAutoRaise(True)
+        if evidence_id is not None:
+            thumb.setToolTip(self.tr("Measure and annotate this image (Ctrl+M: the newest)"))
+            thumb.clicked.connect(lambda: self.evidence_opened.emit(evidence_id))
+            self.last_evidence = evidence_id
+        self.thumbs.insertWidget(0, thumb)
         while self.thumbs.count() > 7:
             old = self.thumbs.takeAt(self.thumbs.count() - 2)
             gone = old.widget() if old is not None else None

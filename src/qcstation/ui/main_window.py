@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 from qcstation.domain.inspections import Inspection
 from qcstation.domain.summaries import Completion
 from qcstation.domain.users import Permission, User
-from qcstation.services import calibration, inspections, microscope
+from qcstation.services import annotation_layers, calibration, inspections, microscope
 from qcstation.services.errors import ServiceError
 from qcstation.ui import theme
 from qcstation.ui.camera_panel import CameraPanel
@@ -31,6 +31,7 @@ from qcstation.ui.pages.checklist import ChecklistPage
 from qcstation.ui.pages.history import HistoryPage
 from qcstation.ui.pages.lock import LockPage
 from qcstation.ui.pages.login import LoginPage
+from qcstation.ui.pages.measure_dialog import MeasureDialog
 from qcstation.ui.pages.review import ReviewPage
 from qcstation.ui.pages.settings import SettingsPage
 from qcstation.ui.pages.start import StartPage
@@ -111,6 +112,8 @@ class MainWindow(QMainWindow):
         self.camera.calibrate_requested.connect(self.open_calibration)
         self.camera.magnification_changed.connect(lambda _m: self.refresh_calibration())
         self.camera.camera_changed.connect(self.refresh_calibration)
+        self.camera.evidence_opened.connect(self.open_measure)
+        QShortcut(QKeySequence("Ctrl+M"), self, self.measure_last)
         ctx.events.settings_changed.connect(self.apply_settings)
         self.capture_key = QShortcut(self)
         self.capture_key.activated.connect(self.capture)
@@ -248,11 +251,13 @@ class MainWindow(QMainWindow):
             lambda: microscope.capture(
                 station, actor, ins.id, frame, item_id, pos, camera=caps, magnification=mag
             ),
-            lambda _done: self._captured(frame, item_id, pos),
+            lambda done: self._captured(frame, item_id, pos, done.evidence.id),
         )
 
-    def _captured(self, frame: Any, item_id: str | None, pos: int | None) -> None:
-        self.camera.add_thumbnail(frame)
+    def _captured(
+        self, frame: Any, item_id: str | None, pos: int | None, evidence_id: int | None = None
+    ) -> None:
+        self.camera.add_thumbnail(frame, evidence_id)
         self.checklist.photo_attached(item_id, pos)
 
     # --- calibration (issue 4) -------------------------------------------------------------
@@ -269,6 +274,25 @@ class MainWindow(QMainWindow):
             lambda: calibration.check_for(station, cam, mag, size),
             lambda chk: self.camera.show_calibration(calibration_text(chk), chk.ok),
         )
+
+    def measure_last(self) -> None:
+        if self.camera.last_evidence is not None:
+            self.open_measure(self.camera.last_evidence)
+
+    def open_measure(self, evidence_id: int) -> None:
+        """The measuring editor over a stored image; a value can fill the current item."""
+        if self.ctx.user is None:
+            return
+        station = self.ctx.station
+        self.ctx.run(lambda: annotation_layers.open_image(station, evidence_id), self._show_measure)
+
+    def _show_measure(self, opened: Any) -> None:
+        editor = self.checklist.editor
+        on_checklist = self.inspect.currentWidget() is self.checklist
+        unit = editor.measurement_unit() if on_checklist else None
+        dialog = MeasureDialog(self.ctx, opened, unit, self)
+        dialog.value_chosen.connect(editor.fill_reading)
+        dialog.open()
 
     def open_calibration(self) -> None:
         frame = self.camera.current_frame()

@@ -14,6 +14,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtTest import QTest
@@ -136,6 +137,105 @@ def render_all(
     return shots
 
 
+def render_imaging(station: Station, loc: config.Location, out: Path) -> list[Path]:
+    """The microscope screens on the synthetic stage micrometer: the live panel zoomed with
+    overlays, the calibration dialog, and the measuring editor with a few measurements."""
+    from qcstation.imaging.calibration import from_pitch
+    from qcstation.imaging.source import Mode
+    from qcstation.imaging.synthetic import SyntheticCamera, SyntheticConfig
+    from qcstation.imaging.ticks import detect_ticks
+    from qcstation.services import accounts, annotation_layers, calibration, inspections, microscope
+    from qcstation.ui.camera_panel import CameraPanel
+    from qcstation.ui.pages.calibration_dialog import CalibrationDialog
+    from qcstation.ui.pages.measure_dialog import MeasureDialog
+
+    out.mkdir(parents=True, exist_ok=True)
+    shots: list[Path] = []
+    mode = Mode(1280, 960, 30, "MJPG")
+    cam = SyntheticCamera(
+        SyntheticConfig(scene="micrometer", mode=mode, modes=(mode,), realtime=False)
+    )
+    cam.open()
+    frame = cam.read().image
+    window, ctx = build_window(station, loc, None)
+    users = {u: p for u, p, _r, _n in demo.DEMO_USERS}
+    ctx.user = accounts.login(station, "sam", users["sam"])
+
+    def grab(name: str, widget: QWidget) -> None:
+        settle(ctx)
+        path = out / f"{name}.png"
+        widget.grab().save(str(path))
+        shots.append(path)
+
+    class Still:
+        def latest(self) -> tuple[Any, int]:
+            return frame, 1
+
+        def status(self) -> str:
+            return "Synthetic microscope · 30 fps"
+
+        def problem(self) -> str | None:
+            return None
+
+    panel = CameraPanel(Still())
+    panel.resize(760, 700)
+    panel.show()
+    panel.poll()
+    panel.view.zoom_by(2.0)
+    panel.set_overlay(True)
+    panel.set_crosshair(True)
+    panel.show_calibration("Not for measuring: no calibration for this camera", False)
+    grab("11-preview-zoomed", panel)
+    panel.timer.stop()
+    cal_dialog = CalibrationDialog(ctx, frame, cam.camera_id, "1.0x", window)
+    cal_dialog.resize(1200, 760)
+    cal_dialog.show()
+    end = time.monotonic() + 30
+    while cal_dialog.detection is None and time.monotonic() < end:
+        QCoreApplication.processEvents()
+        time.sleep(0.02)
+    grab("12-calibration", cal_dialog)
+    cal_dialog.close()
+    d = detect_ticks(frame)
+    calibration.save(
+        station,
+        ctx.actor,
+        from_pitch(
+            d.pitch_px,
+            d.pitch_stderr_px,
+            d.count,
+            0.01,
+            camera_id=cam.camera_id,
+            magnification="1.0x",
+            image_size=(1280, 960),
+        ),
+    )
+    ins = inspections.start(station, ctx.actor, Stage.CASTING, "JT-26-004712", "RG-1", "SN1")
+    got = microscope.capture(
+        station, ctx.actor, ins.id, frame, camera=cam.capabilities(), magnification="1.0x"
+    )
+    editor = MeasureDialog(ctx, annotation_layers.open_image(station, got.evidence.id), "mm")
+    editor.resize(1400, 860)
+    editor.show()
+    ticks = sorted(int(k.split("_")[1]) for k in cam.truth.points if k.startswith("tick_"))
+    a, b = cam.truth.points[f"tick_{ticks[0]}"], cam.truth.points[f"tick_{ticks[0] + 50}"]
+    editor.label.setText("50 divisions")
+    editor.click(a[0], a[1] + 40)
+    editor.click(b[0], b[1] + 40)
+    editor.set_tool("circle")
+    for x, y in ((500, 700), (640, 620), (780, 700)):
+        editor.click(x, y)
+    editor.label.setText("dust")
+    editor.set_tool("arrow")
+    editor.click(250, 820)
+    editor.click(180, 740)
+    grab("13-measure", editor)
+    editor.close()
+    window.close()
+    ctx.tasks.wait()
+    return shots
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -159,6 +259,8 @@ def main(argv: list[str] | None = None) -> int:
         source = live_camera.demo_feed()
         try:
             for path in render_all(station, loc, args.out, source):
+                print(path)
+            for path in render_imaging(station, loc, args.out):
                 print(path)
         finally:
             source.stop()

@@ -121,7 +121,8 @@ class CalibrationDialog(QDialog):
         )
         form = QFormLayout()
         form.addRow(self.tr("Division size"), self.division_mm)
-        form.addRow(self.tr("Divisions between marks"), self.divisions)
+        form.addRow(self.tr("Divisions"), self.divisions)
+        self.divisions.setToolTip(self.tr("Divisions between the two marked ticks"))
         side = QVBoxLayout()
         side.addWidget(
             muted(
@@ -245,7 +246,7 @@ class CalibrationDialog(QDialog):
             else self.tr("from two marked ticks {0} divisions apart").format(c.divisions)
         )
         self.result_label.setText(
-            self.tr("{0:.2f} px/mm ({1:.6f} mm/px), uncertainty ±{2:.2f} %, {3}").format(
+            self.tr("{0:.2f} px/mm ({1:.6f} mm/px), uncertainty ±{2:.3f} %, {3}").format(
                 c.px_per_mm, c.mm_per_px, c.residual * 100, how
             )
         )
