@@ -49,6 +49,7 @@ class PreviewView(ImageView):
 class CameraPanel(QWidget):
     capture_requested = Signal()
     calibrate_requested = Signal()
+    stack_requested = Signal()
     magnification_changed = Signal(str)
     evidence_opened = Signal(int)  # a thumbnail was clicked: its evidence id
     camera_changed = Signal()  # another camera id (a camera connected, or was swapped)
@@ -95,6 +96,10 @@ class CameraPanel(QWidget):
         self.magnification_box.setToolTip(self.tr("The microscope's zoom setting"))
         self.magnification_box.addItem("1.0x")
         self.magnification_box.currentTextChanged.connect(self.magnification_changed.emit)
+        self.stack = button(self.tr("Focus stack…"))
+        self.stack.setObjectName("stack-button")
+        self.stack.setToolTip(self.tr("Several frames while the focus turns, fused sharp"))
+        self.stack.clicked.connect(self.stack_requested.emit)
         self.calibrate = button(self.tr("Calibrate…"))
         self.calibrate.setObjectName("calibrate-button")
         self.calibrate.clicked.connect(self.calibrate_requested.emit)
@@ -115,7 +120,7 @@ class CameraPanel(QWidget):
         self.thumbs = QHBoxLayout()
         self.thumbs.addStretch(1)
         row = QHBoxLayout()
-        for w in (self.capture, freeze, grid, cross):
+        for w in (self.capture, self.stack, freeze, grid, cross):
             row.addWidget(w)
         row.addStretch(1)
         for tail in (zoom_out, self.zoom_label, zoom_in, fit, one):
@@ -142,6 +147,7 @@ class CameraPanel(QWidget):
         self.source = source
         self._seq = -1
         self.capture.setEnabled(source is not None)
+        self.stack.setEnabled(source is not None)
         if source is None:
             self.view.message = self.tr("No camera. Connect the microscope, or capture later.")
             self.timer.stop()

@@ -12,7 +12,7 @@ from qcstation.imaging.errors import ImagingError
 from qcstation.imaging.focus import FocusMeter
 from qcstation.imaging.grabber import FrameGrabber, GrabberEvent, GrabberState
 from qcstation.imaging.opencv_camera import OpenCVCamera, list_devices
-from qcstation.imaging.source import CameraSource, Capabilities
+from qcstation.imaging.source import CameraSource, Capabilities, Control, ControlResult
 from qcstation.imaging.synthetic.camera import SyntheticCamera, SyntheticConfig
 
 _TROUBLE = (GrabberState.LOST, GrabberState.RECONNECTING, GrabberState.FAILED, GrabberState.ENDED)
@@ -48,6 +48,12 @@ class GrabberFeed:
             self._message = event.message
             if caps is not None:
                 self._caps = caps
+
+    def set_control(self, control: Control, value: float) -> ControlResult:
+        """Set a camera control (focus for a stack sweep, exposure...) while it runs. The
+        sources serialise this against their own read (the synthetic camera holds a lock;
+        OpenCV's capture backends take property changes between grabs)."""
+        return self.grabber.source.set_control(control, value)
 
     def capabilities(self) -> Capabilities | None:
         """What the camera said of itself when it last connected (None before that)."""

@@ -34,6 +34,7 @@ from qcstation.ui.pages.login import LoginPage
 from qcstation.ui.pages.measure_dialog import MeasureDialog
 from qcstation.ui.pages.review import ReviewPage
 from qcstation.ui.pages.settings import SettingsPage
+from qcstation.ui.pages.stack_dialog import StackDialog
 from qcstation.ui.pages.start import StartPage
 from qcstation.ui.pages.summary import SummaryPage
 from qcstation.ui.pages.templates import TemplatesPage
@@ -110,6 +111,7 @@ class MainWindow(QMainWindow):
         self.summary.next_requested.connect(self.next_piece)
         self.camera.capture_requested.connect(self.capture)
         self.camera.calibrate_requested.connect(self.open_calibration)
+        self.camera.stack_requested.connect(self.open_stack)
         self.camera.magnification_changed.connect(lambda _m: self.refresh_calibration())
         self.camera.camera_changed.connect(self.refresh_calibration)
         self.camera.evidence_opened.connect(self.open_measure)
@@ -274,6 +276,29 @@ class MainWindow(QMainWindow):
             lambda: calibration.check_for(station, cam, mag, size),
             lambda chk: self.camera.show_calibration(calibration_text(chk), chk.ok),
         )
+
+    def open_stack(self) -> None:
+        """Focus stacking into the current checklist item."""
+        ins = self.checklist.inspection
+        if ins is None or self.inspect.currentWidget() is not self.checklist:
+            self.ctx.errors.report(
+                ServiceError("open an inspection first: a focus stack is kept as its evidence")
+            )
+            return
+        if self.camera.source is None:
+            self.ctx.errors.report(ServiceError("there is no camera: connect the microscope"))
+            return
+        item_id, pos = self.checklist.current_target()
+        dialog = StackDialog(
+            self.ctx, self.camera.source, ins.id, item_id, pos, self.camera.magnification(), self
+        )
+
+        def saved(done: Any) -> None:
+            if dialog.stack is not None:
+                self._captured(dialog.stack.image, item_id, pos, done.evidence.id)
+
+        dialog.stack_saved.connect(saved)
+        dialog.open()
 
     def measure_last(self) -> None:
         if self.camera.last_evidence is not None:
