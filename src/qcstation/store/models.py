@@ -385,4 +385,20 @@ class AnnotationLayerRow(Base):
     updated_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
 
 
-AUDITED = (*AUDITED, CalibrationRow, AnnotationLayerRow)
+class GoldenSampleRow(Base):
+    """The reference image of a SKU at a stage; the newest row for a (sku, stage) is the one
+    in force, older ones stay as history. The image itself is an evidence row."""
+
+    __tablename__ = "golden_samples"
+    __table_args__ = (Index("ix_golden_samples_sku_stage", "sku", "stage"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sku: Mapped[str] = mapped_column(String(64))
+    stage: Mapped[str] = mapped_column(String(32))
+    evidence_id: Mapped[int] = mapped_column(ForeignKey("evidence.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    set_at: Mapped[datetime]
+    set_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+
+AUDITED = (*AUDITED, CalibrationRow, AnnotationLayerRow, GoldenSampleRow)

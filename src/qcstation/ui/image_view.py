@@ -68,7 +68,7 @@ class ImageView(QWidget):
         return max(1, self.width()), max(1, self.height())
 
     # ------------------------------------------------------------------ view changes
-    def _set(self, viewport: Viewport) -> None:
+    def set_viewport(self, viewport: Viewport) -> None:
         self.viewport = viewport
         self.update()
         self.view_changed.emit()
@@ -83,20 +83,20 @@ class ImageView(QWidget):
 
     def fit(self) -> None:
         if self.viewport is not None:
-            self._set(Viewport.fit(self._widget_size(), self.viewport.image_size))
+            self.set_viewport(Viewport.fit(self._widget_size(), self.viewport.image_size))
 
     def one_to_one(self) -> None:
         if self.viewport is not None:
-            self._set(self.viewport.one_to_one())
+            self.set_viewport(self.viewport.one_to_one())
 
     def zoom_by(self, factor: float, at: tuple[float, float] | None = None) -> None:
         if self.viewport is not None:
             w, h = self._widget_size()
-            self._set(self.viewport.zoom_at(factor, at or (w / 2, h / 2)))
+            self.set_viewport(self.viewport.zoom_at(factor, at or (w / 2, h / 2)))
 
     def pan(self, dx: float, dy: float) -> None:
         if self.viewport is not None and self.can_pan():
-            self._set(self.viewport.pan_by(dx, dy))
+            self.set_viewport(self.viewport.pan_by(dx, dy))
 
     def can_pan(self) -> bool:
         """Is any of the image outside the widget (so panning shows something new)?"""

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QWidget
@@ -231,6 +232,30 @@ def render_imaging(station: Station, loc: config.Location, out: Path) -> list[Pa
     editor.click(180, 740)
     grab("13-measure", editor)
     editor.close()
+    from qcstation.domain.stages import Stage as _Stage
+    from qcstation.imaging.synthetic import DefectKind, PieceSpec
+    from qcstation.imaging.synthetic.samples import photograph
+    from qcstation.services import golden
+    from qcstation.ui.pages.golden_dialog import GoldenDialog
+
+    sku = PieceSpec.random(78)
+    good, _ = photograph(sku, 960, 720)
+    rng = np.random.default_rng(2)
+    bad, _ = photograph(
+        sku.with_defects(sku.random_defect(DefectKind.MISSING_PRONG, rng)), 960, 720, rng
+    )
+    shots_ids = []
+    for serial, img in (("GOLD", good), ("SN-2", bad)):
+        i = inspections.start(station, ctx.actor, _Stage.STONE_SETTING, "JT-9", "RG-SOL", serial)
+        shots_ids.append(microscope.capture(station, ctx.actor, i.id, img).evidence.id)
+    golden.set_from_evidence(station, ctx.actor, shots_ids[0])
+    compared = GoldenDialog(golden.compare(station, shots_ids[1]), window)
+    compared.resize(1400, 800)
+    compared.show()
+    grab("14-golden-difference", compared)
+    compared.set_mode("side")
+    grab("15-golden-side-by-side", compared)
+    compared.close()
     window.close()
     ctx.tasks.wait()
     return shots

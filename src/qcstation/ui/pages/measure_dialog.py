@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from qcstation.domain.users import Permission
 from qcstation.imaging.annotations import (
     AnnotationLayer,
     ArrowItem,
@@ -48,11 +49,13 @@ from qcstation.imaging.measure import (
     Polyline,
     circle_through,
 )
-from qcstation.services import annotation_layers
+from qcstation.services import annotation_layers, golden
 from qcstation.services.annotation_layers import OpenedImage
+from qcstation.services.golden import GoldenComparison
 from qcstation.ui.context import UiContext
 from qcstation.ui.errors import is_known
 from qcstation.ui.marking_view import MarkingView, Point, draw_marker
+from qcstation.ui.pages.golden_dialog import GoldenDialog
 from qcstation.ui.widgets import button, muted, shortcut
 
 TOOLS: tuple[tuple[str, str, str], ...] = (
@@ -136,6 +139,17 @@ class MeasureDialog(QDialog):
         export.setObjectName("export-copy")
         export.clicked.connect(self.choose_export)
         shortcut(self, "Ctrl+E", self.choose_export)
+        compare = button(self.tr("Compare with golden sample"), "Ctrl+G")
+        compare.setObjectName("compare-golden")
+        compare.clicked.connect(self.compare_golden)
+        shortcut(self, "Ctrl+G", self.compare_golden)
+        self.make_golden = button(self.tr("Make this the golden sample"))
+        self.make_golden.setObjectName("make-golden")
+        self.make_golden.setToolTip(
+            self.tr("The reference for this SKU and stage (supervisors and administrators)")
+        )
+        self.make_golden.setVisible(ctx.can(Permission.REVIEW))
+        self.make_golden.clicked.connect(self.set_golden)
         close = button(self.tr("Close"), "Esc")
         close.clicked.connect(self.reject)
         self.status = muted()
@@ -154,7 +168,7 @@ class MeasureDialog(QDialog):
         side.addWidget(self.label)
         side.addWidget(self.hint)
         side.addWidget(self.status)
-        for b in (self.save_button, export, close):
+        for b in (self.save_button, export, compare, self.make_golden, close):
             side.addWidget(b)
         panel = QWidget()
         panel.setFixedWidth(400)
@@ -371,6 +385,28 @@ class MeasureDialog(QDialog):
         self.ctx.run(
             lambda: annotation_layers.export_copy(station, image, layer, path),
             lambda p: self.status.setText(self.tr("Exported to {0}").format(p)),
+            self._failed,
+        )
+
+    def compare_golden(self) -> None:
+        station, eid = self.ctx.station, self.opened.evidence_id
+        self.status.setText(self.tr("Comparing with the golden sample…"))
+        self.ctx.run(lambda: golden.compare(station, eid), self._compared, self._failed)
+
+    def _compared(self, comparison: GoldenComparison) -> None:
+        self.status.setText("")
+        self.golden_dialog = GoldenDialog(comparison, self)
+        self.golden_dialog.open()
+
+    def set_golden(self) -> None:
+        station, actor, eid = self.ctx.station, self.ctx.actor, self.opened.evidence_id
+        self.ctx.run(
+            lambda: golden.set_from_evidence(station, actor, eid),
+            lambda g: self.status.setText(
+                self.tr("This image is now the golden sample of {0} at {1}.").format(
+                    g.sku, g.stage.value.replace("_", " ")
+                )
+            ),
             self._failed,
         )
 

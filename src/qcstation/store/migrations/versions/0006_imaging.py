@@ -1,4 +1,5 @@
-"""Microscope imaging: calibrations per camera and magnification, annotation layers.
+"""Microscope imaging: calibrations per camera and magnification, annotation layers,
+golden samples per SKU and stage.
 
 New tables only (an audited table that gained a column would no longer equal the state its
 latest audit entry recorded).
@@ -62,9 +63,29 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_annotation_layers")),
         sa.UniqueConstraint("evidence_id", name=op.f("uq_annotation_layers_evidence_id")),
     )
+    op.create_table(
+        "golden_samples",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("sku", sa.String(length=64), nullable=False),
+        sa.Column("stage", sa.String(length=32), nullable=False),
+        sa.Column("evidence_id", sa.Integer(), nullable=False),
+        sa.Column("note", sa.Text(), nullable=False),
+        _utc("set_at"),
+        sa.Column("set_by_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["evidence_id"], ["evidence.id"], name=op.f("fk_golden_samples_evidence_id_evidence")
+        ),
+        sa.ForeignKeyConstraint(
+            ["set_by_id"], ["users.id"], name=op.f("fk_golden_samples_set_by_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_golden_samples")),
+    )
+    op.create_index("ix_golden_samples_sku_stage", "golden_samples", ["sku", "stage"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_golden_samples_sku_stage", table_name="golden_samples")
+    op.drop_table("golden_samples")
     op.drop_table("annotation_layers")
     op.drop_index("ix_calibrations_setting", table_name="calibrations")
     op.drop_table("calibrations")
