@@ -42,7 +42,7 @@ def main(args: argparse.Namespace) -> int:
     station = open_demo(loc) if args.demo else open_station(loc)
     from qcstation.ui import application, live_camera
 
-    source = live_camera.demo_feed() if args.demo else live_camera.device_feed()
+    source = live_camera.demo_feed() if args.demo else live_camera.device_feed(loc.settings)
     try:
         if not application.has_display():
             os.environ["QT_QPA_PLATFORM"] = "offscreen"

@@ -67,6 +67,18 @@ class Settings(BaseModel):
         min_length=1,
         description="the microscope's zoom or objective settings; each has its own calibration",
     )
+    camera_index: int | None = Field(
+        default=None, ge=0, description="the microscope camera's device; empty: the first listed"
+    )
+    camera_mode: dict[str, int | float | str] | None = Field(
+        default=None,
+        description="resolution, frame rate and pixel format (imaging.source.Mode); empty: "
+        "the camera's best; a mode it does not offer gives the nearest it does",
+    )
+    camera_controls: dict[str, float] = Field(
+        default_factory=dict,
+        description="exposure, gain, white balance, focus... applied when the camera connects",
+    )
 
 
 class ConfigError(RuntimeError):

@@ -5,14 +5,22 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from collections.abc import Mapping
 
 import numpy as np
 
+from qcstation.config import Settings
 from qcstation.imaging.errors import ImagingError
 from qcstation.imaging.focus import FocusMeter
 from qcstation.imaging.grabber import FrameGrabber, GrabberEvent, GrabberState
 from qcstation.imaging.opencv_camera import OpenCVCamera, list_devices
-from qcstation.imaging.source import CameraSource, Capabilities, Control, ControlResult
+from qcstation.imaging.source import (
+    CameraSource,
+    Capabilities,
+    Control,
+    ControlResult,
+    Mode,
+)
 from qcstation.imaging.synthetic.camera import SyntheticCamera, SyntheticConfig
 
 _TROUBLE = (GrabberState.LOST, GrabberState.RECONNECTING, GrabberState.FAILED, GrabberState.ENDED)
@@ -21,8 +29,10 @@ _TROUBLE = (GrabberState.LOST, GrabberState.RECONNECTING, GrabberState.FAILED, G
 class GrabberFeed:
     """Adapts a running FrameGrabber to the panel: latest frame, state words, focus."""
 
-    def __init__(self, source: CameraSource):
+    def __init__(self, source: CameraSource, controls: Mapping[str, float] | None = None):
         self._lock = threading.Lock()
+        self._initial = dict(controls or {})
+        self.control_results: list[ControlResult] = []
         self._message = "connecting to the camera…"
         self.grabber = FrameGrabber(source, on_event=self._on_event)
         self.focus = FocusMeter()
@@ -43,11 +53,25 @@ class GrabberFeed:
             # RUNNING is emitted from the capture thread, the one thread that may talk to
             # the device; the GUI reads the copy (camera id for calibrations, mode, controls)
             with contextlib.suppress(ImagingError):
+                self._apply_initial()
                 caps = self.grabber.source.capabilities()
         with self._lock:
             self._message = event.message
             if caps is not None:
                 self._caps = caps
+
+    def _apply_initial(self) -> None:
+        """The remembered controls, set on (re)connect from the capture thread; each result
+        (applied, adjusted, unsupported, rejected) is kept for the settings page to show."""
+        results = []
+        for name, value in self._initial.items():
+            try:
+                control = Control(name)
+            except ValueError:
+                continue  # a control this qcstation does not know (settings from a newer one)
+            results.append(self.grabber.source.set_control(control, value))
+        with self._lock:
+            self.control_results = results
 
     def set_control(self, control: Control, value: float) -> ControlResult:
         """Set a camera control (focus for a stack sweep, exposure...) while it runs. The
@@ -94,10 +118,18 @@ def demo_feed(seed: int = 7) -> GrabberFeed:
     return GrabberFeed(SyntheticCamera(SyntheticConfig(seed=seed))).start()
 
 
-def device_feed() -> GrabberFeed | None:
-    """The first camera the system lists, or None when there is none."""
+def device_feed(settings: Settings | None = None) -> GrabberFeed | None:
+    """The camera chosen in the settings (or the first the system lists) in the chosen
+    mode with the remembered controls; None when there is no camera at all."""
     devices = list_devices()
     if not devices:
         return None
-    first = devices[0]
-    return GrabberFeed(OpenCVCamera(first.index, first.name)).start()
+    chosen = devices[0]
+    if settings is not None and settings.camera_index is not None:
+        chosen = next((d for d in devices if d.index == settings.camera_index), chosen)
+    mode = None
+    if settings is not None and settings.camera_mode:
+        with contextlib.suppress(KeyError, TypeError, ValueError):
+            mode = Mode.from_dict(settings.camera_mode)
+    controls = settings.camera_controls if settings is not None else {}
+    return GrabberFeed(OpenCVCamera(chosen.index, chosen.name, mode=mode), controls).start()
