@@ -153,3 +153,26 @@ def test_no_camera_says_what_to_do(qtbot: QtBot) -> None:
     qtbot.addWidget(p)
     assert "No camera" in p.view.message
     assert not p.capture.isEnabled()
+
+
+def test_capture_while_the_camera_is_lost_stores_nothing_and_says_why(driver) -> None:  # type: ignore[no-untyped-def]
+    from qcstation.domain.stages import Stage
+    from qcstation.services import inspections
+    from qcstation.services.errors import ServiceError
+
+    class Lost(CountingCamera):
+        def problem(self) -> str:
+            return "Camera 0 stopped sending frames; check the USB cable"
+
+    driver.sign_in("ines")
+    ins = inspections.start(
+        driver.ctx.station, driver.ctx.actor, Stage.CASTING, "JT-1", "RG-1", "SN1"
+    )
+    driver.win.open_inspection(ins)
+    driver.win.camera.set_source(Lost())
+    driver.qtbot.waitUntil(lambda: driver.win.camera.problem != "")
+    driver.win.capture()
+    driver.settle()
+    shown = driver.ctx.errors.shown[-1]
+    assert isinstance(shown, ServiceError) and "not sending pictures" in str(shown)
+    assert inspections.evidence_of(driver.ctx.station, ins.id) == []

@@ -138,3 +138,30 @@ def test_a_full_disk_saves_nothing_of_the_stack(
     assert inspections.evidence_of(ctx.station, ins_id) == []  # no partial stack recorded
     assert d.save_button.isEnabled()  # the fused result is still there to retry
     assert inspections.get(ctx.station, ins_id).status.value == "in_progress"
+
+
+class UnpluggedAfter(PieceFeed):
+    """Sends ``good`` frames, then repeats the last one (a camera pulled out mid-burst)."""
+
+    def __init__(self, good: int) -> None:
+        super().__init__()
+        self.good, self.last = good, None
+
+    def latest(self) -> tuple[np.ndarray, int] | None:
+        if self.good > 0:
+            self.good -= 1
+            self.last = super().latest()
+        return self.last
+
+
+def test_a_camera_unplugged_mid_stack_says_so_and_saves_nothing(
+    qtbot: QtBot, window: tuple[MainWindow, UiContext]
+) -> None:
+    win, ctx = window
+    feed = UnpluggedAfter(good=4)
+    d, ins_id = open_dialog(qtbot, win, ctx, feed)
+    d.start()
+    qtbot.waitUntil(lambda: "stopped sending pictures" in d.summary.text(), timeout=10000)
+    assert d.frames == [] and d.stack is None and not d.save_button.isEnabled()
+    assert d.start_button.isEnabled()
+    assert inspections.evidence_of(ctx.station, ins_id) == []

@@ -240,6 +240,14 @@ class MainWindow(QMainWindow):
             or self.ctx.user is None
         ):
             return
+        if self.camera.problem:  # the last good frame is on screen, but it is not live
+            self.ctx.errors.report(
+                ServiceError(
+                    "the camera is not sending pictures, so nothing was captured: wait for "
+                    "the picture to come back (it reconnects by itself), then capture again"
+                )
+            )
+            return
         frame = self.camera.current_frame()
         if frame is None:
             self.ctx.errors.report(

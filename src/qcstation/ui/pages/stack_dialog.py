@@ -10,6 +10,7 @@ and the fused image, linked, in one transaction (services.microscope.capture_sta
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
@@ -40,6 +41,7 @@ from qcstation.ui.image_view import ImageView, to_qimage
 from qcstation.ui.widgets import button, muted, shortcut
 
 SETTLE_FRAMES = 2  # frames to let pass after a focus step (one may have begun before it)
+STALL_S = 3.0  # no new frame for this long while taking frames: the camera is gone
 
 
 class StackDialog(QDialog):
@@ -77,6 +79,7 @@ class StackDialog(QDialog):
         self._plan: list[float] = []
         self._wait_after = -1
         self._last_seq = -1
+        self._since = time.monotonic()
         self.view = ImageView()
         self.view.setObjectName("stack-view")
         self.count = QSpinBox()
@@ -174,6 +177,19 @@ class StackDialog(QDialog):
             self._wait_after = -1
             self.timer.start(self.interval.value())
         self.start_button.setEnabled(False)
+        self._since = time.monotonic()
+
+    def _stalled(self) -> None:
+        self.timer.stop()
+        self.start_button.setEnabled(True)
+        self.frames = []
+        self.progress.setValue(0)
+        self.summary.setText(
+            self.tr(
+                "The camera stopped sending pictures, so the stack was not taken and nothing "
+                "was saved. Take the frames again when the picture is back."
+            )
+        )
 
     def _latest(self) -> tuple[np.ndarray, int] | None:
         got = self.source.latest()
@@ -187,11 +203,15 @@ class StackDialog(QDialog):
 
     def _tick(self) -> None:
         got = self._latest()
-        if got is None:
+        now = time.monotonic()
+        if got is None or got[1] <= max(self._wait_after, self._last_seq):
+            if now - self._since > STALL_S + (
+                self.interval.value() / 1000 if not self.sweeps else 0
+            ):
+                self._stalled()
             return
         image, seq = got
-        if seq <= max(self._wait_after, self._last_seq):
-            return
+        self._since = now
         self._last_seq = seq
         self._take(Frame(np.array(image, copy=True), seq))
         if len(self.frames) >= self.count.value():
