@@ -249,6 +249,36 @@ def render_imaging(station: Station, loc: config.Location, out: Path) -> list[Pa
         i = inspections.start(station, ctx.actor, _Stage.STONE_SETTING, "JT-9", "RG-SOL", serial)
         shots_ids.append(microscope.capture(station, ctx.actor, i.id, img).evidence.id)
     golden.set_from_evidence(station, ctx.actor, shots_ids[0])
+    from qcstation.imaging.source import Control
+    from qcstation.ui.pages.stack_dialog import StackDialog
+
+    piece = SyntheticCamera(SyntheticConfig(seed=4, mode=mode, modes=(mode,), realtime=False))
+    piece.open()
+
+    class Sweep:  # the synthetic piece as a focus-controlled camera, a new frame per poll
+        def latest(self) -> tuple[Any, int]:
+            f = piece.read()
+            return f.image, f.seq
+
+        def capabilities(self) -> Any:
+            return piece.capabilities()
+
+        def set_control(self, control: Control, value: float) -> Any:
+            return piece.set_control(control, value)
+
+    stack = StackDialog(ctx, Sweep(), ins.id, None, None, "1.0x", window)
+    stack.resize(1400, 860)
+    lo, hi = piece.truth.depth_range
+    stack.near.setValue(lo + 0.1)
+    stack.far.setValue(hi - 0.05)
+    stack.show()
+    stack.start()
+    end = time.monotonic() + 120
+    while stack.stack is None and time.monotonic() < end:
+        QCoreApplication.processEvents()
+        time.sleep(0.01)
+    grab("16-focus-stack", stack)
+    stack.close()
     compared = GoldenDialog(golden.compare(station, shots_ids[1]), window)
     compared.resize(1400, 800)
     compared.show()

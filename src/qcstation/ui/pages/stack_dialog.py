@@ -104,10 +104,12 @@ class StackDialog(QDialog):
         self.interval.setValue(250)
         self.interval.setSuffix(" ms")
         self.interval.setEnabled(not self.sweeps)
-        unit = f" ({focus.unit})" if focus is not None and focus.unit else ""
+        unit = focus.unit.split(" ")[0] if focus is not None and focus.unit else ""
+        for box in (self.near, self.far):
+            box.setSuffix(f" {unit}" if unit else "")
         form = QFormLayout()
         form.addRow(self.tr("Frames"), self.count)
-        form.addRow(self.tr("Focus from") + unit, self.near)
+        form.addRow(self.tr("Focus from"), self.near)
         form.addRow(self.tr("Focus to"), self.far)
         form.addRow(self.tr("Burst interval"), self.interval)
         how = (
