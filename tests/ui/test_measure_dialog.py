@@ -260,3 +260,36 @@ def test_capture_then_measure_fills_the_checklist_reading(driver: Driver) -> Non
     assert d.use.isEnabled()
     d.use_selected()
     assert page.editor.readings[0].text() == "0.60"
+
+
+def test_a_past_inspections_image_opens_view_only_and_can_become_golden(
+    qtbot: QtBot, window: tuple[MainWindow, UiContext]
+) -> None:
+    import random
+
+    from qcstation.services import demo, golden
+    from qcstation.ui.pages.inspection_view import InspectionDialog
+
+    win, ctx = window
+    ines = login(ctx.station, "ines")
+    ins_id = demo.run_inspection(ctx.station, ines, Stage.FINAL_QC, random.Random(1))
+    images = [e for e in inspections.evidence_of(ctx.station, ins_id)]
+    assert images, "the demo inspection has photos"
+    ctx.user = login(ctx.station, "sam")
+    view = InspectionDialog(ctx, ins_id, win)
+    view.open()
+    qtbot.waitUntil(lambda: view.photos.count() == len(images), timeout=20000)
+    thumb = view.photos.itemAt(0).widget()
+    thumb.click()  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: view.findChild(MeasureDialog) is not None, timeout=20000)
+    d = view.findChild(MeasureDialog)
+    assert isinstance(d, MeasureDialog)
+    assert not d.opened.editable and not d.save_button.isEnabled()
+    assert "closed" in d.status.text()
+    d.click(10, 10)
+    d.click(50, 10)
+    assert d.layer.items == ()  # nothing drawn on a closed inspection's image
+    d.set_golden()
+    qtbot.waitUntil(lambda: "golden sample of" in d.status.text(), timeout=10000)
+    ins = inspections.get(ctx.station, ins_id)
+    assert golden.current(ctx.station, ins.sku, Stage.FINAL_QC) is not None
