@@ -74,6 +74,8 @@ def test_settings_show_modes_and_controls_and_remember_them(
     caps = feed.grabber.source.capabilities()
     assert caps.controls[Control.FOCUS].value == 1.25
     cs.modes.setCurrentIndex(cs.modes.findText("640x480 @ 30 fps MJPG"))
+    cs.magnifications.setText("1.0x, 2.0x, , 2.0x, 4.5x")
+    cs.calibration_days.setValue(7)
     page = cs.parent()
     assert isinstance(page, SettingsPage)
     page.save()
@@ -81,4 +83,7 @@ def test_settings_show_modes_and_controls_and_remember_them(
     saved, warnings = config.load_settings(ctx.station.location.data_dir)
     assert not warnings
     assert saved.camera_mode == {"width": 640, "height": 480, "fps": 30.0, "fourcc": "MJPG"}
+    assert saved.magnifications == ["1.0x", "2.0x", "4.5x"]
+    assert saved.calibration_max_age_days == 7
+    assert [win.camera.magnification_box.itemText(i) for i in range(3)] == saved.magnifications
     assert saved.camera_controls["focus"] == 1.25 and saved.camera_controls["exposure"] == 30.0

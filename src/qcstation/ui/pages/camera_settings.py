@@ -19,6 +19,8 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
+    QSpinBox,
     QWidget,
 )
 
@@ -69,6 +71,18 @@ class CameraSettings(QGroupBox):
             row.addWidget(result, 1)
             form.addRow(labels[control], row)
             self.spins[control], self.results[control] = spin, result
+        self.magnifications = QLineEdit()
+        self.magnifications.setObjectName("magnifications")
+        self.magnifications.setPlaceholderText(self.tr("e.g. 0.7x, 1.0x, 2.0x, 4.5x"))
+        self.magnifications.setToolTip(
+            self.tr("The zoom settings of the microscope, comma-separated; each is calibrated")
+        )
+        self.calibration_days = QSpinBox()
+        self.calibration_days.setObjectName("calibration-days")
+        self.calibration_days.setRange(1, 3650)
+        self.calibration_days.setSuffix(self.tr(" days"))
+        form.addRow(self.tr("Magnifications"), self.magnifications)
+        form.addRow(self.tr("Calibration valid for"), self.calibration_days)
         form.addRow("", self.note)
         self.settings: Settings = ctx.settings
 
@@ -85,6 +99,8 @@ class CameraSettings(QGroupBox):
         """Fill from the settings and what the camera reports now (call when shown)."""
         self.settings = settings
         self.touched = dict(settings.camera_controls)
+        self.magnifications.setText(", ".join(settings.magnifications))
+        self.calibration_days.setValue(settings.calibration_max_age_days)
         self.ctx.run(lambda: list_devices(), self._show_devices, lambda _e: self._show_devices([]))
         caps = self.capabilities()
         self._show_modes(caps, settings)
@@ -192,7 +208,11 @@ class CameraSettings(QGroupBox):
         mode = self.modes.currentData() if self.modes.isEnabled() else self.settings.camera_mode
         # what is shown is what is remembered: the values of every control this camera has
         shown = {c.value: spin.value() for c, spin in self.spins.items() if spin.isEnabled()}
+        names = [m.strip() for m in self.magnifications.text().split(",") if m.strip()]
         return {
+            "magnifications": list(dict.fromkeys(n[:32] for n in names))
+            or self.settings.magnifications,
+            "calibration_max_age_days": self.calibration_days.value(),
             "camera_index": index if index is not None else self.settings.camera_index,
             "camera_mode": mode,
             "camera_controls": self.touched | shown,
