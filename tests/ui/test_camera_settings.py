@@ -87,3 +87,19 @@ def test_settings_show_modes_and_controls_and_remember_them(
     assert saved.calibration_max_age_days == 7
     assert [win.camera.magnification_box.itemText(i) for i in range(3)] == saved.magnifications
     assert saved.camera_controls["focus"] == 1.25 and saved.camera_controls["exposure"] == 30.0
+
+
+def test_a_remembered_mode_the_camera_does_not_offer_is_named(
+    driver: Driver, feed: GrabberFeed
+) -> None:
+    win: MainWindow = driver.win
+    win.camera.set_source(feed)
+    driver.qtbot.waitUntil(lambda: feed.capabilities() is not None, timeout=20000)
+    driver.sign_in("ada")
+    cs = win.findChild(CameraSettings)
+    assert isinstance(cs, CameraSettings)
+    odd = {"width": 1000, "height": 750, "fps": 25.0, "fourcc": "YUYV"}
+    cs.load(driver.ctx.settings.model_copy(update={"camera_mode": odd}))
+    driver.settle()
+    assert "not offered: the nearest is used" in cs.modes.currentText()
+    assert cs.collected()["camera_mode"] == odd  # kept as chosen until changed
