@@ -12,6 +12,7 @@ the grabber reconnects by itself and the banner goes when frames come again.
 
 from __future__ import annotations
 
+import time
 from typing import Any, Protocol
 
 import numpy as np
@@ -64,6 +65,7 @@ class CameraPanel(QWidget):
         self.frozen = False
         self._seq = -1
         self._camera_id = ""
+        self._id_checked = 0.0
         self.last_evidence: int | None = None
         self.capture = button(self.tr("Capture"), "Space")
         self.capture.setObjectName("capture-button")
@@ -230,7 +232,9 @@ class CameraPanel(QWidget):
         if got is None:
             return
         frame, seq = got
-        if self._seq < 0 or seq % 30 == 0:  # the camera id only changes on a (re)connect
+        now = time.monotonic()
+        if self._seq < 0 or now - self._id_checked > 1.0:  # it changes only on a (re)connect
+            self._id_checked = now
             cam = self.camera_id()
             if cam != self._camera_id:
                 self._camera_id = cam
