@@ -71,7 +71,7 @@ def open_everything(args: argparse.Namespace) -> Opened:
     notes: list[str] = []
     station = open_demo(loc) if args.demo else open_upgrading(loc, notes)
     try:
-        source = live_camera.demo_feed() if args.demo else live_camera.device_feed()
+        source = live_camera.demo_feed() if args.demo else live_camera.device_feed(loc.settings)
         import qcstation.ui.application  # noqa: F401  # the pages, loaded off the GUI thread
     except BaseException:
         station.close()

@@ -66,6 +66,30 @@ class Settings(BaseModel):
         description="URL pattern for certificate QR codes, with {payload} (and optionally "
         "{number}) in it, e.g. https://example.com/verify?c={payload}; empty: the bare payload",
     )
+    # Microscope imaging (issue 4).
+    calibration_max_age_days: int = Field(
+        default=30,
+        ge=1,
+        le=3650,
+        description="a calibration older than this flags measurements until it is re-verified",
+    )
+    magnifications: list[str] = Field(
+        default_factory=lambda: ["1.0x"],
+        min_length=1,
+        description="the microscope's zoom or objective settings; each has its own calibration",
+    )
+    camera_index: int | None = Field(
+        default=None, ge=0, description="the microscope camera's device; empty: the first listed"
+    )
+    camera_mode: dict[str, int | float | str] | None = Field(
+        default=None,
+        description="resolution, frame rate and pixel format (imaging.source.Mode); empty: "
+        "the camera's best; a mode it does not offer gives the nearest it does",
+    )
+    camera_controls: dict[str, float] = Field(
+        default_factory=dict,
+        description="exposure, gain, white balance, focus... applied when the camera connects",
+    )
 
 
 class ConfigError(RuntimeError):

@@ -346,3 +346,59 @@ AUDITED: tuple[type[Base], ...] = (
     CorrectionRow,
     DocumentRow,
 )
+
+
+# Microscope imaging (issue 4): calibrations and annotation layers. New tables only (see
+# migration 0006): the evidence rows themselves never change.
+class CalibrationRow(Base):
+    """A stage-micrometer calibration of one camera at one magnification; the newest row
+    for a (camera, magnification) is the one in force, older ones stay as history."""
+
+    __tablename__ = "calibrations"
+    __table_args__ = (Index("ix_calibrations_setting", "camera_id", "magnification"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    camera_id: Mapped[str] = mapped_column(String(255))
+    magnification: Mapped[str] = mapped_column(String(32))
+    mm_per_px: Mapped[float] = mapped_column(Float)
+    method: Mapped[str] = mapped_column(String(16))
+    residual: Mapped[float] = mapped_column(Float, default=0.0)
+    divisions: Mapped[int] = mapped_column(Integer, default=0)
+    division_mm: Mapped[float] = mapped_column(Float, default=0.0)
+    image_width: Mapped[int | None] = mapped_column(Integer)
+    image_height: Mapped[int | None] = mapped_column(Integer)
+    made_at: Mapped[datetime]
+    made_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    station: Mapped[str] = mapped_column(String(64))
+
+
+class AnnotationLayerRow(Base):
+    """Measurements and annotations over one evidence image (imaging.annotations JSON);
+    the image file stays what the camera saw."""
+
+    __tablename__ = "annotation_layers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evidence_id: Mapped[int] = mapped_column(ForeignKey("evidence.id"), unique=True)
+    layer: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime]
+    updated_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+
+class GoldenSampleRow(Base):
+    """The reference image of a SKU at a stage; the newest row for a (sku, stage) is the one
+    in force, older ones stay as history. The image itself is an evidence row."""
+
+    __tablename__ = "golden_samples"
+    __table_args__ = (Index("ix_golden_samples_sku_stage", "sku", "stage"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sku: Mapped[str] = mapped_column(String(64))
+    stage: Mapped[str] = mapped_column(String(32))
+    evidence_id: Mapped[int] = mapped_column(ForeignKey("evidence.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    set_at: Mapped[datetime]
+    set_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+
+AUDITED = (*AUDITED, CalibrationRow, AnnotationLayerRow, GoldenSampleRow)

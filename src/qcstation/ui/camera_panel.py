@@ -1,28 +1,38 @@
 """The live magnified image beside the checklist.
 
 The panel polls its source for the newest frame on a timer (the capture thread keeps
-only the newest, so nothing queues up); painting scales the frame to fit. The numpy
-array behind the QImage is kept alive as long as the QImage is shown.
+only the newest, so nothing queues up); the view paints only the visible part of it
+(fit, zoom, pan, 1:1: see ui/image_view.py). The numpy array behind the QImage is kept
+alive as long as the QImage is shown.
+
+When the source reports a problem (``problem()``: the camera is lost, reconnecting, or
+never came), the last good frame stays on screen under a red banner saying what happened;
+the grabber reconnects by itself and the banner goes when frames come again.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any, Protocol
 
 import numpy as np
-from PySide6.QtCore import QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (
+    QComboBox,
     QHBoxLayout,
     QLabel,
     QProgressBar,
-    QSizePolicy,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from qcstation.imaging.scenes import encode_png
+from qcstation.ui.image_view import ImageView, to_qimage
 from qcstation.ui.widgets import button, muted
+
+__all__ = ["CameraPanel", "FrameSource", "PreviewView", "to_qimage"]
 
 
 class FrameSource(Protocol):
@@ -33,59 +43,17 @@ class FrameSource(Protocol):
     def status(self) -> str: ...
 
 
-def to_qimage(frame: np.ndarray) -> QImage:
-    """A QImage over the frame's own memory (BGR, 8 bit); the caller keeps ``frame`` alive."""
-    if frame.ndim == 2:
-        h, w = frame.shape
-        return QImage(frame.data, w, h, frame.strides[0], QImage.Format.Format_Grayscale8)
-    h, w, _ = frame.shape
-    return QImage(frame.data, w, h, frame.strides[0], QImage.Format.Format_BGR888)
-
-
-class PreviewView(QWidget):
-    """Paints the frame fitted to the widget, with an optional crosshair and grid."""
-
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(320, 240)
-        self.frame: np.ndarray | None = None
-        self.image: QImage | None = None
-        self.overlay = False
-        self.message = ""
-
-    def show_frame(self, frame: np.ndarray) -> None:
-        self.frame = np.ascontiguousarray(frame)
-        self.image = to_qimage(self.frame)
-        self.update()
-
-    def paintEvent(self, event: Any) -> None:
-        p = QPainter(self)
-        p.fillRect(self.rect(), QColor("#101214"))
-        if self.image is not None:
-            iw, ih = self.image.width(), self.image.height()
-            scale = min(self.width() / iw, self.height() / ih)
-            w, h = iw * scale, ih * scale
-            target = QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
-            p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, scale < 1)
-            p.drawImage(target, self.image)
-            if self.overlay:
-                pen = QPen(QColor(0, 255, 120, 170))
-                pen.setWidth(1)
-                p.setPen(pen)
-                for k in range(1, 4):
-                    x = target.left() + target.width() * k / 4
-                    y = target.top() + target.height() * k / 4
-                    p.drawLine(int(x), int(target.top()), int(x), int(target.bottom()))
-                    p.drawLine(int(target.left()), int(y), int(target.right()), int(y))
-        if self.message:
-            p.setPen(QColor("#f1f3f4"))
-            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.message)
-        p.end()
+class PreviewView(ImageView):
+    """The live picture: an :class:`ImageView` the panel feeds with the newest frame."""
 
 
 class CameraPanel(QWidget):
     capture_requested = Signal()
+    calibrate_requested = Signal()
+    stack_requested = Signal()
+    magnification_changed = Signal(str)
+    evidence_opened = Signal(int)  # a thumbnail was clicked: its evidence id
+    camera_changed = Signal()  # another camera id (a camera connected, or was swapped)
 
     def __init__(self, source: FrameSource | None = None, parent: QWidget | None = None):
         super().__init__(parent)
@@ -96,15 +64,56 @@ class CameraPanel(QWidget):
         self.state.setObjectName("camera-state")
         self.frozen = False
         self._seq = -1
+        self._camera_id = ""
+        self._id_checked = 0.0
+        self.last_evidence: int | None = None
         self.capture = button(self.tr("Capture"), "Space")
         self.capture.setObjectName("capture-button")
         self.capture.clicked.connect(self.capture_requested.emit)
-        freeze = button(self.tr("Freeze"))
+        self.freeze = freeze = button(self.tr("Freeze"))
+        freeze.setObjectName("freeze-button")
         freeze.setCheckable(True)
         freeze.toggled.connect(self.set_frozen)
         grid = button(self.tr("Grid"))
         grid.setCheckable(True)
         grid.toggled.connect(self.set_overlay)
+        cross = button(self.tr("Cross"))
+        cross.setToolTip(self.tr("Crosshair on the image centre"))
+        cross.setCheckable(True)
+        cross.toggled.connect(self.set_crosshair)
+        fit = button(self.tr("Fit"))
+        fit.setToolTip(self.tr("Fit the picture to the panel (key 0 in the picture)"))
+        fit.clicked.connect(self.view.fit)
+        one = button(self.tr("1:1"))
+        one.setToolTip(self.tr("One camera pixel per screen pixel (key 1 in the picture)"))
+        one.clicked.connect(self.view.one_to_one)
+        zoom_in = button("+")
+        zoom_in.setToolTip(self.tr("Zoom in (wheel, or + in the picture)"))
+        zoom_in.clicked.connect(lambda: self.view.zoom_by(1.25))
+        zoom_out = button("−")
+        zoom_out.setToolTip(self.tr("Zoom out (wheel, or - in the picture)"))
+        zoom_out.clicked.connect(lambda: self.view.zoom_by(0.8))
+        self.magnification_box = QComboBox()
+        self.magnification_box.setObjectName("magnification")
+        self.magnification_box.setToolTip(self.tr("The microscope's zoom setting"))
+        self.magnification_box.addItem("1.0x")
+        self.magnification_box.currentTextChanged.connect(self.magnification_changed.emit)
+        self.stack = button(self.tr("Focus stack…"))
+        self.stack.setObjectName("stack-button")
+        self.stack.setToolTip(self.tr("Several frames while the focus turns, fused sharp"))
+        self.stack.clicked.connect(self.stack_requested.emit)
+        self.calibrate = button(self.tr("Calibrate…"))
+        self.calibrate.setObjectName("calibrate-button")
+        self.calibrate.clicked.connect(self.calibrate_requested.emit)
+        self.calibration_label = QLabel()
+        self.calibration_label.setObjectName("calibration-state")
+        self.calibration_label.setWordWrap(True)
+        self.zoom_label = muted()
+        self.zoom_label.setObjectName("zoom-label")
+        self.zoom_label.setMinimumWidth(self.zoom_label.fontMetrics().horizontalAdvance("3200 %"))
+        self.zoom_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.view.view_changed.connect(self._show_zoom)
+        self.problem = ""
         self.focus_bar = QProgressBar()
         self.focus_bar.setObjectName("focus-bar")
         self.focus_bar.setRange(0, 100)
@@ -113,24 +122,34 @@ class CameraPanel(QWidget):
         self.thumbs = QHBoxLayout()
         self.thumbs.addStretch(1)
         row = QHBoxLayout()
-        for w in (self.capture, freeze, grid):
+        for w in (self.capture, self.stack, freeze, grid, cross):
             row.addWidget(w)
+        row.addStretch(1)
+        for tail in (zoom_out, self.zoom_label, zoom_in, fit, one):
+            row.addWidget(tail)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.focus_bar)
         layout.addWidget(self.state)
+        cal_row = QHBoxLayout()
+        cal_row.addWidget(self.magnification_box)
+        cal_row.addWidget(self.calibration_label, 1)
+        cal_row.addWidget(self.calibrate)
+        layout.addLayout(cal_row)
         layout.addLayout(row)
         layout.addLayout(self.thumbs)
         self.timer = QTimer(self)
         self.timer.setInterval(15)
         self.timer.timeout.connect(self.poll)
         self.set_source(source)
+        self._show_zoom()
 
     def set_source(self, source: FrameSource | None) -> None:
         self.source = source
         self._seq = -1
         self.capture.setEnabled(source is not None)
+        self.stack.setEnabled(source is not None)
         if source is None:
             self.view.message = self.tr("No camera. Connect the microscope, or capture later.")
             self.timer.stop()
@@ -139,23 +158,87 @@ class CameraPanel(QWidget):
             self.timer.start()
         self.view.update()
 
+    # ------------------------------------------------------------------ calibration
+    def set_magnifications(self, names: list[str]) -> None:
+        current = self.magnification()
+        self.magnification_box.blockSignals(True)
+        self.magnification_box.clear()
+        self.magnification_box.addItems(names)
+        if current in names:
+            self.magnification_box.setCurrentText(current)
+        self.magnification_box.blockSignals(False)
+        if self.magnification() != current:
+            self.magnification_changed.emit(self.magnification())
+
+    def magnification(self) -> str:
+        return self.magnification_box.currentText()
+
+    def capabilities(self) -> Any:
+        """The camera's Capabilities (imaging.source), or None when it does not say."""
+        caps = getattr(self.source, "capabilities", None)
+        return caps() if callable(caps) else None
+
+    def camera_id(self) -> str:
+        caps = self.capabilities()
+        return caps.camera_id if caps is not None else "unknown-camera"
+
+    def show_calibration(self, text: str, ok: bool) -> None:
+        """What the calibration check says for this camera and magnification."""
+        self.calibration_label.setText(text)
+        self.calibration_label.setStyleSheet("" if ok else "color: #b00020; font-weight: bold;")
+
+    # ------------------------------------------------------------------ view
     def set_frozen(self, frozen: bool) -> None:
         self.frozen = frozen
+        if self.freeze.isChecked() != frozen:
+            self.freeze.setChecked(frozen)
+        self._show_banner()
 
     def set_overlay(self, on: bool) -> None:
-        self.view.overlay = on
+        self.view.grid = on
         self.view.update()
+
+    def set_crosshair(self, on: bool) -> None:
+        self.view.crosshair = on
+        self.view.update()
+
+    def _show_zoom(self) -> None:
+        self.zoom_label.setText(
+            self.tr("fit") if self.view.fitted else f"{self.view.zoom * 100:.0f} %"
+        )
+
+    def _show_banner(self) -> None:
+        if self.problem:
+            text = self.problem
+        elif self.frozen:
+            text = self.tr("Frozen: press Freeze again for the live picture")
+        else:
+            text = ""
+        if text != self.view.banner:
+            self.view.banner = text
+            self.view.update()
 
     def poll(self) -> None:
         if self.source is None:
             return
         self.state.setText(self.source.status())
+        problem = getattr(self.source, "problem", None)
+        said = (problem() or "") if callable(problem) else ""
+        self.problem = self.tr("Camera problem: %1").replace("%1", said) if said else ""
+        self._show_banner()
         if self.frozen:
             return
         got = self.source.latest()
         if got is None:
             return
         frame, seq = got
+        now = time.monotonic()
+        if self._seq < 0 or now - self._id_checked > 1.0:  # it changes only on a (re)connect
+            self._id_checked = now
+            cam = self.camera_id()
+            if cam != self._camera_id:
+                self._camera_id = cam
+                self.camera_changed.emit()
         if seq != self._seq:
             self._seq = seq
             self.view.show_frame(frame)
@@ -171,11 +254,20 @@ class CameraPanel(QWidget):
         frame = self.current_frame()
         return None if frame is None else encode_png(frame)
 
-    def add_thumbnail(self, frame: np.ndarray) -> None:
-        label = QLabel()
+    def add_thumbnail(self, frame: np.ndarray, evidence_id: int | None = None) -> None:
+        """A thumbnail of a stored capture; clicking it opens the measuring editor."""
+        thumb = QToolButton()
+        thumb.setObjectName("evidence-thumbnail")
         image = to_qimage(np.ascontiguousarray(frame)).copy()  # copy: the array may go
-        label.setPixmap(QPixmap.fromImage(image).scaledToHeight(64))
-        self.thumbs.insertWidget(0, label)
+        pixmap = QPixmap.fromImage(image).scaledToHeight(64)
+        thumb.setIcon(QIcon(pixmap))
+        thumb.setIconSize(pixmap.size())
+        thumb.setAutoRaise(True)
+        if evidence_id is not None:
+            thumb.setToolTip(self.tr("Measure and annotate this image (Ctrl+M: the newest)"))
+            thumb.clicked.connect(lambda: self.evidence_opened.emit(evidence_id))
+            self.last_evidence = evidence_id
+        self.thumbs.insertWidget(0, thumb)
         while self.thumbs.count() > 7:
             old = self.thumbs.takeAt(self.thumbs.count() - 2)
             gone = old.widget() if old is not None else None

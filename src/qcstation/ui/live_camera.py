@@ -3,27 +3,42 @@ through the small interface the camera panel polls."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Mapping
 
 import numpy as np
 
+from qcstation.config import Settings
+from qcstation.imaging.errors import ImagingError
 from qcstation.imaging.focus import FocusMeter
 from qcstation.imaging.grabber import FrameGrabber, GrabberEvent, GrabberState
 from qcstation.imaging.opencv_camera import OpenCVCamera, list_devices
-from qcstation.imaging.source import CameraSource
+from qcstation.imaging.source import (
+    CameraSource,
+    Capabilities,
+    Control,
+    ControlResult,
+    Mode,
+)
 from qcstation.imaging.synthetic.camera import SyntheticCamera, SyntheticConfig
+
+_TROUBLE = (GrabberState.LOST, GrabberState.RECONNECTING, GrabberState.FAILED, GrabberState.ENDED)
 
 
 class GrabberFeed:
     """Adapts a running FrameGrabber to the panel: latest frame, state words, focus."""
 
-    def __init__(self, source: CameraSource):
+    def __init__(self, source: CameraSource, controls: Mapping[str, float] | None = None):
         self._lock = threading.Lock()
+        self._initial = dict(controls or {})
+        self.control_results: list[ControlResult] = []
         self._message = "connecting to the camera…"
         self.grabber = FrameGrabber(source, on_event=self._on_event)
         self.focus = FocusMeter()
         self._focus_seq = -1
         self.focus_level = 0.0
+        self._caps: Capabilities | None = None
 
     def start(self) -> GrabberFeed:
         self.grabber.start()
@@ -33,8 +48,41 @@ class GrabberFeed:
         self.grabber.stop()
 
     def _on_event(self, event: GrabberEvent) -> None:  # on a grabber thread: keep it short
+        caps = None
+        if event.state is GrabberState.RUNNING:
+            # RUNNING is emitted from the capture thread, the one thread that may talk to
+            # the device; the GUI reads the copy (camera id for calibrations, mode, controls)
+            with contextlib.suppress(ImagingError):
+                self._apply_initial()
+                caps = self.grabber.source.capabilities()
         with self._lock:
             self._message = event.message
+            if caps is not None:
+                self._caps = caps
+
+    def _apply_initial(self) -> None:
+        """The remembered controls, set on (re)connect from the capture thread; each result
+        (applied, adjusted, unsupported, rejected) is kept for the settings page to show."""
+        results = []
+        for name, value in self._initial.items():
+            try:
+                control = Control(name)
+            except ValueError:
+                continue  # a control this qcstation does not know (settings from a newer one)
+            results.append(self.grabber.source.set_control(control, value))
+        with self._lock:
+            self.control_results = results
+
+    def set_control(self, control: Control, value: float) -> ControlResult:
+        """Set a camera control (focus for a stack sweep, exposure...) while it runs. The
+        sources serialise this against their own read (the synthetic camera holds a lock;
+        OpenCV's capture backends take property changes between grabs)."""
+        return self.grabber.source.set_control(control, value)
+
+    def capabilities(self) -> Capabilities | None:
+        """What the camera said of itself when it last connected (None before that)."""
+        with self._lock:
+            return self._caps
 
     def latest(self) -> tuple[np.ndarray, int] | None:
         frame = self.grabber.peek()
@@ -44,6 +92,16 @@ class GrabberFeed:
             self._focus_seq = frame.seq
             self.focus_level = self.focus.update(frame.image).level
         return frame.image, frame.seq
+
+    def problem(self) -> str | None:
+        """What is wrong with the camera, for a banner over the last frame; None if nothing.
+
+        LOST comes within the grabber's frame timeout (1 s) of the last frame, so the
+        person hears of an unplugged camera within 2 s at the panel's poll rate."""
+        if self.grabber.state in _TROUBLE:
+            with self._lock:
+                return self._message
+        return None
 
     def status(self) -> str:
         state = self.grabber.state
@@ -60,10 +118,18 @@ def demo_feed(seed: int = 7) -> GrabberFeed:
     return GrabberFeed(SyntheticCamera(SyntheticConfig(seed=seed))).start()
 
 
-def device_feed() -> GrabberFeed | None:
-    """The first camera the system lists, or None when there is none."""
+def device_feed(settings: Settings | None = None) -> GrabberFeed | None:
+    """The camera chosen in the settings (or the first the system lists) in the chosen
+    mode with the remembered controls; None when there is no camera at all."""
     devices = list_devices()
     if not devices:
         return None
-    first = devices[0]
-    return GrabberFeed(OpenCVCamera(first.index, first.name)).start()
+    chosen = devices[0]
+    if settings is not None and settings.camera_index is not None:
+        chosen = next((d for d in devices if d.index == settings.camera_index), chosen)
+    mode = None
+    if settings is not None and settings.camera_mode:
+        with contextlib.suppress(KeyError, TypeError, ValueError):
+            mode = Mode.from_dict(settings.camera_mode)
+    controls = settings.camera_controls if settings is not None else {}
+    return GrabberFeed(OpenCVCamera(chosen.index, chosen.name, mode=mode), controls).start()

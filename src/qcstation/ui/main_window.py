@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from qcstation.domain.users import Permission, User
+from qcstation.services.errors import ServiceError
 from qcstation.ui import theme
 from qcstation.ui.pages.login import LoginPage
 from qcstation.ui.widgets import button, muted
@@ -66,7 +67,6 @@ class MainWindow(QMainWindow):
         # The pages pull in the database and imaging stacks: imported here, not at the top,
         # so the sign-in form can show before they are loaded.
         from qcstation.services import inspections
-        from qcstation.services.errors import ServiceError
         from qcstation.ui import camera_panel
         from qcstation.ui.pages.checklist import ChecklistPage
         from qcstation.ui.pages.history import HistoryPage
@@ -79,7 +79,7 @@ class MainWindow(QMainWindow):
         from qcstation.ui.pages.users import UsersPage
         from qcstation.ui.pages.verify import VerifyPage
 
-        self._inspections, self._service_error = inspections, ServiceError
+        self._inspections = inspections
         self._ctx = ctx
         self.setWindowTitle(self.tr("qcstation — {0}").format(ctx.station.name))
         self.camera = camera or camera_panel.CameraPanel(None)
@@ -134,6 +134,12 @@ class MainWindow(QMainWindow):
         self.summary.completed.connect(self.on_completed)
         self.summary.next_requested.connect(self.next_piece)
         self.camera.capture_requested.connect(self.capture)
+        self.camera.calibrate_requested.connect(self.open_calibration)
+        self.camera.stack_requested.connect(self.open_stack)
+        self.camera.magnification_changed.connect(lambda _m: self.refresh_calibration())
+        self.camera.camera_changed.connect(self.refresh_calibration)
+        self.camera.evidence_opened.connect(self.open_measure)
+        QShortcut(QKeySequence("Ctrl+M"), self, self.measure_last)
         ctx.events.settings_changed.connect(self.apply_settings)
         self.capture_key = QShortcut(self)
         self.capture_key.activated.connect(self.capture)
@@ -162,6 +168,7 @@ class MainWindow(QMainWindow):
     def apply_settings(self, settings: Any) -> None:
         self.ctx.settings = settings
         self.capture_key.setKey(QKeySequence(settings.capture_key))
+        self.camera.set_magnifications(list(settings.magnifications))
         self.idle.setInterval(settings.idle_lock_minutes * 60_000)
         app = QApplication.instance()
         if isinstance(app, QApplication):
@@ -196,6 +203,7 @@ class MainWindow(QMainWindow):
             station = self.ctx.station
             unfinished = self._inspections.unfinished
             self.ctx.run(lambda: unfinished(station, user), self._reopen_unfinished)
+        self.refresh_calibration()
 
     def _reopen_unfinished(self, rows: list[Any]) -> None:
         """After a crash or restart, the unfinished inspection reopens where it stopped."""
@@ -259,6 +267,8 @@ class MainWindow(QMainWindow):
 
     def capture(self) -> None:
         """The capture key, foot pedal or button: store the current frame for the current item."""
+        from qcstation.services import microscope
+
         ins = self.checklist.inspection
         if (
             ins is None
@@ -266,32 +276,118 @@ class MainWindow(QMainWindow):
             or self.ctx.user is None
         ):
             return
-        frame = self.camera.current_frame()
-        png = self.camera.capture_png()
-        if png is None or frame is None:
+        if self.camera.problem:  # the last good frame is on screen, but it is not live
             self.ctx.errors.report(
-                self._service_error("there is no camera image to capture: connect the microscope")
+                ServiceError(
+                    "the camera is not sending pictures, so nothing was captured: wait for "
+                    "the picture to come back (it reconnects by itself), then capture again"
+                )
+            )
+            return
+        frame = self.camera.current_frame()
+        if frame is None:
+            self.ctx.errors.report(
+                ServiceError("there is no camera image to capture: connect the microscope")
             )
             return
         item_id, pos = self.checklist.current_target()
         station, actor = self.ctx.station, self.ctx.actor
+        caps, mag = self.camera.capabilities(), self.camera.magnification()
         self.ctx.run(
-            lambda: self._inspections.attach_evidence(
-                station,
-                actor,
-                ins.id,
-                png,
-                "image/png",
-                item_id,
-                pos,
-                original_name=f"{item_id}.png",
+            lambda: microscope.capture(
+                station, actor, ins.id, frame, item_id, pos, camera=caps, magnification=mag
             ),
-            lambda _info: self._captured(frame, item_id, pos),
+            lambda done: self._captured(frame, item_id, pos, done.evidence.id),
         )
 
-    def _captured(self, frame: Any, item_id: str | None, pos: int | None) -> None:
-        self.camera.add_thumbnail(frame)
+    def _captured(
+        self, frame: Any, item_id: str | None, pos: int | None, evidence_id: int | None = None
+    ) -> None:
+        self.camera.add_thumbnail(frame, evidence_id)
         self.checklist.photo_attached(item_id, pos)
+
+    # --- calibration (issue 4) -------------------------------------------------------------
+
+    def refresh_calibration(self) -> None:
+        """Ask the database what calibration is in force for this camera and magnification."""
+        from qcstation.services import calibration
+        from qcstation.ui.pages.calibration_dialog import calibration_text
+
+        if self.ctx.user is None:
+            return
+        station = self.ctx.station
+        cam, mag = self.camera.camera_id(), self.camera.magnification()
+        frame = self.camera.view.frame
+        size = (frame.shape[1], frame.shape[0]) if frame is not None else None
+        self.ctx.run(
+            lambda: calibration.check_for(station, cam, mag, size),
+            lambda chk: self.camera.show_calibration(calibration_text(chk), chk.ok),
+        )
+
+    def open_stack(self) -> None:
+        """Focus stacking into the current checklist item."""
+        from qcstation.ui.pages.stack_dialog import StackDialog
+
+        ins = self.checklist.inspection
+        if ins is None or self.inspect.currentWidget() is not self.checklist:
+            self.ctx.errors.report(
+                ServiceError("open an inspection first: a focus stack is kept as its evidence")
+            )
+            return
+        if self.camera.source is None:
+            self.ctx.errors.report(ServiceError("there is no camera: connect the microscope"))
+            return
+        item_id, pos = self.checklist.current_target()
+        dialog = StackDialog(
+            self.ctx, self.camera.source, ins.id, item_id, pos, self.camera.magnification(), self
+        )
+
+        def saved(done: Any) -> None:
+            if dialog.stack is not None:
+                self._captured(dialog.stack.image, item_id, pos, done.evidence.id)
+
+        dialog.stack_saved.connect(saved)
+        dialog.open()
+
+    def measure_last(self) -> None:
+        if self.camera.last_evidence is not None:
+            self.open_measure(self.camera.last_evidence)
+
+    def open_measure(self, evidence_id: int) -> None:
+        """The measuring editor over a stored image; a value can fill the current item."""
+        from qcstation.services import annotation_layers
+
+        if self.ctx.user is None:
+            return
+        station = self.ctx.station
+        self.ctx.run(lambda: annotation_layers.open_image(station, evidence_id), self._show_measure)
+
+    def _show_measure(self, opened: Any) -> None:
+        from qcstation.ui.pages.measure_dialog import MeasureDialog
+
+        editor = self.checklist.editor
+        on_checklist = self.inspect.currentWidget() is self.checklist
+        unit = editor.measurement_unit() if on_checklist else None
+        dialog = MeasureDialog(self.ctx, opened, unit, self)
+        dialog.value_chosen.connect(editor.fill_reading)
+        dialog.open()
+
+    def open_calibration(self) -> None:
+        from qcstation.ui.pages.calibration_dialog import CalibrationDialog
+
+        frame = self.camera.current_frame()
+        if frame is None or self.ctx.user is None:
+            self.ctx.errors.report(
+                ServiceError("there is no camera image to calibrate on: connect the microscope")
+            )
+            return
+        self.camera.set_frozen(True)  # the ticks must not move while they are marked
+        dialog = CalibrationDialog(
+            self.ctx, frame, self.camera.camera_id(), self.camera.magnification(), self
+        )
+        dialog.calibration_saved.connect(lambda _s: self.refresh_calibration())
+        dialog.finished.connect(lambda _r: self.camera.set_frozen(False))
+        dialog.open()
 
     @staticmethod
     def _app() -> QApplication:

@@ -15,7 +15,9 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QWidget
@@ -175,12 +177,12 @@ def documents_shots(
     view.resize(1100, 760)
     view.show()
     settle(ctx)
-    grab("11-inspection-signed", view)
+    grab("21-inspection-signed", view)
     view.sign()
     settle(ctx)
     if view.docs.dialog is not None:
         view.docs.dialog.password.setText("secret")
-        grab("12-sign", view.docs.dialog)
+        grab("22-sign", view.docs.dialog)
         view.docs.dialog.reject()
     view.close()
     with tempfile.TemporaryDirectory() as tmp:
@@ -190,7 +192,160 @@ def documents_shots(
         page = window.findChild(VerifyPage)
         assert page is not None
         page.check_pdf(pdf)
-        grab("13-verify", None)
+        grab("23-verify", None)
+
+
+def render_imaging(station: Station, loc: config.Location, out: Path) -> list[Path]:
+    """The microscope screens on the synthetic stage micrometer: the live panel zoomed with
+    overlays, the calibration dialog, and the measuring editor with a few measurements."""
+    from qcstation.imaging.calibration import from_pitch
+    from qcstation.imaging.source import Mode
+    from qcstation.imaging.synthetic import SyntheticCamera, SyntheticConfig
+    from qcstation.imaging.ticks import detect_ticks
+    from qcstation.services import accounts, annotation_layers, calibration, inspections, microscope
+    from qcstation.ui.camera_panel import CameraPanel
+    from qcstation.ui.pages.calibration_dialog import CalibrationDialog
+    from qcstation.ui.pages.measure_dialog import MeasureDialog
+
+    out.mkdir(parents=True, exist_ok=True)
+    shots: list[Path] = []
+    mode = Mode(1280, 960, 30, "MJPG")
+    cam = SyntheticCamera(
+        SyntheticConfig(scene="micrometer", mode=mode, modes=(mode,), realtime=False)
+    )
+    cam.open()
+    frame = cam.read().image
+    window, ctx = build_window(station, loc, None)
+    users = {u: p for u, p, _r, _n in demo.DEMO_USERS}
+    ctx.user = accounts.login(station, "sam", users["sam"])
+
+    def grab(name: str, widget: QWidget) -> None:
+        settle(ctx)
+        path = out / f"{name}.png"
+        widget.grab().save(str(path))
+        shots.append(path)
+
+    class Still:
+        def latest(self) -> tuple[Any, int]:
+            return frame, 1
+
+        def status(self) -> str:
+            return "Synthetic microscope · 30 fps"
+
+        def problem(self) -> str | None:
+            return None
+
+    panel = CameraPanel(Still())
+    panel.resize(760, 700)
+    panel.show()
+    panel.poll()
+    panel.view.zoom_by(2.0)
+    panel.set_overlay(True)
+    panel.set_crosshair(True)
+    panel.show_calibration("Not for measuring: no calibration for this camera", False)
+    grab("11-preview-zoomed", panel)
+    panel.timer.stop()
+    cal_dialog = CalibrationDialog(ctx, frame, cam.camera_id, "1.0x", window)
+    cal_dialog.resize(1200, 760)
+    cal_dialog.show()
+    end = time.monotonic() + 30
+    while cal_dialog.detection is None and time.monotonic() < end:
+        QCoreApplication.processEvents()
+        time.sleep(0.02)
+    grab("12-calibration", cal_dialog)
+    cal_dialog.close()
+    d = detect_ticks(frame)
+    calibration.save(
+        station,
+        ctx.actor,
+        from_pitch(
+            d.pitch_px,
+            d.pitch_stderr_px,
+            d.count,
+            0.01,
+            camera_id=cam.camera_id,
+            magnification="1.0x",
+            image_size=(1280, 960),
+        ),
+    )
+    ins = inspections.start(station, ctx.actor, Stage.CASTING, "JT-26-004712", "RG-1", "SN1")
+    got = microscope.capture(
+        station, ctx.actor, ins.id, frame, camera=cam.capabilities(), magnification="1.0x"
+    )
+    editor = MeasureDialog(ctx, annotation_layers.open_image(station, got.evidence.id), "mm")
+    editor.resize(1400, 860)
+    editor.show()
+    ticks = sorted(int(k.split("_")[1]) for k in cam.truth.points if k.startswith("tick_"))
+    a, b = cam.truth.points[f"tick_{ticks[0]}"], cam.truth.points[f"tick_{ticks[0] + 50}"]
+    editor.label.setText("50 divisions")
+    editor.click(a[0], a[1] + 40)
+    editor.click(b[0], b[1] + 40)
+    editor.set_tool("circle")
+    for x, y in ((500, 700), (640, 620), (780, 700)):
+        editor.click(x, y)
+    editor.label.setText("dust")
+    editor.set_tool("arrow")
+    editor.click(250, 820)
+    editor.click(180, 740)
+    grab("13-measure", editor)
+    editor.close()
+    from qcstation.domain.stages import Stage as _Stage
+    from qcstation.imaging.synthetic import DefectKind, PieceSpec
+    from qcstation.imaging.synthetic.samples import photograph
+    from qcstation.services import golden
+    from qcstation.ui.pages.golden_dialog import GoldenDialog
+
+    sku = PieceSpec.random(78)
+    good, _ = photograph(sku, 960, 720)
+    rng = np.random.default_rng(2)
+    bad, _ = photograph(
+        sku.with_defects(sku.random_defect(DefectKind.MISSING_PRONG, rng)), 960, 720, rng
+    )
+    shots_ids = []
+    for serial, img in (("GOLD", good), ("SN-2", bad)):
+        i = inspections.start(station, ctx.actor, _Stage.STONE_SETTING, "JT-9", "RG-SOL", serial)
+        shots_ids.append(microscope.capture(station, ctx.actor, i.id, img).evidence.id)
+    golden.set_from_evidence(station, ctx.actor, shots_ids[0])
+    from qcstation.imaging.source import Control
+    from qcstation.ui.pages.stack_dialog import StackDialog
+
+    piece = SyntheticCamera(SyntheticConfig(seed=4, mode=mode, modes=(mode,), realtime=False))
+    piece.open()
+
+    class Sweep:  # the synthetic piece as a focus-controlled camera, a new frame per poll
+        def latest(self) -> tuple[Any, int]:
+            f = piece.read()
+            return f.image, f.seq
+
+        def capabilities(self) -> Any:
+            return piece.capabilities()
+
+        def set_control(self, control: Control, value: float) -> Any:
+            return piece.set_control(control, value)
+
+    stack = StackDialog(ctx, Sweep(), ins.id, None, None, "1.0x", window)
+    stack.resize(1400, 860)
+    lo, hi = piece.truth.depth_range
+    stack.near.setValue(lo + 0.1)
+    stack.far.setValue(hi - 0.05)
+    stack.show()
+    stack.start()
+    end = time.monotonic() + 120
+    while stack.stack is None and time.monotonic() < end:
+        QCoreApplication.processEvents()
+        time.sleep(0.01)
+    grab("16-focus-stack", stack)
+    stack.close()
+    compared = GoldenDialog(golden.compare(station, shots_ids[1]), window)
+    compared.resize(1400, 800)
+    compared.show()
+    grab("14-golden-difference", compared)
+    compared.set_mode("side")
+    grab("15-golden-side-by-side", compared)
+    compared.close()
+    window.close()
+    ctx.tasks.wait()
+    return shots
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -216,6 +371,8 @@ def main(argv: list[str] | None = None) -> int:
         source = live_camera.demo_feed()
         try:
             for path in render_all(station, loc, args.out, source):
+                print(path)
+            for path in render_imaging(station, loc, args.out):
                 print(path)
         finally:
             source.stop()

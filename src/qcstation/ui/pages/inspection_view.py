@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QPixmap
+from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
-    QLabel,
     QScrollArea,
     QTableWidget,
     QTableWidgetItem,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -19,12 +19,13 @@ from PySide6.QtWidgets import (
 from qcstation.domain.inspections import Inspection, Status, evaluate, positions_of
 from qcstation.domain.signing import ESignature
 from qcstation.domain.users import Permission
-from qcstation.services import inspections, signing
+from qcstation.services import annotation_layers, inspections, signing
 from qcstation.services.context import Station
 from qcstation.services.inspections import EvidenceInfo
 from qcstation.ui.context import UiContext
 from qcstation.ui.documents import DocumentActions
 from qcstation.ui.pages.checklist import step_label
+from qcstation.ui.pages.measure_dialog import MeasureDialog
 from qcstation.ui.widgets import button, muted, shortcut, title
 
 
@@ -152,7 +153,7 @@ class InspectionDialog(QDialog):
         )
         station = self.ctx.station
         for shown in evidence:
-            self._load_photo(station, shown.sha256)
+            self._load_photo(station, shown)
 
     # --- signatures and documents ------------------------------------------------------------
 
@@ -196,17 +197,35 @@ class InspectionDialog(QDialog):
         else:
             self.docs.export("report", ins_id)
 
-    def _load_photo(self, station: Station, sha256: str) -> None:
+    def _load_photo(self, station: Station, shown: EvidenceInfo) -> None:
         self.ctx.run(
-            lambda: inspections.read_evidence(station, sha256), self._add_photo, self._photo_failed
+            lambda: inspections.read_evidence(station, shown.sha256),
+            lambda data: self._add_photo(data, shown),
+            self._photo_failed,
         )
 
-    def _add_photo(self, data: bytes) -> None:
+    def _add_photo(self, data: bytes, shown: EvidenceInfo | None = None) -> None:
         pix = QPixmap()
         pix.loadFromData(data)
-        label = QLabel()
-        label.setPixmap(pix.scaledToHeight(160, Qt.TransformationMode.SmoothTransformation))
-        self.photos.addWidget(label)
+        thumb = QToolButton()
+        thumb.setObjectName("evidence-thumbnail")
+        small = pix.scaledToHeight(160, Qt.TransformationMode.SmoothTransformation)
+        thumb.setIcon(QIcon(small))
+        thumb.setIconSize(small.size())
+        thumb.setAutoRaise(True)
+        if shown is not None and shown.media_type.startswith("image/"):
+            thumb.setToolTip(self.tr("Open: measurements, export, golden sample"))
+            thumb.clicked.connect(lambda: self.open_image(shown.id))
+        self.photos.addWidget(thumb)
+
+    def open_image(self, evidence_id: int) -> None:
+        """The measuring editor, view-only for a closed inspection (export, compare, and a
+        supervisor may make the image the golden sample)."""
+        station = self.ctx.station
+        self.ctx.run(
+            lambda: annotation_layers.open_image(station, evidence_id),
+            lambda opened: MeasureDialog(self.ctx, opened, None, self).open(),
+        )
 
     def _photo_failed(self, exc: BaseException) -> None:
         self.photos.addWidget(muted(str(exc)))

@@ -286,6 +286,21 @@ class ItemEditor(QWidget):
             f"color: {PASS_COLOUR if ok else FAIL_COLOUR}; font-size: 16pt; font-weight: bold;"
         )
 
+    def measurement_unit(self) -> str | None:
+        """The unit of the current item if it takes measured readings, else None."""
+        return self.item.unit if isinstance(self.item, MeasurementItem) else None
+
+    def fill_reading(self, value: float) -> bool:
+        """Put a value measured on an image into the first empty reading (or the last);
+        the inspector still confirms it with Enter, as a typed reading."""
+        item = self.item
+        if not isinstance(item, MeasurementItem) or not self.readings:
+            return False
+        field = next((f for f in self.readings if not f.text()), self.readings[-1])
+        field.setText(f"{value:.{item.decimals}f}")
+        field.setFocus()
+        return True
+
     def keyPressEvent(self, event) -> None:
         if event.key() == Qt.Key.Key_M and self.note.isVisible():
             self.note.setFocus()

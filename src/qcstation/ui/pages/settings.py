@@ -20,6 +20,7 @@ from qcstation.services import maintenance
 from qcstation.services import settings as settings_service
 from qcstation.ui import i18n, theme
 from qcstation.ui.context import UiContext
+from qcstation.ui.pages.camera_settings import CameraSettings
 from qcstation.ui.widgets import button, muted, title
 
 
@@ -69,6 +70,8 @@ class SettingsPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(title(self.tr("Settings")))
         layout.addLayout(form)
+        self.camera_settings = CameraSettings(ctx)
+        layout.addWidget(self.camera_settings)
         layout.addWidget(
             muted(
                 self.tr(
@@ -89,6 +92,11 @@ class SettingsPage(QWidget):
         self.theme.setCurrentIndex(max(0, self.theme.findData(s.theme)))
         self.language.setCurrentIndex(max(0, self.language.findData(s.language)))
         self.database_url.setText(s.database_url or "")
+        self.camera_settings.load(s)
+
+    def showEvent(self, event) -> None:  # the camera reports its modes once it runs
+        self.camera_settings.load(self.ctx.settings)
+        super().showEvent(event)
 
     def collected(self) -> Settings:
         key = self.capture_key.keySequence().toString() or "Space"
@@ -101,6 +109,7 @@ class SettingsPage(QWidget):
                 "language": self.language.currentData(),
                 "database_url": self.database_url.text().strip() or None,
             }
+            | self.camera_settings.collected()
         )
 
     def save(self) -> None:
