@@ -59,7 +59,7 @@ def test_settings_show_modes_and_controls_and_remember_them(
     win.camera.set_source(feed)
     driver.qtbot.waitUntil(lambda: feed.capabilities() is not None, timeout=20000)
     driver.sign_in("ada")
-    win.go_page(win.nav.count() - 1)
+    win.show_page(SettingsPage)
     driver.settle()
     cs = win.findChild(CameraSettings)
     assert isinstance(cs, CameraSettings)

@@ -214,6 +214,14 @@ class MainWindow(QMainWindow):
         if self.ctx.user is not None and 0 <= index < self.nav.count():
             self.nav.setCurrentRow(index)
 
+    def show_page(self, page_type: type[QWidget]) -> None:
+        """Show the page of a kind, wherever the signed-in role puts it in the list."""
+        for i, (_label, page) in enumerate(self.visible_pages):
+            if isinstance(page, page_type):
+                self.go_page(i)
+                return
+        raise LookupError(f"{page_type.__name__} is not shown to this user")
+
     def lock_now(self) -> None:
         if self.ctx.user is None or self.top.currentWidget() is self.lock_page:
             return

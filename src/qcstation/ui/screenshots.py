@@ -73,15 +73,6 @@ def sign_in(window: MainWindow, ctx: UiContext, user: str, password: str) -> Non
     settle(ctx)
 
 
-def go_to(window: MainWindow, page_type: type[QWidget]) -> None:
-    """Show a page by its kind (its place in the list depends on the role)."""
-    for i, (_label, page) in enumerate(window.visible_pages):
-        if isinstance(page, page_type):
-            window.go_page(i)
-            return
-    raise LookupError(f"{page_type.__name__} is not shown to this user")
-
-
 def render_all(
     station: Station, loc: config.Location, out: Path, source: FrameSource | None = None
 ) -> list[Path]:
@@ -134,20 +125,20 @@ def render_all(
     if page.inspection is not None:
         window.show_summary(page.inspection)
     grab("05-summary")
-    go_to(window, HistoryPage)
+    window.show_page(HistoryPage)
     settle(ctx)
     grab("06-history")
     window.sign_out()
     settle(ctx)
     sign_in(window, ctx, "sam", users["sam"])
-    go_to(window, ReviewPage)
+    window.show_page(ReviewPage)
     grab("07-review")
-    go_to(window, TemplatesPage)
+    window.show_page(TemplatesPage)
     grab("08-templates")
     documents_shots(window, ctx, station, users["sam"], grab)
     window.sign_out()
     sign_in(window, ctx, "ada", users["ada"])
-    go_to(window, SettingsPage)
+    window.show_page(SettingsPage)
     grab("09-settings")
     window.lock_now()
     grab("10-locked")
@@ -188,7 +179,7 @@ def documents_shots(
     with tempfile.TemporaryDirectory() as tmp:
         pdf = Path(tmp) / "report.pdf"
         documents.export_report(station, ctx.actor, password, ins_id, pdf)
-        go_to(window, VerifyPage)
+        window.show_page(VerifyPage)
         page = window.findChild(VerifyPage)
         assert page is not None
         page.check_pdf(pdf)
