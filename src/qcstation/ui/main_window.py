@@ -27,9 +27,11 @@ from qcstation.ui import theme
 from qcstation.ui.camera_panel import CameraPanel
 from qcstation.ui.context import UiContext
 from qcstation.ui.pages.checklist import ChecklistPage
+from qcstation.ui.pages.corrective import CorrectiveActionsPage
 from qcstation.ui.pages.history import HistoryPage
 from qcstation.ui.pages.lock import LockPage
 from qcstation.ui.pages.login import LoginPage
+from qcstation.ui.pages.nonconformance import NonconformancePage
 from qcstation.ui.pages.review import ReviewPage
 from qcstation.ui.pages.settings import SettingsPage
 from qcstation.ui.pages.start import StartPage
@@ -70,6 +72,12 @@ class MainWindow(QMainWindow):
             (self.tr("Templates"), TemplatesPage(ctx), Permission.MANAGE_TEMPLATES),
             (self.tr("Users"), UsersPage(ctx), Permission.MANAGE_USERS),
             (self.tr("Settings"), SettingsPage(ctx), Permission.ADMINISTER),
+            (self.tr("Nonconformance"), NonconformancePage(ctx), Permission.REVIEW),
+            (
+                self.tr("Corrective actions"),
+                CorrectiveActionsPage(ctx),
+                Permission.MANAGE_CORRECTIVE_ACTIONS,
+            ),
         ]
         self.nav = QListWidget()
         self.nav.setObjectName("nav")
@@ -111,7 +119,7 @@ class MainWindow(QMainWindow):
         self.capture_key = QShortcut(self)
         self.capture_key.activated.connect(self.capture)
         QShortcut(QKeySequence("Ctrl+L"), self, self.lock_now)
-        for n in range(1, 7):
+        for n in range(1, 10):
             QShortcut(QKeySequence(f"Alt+{n}"), self, lambda n=n: self.go_page(n - 1))
         self.idle = QTimer(self)
         self.idle.setSingleShot(True)
