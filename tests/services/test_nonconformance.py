@@ -189,3 +189,23 @@ def _answer_all(station: Station, user: User, ins_id: str) -> None:
     from .test_inspections import answer_everything
 
     answer_everything(station, user, ins_id)
+
+
+def test_a_scrapped_piece_is_not_reworked_or_used_as_is(
+    station: Station, inspector: User, supervisor: User
+) -> None:
+    ins_id = finish(station, inspector, Stage.CASTING, "SN9", complete=False)
+    ids = []
+    for item, code in (("porosity", "CST-POR"), ("fill", "CST-SHORT"), ("cracks", "CST-CRACK")):
+        png = encode_png(render_piece(2, 32, 32))
+        inspections.attach_evidence(station, inspector, ins_id, png, "image/png", item)
+        inspections.record_answer(station, inspector, ins_id, Answer(item, outcome=Outcome.FAIL))
+        ids.append(inspections.raise_defect(station, inspector, ins_id, code, item).id)
+    inspections.complete(station, inspector, ins_id)
+    nonconformance.decide(station, inspector, ids[0], Disposition.SCRAP, "cracked through")
+    with pytest.raises(Conflict, match=f"scrapped already \\(defect {ids[0]}\\)"):
+        nonconformance.decide(station, inspector, ids[1], Disposition.REWORK)
+    with pytest.raises(Conflict, match="scrapped already"):
+        nonconformance.decide(station, supervisor, ids[2], Disposition.USE_AS_IS, "tiny")
+    nonconformance.decide(station, inspector, ids[1], Disposition.SCRAP)
+    assert [i.defect_id for i in nonconformance.open_items(station)] == [ids[2]]

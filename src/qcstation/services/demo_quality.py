@@ -23,6 +23,7 @@ from qcstation.services import corrective_actions as capa
 from qcstation.services import inspections, nonconformance
 from qcstation.services.context import Station
 from qcstation.services.corrective_actions import CapaEdit, NewFile
+from qcstation.services.errors import Conflict
 
 # Decided in this order, round and round; every other item stays open for the page.
 _PLAN = (
@@ -38,16 +39,22 @@ _PLAN = (
 def fill(station: Station, users: dict[str, User], rng: random.Random) -> None:
     items = nonconformance.open_items(station)
     reinspected = False
-    for n, item in enumerate(items):
-        plan = _PLAN[n % len(_PLAN)]
+    step = 0  # the plan moves on only when an item took its turn
+    for item in items:
+        plan = _PLAN[step % len(_PLAN)]
         if plan is None:
+            step += 1
             continue
         disposition, who, reason = plan
         if disposition is Disposition.USE_AS_IS and item.severity is not Severity.MINOR:
             continue  # only a cosmetic defect is accepted as it is
         if item.subject == "lot" and disposition is not Disposition.USE_AS_IS:
             disposition, reason = Disposition.RETURN_TO_SUPPLIER, "lot below AQL: back to supplier"
-        done = nonconformance.decide(station, users[who], item.defect_id, disposition, reason)
+        try:
+            done = nonconformance.decide(station, users[who], item.defect_id, disposition, reason)
+        except Conflict:  # its piece was scrapped for another defect: leave it open
+            continue
+        step += 1
         if done.rework_inspection_id and not reinspected:
             _pass_all(station, users[item.found_by], done.rework_inspection_id, rng)
             reinspected = True
@@ -106,7 +113,7 @@ def _actions(
         CapaEdit(
             a.title,
             a.problem,
-            containment="100 % check of prong tips on open setting jobs",
+            containment=f"100 % check of open {first.sku} jobs at {first.stage.label}",
             root_cause_category=RootCauseCategory.PEOPLE,
             why_chain=("not caught at the bench", "new operator", "no work instruction at bench 2"),
             owner="ines",
@@ -120,7 +127,7 @@ def _actions(
         station,
         sam,
         f"{code} recurring",
-        f"{code} logged {codes[code]} times in the demo period",
+        f"{code}: {codes[code]} open or decided item(s) in the last 30 days",
         trend=(code, today - timedelta(days=30), today),
     )
     assert t.id is not None

@@ -226,6 +226,13 @@ def decide(
             if disposition is Disposition.USE_AS_IS and not may_approve:
                 raise PermissionDenied(f"{actor.username}: {exc}") from None
             raise InvalidInput(str(exc)) from None
+        if ins.subject == "piece" and disposition is not Disposition.SCRAP:
+            scrapped = _scrapped_with(s, ins.id)
+            if scrapped is not None:
+                raise Conflict(
+                    f"the piece was scrapped already (defect {scrapped}): "
+                    "its other defects can only be scrapped with it"
+                )
         if disposition is Disposition.USE_AS_IS and ins.inspector_id == user_row.id:
             raise Conflict(
                 "a supervisor cannot approve use as is on an inspection they performed: "
@@ -244,6 +251,20 @@ def decide(
             _reinspection(s, station, ins, user_row)
         s.flush()
         return _items(s, _statement().where(DefectRow.id == defect_id))[0]
+
+
+def _scrapped_with(s: Session, inspection_id: str) -> int | None:
+    """A defect of this inspection whose piece went to scrap (then or when it was logged)."""
+    return s.scalar(
+        select(DefectRow.id)
+        .outerjoin(DispositionRow, DispositionRow.defect_id == DefectRow.id)
+        .where(
+            DefectRow.inspection_id == inspection_id,
+            (DispositionRow.disposition == Disposition.SCRAP.value)
+            | (DefectRow.disposition == Disposition.SCRAP.value),
+        )
+        .limit(1)
+    )
 
 
 def _reinspection(s: Session, station: Station, old: InspectionRow, by: UserRow) -> str:

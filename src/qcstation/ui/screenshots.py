@@ -63,6 +63,15 @@ def sign_in(window: MainWindow, ctx: UiContext, user: str, password: str) -> Non
     settle(ctx)
 
 
+def _page_index(window: MainWindow, label: str) -> int:
+    """Where a page sits in the navigation (pages are added per role and per feature)."""
+    for i in range(window.nav.count()):
+        item = window.nav.item(i)
+        if item is not None and item.text() == window.tr(label):
+            return i
+    raise LookupError(f"no page {label!r} for this user")
+
+
 def render_all(
     station: Station, loc: config.Location, out: Path, source: FrameSource | None = None
 ) -> list[Path]:
@@ -125,9 +134,13 @@ def render_all(
     grab("07-review")
     window.go_page(3)
     grab("08-templates")
+    window.go_page(_page_index(window, "Nonconformance"))
+    grab("11-nonconformance")
+    window.go_page(_page_index(window, "Corrective actions"))
+    grab("12-corrective-actions")
     window.sign_out()
     sign_in(window, ctx, "ada", users["ada"])
-    window.go_page(window.nav.count() - 1)
+    window.go_page(_page_index(window, "Settings"))
     grab("09-settings")
     window.lock_now()
     grab("10-locked")

@@ -241,6 +241,7 @@ class CorrectiveActionsPage(QWidget):
         self.table.verticalHeader().setVisible(False)
 
         self.heading = title(self.tr("Corrective action"))
+        self.heading.setWordWrap(True)  # a long title must not widen the form
         self.info = muted()
         self.info.setObjectName("capa-info")
         self.title_edit = QLineEdit()
@@ -294,7 +295,7 @@ class CorrectiveActionsPage(QWidget):
         self.save_button = button(self.tr("Save"), "Ctrl+S")
         self.next_button = button(self.tr("Next status"), "Ctrl+E")
         self.back_button = button(self.tr("Send back"), "Ctrl+B")
-        self.close_button = button(self.tr("Sign off and close"), "Ctrl+D", "pass-button")
+        self.close_button = button(self.tr("Sign off and close"), "Ctrl+D")
         actions: list[tuple[QPushButton, str, Any]] = [
             (self.new_button, "Ctrl+N", self.new_action),
             (self.save_button, "Ctrl+S", self.save),
@@ -317,6 +318,7 @@ class CorrectiveActionsPage(QWidget):
         scroll = QScrollArea()
         scroll.setWidget(detail)
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
@@ -326,7 +328,7 @@ class CorrectiveActionsPage(QWidget):
         split = QSplitter()
         split.addWidget(left)
         split.addWidget(scroll)
-        split.setSizes([520, 780])
+        split.setSizes([620, 640])
         layout = QVBoxLayout(self)
         layout.addWidget(split, 1)
         layout.addWidget(self.message)

@@ -50,6 +50,8 @@ class NonconformanceModel(ListModel[Nonconformance]):
     ]
 
 
+DECIDED_COLUMNS = (10, 11, 12)
+
 # key, disposition, button label
 KEYS: tuple[tuple[str, Disposition, str], ...] = (
     ("W", Disposition.REWORK, "Rework"),
@@ -136,6 +138,9 @@ class NonconformancePage(QWidget):
 
     def _show(self, rows: list[Nonconformance]) -> None:
         self.model.set_rows(rows)
+        # what was decided, by whom and why: only in the decided list
+        for column in DECIDED_COLUMNS:
+            self.table.setColumnHidden(column, not self.decided.isChecked())
         if self.decided.isChecked():
             self.status.setText(self.tr("{0} decided recently").format(len(rows)))
         else:
