@@ -209,3 +209,22 @@ def test_a_scrapped_piece_is_not_reworked_or_used_as_is(
         nonconformance.decide(station, supervisor, ids[2], Disposition.USE_AS_IS, "tiny")
     nonconformance.decide(station, inspector, ids[1], Disposition.SCRAP)
     assert [i.defect_id for i in nonconformance.open_items(station)] == [ids[2]]
+
+
+def test_open_items_most_severe_first_even_past_the_limit(
+    station: Station, inspector: User
+) -> None:
+    minor_ids = []
+    for n in range(3):  # older minor ones first...
+        ins_id = finish(station, inspector, Stage.CASTING, f"M{n}", complete=False)
+        inspections.record_answer(
+            station, inspector, ins_id, Answer("surface", outcome=Outcome.FAIL)
+        )
+        minor_ids.append(
+            inspections.raise_defect(station, inspector, ins_id, "CST-ROUGH", "surface").id
+        )
+        inspections.complete(station, inspector, ins_id)
+    _, critical = failed(station, inspector, item="cracks", code="CST-CRACK", serial="C1")
+    items = nonconformance.open_items(station, limit=2)
+    assert items[0].defect_id == critical and items[0].severity.value in ("critical", "major")
+    assert items[1].defect_id == minor_ids[0]

@@ -12,7 +12,7 @@ import uuid
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, case, select
 from sqlalchemy.orm import Session, aliased
 from typing_extensions import Unpack
 
@@ -148,7 +148,12 @@ def _items(session: Session, q: Select[Unpack[tuple[Any, ...]]]) -> list[Nonconf
     return out
 
 
-_SEVERITY_ORDER = {Severity.CRITICAL: 0, Severity.MAJOR: 1, Severity.MINOR: 2}
+# Most severe first, in SQL, so a limit never cuts off a critical item behind older minors.
+_SEVERITY_RANK = case(
+    (DefectRow.severity == Severity.CRITICAL.value, 0),
+    (DefectRow.severity == Severity.MAJOR.value, 1),
+    else_=2,
+)
 
 
 def open_items(station: Station, limit: int = 500) -> list[Nonconformance]:
@@ -156,12 +161,11 @@ def open_items(station: Station, limit: int = 500) -> list[Nonconformance]:
     q = (
         _statement()
         .where(DispositionRow.id.is_(None), DefectRow.disposition == Disposition.PENDING.value)
-        .order_by(DefectRow.created_at, DefectRow.id)
+        .order_by(_SEVERITY_RANK, DefectRow.created_at, DefectRow.id)
         .limit(limit)
     )
     with station.db.read() as s:
-        items = _items(s, q)
-    return sorted(items, key=lambda n: _SEVERITY_ORDER[n.severity])
+        return _items(s, q)
 
 
 def recent_decisions(station: Station, limit: int = 100) -> list[Nonconformance]:
