@@ -135,6 +135,17 @@ def test_the_whole_path_to_a_signed_off_close(
         ).all()
     assert "only 10 castings checked" in reasons
     assert any(r.startswith("close: no porosity") for r in reasons)
+    changes = capa.history(clocked, a.id)
+    assert [(c.actor, c.status) for c in changes] == [
+        ("sam", "open"),
+        ("sam", "in_progress"),
+        ("sam", "in_progress"),  # the 8D filled in
+        ("ines", "awaiting_verification"),
+        ("sam", "in_progress"),  # sent back
+        ("sam", "awaiting_verification"),
+        ("sam", "closed"),
+    ]
+    assert changes[4].reason == "only 10 castings checked"
     assert audit.verify(clocked).ok
 
 

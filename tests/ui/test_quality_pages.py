@@ -215,6 +215,8 @@ def test_corrective_action_from_open_to_signed_off_by_key(  # type: ignore[no-un
     page.table.selectRow(len(page.model.rows) - 1)
     driver.settle()
     assert not page.save_button.isEnabled() and "signed off by sam" in page.evidence.text()
+    # every change, from the audit trail, with who and why
+    assert "only 5 castings seen" in page.changes.text() and "closed" in page.changes.text()
 
 
 def test_new_action_dialog_says_what_is_wrong(driver, qtbot) -> None:  # type: ignore[no-untyped-def]

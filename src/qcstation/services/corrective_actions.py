@@ -7,6 +7,7 @@ work on it, and only a supervisor signs off the close, with evidence that it wor
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
@@ -30,6 +31,7 @@ from qcstation.services.context import Station
 from qcstation.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from qcstation.store import repositories as repo
 from qcstation.store.models import (
+    AuditEntry,
     CapaDetailRow,
     CorrectionRow,
     CorrectiveActionRow,
@@ -58,6 +60,16 @@ class CapaEdit:
     preventive: str = ""
     preventive_owner: str = ""
     preventive_due: date | None = None
+
+
+@dataclass(frozen=True)
+class Change:
+    """One audited change of a corrective action, as the audit trail holds it."""
+
+    at: datetime
+    actor: str
+    reason: str
+    status: str  # the status after the change ("" when the change left no status)
 
 
 @dataclass(frozen=True)
@@ -354,3 +366,38 @@ def trend_count(station: Station, code: str, start: date, end: date) -> int:
             )
         )
     return int(n or 0)
+
+
+def history(station: Station, capa_id: int) -> list[Change]:
+    """Every audited change of the action and its 8D details, oldest first."""
+    with station.db.read() as s:
+        rows = s.execute(
+            select(
+                AuditEntry.at,
+                AuditEntry.actor,
+                AuditEntry.reason,
+                AuditEntry.entity,
+                AuditEntry.new,
+            )
+            .where(
+                AuditEntry.entity.in_(("corrective_actions", "capa_details")),
+                AuditEntry.entity_id == str(capa_id),
+            )
+            .order_by(AuditEntry.id)
+        ).all()
+    out: list[Change] = []
+    status = ""
+    for at, actor, reason, entity, new in rows:
+        if entity == "corrective_actions" and new:
+            status = json.loads(new).get("status", status)
+        last = out[-1] if out else None
+        if (
+            last is not None
+            and (last.actor, last.reason) == (actor, reason)
+            and at - last.at < timedelta(seconds=2)
+        ):
+            # the action and its details, written in one transaction: one change
+            out[-1] = Change(last.at, actor, reason, status)
+            continue
+        out.append(Change(at, actor, reason, status))
+    return out

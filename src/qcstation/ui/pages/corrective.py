@@ -42,7 +42,7 @@ from qcstation.domain.corrective import (
 from qcstation.domain.users import User
 from qcstation.services import accounts, templates
 from qcstation.services import corrective_actions as capa
-from qcstation.services.corrective_actions import CapaEdit, NewFile
+from qcstation.services.corrective_actions import CapaEdit, Change, NewFile
 from qcstation.ui import theme
 from qcstation.ui.context import UiContext
 from qcstation.ui.models import Column, ListModel
@@ -269,6 +269,8 @@ class CorrectiveActionsPage(QWidget):
         self.evidence.setObjectName("capa-evidence-shown")
         self.message = muted()
         self.message.setObjectName("capa-message")
+        self.changes = muted()
+        self.changes.setObjectName("capa-history")
 
         form = QFormLayout()
         form.addRow(self.tr("Title"), self.title_edit)
@@ -290,6 +292,7 @@ class CorrectiveActionsPage(QWidget):
         prev_row.addWidget(self.preventive_due)
         form.addRow(self.tr("Owner"), prev_row)
         form.addRow(self.tr("D8 Effectiveness"), self.evidence)
+        form.addRow(self.tr("History"), self.changes)
 
         self.new_button = button(self.tr("New"), "Ctrl+N")
         self.save_button = button(self.tr("Save"), "Ctrl+S")
@@ -417,6 +420,24 @@ class CorrectiveActionsPage(QWidget):
         else:
             self.evidence.setText(self.tr("Given when a supervisor signs it off."))
         self._form_enabled(a.status is not CapaStatus.CLOSED)
+        station, capa_id = self.ctx.station, a.id
+        if capa_id is not None:
+            self.ctx.run(
+                lambda: capa.history(station, capa_id),
+                lambda changes: self._history_loaded(capa_id, changes),
+            )
+
+    def _history_loaded(self, capa_id: int, changes: list[Change]) -> None:
+        if self.current is None or self.current.id != capa_id:
+            return  # another action was chosen meanwhile
+        self.changes.setText(
+            "<br>".join(
+                f"{c.at.astimezone():%Y-%m-%d %H:%M} {c.actor} — "
+                f"{self.tr(STATUS_LABELS.get(CapaStatus(c.status), c.status)) if c.status else ''}"
+                f"{': ' + c.reason if c.reason and c.reason != f'status {c.status}' else ''}"
+                for c in changes
+            )
+        )
 
     def _form_enabled(self, editable: bool) -> None:
         status = self.current.status if self.current else None
