@@ -65,13 +65,29 @@ _REINSPECTION_COPY = (
 
 def _statement() -> Select[Unpack[tuple[Any, ...]]]:
     return (
+        # plain columns, not ORM objects: a queue of hundreds is read in one cheap pass
         select(
-            DefectRow,
-            InspectionRow,
+            DefectRow.id,
+            InspectionRow.id,
+            InspectionRow.job_ticket,
+            InspectionRow.sku,
+            InspectionRow.serial,
+            InspectionRow.subject,
+            InspectionRow.lot_size,
+            InspectionRow.stage,
+            DefectRow.item_id,
+            DefectRow.position,
+            DefectRow.code,
             DefectCode.name,
+            DefectRow.severity,
+            DefectRow.note,
             _FINDER.username,
-            DispositionRow,
+            DefectRow.created_at,
+            DefectRow.disposition,
+            DispositionRow.disposition,
             _DECIDER.username,
+            DispositionRow.decided_at,
+            DispositionRow.reason,
             ReworkRow.inspection_id,
         )
         .join(InspectionRow, InspectionRow.id == DefectRow.inspection_id)
@@ -111,37 +127,60 @@ def _photos(
 
 def _items(session: Session, q: Select[Unpack[tuple[Any, ...]]]) -> list[Nonconformance]:
     rows = session.execute(q).all()
-    photos = _photos(session, {r[1].id for r in rows})
+    photos = _photos(session, {r[1] for r in rows})
     out = []
-    for defect, ins, name, finder, decision, decider, rework_id in rows:
-        decided = decision is not None
-        disposition = Disposition(decision.disposition if decided else defect.disposition)
+    for (
+        defect_id,
+        ins_id,
+        job_ticket,
+        sku,
+        serial,
+        subject,
+        lot_size,
+        stage,
+        item_id,
+        position,
+        code,
+        name,
+        severity,
+        note,
+        finder,
+        found_at,
+        logged,
+        decided_as,
+        decider,
+        decided_at,
+        reason,
+        rework_id,
+    ) in rows:
+        decided = decided_as is not None
+        disposition = Disposition(decided_as if decided else logged)
         out.append(
             Nonconformance(
-                defect_id=defect.id,
-                inspection_id=ins.id,
-                job_ticket=ins.job_ticket,
-                sku=ins.sku,
-                serial=ins.serial,
-                subject=ins.subject,
-                lot_size=ins.lot_size,
-                stage=Stage(ins.stage),
-                item_id=defect.item_id,
-                position=repo.position_in(defect.position),
-                code=defect.code,
+                defect_id=defect_id,
+                inspection_id=ins_id,
+                job_ticket=job_ticket,
+                sku=sku,
+                serial=serial,
+                subject=subject,
+                lot_size=lot_size,
+                stage=Stage(stage),
+                item_id=item_id,
+                position=repo.position_in(position),
+                code=code,
                 name=name,
-                severity=Severity(defect.severity),
-                note=defect.note,
+                severity=Severity(severity),
+                note=note,
                 found_by=finder,
-                found_at=defect.created_at,
-                photos=tuple(photos.get((ins.id, defect.item_id, defect.position), ())),
+                found_at=found_at,
+                photos=tuple(photos.get((ins_id, item_id, position), ())),
                 disposition=disposition,
                 # decided when it was logged: by whoever logged it
                 decided_by=decider
                 if decided
                 else (finder if disposition is not Disposition.PENDING else ""),
-                decided_at=decision.decided_at if decided else None,
-                reason=decision.reason if decided else "",
+                decided_at=decided_at,
+                reason=reason or "",
                 rework_inspection_id=rework_id if disposition is Disposition.REWORK else None,
             )
         )
