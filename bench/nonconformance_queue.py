@@ -175,25 +175,29 @@ QUEUE = """
 SELECT d.id, d.inspection_id, i.job_ticket, i.sku, i.serial, i.stage, d.item_id,
        d.position, d.code, dc.name, d.severity, d.note, f.username, d.created_at, p.id,
        u.username, r.inspection_id
-FROM defects d
+FROM {source}
 JOIN inspections i ON i.id = d.inspection_id
 JOIN defect_codes dc ON dc.code = d.code
 JOIN users f ON f.id = d.created_by_id
-LEFT JOIN dispositions p ON p.defect_id = d.id
 LEFT JOIN users u ON u.id = p.decided_by_id
 LEFT JOIN reworks r ON r.reworks_id = i.id
-WHERE i.status = 'completed'
+WHERE i.status || '' = 'completed'
   AND NOT EXISTS (SELECT 1 FROM corrections c WHERE c.supersedes_id = i.id)
   AND {where}
 ORDER BY {order}
 LIMIT ?
 """
 OPEN = QUEUE.format(
+    source="defects d LEFT JOIN dispositions p ON p.defect_id = d.id",
     where="p.id IS NULL AND d.disposition = 'pending'",
     order="CASE d.severity WHEN 'critical' THEN 0 WHEN 'major' THEN 1 ELSE 2 END, "
     "d.created_at, d.id",
 )
-DECIDED = QUEUE.format(where="p.id IS NOT NULL", order="p.decided_at DESC, p.id DESC")
+DECIDED = QUEUE.format(
+    source="dispositions p JOIN defects d ON d.id = p.defect_id",
+    where="1",
+    order="p.decided_at DESC, p.id DESC",
+)
 PHOTOS = (
     "SELECT inspection_id, item_id, position, sha256 FROM evidence "
     "WHERE inspection_id IN ({}) ORDER BY id"

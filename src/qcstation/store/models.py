@@ -334,6 +334,7 @@ class DispositionRow(Base):
     the signed record, stays as it was logged)."""
 
     __tablename__ = "dispositions"
+    __table_args__ = (Index("ix_dispositions_decided_at", "decided_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     defect_id: Mapped[int] = mapped_column(ForeignKey("defects.id"), unique=True)

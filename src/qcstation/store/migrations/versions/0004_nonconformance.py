@@ -43,6 +43,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_dispositions")),
         sa.UniqueConstraint("defect_id", name=op.f("uq_dispositions_defect_id")),
     )
+    op.create_index("ix_dispositions_decided_at", "dispositions", ["decided_at"])
     op.create_table(
         "reworks",
         sa.Column("id", sa.Integer(), nullable=False),
