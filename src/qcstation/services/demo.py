@@ -29,7 +29,7 @@ from qcstation.domain.templates import (
 )
 from qcstation.domain.users import Role, User
 from qcstation.imaging.scenes import encode_png, render_piece
-from qcstation.services import accounts, inspections, keys, setup, signing
+from qcstation.services import accounts, demo_quality, inspections, keys, setup, signing
 from qcstation.services.context import Station
 from qcstation.services.errors import Conflict, LoginFailed
 from qcstation.store import schema
@@ -269,8 +269,14 @@ def run_inspection(
                 code or _defect_code(station, item, stage, rng),
                 item.id,
                 pos,
+                # mostly left to the supervisor's Nonconformance page (same dice as before)
                 disposition=rng.choice(
-                    (Disposition.REWORK, Disposition.REWORK, Disposition.SCRAP, Disposition.PENDING)
+                    (
+                        Disposition.PENDING,
+                        Disposition.PENDING,
+                        Disposition.SCRAP,
+                        Disposition.PENDING,
+                    )
                 ),
                 note=rng.choice(("", "found at 10x", "customer-facing side", "near the hallmark")),
             )
@@ -302,6 +308,8 @@ def fill(station: Station, count: int = 40, seed: int = 2026, unfinished: int = 
                 finally:
                     station.clock = clock
             clock.jump(rng.randint(5, 8 * 60 // max(1, count // 20 or 1)))
+        # Own dice, so the inspections above stay the same as before dispositions existed.
+        demo_quality.fill(station, users, random.Random(seed + 2))
     finally:
         station.clock = real_clock
     return summarize(station)

@@ -329,6 +329,51 @@ class AuditHead(Base):
     last_hash: Mapped[str] = mapped_column(String(64))
 
 
+class DispositionRow(Base):
+    """What was decided for a defect found on a completed inspection (the defect row, part of
+    the signed record, stays as it was logged)."""
+
+    __tablename__ = "dispositions"
+    __table_args__ = (Index("ix_dispositions_decided_at", "decided_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    defect_id: Mapped[int] = mapped_column(ForeignKey("defects.id"), unique=True)
+    disposition: Mapped[str] = mapped_column(String(24))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    decided_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime]
+
+
+class ReworkRow(Base):
+    """A re-inspection made after rework, pointing at the inspection whose piece was reworked."""
+
+    __tablename__ = "reworks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inspection_id: Mapped[str] = mapped_column(ForeignKey("inspections.id"), unique=True)
+    reworks_id: Mapped[str] = mapped_column(ForeignKey("inspections.id"), unique=True)
+    created_at: Mapped[datetime]
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+
+class CapaDetailRow(Base):
+    """What an 8D needs beyond the corrective_actions row: trend, why-chain, preventive owner,
+    evidence files and the sign-off (a side table, so old audited rows keep their shape)."""
+
+    __tablename__ = "capa_details"
+
+    capa_id: Mapped[int] = mapped_column(ForeignKey("corrective_actions.id"), primary_key=True)
+    trend_code: Mapped[str | None] = mapped_column(ForeignKey("defect_codes.code"))
+    trend_from: Mapped[date | None] = mapped_column(Date)
+    trend_to: Mapped[date | None] = mapped_column(Date)
+    why_chain: Mapped[list[Any]]
+    preventive_owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    preventive_due: Mapped[date | None] = mapped_column(Date)
+    evidence_files: Mapped[list[Any]]
+    verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    verified_at: Mapped[datetime | None]
+
+
 # Tables whose every change is written to the audit chain (see store/audit.py).
 AUDITED: tuple[type[Base], ...] = (
     Station,
@@ -345,6 +390,9 @@ AUDITED: tuple[type[Base], ...] = (
     SignatureRow,
     CorrectionRow,
     DocumentRow,
+    DispositionRow,
+    ReworkRow,
+    CapaDetailRow,
 )
 
 

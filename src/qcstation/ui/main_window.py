@@ -69,8 +69,10 @@ class MainWindow(QMainWindow):
         from qcstation.services import inspections
         from qcstation.ui import camera_panel
         from qcstation.ui.pages.checklist import ChecklistPage
+        from qcstation.ui.pages.corrective import CorrectiveActionsPage
         from qcstation.ui.pages.history import HistoryPage
         from qcstation.ui.pages.lock import LockPage
+        from qcstation.ui.pages.nonconformance import NonconformancePage
         from qcstation.ui.pages.review import ReviewPage
         from qcstation.ui.pages.settings import SettingsPage
         from qcstation.ui.pages.start import StartPage
@@ -98,6 +100,12 @@ class MainWindow(QMainWindow):
             (self.tr("Templates"), TemplatesPage(ctx), Permission.MANAGE_TEMPLATES),
             (self.tr("Users"), UsersPage(ctx), Permission.MANAGE_USERS),
             (self.tr("Settings"), SettingsPage(ctx), Permission.ADMINISTER),
+            (self.tr("Nonconformance"), NonconformancePage(ctx), Permission.REVIEW),
+            (
+                self.tr("Corrective actions"),
+                CorrectiveActionsPage(ctx),
+                Permission.MANAGE_CORRECTIVE_ACTIONS,
+            ),
             (self.tr("Verify"), VerifyPage(ctx), None),
         ]
         self.nav = QListWidget()

@@ -32,9 +32,11 @@ from qcstation.ui.application import build_window
 from qcstation.ui.camera_panel import FrameSource
 from qcstation.ui.context import UiContext
 from qcstation.ui.main_window import MainWindow
+from qcstation.ui.pages.corrective import CorrectiveActionsPage
 from qcstation.ui.pages.defect_dialog import DefectDialog
 from qcstation.ui.pages.history import HistoryPage
 from qcstation.ui.pages.inspection_view import InspectionDialog
+from qcstation.ui.pages.nonconformance import NonconformancePage
 from qcstation.ui.pages.review import ReviewPage
 from qcstation.ui.pages.settings import SettingsPage
 from qcstation.ui.pages.templates import TemplatesPage
@@ -136,6 +138,10 @@ def render_all(
     window.show_page(TemplatesPage)
     grab("08-templates")
     documents_shots(window, ctx, station, users["sam"], grab)
+    window.show_page(NonconformancePage)
+    grab("31-nonconformance")
+    window.show_page(CorrectiveActionsPage)
+    grab("32-corrective-actions")
     window.sign_out()
     sign_in(window, ctx, "ada", users["ada"])
     window.show_page(SettingsPage)

@@ -20,13 +20,14 @@ from PySide6.QtWidgets import (
 )
 
 from qcstation.domain.inspections import Verdict
+from qcstation.domain.nonconformance import ReworkChain
 from qcstation.domain.stages import Stage
 from qcstation.domain.summaries import InspectionSummary, SearchFilter
-from qcstation.services import inspections
+from qcstation.services import inspections, nonconformance
 from qcstation.ui.context import UiContext
 from qcstation.ui.documents import DocumentActions
 from qcstation.ui.models import HistoryModel
-from qcstation.ui.pages.inspection_view import InspectionDialog
+from qcstation.ui.pages.inspection_view import InspectionDialog, chain_text
 from qcstation.ui.widgets import button, muted, shortcut, title
 
 
@@ -61,6 +62,8 @@ class HistoryPage(QWidget):
         find.clicked.connect(self.search)
         self.status = muted()
         self.status.setObjectName("history-status")
+        self.chain = muted()
+        self.chain.setObjectName("history-chain")
         self.model = HistoryModel(self._fetch, self)
         self.model.loading_changed.connect(self._loading)
         self.table = QTableView()
@@ -88,10 +91,12 @@ class HistoryPage(QWidget):
         layout.addWidget(title(self.tr("History")))
         layout.addLayout(bar)
         layout.addWidget(self.table, 1)
+        layout.addWidget(self.chain)
         foot = QHBoxLayout()
         foot.addWidget(self.status, 1)
         foot.addWidget(export)
         layout.addLayout(foot)
+        self.table.selectionModel().currentRowChanged.connect(lambda _c, _p: self._show_chain())
         for field in (self.text, self.inspector):
             field.returnPressed.connect(self.search)
 
@@ -128,6 +133,21 @@ class HistoryPage(QWidget):
         self.status.setText(self.tr("{0} inspection(s) shown{1}").format(n, more))
         if n and not self.table.currentIndex().isValid():
             self.table.selectRow(0)
+
+    def _show_chain(self) -> None:
+        """The selected inspection's rework chain, first failure to final verdict."""
+        row = self.model.row_at(self.table.currentIndex())
+        self.chain.clear()
+        if row is None:
+            return
+        station, wanted = self.ctx.station, row.id
+
+        def shown(chain: ReworkChain) -> None:
+            current = self.model.row_at(self.table.currentIndex())
+            if current is not None and current.id == wanted:
+                self.chain.setText(chain_text(self, chain, wanted))
+
+        self.ctx.run(lambda: nonconformance.chain(station, wanted), shown)
 
     def open_row(self, index: object) -> None:
         row = self.model.row_at(index)  # type: ignore[arg-type]

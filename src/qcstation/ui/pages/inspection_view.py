@@ -17,9 +17,10 @@ from PySide6.QtWidgets import (
 )
 
 from qcstation.domain.inspections import Inspection, Status, evaluate, positions_of
+from qcstation.domain.nonconformance import ReworkChain
 from qcstation.domain.signing import ESignature
 from qcstation.domain.users import Permission
-from qcstation.services import annotation_layers, inspections, signing
+from qcstation.services import annotation_layers, inspections, nonconformance, signing
 from qcstation.services.context import Station
 from qcstation.services.inspections import EvidenceInfo
 from qcstation.ui.context import UiContext
@@ -46,6 +47,8 @@ class InspectionDialog(QDialog):
         self.answers.horizontalHeader().setStretchLastSection(True)
         self.answers.verticalHeader().setVisible(False)
         self.defects = muted()
+        self.chain = muted()
+        self.chain.setObjectName("rework-chain")
         self.photos = QHBoxLayout()
         strip = QWidget()
         strip.setLayout(self.photos)
@@ -87,6 +90,7 @@ class InspectionDialog(QDialog):
             layout.addWidget(w)
         layout.addWidget(self.answers, 1)
         layout.addWidget(self.defects)
+        layout.addWidget(self.chain)
         layout.addWidget(scroll)
         layout.addWidget(self.signatures)
         layout.addLayout(doc_row)
@@ -96,12 +100,13 @@ class InspectionDialog(QDialog):
             lambda: (
                 inspections.get(station, inspection_id),
                 inspections.evidence_of(station, inspection_id),
+                nonconformance.chain(station, inspection_id),
             ),
             self._loaded,
         )
 
-    def _loaded(self, loaded: tuple[Inspection, list[EvidenceInfo]]) -> None:
-        ins, evidence = loaded
+    def _loaded(self, loaded: tuple[Inspection, list[EvidenceInfo], ReworkChain]) -> None:
+        ins, evidence, chain = loaded
         self.inspection = ins
         self._set_documents_enabled(ins.status is Status.COMPLETED)
         self._load_signatures()
@@ -143,14 +148,19 @@ class InspectionDialog(QDialog):
                 cell.setFlags(cell.flags() & ~Qt.ItemFlag.ItemIsEditable)
                 self.answers.setItem(r, c, cell)
         self.answers.resizeColumnsToContents()
+        # the disposition decided after completion, where there is one
+        step = next(s for s in chain.steps if s.inspection_id == ins.id)
+        decided = [d for _code, d in step.dispositions] or [d.disposition for d in ins.defects]
         self.defects.setText(
             self.tr("Defects: {0}").format(
                 "; ".join(
-                    f"{d.code} ({d.severity.value}, {d.disposition.value})" for d in ins.defects
+                    f"{d.code} ({d.severity.value}, {disposition.value.replace('_', ' ')})"
+                    for d, disposition in zip(ins.defects, decided, strict=False)
                 )
                 or self.tr("none")
             )
         )
+        self.chain.setText(chain_text(self, chain, ins.id))
         station = self.ctx.station
         for shown in evidence:
             self._load_photo(station, shown)
@@ -229,3 +239,13 @@ class InspectionDialog(QDialog):
 
     def _photo_failed(self, exc: BaseException) -> None:
         self.photos.addWidget(muted(str(exc)))
+
+
+def chain_text(widget: QWidget, chain: ReworkChain, inspection_id: str) -> str:
+    """'Rework chain, step 2 of 3: fail (CST-POR: rework) → …', or '' for a lone inspection."""
+    if len(chain.steps) < 2:
+        return ""
+    at = next(i for i, s in enumerate(chain.steps) if s.inspection_id == inspection_id) + 1
+    return widget.tr("Rework chain, inspection {0} of {1}: {2}").format(
+        at, len(chain.steps), chain.describe()
+    )

@@ -1,0 +1,37 @@
+"""The demo shows dispositions, a rework chain and corrective actions at every stage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qcstation import config
+from qcstation.domain.corrective import CapaStatus
+from qcstation.domain.defects import Disposition
+from qcstation.domain.inspections import Verdict
+from qcstation.services import audit, demo, nonconformance
+from qcstation.services import corrective_actions as capa
+from qcstation.services.context import connect
+
+
+def test_demo_has_open_and_decided_items_a_chain_and_actions(tmp_path: Path) -> None:
+    station = connect(config.resolve(tmp_path / "demo"))
+    try:
+        demo.fill(station, count=24)
+        assert nonconformance.open_items(station)
+        decided = nonconformance.recent_decisions(station)
+        kinds = {d.disposition for d in decided}
+        assert Disposition.REWORK in kinds and Disposition.SCRAP in kinds
+        rework = next(d for d in decided if d.disposition is Disposition.REWORK)
+        chain = nonconformance.chain(station, rework.inspection_id)
+        assert len(chain.steps) == 2 and chain.final.verdict is Verdict.PASS
+        actions = capa.list_actions(station)
+        today = station.now().date()
+        assert [a.status for a in actions] == [
+            CapaStatus.IN_PROGRESS,
+            CapaStatus.AWAITING_VERIFICATION,
+            CapaStatus.CLOSED,
+        ]
+        assert actions[0].overdue(today) and actions[-1].evidence_files
+        assert audit.verify(station).ok
+    finally:
+        station.close()
