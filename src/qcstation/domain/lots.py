@@ -80,7 +80,9 @@ class ClassPlan:
         }
 
 
-def parse_aqls(aqls: Mapping[Severity | str, float | str | None]) -> dict[Severity, float]:
+def parse_aqls(
+    aqls: Mapping[Severity, float | str | None] | Mapping[str, float | str | None],
+) -> dict[Severity, float]:
     """The AQL per class; a class left out (or None / empty) is not inspected in this lot."""
     out: dict[Severity, float] = {}
     for key, value in aqls.items():
@@ -133,7 +135,7 @@ def pieces_for(draw: tuple[int, ...], sample_size: int) -> list[int]:
 
 
 def check_counts(
-    plans: tuple[ClassPlan, ...], counts: Mapping[Severity | str, int]
+    plans: tuple[ClassPlan, ...], counts: Mapping[Severity, int] | Mapping[str, int]
 ) -> dict[Severity, int]:
     """Nonconforming counts for exactly the classes the lot was planned with."""
     given: dict[Severity, int] = {}
