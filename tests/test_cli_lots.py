@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import json
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +13,7 @@ from qcstation.domain.stages import Stage
 from qcstation.domain.users import User
 from qcstation.services import lots
 from qcstation.services.context import Station
+from tests.conftest import PASSWORD
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -55,3 +58,58 @@ def test_lots_list_and_sampling_state(
     assert states["minor"]["mode"] == "normal" and states["minor"]["switching_score"] == 6
     code, out, _ = run(capsys, "sampling", "state", "--key", "Aurum", *_where(station))
     assert code == 0 and "tightened" in out and "supplier Aurum" in out
+
+
+def test_dashboard_export_csv_and_pdf(
+    station: Station,
+    admin: User,
+    supervisor: User,
+    inspector: User,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    from qcstation.domain.users import Role
+    from qcstation.services import accounts
+    from tests.services.dashboard_data import load
+
+    accounts.create_user(station, admin, "ivan", "ivan-password", Role.INSPECTOR, "Ivan I")
+    load(station, admin, supervisor)
+    monkeypatch.setenv("QCSTATION_PASSWORD", PASSWORD)
+    out = tmp_path / "dash.csv"
+    code, text, err = run(
+        capsys, "dashboard", "export", "-o", str(out), "--user", "sam", *_where(station)
+    )
+    assert code == 0, err
+    assert "80 inspections, 7 defects, 2 out-of-control day(s)" in text
+    rows = list(csv.DictReader(out.open()))
+    codes = [(r["key"], r["count"], r["cumulative_percent"]) for r in rows if r["group"] == "code"]
+    assert codes == [
+        ("CST-POR", "4", "57.1429"),
+        ("CST-SHRK", "2", "85.7143"),
+        ("CST-SHORT", "1", "100.0000"),
+    ]
+    ooc = [r["period"] for r in rows if r["chart"] == "p_chart" and r["out_of_control"] == "yes"]
+    assert ooc == ["2026-03-10", "2026-03-11"]
+    pdf = tmp_path / "dash.pdf"
+    code, text, err = run(
+        capsys, "dashboard", "export", "-o", str(pdf), "--user", "sam", "--stage", "casting",
+        "--from", "2026-03-01", "--to", "2026-03-31", *_where(station),
+    )  # fmt: skip
+    assert code == 0, err
+    assert pdf.read_bytes().startswith(b"%PDF") and "Casting" in text
+    # bad input: exit 2, a message naming the problem, nothing written
+    code, _, err = run(
+        capsys, "dashboard", "export", "-o", str(tmp_path / "x.xlsx"), *_where(station)
+    )
+    assert code == 2 and "must end in .csv or .pdf" in err
+    code, _, err = run(
+        capsys, "dashboard", "export", "-o", str(tmp_path / "y.csv"), "--user", "sam",
+        "--from", "2026-03-05", "--to", "2026-03-01", *_where(station),
+    )  # fmt: skip
+    assert code == 2 and "is after" in err and not (tmp_path / "y.csv").exists()
+    code, _, err = run(
+        capsys, "dashboard", "export", "-o", str(tmp_path / "z.csv"), "--user", "ines",
+        *_where(station),
+    )  # fmt: skip
+    assert code == 2 and "may not review" in err and not (tmp_path / "z.csv").exists()
