@@ -7,13 +7,13 @@ import json
 from pathlib import Path
 
 import pytest
+from tests.conftest import PASSWORD
 
 from qcstation import cli
 from qcstation.domain.stages import Stage
 from qcstation.domain.users import User
 from qcstation.services import lots
 from qcstation.services.context import Station
-from tests.conftest import PASSWORD
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -69,9 +69,10 @@ def test_dashboard_export_csv_and_pdf(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
+    from tests.services.dashboard_data import load
+
     from qcstation.domain.users import Role
     from qcstation.services import accounts
-    from tests.services.dashboard_data import load
 
     accounts.create_user(station, admin, "ivan", "ivan-password", Role.INSPECTOR, "Ivan I")
     load(station, admin, supervisor)
