@@ -31,10 +31,10 @@ def test_wrong_password_says_so_and_keeps_the_login(driver) -> None:  # type: ig
 def test_roles_decide_what_is_shown(driver) -> None:  # type: ignore[no-untyped-def]
     driver.sign_in("sam")
     names = [driver.win.nav.item(i).text() for i in range(driver.win.nav.count())]
-    assert names == ["Inspect", "History", "Review", "Templates"]
+    assert names == ["Inspect", "History", "Review", "Templates", "Dashboard"]
     driver.win.sign_out()
     driver.sign_in("ada")
-    assert driver.win.nav.count() == 6
+    assert driver.win.nav.count() == 7
 
 
 def test_idle_lock_hides_data_and_only_the_owner_or_a_supervisor_unlocks(driver, qtbot) -> None:  # type: ignore[no-untyped-def]

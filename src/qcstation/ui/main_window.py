@@ -27,6 +27,7 @@ from qcstation.ui import theme
 from qcstation.ui.camera_panel import CameraPanel
 from qcstation.ui.context import UiContext
 from qcstation.ui.pages.checklist import ChecklistPage
+from qcstation.ui.pages.dashboard import DashboardPage
 from qcstation.ui.pages.history import HistoryPage
 from qcstation.ui.pages.lock import LockPage
 from qcstation.ui.pages.login import LoginPage
@@ -72,6 +73,7 @@ class MainWindow(QMainWindow):
             (self.tr("Templates"), TemplatesPage(ctx), Permission.MANAGE_TEMPLATES),
             (self.tr("Users"), UsersPage(ctx), Permission.MANAGE_USERS),
             (self.tr("Settings"), SettingsPage(ctx), Permission.ADMINISTER),
+            (self.tr("Dashboard"), DashboardPage(ctx), Permission.REVIEW),
         ]
         self.nav = QListWidget()
         self.nav.setObjectName("nav")
@@ -115,7 +117,7 @@ class MainWindow(QMainWindow):
         self.capture_key = QShortcut(self)
         self.capture_key.activated.connect(self.capture)
         QShortcut(QKeySequence("Ctrl+L"), self, self.lock_now)
-        for n in range(1, 7):
+        for n in range(1, 10):
             QShortcut(QKeySequence(f"Alt+{n}"), self, lambda n=n: self.go_page(n - 1))
         self.idle = QTimer(self)
         self.idle.setSingleShot(True)
