@@ -273,7 +273,7 @@ def run(args: argparse.Namespace, cache_dir: Path) -> int:
         problems = []
         for key, (_label, fn) in todo.items():
             result: list[Any] = []
-            sent = capture(station, lambda fn=fn: result.append(fn(station, user)))
+            sent = capture(station, lambda fn=fn, out=result: out.append(fn(station, user)))
 
             def reference(sent: list[tuple[str, tuple[Any, ...]]] = sent) -> list[list[Any]]:
                 ref.execute("BEGIN")  # one read transaction, as the service has
