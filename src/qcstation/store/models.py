@@ -412,5 +412,20 @@ class SwitchingStateRow(Base):
     updated_at: Mapped[datetime]
 
 
+# The dashboards join every defect to its inspection: these let the join read indexes only,
+# in inspection order (services/dashboards.py). On SQLite migration 0005 also adds an
+# index on the inspection's day (an expression, so it is not declared here).
+Index(
+    "ix_inspections_dashboard_lookup",
+    InspectionRow.id,
+    InspectionRow.status,
+    InspectionRow.stage,
+    InspectionRow.started_at,
+    InspectionRow.sku,
+    InspectionRow.inspector_id,
+    InspectionRow.station_id,
+)
+Index("ix_defects_inspection_code", DefectRow.inspection_id, DefectRow.code)
+
 # Appended rather than written into the tuple above, to keep merges with other branches small.
 AUDITED = (*AUDITED, SkuRow, LotRow, SwitchingStateRow)

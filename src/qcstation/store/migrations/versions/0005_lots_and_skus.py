@@ -1,6 +1,7 @@
-"""Lots inspected by ISO 2859-1, the switching state of each stream, and SKU materials.
+"""Lots inspected by ISO 2859-1, the switching state of each stream, SKU materials, and
+indexes for the quality dashboards.
 
-New tables only (see 0003 on why audited tables do not gain columns).
+New tables and indexes only (see 0003 on why audited tables do not gain columns).
 
 Revision ID: 0005
 Revises: 0003
@@ -90,9 +91,27 @@ def upgrade() -> None:
             name=op.f("uq_switching_states_stream_kind_stream_key_stage_severity"),
         ),
     )
+    op.create_index(
+        "ix_inspections_dashboard_lookup",
+        "inspections",
+        ["id", "status", "stage", "started_at", "sku", "inspector_id", "station_id"],
+    )
+    op.create_index("ix_defects_inspection_code", "defects", ["inspection_id", "code"])
+    if op.get_bind().dialect.name == "sqlite":
+        # The day an inspection started, as services/dashboards.py groups by it (text
+        # 'YYYY-MM-DD ...' in UTC): the daily GROUP BY reads this index in order instead
+        # of sorting every inspection. PostgreSQL hash-aggregates and needs no such index.
+        op.execute(
+            "CREATE INDEX ix_inspections_dashboard_day ON inspections "
+            "(status, substr(started_at, 1, 10), stage, verdict, id)"
+        )
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("DROP INDEX ix_inspections_dashboard_day")
+    op.drop_index("ix_defects_inspection_code", table_name="defects")
+    op.drop_index("ix_inspections_dashboard_lookup", table_name="inspections")
     op.drop_table("switching_states")
     op.drop_index("ix_lots_created_at", table_name="lots")
     op.drop_index("ix_lots_stream", table_name="lots")
