@@ -68,3 +68,15 @@ def test_receiving_lot_without_supplier_is_refused_on_the_form(driver, monkeypat
     assert driver.win.inspect.currentWidget() is driver.win.start
     assert shown and "needs its supplier" in shown[0]
     assert driver.win.start.go.isEnabled()
+
+
+def test_only_a_supervisor_sees_the_reduced_approval(driver) -> None:  # type: ignore[no-untyped-def]
+    driver.sign_in("ines")
+    _start_lot(driver, 1000)
+    page = driver.win.lot_page
+    assert not page.approve_reduced.isVisible() and page.steady.isChecked()
+    driver.win.sign_out()
+    driver.sign_in("sam")
+    driver.win.inspect.setCurrentWidget(driver.win.start)
+    _start_lot(driver, 1000)
+    assert page.approve_reduced.isVisible() and not page.approve_reduced.isChecked()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -15,6 +16,7 @@ from PySide6.QtWidgets import (
 
 from qcstation.domain.defects import Severity
 from qcstation.domain.lots import LotVerdict
+from qcstation.domain.users import Permission
 from qcstation.services import lots
 from qcstation.ui.context import UiContext
 from qcstation.ui.widgets import button, muted, shortcut, title
@@ -40,6 +42,13 @@ class LotPage(QWidget):
         self.verdict.setObjectName("lot-verdict")
         self.switching = muted()
         self.switching.setObjectName("lot-switching")
+        self.approve_reduced = QCheckBox(
+            self.tr("Approve reduced inspection when the switching score allows it")
+        )
+        self.approve_reduced.setObjectName("lot-approve-reduced")
+        self.steady = QCheckBox(self.tr("Production is steady"))
+        self.steady.setObjectName("lot-steady")
+        self.steady.setChecked(True)
         self.record = button(self.tr("Record verdict"), "Ctrl+Enter", "lot-record")
         self.record.clicked.connect(self.on_record)
         self.next = button(self.tr("Next lot"), "Ctrl+N", "lot-next")
@@ -53,6 +62,11 @@ class LotPage(QWidget):
         layout.addLayout(self.grid)
         layout.addWidget(muted(self.tr("Pieces to pull (numbered 1 to the lot size):")))
         layout.addWidget(self.pieces)
+        options = QHBoxLayout()
+        options.addWidget(self.steady)
+        options.addWidget(self.approve_reduced)
+        options.addStretch(1)
+        layout.addLayout(options)
         layout.addWidget(self.verdict)
         layout.addWidget(self.switching)
         layout.addStretch(1)
@@ -112,6 +126,11 @@ class LotPage(QWidget):
             self.grid.addWidget(spin, r, len(cells))
         self.pieces.setPlainText(self._pieces_text(lot))
         self.record.setEnabled(not decided)
+        # Clause 9.3.3: reduced inspection needs the responsible authority's approval.
+        self.approve_reduced.setVisible(self.ctx.can(Permission.REVIEW))
+        self.approve_reduced.setChecked(False)
+        for box in (self.approve_reduced, self.steady):
+            box.setEnabled(not decided)
         self._show_verdict(lot)
         if not decided and lot.plans:
             self.counts[lot.plans[0].severity].setFocus()
@@ -162,9 +181,18 @@ class LotPage(QWidget):
             return
         counts = {sev: spin.value() for sev, spin in self.counts.items()}
         station, actor = self.ctx.station, self.ctx.actor
+        steady = self.steady.isChecked()
+        approve = self.approve_reduced.isVisible() and self.approve_reduced.isChecked()
         self.record.setEnabled(False)
         self.ctx.run(
-            lambda: lots.record_result(station, actor, lot.id, counts),
+            lambda: lots.record_result(
+                station,
+                actor,
+                lot.id,
+                counts,
+                production_steady=steady,
+                approve_reduced=approve,
+            ),
             self._recorded,
             self._failed,
         )
