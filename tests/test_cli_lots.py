@@ -114,3 +114,33 @@ def test_dashboard_export_csv_and_pdf(
         *_where(station),
     )  # fmt: skip
     assert code == 2 and "may not review" in err and not (tmp_path / "z.csv").exists()
+
+
+def test_sampling_resume_after_discontinuation(
+    station: Station,
+    inspector: User,
+    supervisor: User,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for _ in range(7):  # 2 rejected -> tightened, then 5 rejected on tightened -> stop
+        lot = lots.plan_lot(
+            station, inspector, stage=Stage.CASTING, job_ticket="J", sku="RG-9",
+            lot_size=500, aqls={"major": "1.0"},
+        )  # fmt: skip
+        lots.record_result(station, inspector, lot.id, {"major": 9})
+    code, out, _ = run(capsys, "sampling", "state", "--key", "RG-9", *_where(station))
+    assert "DISCONTINUED" in out
+    monkeypatch.setenv("QCSTATION_PASSWORD", PASSWORD)
+    code, _, err = run(capsys, "sampling", "resume", "--sku", "RG-9", "--severity", "major",
+                       "--reason", "8D-4 closed", "--user", "sam", *_where(station))  # fmt: skip
+    assert code == 2 and "add --stage" in err
+    code, out, err = run(capsys, "sampling", "resume", "--sku", "RG-9", "--stage", "casting",
+                         "--severity", "major", "--reason", "8D-4 closed", "--user", "ines",
+                         *_where(station))  # fmt: skip
+    assert code == 2 and "may not review" in err
+    code, out, err = run(capsys, "sampling", "resume", "--sku", "RG-9", "--stage", "casting",
+                         "--severity", "major", "--reason", "8D-4 closed", "--user", "sam",
+                         *_where(station))  # fmt: skip
+    assert code == 0, err
+    assert "RG-9 at Casting, major: inspection resumes on tightened inspection" in out

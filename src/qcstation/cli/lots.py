@@ -4,12 +4,25 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from dataclasses import asdict
 from typing import Any
 
-from qcstation.cli._shared import OK, _jsonable, _location, _out, _table
+from qcstation.cli._shared import (
+    ENV_USER,
+    OK,
+    UsageError,
+    _jsonable,
+    _location,
+    _out,
+    _password,
+    _table,
+    _user_opt,
+)
+from qcstation.domain.defects import Severity
+from qcstation.domain.lots import Stream, StreamKind
 from qcstation.domain.stages import Stage
-from qcstation.services import lots
+from qcstation.services import accounts, lots
 from qcstation.services.context import open_station
 
 
@@ -87,6 +100,28 @@ def cmd_sampling_state(args: argparse.Namespace) -> int:
     return OK
 
 
+def cmd_sampling_resume(args: argparse.Namespace) -> int:
+    if bool(args.supplier) == bool(args.sku):
+        raise UsageError("name the stream: --supplier NAME, or --sku SKU with --stage STAGE")
+    if args.sku and not args.stage:
+        raise UsageError("a production stream is a SKU at a stage: add --stage")
+    if args.supplier:
+        stream = Stream(StreamKind.SUPPLIER, args.supplier, Stage.RECEIVING)
+    else:
+        stream = Stream(StreamKind.PRODUCTION, args.sku, Stage(args.stage))
+    name = args.user or os.environ.get(ENV_USER)
+    if not name:
+        raise UsageError(f"name yourself with --user NAME (or {ENV_USER})")
+    station = open_station(_location(args))
+    try:
+        user = accounts.login(station, name, _password(f"Password for {name}: "))
+        st = lots.resume(station, user, stream, Severity(args.severity), args.reason)
+    finally:
+        station.close()
+    _out(f"{st.label}, {st.severity.value}: inspection resumes on {st.mode.value} inspection")
+    return OK
+
+
 def add_state_command(add: Any, sampling_group: Any) -> None:
     """`sampling state` lives in the sampling group, which cli/sampling.py creates."""
     p = add(
@@ -98,6 +133,18 @@ def add_state_command(add: Any, sampling_group: Any) -> None:
     p.add_argument("--key", help="one supplier or SKU")
     p.add_argument("--stage", choices=[s.value for s in Stage])
     p.add_argument("--json", action="store_true")
+    p = add(
+        "resume",
+        cmd_sampling_resume,
+        "resume a discontinued stream on tightened inspection (supervisor, clause 9.4)",
+        sampling_group,
+    )
+    p.add_argument("--supplier")
+    p.add_argument("--sku")
+    p.add_argument("--stage", choices=[s.value for s in Stage])
+    p.add_argument("--severity", required=True, choices=[s.value for s in Severity])
+    p.add_argument("--reason", required=True, help="what was corrected (kept in the audit trail)")
+    _user_opt(p)
 
 
 def register(add: Any, group: Any) -> None:
