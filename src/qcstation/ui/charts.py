@@ -100,7 +100,7 @@ class ParetoChart(Chart):
     """Bars biggest first, the cumulative % as a line on a 0-100 % right-hand axis."""
 
     TOP = 10
-    MARGINS = (46, 26, 48, 46)
+    MARGINS = (46, 26, 48, 66)  # room below for the slanted labels
 
     def __init__(self, title: str, parent: QWidget | None = None):
         super().__init__(title, parent)
@@ -150,7 +150,7 @@ class ParetoChart(Chart):
 class YieldChart(Chart):
     """First-pass yield per stage over the periods, one coloured line per stage."""
 
-    MARGINS = (46, 26, 130, 30)
+    MARGINS = (46, 26, 160, 30)
 
     def __init__(self, title: str, parent: QWidget | None = None):
         super().__init__(title, parent)
@@ -175,7 +175,7 @@ class YieldChart(Chart):
             return r.left() + r.width() * (i + 0.5) / len(periods)
 
         text = self.palette().windowText().color()
-        every = max(1, len(periods) // 6)
+        every = max(1, math.ceil(len(periods) * 70 / max(1.0, r.width())))  # ~70 px a label
         for i, d in enumerate(periods):
             if i % every == 0:
                 p.setPen(text)
@@ -253,7 +253,7 @@ class PChartWidget(Chart):
             p.setBrush(BAD if bad else text)
             p.drawEllipse(line.at(i), 5 if bad else 2.5, 5 if bad else 2.5)
         p.setPen(text)
-        every = max(1, len(pts) // 8)
+        every = max(1, math.ceil(len(pts) * 70 / max(1.0, r.width())))
         for i, pt in enumerate(pts):
             if i % every == 0:
                 p.drawText(
