@@ -194,3 +194,60 @@ def test_lots_and_switching_changes_are_audited(station: Station, inspector: Use
     assert report.ok, report
     found = lots.find(station, supplier="Aurum Findings")
     assert [x.id for x in found] == [lot.id]
+
+
+@pytest.mark.parametrize(
+    ("major_counts", "minor_counts", "visits"),
+    [
+        ([0, 0, 0, 1, 2, 4], [0, 1, 3, 9], "tightened"),  # a slipping supplier: stops
+        ([0] * 19 + [3], [0] * 8 + [2, 12], "reduced"),  # a good one reaches reduced
+    ],
+)
+def test_persisted_switching_follows_the_domain_state_machine(
+    station: Station,
+    inspector: User,
+    supervisor: User,
+    major_counts: list[int],
+    minor_counts: list[int],
+    visits: str,
+) -> None:
+    """A seeded run of lots through the services is, lot by lot, the fold of record_lot."""
+    import random
+
+    rng = random.Random(7)
+    seen: set[str] = set()
+    expected = {"major": sampling.SwitchingState(), "minor": sampling.SwitchingState()}
+    aqls = {"major": "1.0", "minor": "4.0"}
+    for i in range(40):
+        if any(st.discontinued for st in expected.values()):
+            break
+        lot = _lot(station, inspector, size=rng.choice([40, 300, 1000]), aqls=aqls)
+        counts = {"major": rng.choice(major_counts), "minor": rng.choice(minor_counts)}
+        approve = i % 3 == 0
+        lots.record_result(station, supervisor, lot.id, counts, approve_reduced=approve)
+        for p in lot.plans:
+            sev = p.severity.value
+            plan = sampling.plan(lot.lot_size, aqls[sev], "II", expected[sev].mode)
+            assert (p.sample_size, p.accept, p.reject) == (
+                plan.sample_size,
+                plan.accept,
+                plan.reject,
+            )
+            expected[sev] = sampling.record_lot(
+                expected[sev], plan, counts[sev], authority_approves_reduced=approve
+            )
+            seen.add(expected[sev].mode.value)
+        stored = {s.severity.value: s for s in lots.stream_states(station)}
+        for sev, st in expected.items():
+            got = stored[sev]
+            assert (got.mode, got.switching_score, got.consecutive_accepted) == (
+                st.mode,
+                st.switching_score,
+                st.consecutive_accepted,
+            ), (i, sev)
+            assert got.recent_results == "".join("A" if ok else "R" for ok in st.recent_results)
+            assert (got.rejected_while_tightened, got.discontinued) == (
+                st.rejected_while_tightened,
+                st.discontinued,
+            )
+    assert visits in seen and len(lots.find(station)) >= 10  # the run went somewhere
