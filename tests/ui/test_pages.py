@@ -38,11 +38,12 @@ def test_roles_decide_what_is_shown(driver) -> None:  # type: ignore[no-untyped-
         "Templates",
         "Nonconformance",
         "Corrective actions",
+        "Dashboard",
         "Verify",
     ]
     driver.win.sign_out()
     driver.sign_in("ada")
-    assert driver.win.nav.count() == 9
+    assert driver.win.nav.count() == 10
 
 
 def test_idle_lock_hides_data_and_only_the_owner_or_a_supervisor_unlocks(driver, qtbot) -> None:  # type: ignore[no-untyped-def]

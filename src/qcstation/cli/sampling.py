@@ -62,3 +62,6 @@ def register(add: Any, group: Any) -> None:
     p.add_argument("--level", default="II")
     p.add_argument("--mode", default="normal")
     p.add_argument("--json", action="store_true")
+    from qcstation.cli import lots
+
+    lots.add_state_command(add, ssub)

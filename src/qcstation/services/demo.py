@@ -29,7 +29,7 @@ from qcstation.domain.templates import (
 )
 from qcstation.domain.users import Role, User
 from qcstation.imaging.scenes import encode_png, render_piece
-from qcstation.services import accounts, demo_quality, inspections, keys, setup, signing
+from qcstation.services import accounts, demo_quality, inspections, keys, setup, signing, skus
 from qcstation.services.context import Station
 from qcstation.services.errors import Conflict, LoginFailed
 from qcstation.store import schema
@@ -289,6 +289,7 @@ def fill(station: Station, count: int = 40, seed: int = 2026, unfinished: int = 
     rng = random.Random(seed)
     approvals = random.Random(seed + 1)
     users = ensure_demo_users(station)
+    _demo_materials(station, users["sam"])
     real_clock = station.clock
     clock = DemoClock(real_clock() - timedelta(days=max(7, count // 8)), rng)
     station.clock = clock
@@ -313,6 +314,23 @@ def fill(station: Station, count: int = 40, seed: int = 2026, unfinished: int = 
     finally:
         station.clock = real_clock
     return summarize(station)
+
+
+# What each demo SKU is made of, for the dashboard's Pareto by material.
+DEMO_MATERIALS = {
+    "RG-SOL-0412": "18k yellow gold",
+    "RG-ETR-0733": "platinum 950",
+    "ER-STD-1108": "14k white gold",
+    "PD-HALO-2207": "18k white gold",
+    "BR-TEN-0930": "sterling silver",
+    "CH-CUB-0215": "gold vermeil",
+}
+
+
+def _demo_materials(station: Station, supervisor: User) -> None:
+    descriptions = dict(SKUS)
+    for sku, material in DEMO_MATERIALS.items():
+        skus.set_sku(station, supervisor, sku, material, descriptions.get(sku))
 
 
 def summarize(station: Station) -> DemoSummary:

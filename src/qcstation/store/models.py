@@ -450,3 +450,86 @@ class GoldenSampleRow(Base):
 
 
 AUDITED = (*AUDITED, CalibrationRow, AnnotationLayerRow, GoldenSampleRow)
+
+
+class SkuRow(Base):
+    """What a SKU is made of: the material dashboards group defects by."""
+
+    __tablename__ = "skus"
+
+    sku: Mapped[str] = mapped_column(String(64), primary_key=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    material: Mapped[str] = mapped_column(String(64), default="")
+    updated_at: Mapped[datetime]
+
+
+class LotRow(Base):
+    """A lot inspected by ISO 2859-1: its plans per severity class, the sample, the verdict."""
+
+    __tablename__ = "lots"
+    __table_args__ = (
+        Index("ix_lots_stream", "stream_kind", "stream_key", "stage", "created_at"),
+        Index("ix_lots_created_at", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    job_ticket: Mapped[str] = mapped_column(String(64))
+    sku: Mapped[str] = mapped_column(String(64))
+    supplier: Mapped[str] = mapped_column(String(120), default="")
+    stage: Mapped[str] = mapped_column(String(32))
+    stream_kind: Mapped[str] = mapped_column(String(16))
+    stream_key: Mapped[str] = mapped_column(String(120))
+    lot_size: Mapped[int]
+    level: Mapped[str] = mapped_column(String(4))
+    plans: Mapped[dict[str, Any]]  # severity -> aql, mode, letters, n, Ac, Re, 100 %
+    sample_size: Mapped[int]
+    seed: Mapped[int]
+    sample: Mapped[list[Any]]  # piece numbers in draw order
+    status: Mapped[str] = mapped_column(String(16))  # planned | decided
+    counts: Mapped[dict[str, Any] | None]
+    verdict: Mapped[str | None] = mapped_column(String(16))
+    inspector_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"))
+    created_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class SwitchingStateRow(Base):
+    """Where one stream of lots stands in the clause-9 switching scheme, per severity class."""
+
+    __tablename__ = "switching_states"
+    __table_args__ = (UniqueConstraint("stream_kind", "stream_key", "stage", "severity"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stream_kind: Mapped[str] = mapped_column(String(16))
+    stream_key: Mapped[str] = mapped_column(String(120))
+    stage: Mapped[str] = mapped_column(String(32))
+    severity: Mapped[str] = mapped_column(String(16))
+    mode: Mapped[str] = mapped_column(String(16))
+    consecutive_accepted: Mapped[int]
+    recent_results: Mapped[str] = mapped_column(String(8))  # A accepted / R rejected, oldest first
+    switching_score: Mapped[int]
+    rejected_while_tightened: Mapped[int]
+    discontinued: Mapped[bool] = mapped_column(Boolean)
+    lots: Mapped[int]
+    updated_at: Mapped[datetime]
+
+
+# The dashboards join every defect to its inspection: these let the join read indexes only,
+# in inspection order (services/dashboards.py). On SQLite migration 0005 also adds an
+# index on the inspection's day (an expression, so it is not declared here).
+Index(
+    "ix_inspections_dashboard_lookup",
+    InspectionRow.id,
+    InspectionRow.status,
+    InspectionRow.stage,
+    InspectionRow.started_at,
+    InspectionRow.sku,
+    InspectionRow.inspector_id,
+    InspectionRow.station_id,
+)
+Index("ix_defects_inspection_code", DefectRow.inspection_id, DefectRow.code)
+
+# Appended rather than written into the tuple above, to keep merges with other branches small.
+AUDITED = (*AUDITED, SkuRow, LotRow, SwitchingStateRow)

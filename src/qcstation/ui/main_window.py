@@ -70,8 +70,10 @@ class MainWindow(QMainWindow):
         from qcstation.ui import camera_panel
         from qcstation.ui.pages.checklist import ChecklistPage
         from qcstation.ui.pages.corrective import CorrectiveActionsPage
+        from qcstation.ui.pages.dashboard import DashboardPage
         from qcstation.ui.pages.history import HistoryPage
         from qcstation.ui.pages.lock import LockPage
+        from qcstation.ui.pages.lot import LotPage
         from qcstation.ui.pages.nonconformance import NonconformancePage
         from qcstation.ui.pages.review import ReviewPage
         from qcstation.ui.pages.settings import SettingsPage
@@ -91,7 +93,8 @@ class MainWindow(QMainWindow):
         self.checklist = ChecklistPage(ctx, self.camera)
         self.summary = SummaryPage(ctx)
         self.inspect = QStackedWidget()
-        for page in (self.start, self.checklist, self.summary):
+        self.lot_page = LotPage(ctx)
+        for page in (self.start, self.checklist, self.summary, self.lot_page):
             self.inspect.addWidget(page)
         self.pages: list[tuple[str, QWidget, Permission | None]] = [
             (self.tr("Inspect"), self.inspect, Permission.INSPECT),
@@ -106,6 +109,7 @@ class MainWindow(QMainWindow):
                 CorrectiveActionsPage(ctx),
                 Permission.MANAGE_CORRECTIVE_ACTIONS,
             ),
+            (self.tr("Dashboard"), DashboardPage(ctx), Permission.REVIEW),
             (self.tr("Verify"), VerifyPage(ctx), None),
         ]
         self.nav = QListWidget()
@@ -137,6 +141,8 @@ class MainWindow(QMainWindow):
         self.lock_page.unlocked.connect(self.on_unlocked)
         self.start.started.connect(self.open_inspection)
         self.start.resume_requested.connect(self.resume)
+        self.start.lot_planned.connect(self.open_lot)
+        self.lot_page.next_requested.connect(self.next_piece)
         self.checklist.summary_requested.connect(self.show_summary)
         self.summary.back_requested.connect(self.back_to_checklist)
         self.summary.completed.connect(self.on_completed)
@@ -256,6 +262,10 @@ class MainWindow(QMainWindow):
         self.go_page(0)
         self.inspect.setCurrentWidget(self.checklist)
         self.checklist.open(ins)
+
+    def open_lot(self, lot: Any) -> None:
+        self.inspect.setCurrentWidget(self.lot_page)
+        self.lot_page.show_lot(lot)
 
     def resume(self, inspection_id: str) -> None:
         station = self.ctx.station

@@ -25,8 +25,9 @@ from qcstation.domain.inspections import Inspection, SubjectKind
 from qcstation.domain.stages import Stage
 from qcstation.domain.summaries import InspectionSummary
 from qcstation.domain.templates import ChecklistTemplate
-from qcstation.services import inspections, templates
+from qcstation.services import inspections, lots, templates
 from qcstation.ui.context import UiContext
+from qcstation.ui.pages.lot_plan import LotPlanForm
 from qcstation.ui.widgets import button, muted, shortcut, title
 
 
@@ -40,6 +41,7 @@ def split_scan(text: str) -> list[str]:
 class StartPage(QWidget):
     started = Signal(object)  # Inspection
     resume_requested = Signal(str)  # inspection id
+    lot_planned = Signal(object)  # lots.LotInfo: ISO 2859-1 plan and sample drawn
 
     def __init__(self, ctx: UiContext, parent: QWidget | None = None):
         super().__init__(parent)
@@ -81,8 +83,9 @@ class StartPage(QWidget):
         subject.addWidget(self.lot)
         subject.addWidget(muted(self.tr("lot size")))
         subject.addWidget(self.lot_size)
-        subject.addWidget(muted(self.tr("sample")))
-        subject.addWidget(self.sample_size)
+        # The sample size of a lot comes from its ISO 2859-1 plan (the lot form below).
+        self.sample_size.hide()
+        self.lot_form = LotPlanForm()
         form = QFormLayout()
         form.addRow(self.tr("Job ticket"), self.scan)
         form.addRow(self.tr("SKU"), self.sku)
@@ -98,6 +101,7 @@ class StartPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(title(self.tr("New inspection")))
         layout.addLayout(form)
+        layout.addWidget(self.lot_form)
         layout.addLayout(self.counts_form)
         layout.addWidget(self.hint)
         layout.addWidget(self.go)
@@ -139,6 +143,7 @@ class StartPage(QWidget):
         lot = self.lot.isChecked()
         self.lot_size.setEnabled(lot)
         self.sample_size.setEnabled(lot)
+        self.lot_form.setVisible(lot)
 
     def load_template(self) -> None:
         stage = Stage(self.stage.currentData())
@@ -173,7 +178,8 @@ class StartPage(QWidget):
             spin.setProperty("items", ids)
             self.count_fields[label] = spin
             self.counts_form.addRow(self.tr("Number of {0}s").format(label.lower()), spin)
-        self.lot.setEnabled("lot" in tpl.subjects)
+        # Any stage may sample a lot by ISO 2859-1; the checklist does not take part in it.
+        self.lot.setEnabled(True)
         self.piece.setEnabled("piece" in tpl.subjects)
         (self.piece if "piece" in tpl.subjects else self.lot).setChecked(True)
         self.hint.setText(self.tr("Checklist: {0} v{1}").format(tpl.name, tpl.version))
@@ -220,6 +226,9 @@ class StartPage(QWidget):
             (self.scan if not job else self.sku).setFocus()
             return
         lot = self.lot.isChecked()
+        if lot:
+            self._plan_lot(stage, job, sku)
+            return
         counts = {
             item_id: spin.value()
             for spin in self.count_fields.values()
@@ -245,6 +254,31 @@ class StartPage(QWidget):
             self._started,
             self._failed,
         )
+
+    def _plan_lot(self, stage: Stage, job: str, sku: str) -> None:
+        station, actor = self.ctx.station, self.ctx.actor
+        size, form = self.lot_size.value(), self.lot_form
+        aqls, level, supplier = form.aqls(), form.level.currentData(), form.supplier.text()
+        self.go.setEnabled(False)
+        self.ctx.run(
+            lambda: lots.plan_lot(
+                station,
+                actor,
+                stage=stage,
+                job_ticket=job,
+                sku=sku,
+                lot_size=size,
+                aqls=aqls,
+                level=level,
+                supplier=supplier,
+            ),
+            self._lot_planned,
+            self._failed,
+        )
+
+    def _lot_planned(self, lot: lots.LotInfo) -> None:
+        self.go.setEnabled(True)
+        self.lot_planned.emit(lot)
 
     def _failed(self, exc: BaseException) -> None:
         self.go.setEnabled(True)

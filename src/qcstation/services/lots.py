@@ -1,0 +1,423 @@
+"""Lot inspection by ISO 2859-1: plan a lot, draw its sample, record the counts and verdict.
+
+The switching state of every stream (a supplier at receiving, a SKU at a production
+stage) lives in the database, one row per severity class, and moves only through the
+domain state machine (:func:`qcstation.domain.sampling.record_lot`) when a verdict is
+recorded. Every change goes through the audit chain like any other record.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from qcstation.domain import lots as dlots
+from qcstation.domain import sampling
+from qcstation.domain.defects import Severity
+from qcstation.domain.stages import Stage
+from qcstation.domain.users import Permission, User
+from qcstation.services.accounts import require
+from qcstation.services.context import Station
+from qcstation.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from qcstation.store.models import LotRow, SwitchingStateRow
+from qcstation.store.models import Station as StationRow
+
+
+@dataclass(frozen=True)
+class ClassPlanView:
+    severity: Severity
+    aql: str
+    mode: sampling.InspectionMode
+    code_letter: str
+    plan_letter: str
+    sample_size: int
+    accept: int
+    reject: int
+    hundred_percent: bool
+    pieces: tuple[int, ...]  # sorted piece numbers this class inspects
+    count: int | None = None  # nonconforming found, once recorded
+    accepted: bool | None = None
+
+
+@dataclass(frozen=True)
+class StreamState:
+    """The switching state of one class of one stream, as the UI and CLI show it."""
+
+    kind: dlots.StreamKind
+    key: str
+    stage: Stage
+    severity: Severity
+    mode: sampling.InspectionMode
+    switching_score: int
+    consecutive_accepted: int
+    recent_results: str  # A / R, oldest first (normal inspection)
+    rejected_while_tightened: int
+    discontinued: bool
+    lots: int
+    updated_at: datetime | None
+
+    @property
+    def label(self) -> str:
+        return dlots.Stream(self.kind, self.key, self.stage).label()
+
+
+@dataclass(frozen=True)
+class LotInfo:
+    id: str
+    job_ticket: str
+    sku: str
+    supplier: str
+    stage: Stage
+    stream: dlots.Stream
+    lot_size: int
+    level: str
+    plans: tuple[ClassPlanView, ...]
+    sample_size: int
+    seed: int
+    sample: tuple[int, ...]  # in draw order
+    status: str  # planned | decided
+    verdict: dlots.LotVerdict | None
+    created_at: datetime
+    decided_at: datetime | None
+    switching: tuple[StreamState, ...]  # the stream's state now
+
+    @property
+    def hundred_percent(self) -> bool:
+        return self.sample_size == self.lot_size
+
+
+def _stream(row: LotRow) -> dlots.Stream:
+    return dlots.Stream(dlots.StreamKind(row.stream_kind), row.stream_key, Stage(row.stage))
+
+
+def _state(row: SwitchingStateRow | None) -> sampling.SwitchingState:
+    if row is None:
+        return sampling.SwitchingState()
+    return sampling.SwitchingState(
+        mode=sampling.InspectionMode(row.mode),
+        consecutive_accepted=row.consecutive_accepted,
+        recent_results=tuple(c == "A" for c in row.recent_results),
+        switching_score=row.switching_score,
+        rejected_while_tightened=row.rejected_while_tightened,
+        discontinued=row.discontinued,
+    )
+
+
+def _store_state(row: SwitchingStateRow, state: sampling.SwitchingState, now: datetime) -> None:
+    row.mode = state.mode.value
+    row.consecutive_accepted = state.consecutive_accepted
+    row.recent_results = "".join("A" if ok else "R" for ok in state.recent_results)
+    row.switching_score = state.switching_score
+    row.rejected_while_tightened = state.rejected_while_tightened
+    row.discontinued = state.discontinued
+    row.updated_at = now
+
+
+def _state_view(
+    stream: dlots.Stream, severity: Severity, row: SwitchingStateRow | None
+) -> StreamState:
+    st = _state(row)
+    return StreamState(
+        kind=stream.kind,
+        key=stream.key,
+        stage=stream.stage,
+        severity=severity,
+        mode=st.mode,
+        switching_score=st.switching_score,
+        consecutive_accepted=st.consecutive_accepted,
+        recent_results="".join("A" if ok else "R" for ok in st.recent_results),
+        rejected_while_tightened=st.rejected_while_tightened,
+        discontinued=st.discontinued,
+        lots=row.lots if row else 0,
+        updated_at=row.updated_at if row else None,
+    )
+
+
+def _state_rows(
+    s: Session, stream: dlots.Stream, lock: bool = False
+) -> dict[Severity, SwitchingStateRow]:
+    q = select(SwitchingStateRow).where(
+        SwitchingStateRow.stream_kind == stream.kind.value,
+        SwitchingStateRow.stream_key == stream.key,
+        SwitchingStateRow.stage == stream.stage.value,
+    )
+    if lock:  # two stations recording lots of one supplier must not both read the old state
+        q = q.with_for_update()
+    return {Severity(r.severity): r for r in s.scalars(q)}
+
+
+def _info(s: Session, row: LotRow) -> LotInfo:
+    stream = _stream(row)
+    states = _state_rows(s, stream)
+    counts = row.counts or {}
+    plans = []
+    for sev in dlots.SEVERITY_ORDER:
+        p = row.plans.get(sev.value)
+        if p is None:
+            continue
+        count = counts.get(sev.value)
+        plans.append(
+            ClassPlanView(
+                severity=sev,
+                aql=p["aql"],
+                mode=sampling.InspectionMode(p["mode"]),
+                code_letter=p["code_letter"],
+                plan_letter=p["plan_letter"],
+                sample_size=p["sample_size"],
+                accept=p["accept"],
+                reject=p["reject"],
+                hundred_percent=p["hundred_percent"],
+                pieces=tuple(dlots.pieces_for(tuple(row.sample), p["sample_size"])),
+                count=count,
+                accepted=None if count is None else count < p["reject"],
+            )
+        )
+    return LotInfo(
+        id=row.id,
+        job_ticket=row.job_ticket,
+        sku=row.sku,
+        supplier=row.supplier,
+        stage=stream.stage,
+        stream=stream,
+        lot_size=row.lot_size,
+        level=row.level,
+        plans=tuple(plans),
+        sample_size=row.sample_size,
+        seed=row.seed,
+        sample=tuple(row.sample),
+        status=row.status,
+        verdict=dlots.LotVerdict(row.verdict) if row.verdict else None,
+        created_at=row.created_at,
+        decided_at=row.decided_at,
+        switching=tuple(
+            _state_view(stream, sev, states.get(sev))
+            for sev in dlots.SEVERITY_ORDER
+            if sev.value in row.plans
+        ),
+    )
+
+
+def _station_row(s: Session, station: Station) -> StationRow:
+    row = s.scalars(select(StationRow).where(StationRow.name == station.name)).first()
+    if row is None:
+        row = StationRow(name=station.name, created_at=station.now())
+        s.add(row)
+        s.flush()
+    return row
+
+
+def plan_lot(
+    station: Station,
+    actor: User,
+    *,
+    stage: Stage,
+    job_ticket: str,
+    sku: str,
+    lot_size: int,
+    aqls: Mapping[Severity, float | str | None] | Mapping[str, float | str | None],
+    level: str = "II",
+    supplier: str = "",
+    seed: int | None = None,
+) -> LotInfo:
+    """Plan a lot on its stream's current severity per class, draw the sample and record it."""
+    job_ticket, sku, supplier = job_ticket.strip(), sku.strip(), supplier.strip()
+    if not job_ticket or not sku:
+        raise InvalidInput("a job ticket and a SKU are needed to inspect a lot")
+    try:
+        level_ = sampling.parse_level(level)
+        aqls_ = dlots.parse_aqls(aqls)
+        stream = dlots.Stream.for_lot(stage, sku, supplier)
+        # Table I is checked before the database is touched: bad input loses nothing.
+        sampling.code_letter(lot_size, level_)
+    except sampling.SamplingError as exc:
+        raise InvalidInput(str(exc)) from None
+    with station.db.write(actor.username, station.name, reason="plan lot") as s:
+        user_row = require(s, actor, Permission.INSPECT)
+        states = _state_rows(s, stream)
+        stopped = [sev.value for sev in aqls_ if states.get(sev) and states[sev].discontinued]
+        if stopped:
+            raise Conflict(
+                f"acceptance inspection of {stream.label()} is discontinued for "
+                f"{', '.join(stopped)} (5 lots rejected on tightened inspection): a supervisor "
+                "resumes it once the cause is corrected"
+            )
+        modes = {sev: _state(states.get(sev)).mode for sev in aqls_}
+        plans = dlots.class_plans(lot_size, level_, aqls_, modes)
+        sample_size = max(p.plan.sample_size for p in plans)
+        seed_ = secrets.randbelow(2**31 - 1) if seed is None else seed
+        row = LotRow(
+            id=str(uuid.uuid4()),
+            job_ticket=job_ticket,
+            sku=sku,
+            supplier=supplier,
+            stage=stage.value,
+            stream_kind=stream.kind.value,
+            stream_key=stream.key,
+            lot_size=lot_size,
+            level=level_.value,
+            plans={p.severity.value: p.as_dict() for p in plans},
+            sample_size=sample_size,
+            seed=seed_,
+            sample=list(dlots.draw_sample(lot_size, sample_size, seed_)),
+            status="planned",
+            counts=None,
+            verdict=None,
+            inspector_id=user_row.id,
+            station_id=_station_row(s, station).id,
+            created_at=station.now(),
+            decided_at=None,
+            decided_by_id=None,
+        )
+        s.add(row)
+        s.flush()
+        return _info(s, row)
+
+
+def record_result(
+    station: Station,
+    actor: User,
+    lot_id: str,
+    counts: Mapping[Severity, int] | Mapping[str, int],
+    *,
+    production_steady: bool = True,
+    approve_reduced: bool = False,
+) -> LotInfo:
+    """Judge the lot from the nonconforming counts per class and move the switching state.
+
+    ``approve_reduced`` is the responsible authority's approval for reduced inspection
+    (clause 9.3.3): only a supervisor may give it; without it a stream stays on normal
+    inspection however high its switching score.
+    """
+    with station.db.write(actor.username, station.name, reason="lot verdict") as s:
+        user_row = require(s, actor, Permission.INSPECT)
+        if approve_reduced and not actor.can(Permission.REVIEW):
+            raise PermissionDenied("only a supervisor may approve reduced inspection")
+        row = s.get(LotRow, lot_id)
+        if row is None:
+            raise NotFound(f"no lot {lot_id}")
+        if row.status != "planned":
+            raise Conflict(f"lot {lot_id} has its verdict already ({row.verdict})")
+        stream = _stream(row)
+        level = sampling.parse_level(row.level)
+        plans = tuple(
+            dlots.ClassPlan(
+                Severity(sev),
+                sampling.plan(row.lot_size, p["aql"], level, p["mode"]),
+            )
+            for sev, p in row.plans.items()
+        )
+        try:
+            given = dlots.check_counts(plans, counts)
+        except sampling.SamplingError as exc:
+            raise InvalidInput(str(exc)) from None
+        states = _state_rows(s, stream, lock=True)
+        now = station.now()
+        for cp in plans:
+            state_row = states.get(cp.severity)
+            state = _state(state_row)
+            if state.mode is not cp.plan.mode:
+                raise Conflict(
+                    f"{stream.label()} switched to {state.mode.value} inspection for "
+                    f"{cp.severity.value} since this lot was planned on {cp.plan.mode.value}: "
+                    "plan the lot again so its sample size and Ac/Re are right"
+                )
+            new = sampling.record_lot(
+                state,
+                cp.plan,
+                given[cp.severity],
+                production_steady=production_steady,
+                authority_approves_reduced=approve_reduced,
+            )
+            if state_row is None:
+                state_row = SwitchingStateRow(
+                    stream_kind=stream.kind.value,
+                    stream_key=stream.key,
+                    stage=stream.stage.value,
+                    severity=cp.severity.value,
+                    lots=0,
+                )
+                s.add(state_row)
+            _store_state(state_row, new, now)
+            state_row.lots = (state_row.lots or 0) + 1
+        row.counts = {sev.value: n for sev, n in given.items()}
+        row.verdict = dlots.verdict(plans, given).value
+        row.status = "decided"
+        row.decided_at = now
+        row.decided_by_id = user_row.id
+        s.flush()
+        return _info(s, row)
+
+
+def get(station: Station, lot_id: str) -> LotInfo:
+    with station.db.read() as s:
+        row = s.get(LotRow, lot_id)
+        if row is None:
+            raise NotFound(f"no lot {lot_id}")
+        return _info(s, row)
+
+
+def find(
+    station: Station,
+    *,
+    sku: str | None = None,
+    supplier: str | None = None,
+    stage: Stage | None = None,
+    limit: int = 200,
+) -> list[LotInfo]:
+    """Newest first."""
+    with station.db.read() as s:
+        q = select(LotRow).order_by(LotRow.created_at.desc(), LotRow.id).limit(limit)
+        if sku:
+            q = q.where(LotRow.sku == sku)
+        if supplier:
+            q = q.where(LotRow.supplier == supplier)
+        if stage:
+            q = q.where(LotRow.stage == stage.value)
+        return [_info(s, r) for r in s.scalars(q)]
+
+
+def stream_states(
+    station: Station, *, key: str | None = None, stage: Stage | None = None
+) -> list[StreamState]:
+    """Every stream's switching state (or those of one supplier / SKU)."""
+    with station.db.read() as s:
+        q = select(SwitchingStateRow).order_by(
+            SwitchingStateRow.stream_kind,
+            SwitchingStateRow.stream_key,
+            SwitchingStateRow.stage,
+            SwitchingStateRow.id,
+        )
+        if key:
+            q = q.where(SwitchingStateRow.stream_key == key)
+        if stage:
+            q = q.where(SwitchingStateRow.stage == stage.value)
+        out = []
+        for r in s.scalars(q):
+            stream = dlots.Stream(dlots.StreamKind(r.stream_kind), r.stream_key, Stage(r.stage))
+            out.append(_state_view(stream, Severity(r.severity), r))
+        order = {sev: i for i, sev in enumerate(dlots.SEVERITY_ORDER)}
+        out.sort(key=lambda v: (v.kind.value, v.key, v.stage.order, order[v.severity]))
+        return out
+
+
+def resume(
+    station: Station, actor: User, stream: dlots.Stream, severity: Severity, reason: str
+) -> StreamState:
+    """After discontinuation and corrective action, a supervisor resumes on tightened (9.4)."""
+    reason = reason.strip()
+    if len(reason) < 3:
+        raise InvalidInput("say why inspection may resume (it is kept in the audit trail)")
+    with station.db.write(actor.username, station.name, reason=reason) as s:
+        require(s, actor, Permission.REVIEW)
+        row = _state_rows(s, stream, lock=True).get(severity)
+        if row is None or not row.discontinued:
+            raise Conflict(f"{stream.label()} is not discontinued for {severity.value}")
+        _store_state(row, sampling.resume_inspection(_state(row)), station.now())
+        s.flush()
+        return _state_view(stream, severity, row)
