@@ -22,7 +22,7 @@ def test_dashboard_shows_the_figures_and_exports(driver, tmp_path: Path) -> None
         accounts.login(station, "sam", "sam-demo-pass"),
     )
     driver.sign_in("sam")
-    driver.press(K.Key_5, Qt.KeyboardModifier.AltModifier)
+    driver.press(K.Key_7, Qt.KeyboardModifier.AltModifier)  # after the quality pages
     page = driver.win.area.currentWidget()
     assert isinstance(page, DashboardPage)
     driver.settle()
