@@ -78,13 +78,13 @@ def test_evidence_disk_full_says_so_leaves_no_file_and_a_retry_works(
 
 @SQLITE_ONLY
 def test_backup_disk_full_says_so_leaves_nothing_and_a_retry_works(
-    station: Station, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    station: Station, admin: User, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out = tmp_path / "backups" / "b.qcbackup"
     with monkeypatch.context() as m:
         m.setattr(os, "fsync", no_space)
         with pytest.raises(BackupError, match="No space left on device; free disk space"):
-            backup.backup(station, out)
+            backup.backup(station, admin, out)
     assert not out.exists() and not list(out.parent.iterdir())
-    assert backup.backup(station, out).path == out
+    assert backup.backup(station, admin, out).path == out
     assert backup.verify_archive(out)["database"] == "sqlite"

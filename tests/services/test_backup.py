@@ -48,11 +48,11 @@ def evidence_hashes(root: Path) -> dict[str, str]:
 
 @SQLITE_ONLY
 def test_sqlite_backup_restores_byte_for_byte(
-    station: Station, inspector: User, tmp_path: Path
+    station: Station, admin: User, inspector: User, tmp_path: Path
 ) -> None:
     done = finish(station, inspector)
     out = tmp_path / "b" / "station.qcbackup"
-    result = backup.backup(station, out)
+    result = backup.backup(station, admin, out)
     assert result.evidence_files > 0 and out.exists()
     assert not list(out.parent.glob("*.partial"))
     manifest = backup.verify_archive(out)
@@ -77,7 +77,7 @@ def test_sqlite_backup_restores_byte_for_byte(
     backup.restore(target, out, overwrite=True)
     assert sha(dst_db) == manifest["files"]["database/qcstation.db"]["sha256"]
     with pytest.raises(Conflict, match="exists already"):
-        backup.backup(station, out)
+        backup.backup(station, admin, out)
 
 
 def _rewrite(src: Path, dst: Path, change: dict[str, bytes | None]) -> None:
@@ -101,11 +101,11 @@ def _rewrite(src: Path, dst: Path, change: dict[str, bytes | None]) -> None:
 
 @SQLITE_ONLY
 def test_a_damaged_backup_is_refused_naming_the_file(
-    station: Station, inspector: User, tmp_path: Path
+    station: Station, admin: User, inspector: User, tmp_path: Path
 ) -> None:
     finish(station, inspector)
     good = tmp_path / "good.qcbackup"
-    backup.backup(station, good)
+    backup.backup(station, admin, good)
     with tarfile.open(good) as tar:
         ev = next(n for n in tar.getnames() if n.startswith("evidence/"))
         data = bytearray(tar.extractfile(ev).read())  # type: ignore[union-attr]
@@ -129,12 +129,21 @@ def test_a_damaged_backup_is_refused_naming_the_file(
 
 @SQLITE_ONLY
 def test_cli_backup_and_restore(
-    station: Station, inspector: User, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    station: Station,
+    inspector: User,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    password: str,
 ) -> None:
+    monkeypatch.setenv("QCSTATION_PASSWORD", password)
     finish(station, inspector)
     out = tmp_path / "x.qcbackup"
     where = ["--data-dir", str(station.location.data_dir), "--database-url", station.db.url]
-    assert cli.main(["backup", str(out), *where]) == 0
+    assert cli.main(["backup", str(out), "--user", "ines", *where]) == 2
+    assert "ines (inspector) may not administer" in capsys.readouterr().err
+    assert not out.exists()
+    assert cli.main(["backup", str(out), "--user", "alice", *where]) == 0
     assert "Backed up the sqlite database" in capsys.readouterr().out
     assert cli.main(["restore", "--check", str(out)]) == 0
     assert "every file matches the manifest" in capsys.readouterr().out
@@ -189,7 +198,7 @@ def test_postgresql_backup_restores_byte_for_byte(
         ines = accounts.create_user(station, admin, "ines", "correct horse battery", Role.INSPECTOR)
         done = finish(station, ines)
         out = tmp_path / "plant.qcbackup"
-        result = backup.backup(station, out)
+        result = backup.backup(station, admin, out)
         assert result.database == "postgresql" and result.evidence_files > 0
     finally:
         station.close()

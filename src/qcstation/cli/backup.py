@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from qcstation.cli._shared import OK, _location, _out
+from qcstation.cli._shared import OK, _location, _login, _out, _user_opt
 from qcstation.services.context import open_station
 
 
@@ -15,7 +15,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
     station = open_station(_location(args))
     try:
-        result = backup.backup(station, Path(args.out))
+        result = backup.backup(station, _login(station, args), Path(args.out))
     finally:
         station.close()
     _out(
@@ -56,6 +56,7 @@ def register(add: Any, group: Any) -> None:
         "write the database, evidence files and a manifest of their hashes to one file",
     )
     p.add_argument("out", metavar="OUT", help="the backup file to create (e.g. plant.qcbackup)")
+    _user_opt(p)
     p = add(
         "restore",
         cmd_restore,

@@ -33,6 +33,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from qcstation import __version__, config
+from qcstation.domain.users import Permission, User
+from qcstation.services.accounts import require
 from qcstation.services.context import Station
 from qcstation.services.errors import Conflict, InvalidInput
 from qcstation.store import schema, snapshots
@@ -98,8 +100,13 @@ def _evidence_files(store: EvidenceStore) -> Iterator[str]:
                 yield path.name
 
 
-def backup(station: Station, out: Path) -> BackupResult:
-    """Write a backup of the station's database and evidence to ``out`` (a .tar file)."""
+def backup(station: Station, actor: User, out: Path) -> BackupResult:
+    """Write a backup of the station's database and evidence to ``out`` (a .tar file).
+
+    Administrators only: the file holds every record, password hash and sealed key.
+    """
+    with station.db.read() as s:
+        require(s, actor, Permission.ADMINISTER)
     out = out.expanduser().resolve()
     if out.exists():
         raise Conflict(f"{out} exists already: choose a new name (backups are never overwritten)")
