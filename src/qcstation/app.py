@@ -37,9 +37,27 @@ def open_demo(loc: config.Location) -> Station:
     return station
 
 
+def open_for_window(loc: config.Location) -> tuple[Station, config.Location]:
+    """The station to work on: a plant server that does not answer means working offline
+    on this station's local copy (issue 8), and the window says so."""
+    if loc.is_sqlite:
+        return open_station(loc), loc
+    from dataclasses import replace
+
+    from qcstation.services import sync
+
+    station, online = sync.open_for_work(loc)
+    if not online:
+        loc = replace(loc, warnings=(*loc.warnings, sync.OFFLINE_NOTICE))
+    return station, loc
+
+
 def main(args: argparse.Namespace) -> int:
     loc = demo_location(args) if args.demo else config.resolve(args.data_dir, args.database_url)
-    station = open_demo(loc) if args.demo else open_station(loc)
+    if args.demo:
+        station = open_demo(loc)
+    else:
+        station, loc = open_for_window(loc)
     from qcstation.ui import application, live_camera
 
     source = live_camera.demo_feed() if args.demo else live_camera.device_feed()

@@ -12,13 +12,13 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from qcstation import __version__, config
-from qcstation.cli import backup, sampling, signing, station
+from qcstation.cli import backup, sampling, signing, station, sync
 from qcstation.cli._shared import BAD_INPUT, EXPECTED, UsageError, _err, _missing
 from qcstation.domain.yaml_files import ContentError
 from qcstation.store.database import DriverError, is_environmental, translate
 
 # Each module adds its commands; the order here is the order of `qcstation --help`.
-COMMANDS = (station, sampling, signing, backup)
+COMMANDS = (station, sampling, signing, backup, sync)
 
 
 def _common() -> argparse.ArgumentParser:
