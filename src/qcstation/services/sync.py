@@ -300,6 +300,8 @@ def _deliver(server: Station, local: Station, item: OutboxRow) -> bool:
             return users[name]
 
         ins = _from_columns(InspectionRow, p["inspection"])
+        if ins["id"] != item.record_id or p["record_id"] != item.record_id:
+            raise Conflict(f"outbox entry {item.record_id} holds another record")
         ins.update(template_id=tpl.id, inspector_id=user_id(p["inspector"]), station_id=station.id)
         s.add(InspectionRow(**ins))
         s.flush()
@@ -307,6 +309,8 @@ def _deliver(server: Station, local: Station, item: OutboxRow) -> bool:
             for values in p[name]:
                 row = _from_columns(model, values)
                 row.pop("id")  # the server numbers its own rows
+                if row["inspection_id"] != item.record_id:
+                    raise Conflict(f"outbox entry {item.record_id} holds another record's rows")
                 row[by] = user_id(values["by"])
                 s.add(model(**row))
         s.add(
