@@ -108,6 +108,10 @@ def test_four_station_processes_share_one_plant_database(
         assert proc.returncode == 0, proc.stderr
         assert f"Station {name!r} registered on the plant database" in proc.stdout
         assert f"{final.template_key}@{final.version}" in proc.stdout
+        # all four keep evidence in one shared folder (the same photo, written at once)
+        loc = config.resolve(d)
+        shared = {"evidence_dir": str(tmp_path / "shared-evidence")}
+        config.save_settings(d, loc.settings.model_copy(update=shared))
         dirs.append(d)
     # the same name again is refused: one name, one station
     proc = qc(
@@ -176,5 +180,7 @@ def test_four_station_processes_share_one_plant_database(
 
     proc = qc("audit", "verify", "--data-dir", str(dirs[0]), env=env)
     assert proc.returncode == 0 and "intact" in proc.stdout, proc.stderr
+    assert list((tmp_path / "shared-evidence").glob("*/*"))
+    assert not any((d / "evidence").exists() for d in dirs)
     proc = qc("db", "check", "--data-dir", str(dirs[1]), env=env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
