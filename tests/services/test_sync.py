@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import make_url
 
-from qcstation import cli, config
+from qcstation import cli, config, content
 from qcstation.domain.records import sha256_hex
 from qcstation.domain.stages import Stage
 from qcstation.domain.users import Role
-from qcstation.services import accounts, audit, inspections, setup, sync
+from qcstation.services import accounts, audit, inspections, setup, sync, templates
 from qcstation.services.context import Station, connect, open_station
-from qcstation.services.errors import Conflict
+from qcstation.services.errors import Conflict, LoginFailed, PermissionDenied
 from qcstation.store.database import DatabaseUnavailable
 from qcstation.store.models import (
     AnswerRow,
@@ -84,6 +84,24 @@ def test_offline_station_catches_up_exactly_once(
     local, online = sync.open_for_work(offline_loc)
     assert not online
     ines = accounts.login(local, "ines", PASSWORD)
+    # reference data is the server's: nothing of it changes on the offline copy
+    alice = accounts.login(local, "alice", PASSWORD)
+    with pytest.raises(PermissionDenied, match="working offline"):
+        accounts.create_user(local, alice, "newbie", PASSWORD, Role.INSPECTOR)
+    v2 = tmp_path / "final_qc_v2.yaml"
+    v2.write_text(
+        (content.templates_dir() / "final_qc.yaml")
+        .read_text("utf-8")
+        .replace("version: 1", "version: 2"),
+        "utf-8",
+    )
+    with pytest.raises(PermissionDenied, match="working offline"):
+        templates.import_files(local, alice, [v2])
+    with pytest.raises(PermissionDenied, match="working offline"):
+        accounts.set_active(local, alice, "ines", False)
+    with pytest.raises(LoginFailed):  # a wrong password still counts, offline too
+        accounts.login(local, "ines", "not the password")
+    assert accounts.login(local, "ines", PASSWORD).username == "ines"
     done = [finish(local, ines, serial=f"OFF-{n}") for n in range(2)]
     open_one = finish(local, ines, serial="OFF-2", complete=False)
     with local.db.read() as s:

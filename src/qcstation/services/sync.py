@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import event, func, inspect, or_, select
 from sqlalchemy.orm import Session
 
 from qcstation import config
@@ -33,8 +33,8 @@ from qcstation.domain.inspections import Status
 from qcstation.domain.records import canonical_json, sha256_hex
 from qcstation.services import numbering
 from qcstation.services.context import Station, connect, open_station
-from qcstation.services.errors import Conflict, NotFound
-from qcstation.store import schema
+from qcstation.services.errors import Conflict, NotFound, PermissionDenied
+from qcstation.store import audit, schema
 from qcstation.store.database import DatabaseUnavailable, sqlite_url
 from qcstation.store.models import (
     AnswerRow,
@@ -57,6 +57,12 @@ OFFLINE_NOTICE = (
     "Completed inspections wait in its outbox and go to the server at the next "
     "`qcstation sync`; reports, certificates and signatures wait until then."
 )
+OFFLINE_REFUSAL = (
+    "this station is working offline: users, checklists and the defect catalog can only "
+    "be changed on the plant server (they are copied to the station at each sync)"
+)
+# What a login may still change on the offline copy (wrong-password count, a rehash).
+LOCAL_USER_FIELDS = {"failed_logins", "password_hash"}
 OFFLINE_DB = "offline.db"
 OFFLINE_EVIDENCE = "offline-evidence"
 SYNC_ACTOR = "sync"
@@ -115,7 +121,31 @@ def open_for_work(location: config.Location) -> tuple[Station, bool]:
                     f"{exc}. The offline copy holds no users yet: run `qcstation sync` "
                     "while the server is reachable"
                 ) from None
+        _guard_reference_data(local)
         return local, False
+
+
+def _guard_reference_data(local: Station) -> None:
+    """Rule 3 on the station's copy: no user, checklist, catalog entry or station is
+    added, removed or changed here (it would be overwritten, or collide with the server's
+    rows at the next sync). A login still counts wrong passwords."""
+
+    def refuse(session: Session, _ctx: Any, _instances: Any) -> None:
+        if session.info.get(audit.INFO_ACTOR) == SYNC_ACTOR:
+            return
+        for obj in (*session.new, *session.deleted):
+            if isinstance(obj, REFERENCE):
+                raise PermissionDenied(OFFLINE_REFUSAL)
+        for obj in session.dirty:
+            if isinstance(obj, REFERENCE) and session.is_modified(obj):
+                changed = {
+                    a.key for a in inspect(obj).attrs if a.history.has_changes()
+                } - LOCAL_USER_FIELDS
+                if changed:
+                    raise PermissionDenied(OFFLINE_REFUSAL)
+
+    for maker in (local.db._write, local.db._read):
+        event.listen(maker, "before_flush", refuse)
 
 
 # --- rows as plain JSON and back --------------------------------------------------------
