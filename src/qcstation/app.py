@@ -62,6 +62,24 @@ def open_upgrading(loc: config.Location, notes: list[str] | None = None) -> Stat
     return upgrades.open_upgrading(loc, tell)
 
 
+def open_for_window(
+    loc: config.Location, notes: list[str] | None = None
+) -> tuple[Station, config.Location]:
+    """The station to work on. A station's own SQLite file is upgraded first when needed;
+    a plant server that does not answer means working offline on this station's local
+    copy (services/sync.py), and the window says so."""
+    if loc.is_sqlite:
+        return open_upgrading(loc, notes), loc
+    from dataclasses import replace
+
+    from qcstation.services import sync
+
+    station, online = sync.open_for_work(loc)
+    if not online:
+        loc = replace(loc, warnings=(*loc.warnings, sync.OFFLINE_NOTICE))
+    return station, loc
+
+
 def open_everything(args: argparse.Namespace) -> Opened:
     """The station, its location and the camera: the slow part of starting."""
     from qcstation.ui import live_camera
@@ -69,7 +87,10 @@ def open_everything(args: argparse.Namespace) -> Opened:
 
     loc = location(args)
     notes: list[str] = []
-    station = open_demo(loc) if args.demo else open_upgrading(loc, notes)
+    if args.demo:
+        station = open_demo(loc)
+    else:
+        station, loc = open_for_window(loc, notes)
     try:
         source = live_camera.demo_feed() if args.demo else live_camera.device_feed(loc.settings)
         import qcstation.ui.application  # noqa: F401  # the pages, loaded off the GUI thread

@@ -139,9 +139,13 @@ def load_settings(data_dir: Path) -> tuple[Settings, list[str]]:
 def save_settings(data_dir: Path, settings: Settings) -> None:
     path = data_dir / SETTINGS_FILE
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(
-        yaml.safe_dump(settings.model_dump(exclude_defaults=True), sort_keys=True), "utf-8"
-    )
+    text = yaml.safe_dump(settings.model_dump(exclude_defaults=True), sort_keys=True)
+    # fsync before the rename: after a power cut the file is the old one or the new one,
+    # never an empty or half-written one that would start the station on defaults.
+    with tmp.open("w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
     os.replace(tmp, path)
 
 

@@ -44,21 +44,37 @@ from qcstation.cli._shared import (
 
 def cmd_init(args: argparse.Namespace) -> int:
     loc = _location(args)
+    update: dict[str, Any] = {}
     if args.station:
+        update["station_name"] = args.station
+    if args.database_url and not args.database_url.startswith("sqlite"):
+        update["database_url"] = args.database_url  # later runs find the plant server
+    if update:
         loc = config.Location(
-            loc.data_dir,
-            loc.database_url,
-            loc.settings.model_copy(update={"station_name": args.station}),
-            loc.warnings,
+            loc.data_dir, loc.database_url, loc.settings.model_copy(update=update), loc.warnings
         )
-        config.save_settings(loc.data_dir, loc.settings)
     station = connect(loc)
     try:
-        password = _password(f"New password for {args.admin}: ", confirm=True)
+        joining = setup.plant_exists(station)
+        password = _password(
+            f"Password for {args.admin}: " if joining else f"New password for {args.admin}: ",
+            confirm=not joining,
+        )
         result = setup.init(station, args.admin, password, args.full_name or "")
     finally:
         station.close()
+    if update:
+        config.save_settings(loc.data_dir, loc.settings)
     _out(f"Database ready at schema {result.schema_to} ({_where(loc)}).")
+    if result.joined:
+        _out(
+            f"Station {result.station!r} registered on the plant database by "
+            f"{result.admin.username!r}; it shares the server's users, defect catalog "
+            f"({result.defect_codes} codes) and active checklists:"
+        )
+        for key in result.templates:
+            _out(f"  {key}")
+        return OK
     _out(f"Administrator {result.admin.username!r} created; station {result.station!r} registered.")
     if result.root_created:  # issue 6
         _out(
@@ -286,7 +302,12 @@ def register(add: Any, group: Any) -> None:
         cmd_init,
         "create the database, the first administrator, and load the shipped checklists",
     )
-    p.add_argument("--admin", required=True, help="user name of the first administrator")
+    p.add_argument(
+        "--admin",
+        required=True,
+        help="user name of the first administrator; on a plant database that is set up "
+        "already, an existing administrator who registers this station",
+    )
     p.add_argument("--full-name", help="the administrator's printed name")
     p.add_argument("--station", help="this station's name (default: the computer's name)")
 

@@ -86,6 +86,16 @@ def _refuse_duplicate_keys(node: yaml.Node, name: str, problems: list[Problem]) 
             _refuse_duplicate_keys(child, name, problems)
 
 
+def _refuse_tags(text: str, name: str, problems: list[Problem]) -> None:
+    """Refuse every explicit tag, even the safe loader's own (!!binary, !!set, !!str...):
+    a checklist never needs one, and a tag can turn text into bytes or a set unseen."""
+    for ev in yaml.parse(text, Loader=yaml.SafeLoader):
+        tag = getattr(ev, "tag", None)
+        if tag is not None and tag != "!":  # "!" is the non-specific tag of a quoted scalar
+            line = ev.start_mark.line + 1 if ev.start_mark is not None else None
+            problems.append(Problem(name, line, "", f"YAML tags are not allowed here ({tag})"))
+
+
 def parse(text: str, model: type[M], name: str) -> M:
     """Validate YAML text against a pydantic model; raise ContentError naming file and line."""
     try:
@@ -99,6 +109,7 @@ def parse(text: str, model: type[M], name: str) -> M:
     if not isinstance(data, dict) or node is None:
         raise ContentError([Problem(name, 1, "", "expected a mapping of fields at the top")])
     problems: list[Problem] = []
+    _refuse_tags(text, name, problems)
     _refuse_duplicate_keys(node, name, problems)
     if problems:
         raise ContentError(problems)

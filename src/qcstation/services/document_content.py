@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qcstation.domain.certificates import CertificateVerdict
@@ -15,6 +14,7 @@ from qcstation.domain.corrective import CapaStatus, CorrectiveAction, RootCauseC
 from qcstation.domain.inspections import Decision, Verdict
 from qcstation.domain.templates import PhotoItem
 from qcstation.reports.model import Photo, Review
+from qcstation.services import numbering
 from qcstation.services.context import Station
 from qcstation.services.errors import NotFound
 from qcstation.services.records import Record
@@ -47,7 +47,7 @@ class CertificateDetails:
 
 
 def number_prefix(station_name: str) -> str:
-    return re.sub(r"[^A-Z0-9]+", "-", station_name.upper()).strip("-")[:16] or "QC"
+    return numbering.base_prefix(station_name)
 
 
 def document(
@@ -60,6 +60,7 @@ def document(
 ) -> DocumentRow:
     """The inspection's numbered report or certificate: the existing one, or the next number."""
     ins = record.inspection
+    numbering.lock(session)  # before looking: two exports of one inspection get one number
     row = session.scalars(
         select(DocumentRow).where(DocumentRow.kind == kind, DocumentRow.inspection_id == ins.id)
     ).one_or_none()
@@ -72,18 +73,10 @@ def document(
         st = StationRow(name=station.name, created_at=station.now())
         session.add(st)
         session.flush()
-    seq = (
-        session.scalar(
-            select(func.max(DocumentRow.sequence)).where(
-                DocumentRow.kind == kind, DocumentRow.station_id == st.id
-            )
-        )
-        or 0
-    ) + 1
-    letter = {"report": "R", "certificate": "C"}[kind]
+    number, seq = numbering.next_number(session, st, kind)
     row = DocumentRow(
         kind=kind,
-        number=f"{number_prefix(station.name)}-{letter}{seq:06d}",
+        number=number,
         station_id=st.id,
         sequence=seq,
         inspection_id=ins.id,

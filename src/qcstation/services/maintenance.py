@@ -56,6 +56,11 @@ def check(station: Station) -> CheckReport:
     return report
 
 
+def remove_leftovers(station: Station, min_age_s: float = 3600.0) -> int:
+    """Delete evidence temp files an interrupted capture left (never referenced by a row)."""
+    return len(station.evidence.remove_leftovers(min_age_s))
+
+
 def probe(url: str) -> str:
     """Try a database URL without changing anything; say what is there."""
     from qcstation.store.database import Database

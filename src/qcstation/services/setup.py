@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from qcstation import content
-from qcstation.domain.users import Role, User
+from qcstation.domain.users import Permission, Role, User
 from qcstation.services import accounts, keys, templates
+from qcstation.services.accounts import require
 from qcstation.services.context import Station
-from qcstation.services.errors import Conflict
+from qcstation.services.errors import Conflict, LoginFailed
 from qcstation.store import schema
+from qcstation.store.models import DefectCode, TemplateRow, UserRow
 from qcstation.store.models import Station as StationRow
-from qcstation.store.models import UserRow
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class InitResult:
     templates: list[str]
     defect_codes: int
     root_created: bool = False
+    joined: bool = False  # an existing plant database: only this station was registered
 
 
 def init(
@@ -41,11 +43,8 @@ def init(
     QCSTATION_ROOT_PASSPHRASE, else the admin's password (see keys.root_passphrase).
     """
     before, after = schema.upgrade(station.db.engine)
-    with station.db.read() as s:
-        if s.scalar(select(func.count()).select_from(UserRow)):
-            raise Conflict(
-                "this database is set up already; log in as an administrator to add users"
-            )
+    if plant_exists(station):
+        return join(station, admin_name, password, before, after)
     admin = accounts.create_user(station, None, admin_name, password, Role.ADMIN, full_name)
     register_station(station, admin)
     created = keys.setup_plant(station, admin, root_passphrase or keys.root_passphrase(password))
@@ -54,6 +53,48 @@ def init(
     return InitResult(
         before, after, admin, station.name, result.imported + result.unchanged, codes, created
     )
+
+
+def plant_exists(station: Station) -> bool:
+    """True when the database holds a set-up plant (users exist) that init would join."""
+    state, _rev = schema.state(station.db.engine)
+    if state is schema.SchemaState.EMPTY:
+        return False
+    with station.db.read() as s:
+        return bool(s.scalar(select(func.count()).select_from(UserRow)))
+
+
+def join(
+    station: Station, admin_name: str, password: str, before: str | None, after: str
+) -> InitResult:
+    """Register this station on a plant database that is set up already.
+
+    An existing administrator vouches for the station (a wrong password counts toward the
+    lockout). Users, templates, the defect catalog and keys already live on the server and
+    are shared, so nothing else is imported: every station uses the server's active
+    template versions.
+    """
+    try:
+        admin = accounts.login(station, admin_name, password)
+    except LoginFailed as exc:
+        raise Conflict(
+            "this database is set up already: to register this station on it, name an "
+            f"existing administrator with --admin ({exc})"
+        ) from None
+    with station.db.read() as s:
+        require(s, admin, Permission.ADMINISTER)
+    if not register_station(station, admin):
+        raise Conflict(
+            f"a station named {station.name!r} is registered on this database already: "
+            "give this one another name with --station (each station needs its own name)"
+        )
+    with station.db.read() as s:
+        active = s.scalars(
+            select(TemplateRow).where(TemplateRow.active).order_by(TemplateRow.template_key)
+        ).all()
+        shared = [f"{t.template_key}@{t.version}" for t in active]
+        codes = s.scalar(select(func.count()).select_from(DefectCode)) or 0
+    return InitResult(before, after, admin, station.name, shared, codes, False, joined=True)
 
 
 def register_station(station: Station, actor: User) -> bool:

@@ -144,6 +144,12 @@ def _after_flush(session: Session, flush_context: UOWTransaction) -> None:
     )
 
 
+def lock_chain(session: Session) -> None:
+    """Take the chain's head row now (it is taken at the first audited flush anyway):
+    from here to commit no other writer, on any station, can append or allocate."""
+    session.execute(select(AuditHead.id).where(AuditHead.id == 1).with_for_update())
+
+
 def install(session_class: type[Session] | Any) -> None:
     """Hook the audit writer into a sessionmaker (or Session class)."""
     event.listen(session_class, "before_flush", _before_flush)

@@ -78,6 +78,21 @@ class EvidenceStore:
         """Temporary files a crash left behind; never evidence, safe to delete."""
         return sorted(self.root.glob("*/.incoming-*")) if self.root.exists() else []
 
+    def remove_leftovers(self, min_age_s: float = 3600.0) -> list[Path]:
+        """Delete temporary files older than min_age_s; younger ones may be a capture in
+        progress on another station sharing this folder."""
+        import time
+
+        removed = []
+        for path in self.leftovers():
+            try:
+                if time.time() - path.stat().st_mtime >= min_age_s:
+                    path.unlink()
+                    removed.append(path)
+            except FileNotFoundError:
+                pass  # its writer finished (renamed it) or another cleaner got there first
+        return removed
+
 
 def _fsync_dir(path: Path) -> None:
     if os.name == "nt":  # Windows cannot open a directory; NTFS journals the rename itself

@@ -533,3 +533,39 @@ Index("ix_defects_inspection_code", DefectRow.inspection_id, DefectRow.code)
 
 # Appended rather than written into the tuple above, to keep merges with other branches small.
 AUDITED = (*AUDITED, SkuRow, LotRow, SwitchingStateRow)
+
+
+# Offline sync (migration 0007). Not audited: transport bookkeeping. The records they carry
+# are audited where they land, and the station's own entries travel in the receipt.
+class OutboxRow(Base):
+    """A completed record waiting on a station for the server (sent_at None) or sent."""
+
+    __tablename__ = "sync_outbox"
+    __table_args__ = (UniqueConstraint("record_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[str] = mapped_column(String(36))
+    version: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(16))
+    payload: Mapped[str] = mapped_column(Text)
+    payload_sha256: Mapped[str] = mapped_column(String(64))
+    queued_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+
+
+class ReceiptRow(Base):
+    """The server's proof that (record_id, version) arrived, once, from one station."""
+
+    __tablename__ = "sync_receipts"
+    __table_args__ = (UniqueConstraint("record_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[str] = mapped_column(String(36))
+    version: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(16))
+    station: Mapped[str] = mapped_column(String(64))
+    payload_sha256: Mapped[str] = mapped_column(String(64))
+    station_audit: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime]

@@ -1,0 +1,58 @@
+"""`sync`: deliver an offline station's completed inspections to the plant server (exactly
+once) and refresh its copy of users, checklists and the defect catalog."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from qcstation.cli._shared import OK, UsageError, _location, _out
+from qcstation.services.context import open_station
+from qcstation.store.database import DatabaseUnavailable
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    from qcstation.services import sync
+
+    loc = _location(args)
+    if loc.is_sqlite:
+        raise UsageError(
+            "this station keeps its data in its own SQLite file, there is no server to sync "
+            "with; a station of a plant server is set up with `qcstation init --database-url`"
+        )
+    local = sync.open_local(loc)
+    try:
+        queued = sync.queue(local)
+        if args.status:
+            _out(f"{sync.waiting(local)} completed inspection(s) wait in the outbox.")
+            return OK
+        try:
+            server = open_station(loc)
+        except DatabaseUnavailable as exc:
+            raise DatabaseUnavailable(
+                f"{exc}; {sync.waiting(local)} completed inspection(s) wait in the outbox "
+                "and go at the next sync"
+            ) from None
+        try:
+            result = sync.sync(server, local)
+        finally:
+            server.close()
+    finally:
+        local.close()
+    _out(
+        f"Delivered {result.sent} inspection(s) to the server"
+        + (f" ({result.already} were there already)" if result.already else "")
+        + f"; {queued} newly queued, {result.waiting} still waiting."
+    )
+    _out(f"Refreshed {result.pulled} users, checklists and catalog entries from the server.")
+    return OK
+
+
+def register(add: Any, group: Any) -> None:
+    p = add(
+        "sync",
+        cmd_sync,
+        "send completed offline inspections to the plant server, exactly once, and refresh "
+        "this station's copy of users and checklists",
+    )
+    p.add_argument("--status", action="store_true", help="only say how many are waiting")

@@ -1,0 +1,118 @@
+"""Exactly once under SIGKILL: a sync killed just before or after any commit, on the server
+or on the station, then run again, leaves every offline inspection on the server once,
+with one receipt, and the outbox empty."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from qcstation import cli, config
+from qcstation.domain.users import Role
+from qcstation.services import accounts, audit, setup, sync
+from qcstation.services.context import connect, open_station
+from qcstation.store.models import AnswerRow, InspectionRow, ReceiptRow
+
+from ..services.conftest import finish
+
+pytestmark = pytest.mark.postgres
+WORKER = Path(__file__).with_name("sync_worker.py")
+PASSWORD = "s3cret-enough"
+RECORDS = 3
+
+
+def offline_station(url: str, base: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("QCSTATION_PASSWORD", PASSWORD)
+    hq = connect(config.resolve(base / "hq", url))
+    setup.init(hq, "alice", PASSWORD)
+    accounts.create_user(
+        hq, accounts.login(hq, "alice", PASSWORD), "ines", PASSWORD, Role.INSPECTOR
+    )
+    hq.close()
+    d = base / "bench"
+    assert (
+        cli.main(
+            [
+                "init",
+                "--admin",
+                "alice",
+                "--station",
+                "bench",
+                "--data-dir",
+                str(d),
+                "--database-url",
+                url,
+            ]
+        )
+        == 0
+    )
+    local = sync.open_local(config.resolve(d))
+    server = open_station(config.resolve(d))
+    sync.pull(server, local)
+    server.close()
+    ines = accounts.login(local, "ines", PASSWORD)
+    for n in range(RECORDS):
+        finish(local, ines, serial=f"K-{n}")
+    local.close()
+    return d
+
+
+def run(d: Path, where: str, n: int) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(WORKER), str(d), where, str(n)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+# (where, n): the n-th commit there. Server commits: one per delivered record. Station
+# commits: queue, then one "sent" mark per record, then the reference refresh.
+POINTS = [
+    ("server-after", 1),
+    ("server-after", 3),
+    ("server-before", 2),
+    ("local-before", 2),
+    ("local-after", 3),
+    ("local-before", 1),
+]
+
+
+@pytest.mark.parametrize(("where", "n"), POINTS, ids=[f"{w}-{n}" for w, n in POINTS])
+def test_sync_killed_at_a_commit_delivers_exactly_once(
+    where: str, n: int, pg_schema_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    d = offline_station(pg_schema_url, tmp_path, monkeypatch)
+    killed = run(d, where, n)
+    assert killed.returncode == -9, killed.stdout + killed.stderr
+    again = run(d, "none", 0)
+    assert again.returncode == 0, again.stderr
+    first_sent = json.loads(again.stdout)
+    assert first_sent["sent"] + first_sent["already"] <= RECORDS
+    server = open_station(config.resolve(d))
+    local = sync.open_local(config.resolve(d))
+    try:
+        with server.db.read() as s:
+            assert s.scalar(select(func.count()).select_from(InspectionRow)) == RECORDS
+            assert s.scalar(select(func.count()).select_from(ReceiptRow)) == RECORDS
+            per = s.execute(
+                select(AnswerRow.inspection_id, func.count()).group_by(AnswerRow.inspection_id)
+            ).all()
+        with local.db.read() as s:
+            local_per = dict(
+                s.execute(
+                    select(AnswerRow.inspection_id, func.count()).group_by(AnswerRow.inspection_id)
+                ).all()
+            )
+        assert dict(per) == local_per  # every answer once, none twice
+        assert sync.waiting(local) == 0
+        assert audit.verify(server).ok
+        assert sync.sync(server, local).sent == 0
+    finally:
+        server.close()
+        local.close()
