@@ -64,6 +64,9 @@ def test_write_transactions_take_the_lock_up_front(
     second.dispose()
 
 
+# SQLite's expression index for the dashboard's days (migration 0005) cannot be reflected;
+# it lives in the migration only, so autogenerate has nothing to compare it with.
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
 def test_migrations_match_the_models(bare_station: Station) -> None:
     """Every model change has its migration: autogenerate finds nothing left to do."""
     schema.upgrade(bare_station.db.engine)
