@@ -60,13 +60,15 @@ def test_the_window_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pas
     loc = config.resolve(tmp_path, f"sqlite:///{tmp_path / 'qcstation.db'}")
     station = connect(loc)
     setup.init(station, "alice", password)
-    shown: list[str] = []
-    monkeypatch.setattr(
-        application.QMessageBox, "warning", lambda _parent, _title, text: shown.append(text)
-    )
+    from PySide6.QtWidgets import QMessageBox
+
     window, ctx = application.build_window(station, loc)
     try:
-        assert len(shown) == 1 and "starting with default settings" in shown[0]
+        boxes = [
+            b for b in window.findChildren(QMessageBox) if b.objectName() == "location-warning"
+        ]
+        assert len(boxes) == 1 and "starting with default settings" in boxes[0].text()
+        assert boxes[0].isVisible()  # shown without holding the window up
     finally:
         window.close()
         ctx.tasks.wait()

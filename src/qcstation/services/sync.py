@@ -54,8 +54,9 @@ from qcstation.store.types import UTCDateTime
 
 OFFLINE_NOTICE = (
     "The plant server cannot be reached: this station works offline on its own copy. "
-    "Completed inspections wait in its outbox and go to the server at the next "
-    "`qcstation sync`; reports, certificates and signatures wait until then."
+    "Completed inspections wait in its outbox; the window sends them as soon as the "
+    "server answers again (or `qcstation sync`); reports, certificates and signatures "
+    "wait until the next start online."
 )
 OFFLINE_REFUSAL = (
     "this station is working offline: users, checklists and the defect catalog can only "
@@ -391,3 +392,23 @@ def sync(server: Station, local: Station) -> SyncResult:
     sent, already = push(server, local)
     pulled = pull(server, local)
     return SyncResult(pulled, queued, sent, already, waiting(local))
+
+
+def is_offline_copy(station: Station, location: config.Location) -> bool:
+    """Whether a station opened for a plant server is in fact its local copy."""
+    return not location.is_sqlite and station.location.is_sqlite
+
+
+def try_sync(location: config.Location, local: Station) -> SyncResult | None:
+    """One attempt from a station working offline: queue what is completed and, if the
+    server answers, deliver and refresh; None when it still does not answer (nothing lost:
+    the outbox keeps everything for the next attempt)."""
+    queue(local)
+    try:
+        server = open_station(location)
+    except DatabaseUnavailable:
+        return None
+    try:
+        return sync(server, local)
+    finally:
+        server.close()

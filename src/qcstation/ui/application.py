@@ -12,6 +12,7 @@ import os
 from PySide6.QtWidgets import QMessageBox
 
 from qcstation.config import Location
+from qcstation.services import sync
 from qcstation.services.context import Station
 from qcstation.ui import i18n, theme
 from qcstation.ui.boot import application, has_display
@@ -19,6 +20,7 @@ from qcstation.ui.camera_panel import CameraPanel, FrameSource
 from qcstation.ui.context import UiContext
 from qcstation.ui.errors import ErrorReporter
 from qcstation.ui.main_window import MainWindow
+from qcstation.ui.offline_sync import OfflineSync
 from qcstation.ui.tasks import TaskRunner
 
 __all__ = ["application", "attach_workspace", "build_window", "has_display"]
@@ -32,8 +34,12 @@ def attach_workspace(
     tasks = TaskRunner(errors.report)
     ctx = UiContext(station, tasks, errors, location.settings)
     window.attach(ctx, CameraPanel(source))
-    for warning in location.warnings:
-        QMessageBox.warning(window, "qcstation", warning)
+    if sync.is_offline_copy(station, location):
+        window.offline_sync = OfflineSync(ctx, location, window.connection_note, window)  # type: ignore[attr-defined]
+    for warning in location.warnings:  # shown, not waited for: the window works meanwhile
+        box = QMessageBox(QMessageBox.Icon.Warning, "qcstation", warning, parent=window)
+        box.setObjectName("location-warning")
+        box.open()
     return ctx
 
 

@@ -124,6 +124,8 @@ class MainWindow(QMainWindow):
         sign_out.clicked.connect(self.sign_out)
         bar = QHBoxLayout()
         bar.addWidget(self.user_label, 1)
+        self.connection_note = muted()  # filled only when working offline (ui/offline_sync.py)
+        bar.addWidget(self.connection_note)
         bar.addWidget(muted(self.tr("Station {0}").format(ctx.station.name)))
         bar.addWidget(lock)
         bar.addWidget(sign_out)

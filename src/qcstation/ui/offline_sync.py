@@ -1,0 +1,54 @@
+"""A station working offline sends its outbox by itself: every minute, and right after an
+inspection is completed, one attempt on the worker. The header says how things stand."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, QTimer
+from PySide6.QtWidgets import QLabel
+
+from qcstation.config import Location
+from qcstation.services import sync
+from qcstation.services.sync import SyncResult
+from qcstation.ui.context import UiContext
+
+EVERY_MS = 60_000
+
+
+class OfflineSync(QObject):
+    def __init__(self, ctx: UiContext, server: Location, note: QLabel, parent: QObject):
+        super().__init__(parent)
+        self.ctx, self.server, self.note = ctx, server, note
+        self.busy = False
+        self.last: SyncResult | None = None
+        self.timer = QTimer(self)
+        self.timer.setInterval(EVERY_MS)
+        self.timer.timeout.connect(self.attempt)
+        ctx.events.inspection_completed.connect(lambda _id: self.attempt())
+        self.note.setObjectName("connection-note")
+        self.note.setText(self.tr("Offline: working on this station's copy"))
+        self.timer.start()
+
+    def attempt(self) -> None:
+        if self.busy:
+            return
+        self.busy = True
+        local, server = self.ctx.station, self.server
+        self.ctx.run(lambda: sync.try_sync(server, local), self._done, self._failed)
+
+    def _done(self, result: SyncResult | None) -> None:
+        self.busy = False
+        if result is None:
+            waiting = self.tr("Offline: the plant server does not answer")
+            self.note.setText(waiting)
+            return
+        self.last = result
+        self.note.setText(
+            self.tr("Server reached: {0} inspection(s) sent, {1} waiting").format(
+                result.sent + result.already, result.waiting
+            )
+        )
+
+    def _failed(self, exc: BaseException) -> None:
+        self.busy = False
+        self.note.setText(self.tr("Offline: sending failed, retrying in a minute"))
+        self.ctx.errors.report(exc)

@@ -1,0 +1,80 @@
+"""The window of a station working offline sends its outbox by itself once the plant
+server answers again (real PostgreSQL; the outage is a wrong port)."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+
+from qcstation import app, cli, config
+from qcstation.domain.stages import Stage
+from qcstation.domain.users import Role
+from qcstation.services import accounts, demo, setup, sync
+from qcstation.services.context import connect
+from qcstation.store.models import InspectionRow
+from qcstation.ui.application import attach_workspace
+from qcstation.ui.main_window import MainWindow
+
+pytestmark = pytest.mark.postgres
+PASSWORD = "s3cret-enough"
+
+
+def test_the_window_sends_the_outbox_when_the_server_is_back(
+    qtbot: QtBot, pg_schema_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("QCSTATION_PASSWORD", PASSWORD)
+    hq = connect(config.resolve(tmp_path / "hq", pg_schema_url))
+    setup.init(hq, "alice", PASSWORD)
+    admin = accounts.login(hq, "alice", PASSWORD)
+    accounts.create_user(hq, admin, "ines", PASSWORD, Role.INSPECTOR)
+    d = tmp_path / "bench9"
+    init = ["init", "--admin", "alice", "--station", "bench-9", "--data-dir", str(d)]
+    assert cli.main([*init, "--database-url", pg_schema_url]) == 0
+    assert cli.main(["sync", "--data-dir", str(d)]) == 0  # the first copy, while online
+
+    wrong = make_url(pg_schema_url).set(port=1).render_as_string(hide_password=False)
+    station, loc = app.open_for_window(config.resolve(d, wrong))
+    assert sync.is_offline_copy(station, loc)
+    ines = accounts.login(station, "ines", PASSWORD)
+    ins_id = demo.run_inspection(station, ines, Stage.FINAL_QC, random.Random(4))
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    ctx = attach_workspace(window, station, loc)
+    offline = window.offline_sync  # type: ignore[attr-defined]
+    assert "Offline" in window.connection_note.text()
+    offline.attempt()
+    qtbot.waitUntil(lambda: not offline.busy, timeout=30000)
+    assert "does not answer" in window.connection_note.text()
+
+    offline.server = config.resolve(d, pg_schema_url)  # the server is back
+    offline.attempt()
+    qtbot.waitUntil(lambda: not offline.busy, timeout=60000)
+    assert offline.last is not None and offline.last.sent == 1 and offline.last.waiting == 0
+    assert "1 inspection(s) sent, 0 waiting" in window.connection_note.text()
+    with hq.db.read() as s:
+        assert s.scalar(select(func.count()).where(InspectionRow.id == ins_id)) == 1
+    assert ctx.errors.shown == []
+    window.close()
+    ctx.tasks.wait()
+    station.close()
+    hq.close()
+
+
+def test_a_station_on_its_own_file_has_no_offline_sync(qtbot: QtBot, tmp_path: Path) -> None:
+    loc = config.resolve(tmp_path / "solo")
+    station = connect(loc)
+    demo.ensure_demo_users(station)
+    window = MainWindow()
+    qtbot.addWidget(window)
+    ctx = attach_workspace(window, station, loc)
+    assert not hasattr(window, "offline_sync")
+    assert window.connection_note.text() == ""
+    window.close()
+    ctx.tasks.wait()
+    station.close()
