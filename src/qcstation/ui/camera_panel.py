@@ -121,12 +121,18 @@ class CameraPanel(QWidget):
         self.focus_bar.setMaximumHeight(18)
         self.thumbs = QHBoxLayout()
         self.thumbs.addStretch(1)
+        # Two short rows rather than one long one: the panel shares the width with the
+        # checklist, and the window must still fit a 1366-pixel screen.
         row = QHBoxLayout()
-        for w in (self.capture, self.stack, freeze, grid, cross):
+        for w in (self.capture, self.stack, freeze):
             row.addWidget(w)
         row.addStretch(1)
+        view_row = QHBoxLayout()
+        for w in (grid, cross):
+            view_row.addWidget(w)
+        view_row.addStretch(1)
         for tail in (zoom_out, self.zoom_label, zoom_in, fit, one):
-            row.addWidget(tail)
+            view_row.addWidget(tail)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view, 1)
@@ -138,6 +144,7 @@ class CameraPanel(QWidget):
         cal_row.addWidget(self.calibrate)
         layout.addLayout(cal_row)
         layout.addLayout(row)
+        layout.addLayout(view_row)
         layout.addLayout(self.thumbs)
         self.timer = QTimer(self)
         self.timer.setInterval(15)

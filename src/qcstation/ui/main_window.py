@@ -209,6 +209,10 @@ class MainWindow(QMainWindow):
         for label, page in self.visible_pages:
             self.nav.addItem(label)
             self.area.addWidget(page)
+        # Wide enough for the longest page name of this role, no horizontal scroll bar.
+        self.nav.setFixedWidth(
+            max(170, self.nav.sizeHintForColumn(0) + 2 * self.nav.frameWidth() + 16)
+        )
         self.top.setCurrentWidget(self.workspace)
         self.ctx.events.signed_in.emit(user)
         self.idle.start()

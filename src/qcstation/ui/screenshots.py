@@ -33,6 +33,7 @@ from qcstation.ui.camera_panel import FrameSource
 from qcstation.ui.context import UiContext
 from qcstation.ui.main_window import MainWindow
 from qcstation.ui.pages.corrective import CorrectiveActionsPage
+from qcstation.ui.pages.dashboard import DashboardPage
 from qcstation.ui.pages.defect_dialog import DefectDialog
 from qcstation.ui.pages.history import HistoryPage
 from qcstation.ui.pages.inspection_view import InspectionDialog
@@ -142,6 +143,8 @@ def render_all(
     grab("31-nonconformance")
     window.show_page(CorrectiveActionsPage)
     grab("32-corrective-actions")
+    window.show_page(DashboardPage)
+    grab("33-dashboard")
     window.sign_out()
     sign_in(window, ctx, "ada", users["ada"])
     window.show_page(SettingsPage)

@@ -74,7 +74,7 @@ class ChecklistPage(QWidget):
         self.list = QListWidget()
         self.list.setObjectName("item-list")
         self.list.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.list.setMinimumWidth(300)
+        self.list.setMinimumWidth(200)  # the splitter gives it more; 1366-pixel screens
         self.list.currentRowChanged.connect(self._row_clicked)
         self.editor = ItemEditor()
         self.editor.answered.connect(self.on_answered)

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QKeySequenceEdit,
     QLabel,
     QLineEdit,
+    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -67,7 +68,10 @@ class SettingsPage(QWidget):
         save = button(self.tr("Save"), "Ctrl+S")
         save.setShortcut(QKeySequence("Ctrl+S"))
         save.clicked.connect(self.save)
-        layout = QVBoxLayout(self)
+        # The form scrolls, the Save button stays: with the camera's settings the page is
+        # taller than a 768-pixel screen.
+        body = QWidget()
+        layout = QVBoxLayout(body)
         layout.addWidget(title(self.tr("Settings")))
         layout.addLayout(form)
         self.camera_settings = CameraSettings(ctx)
@@ -80,9 +84,16 @@ class SettingsPage(QWidget):
                 )
             )
         )
-        layout.addWidget(self.status)
-        layout.addWidget(save)
         layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidget(body)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll, 1)
+        outer.addWidget(self.status)
+        outer.addWidget(save)
         self.load(ctx.settings)
 
     def load(self, s: Settings) -> None:
