@@ -44,22 +44,13 @@ STATIONS = 8
 
 def all_pass(ins: Any) -> list[tuple[Any, Any]]:
     """(item, a passing answer) for every item and position of an inspection."""
-    from qcstation.domain.inspections import Answer, Outcome, positions_of
-    from qcstation.domain.templates import ChoiceItem, MeasurementItem, TextItem
+    from qcstation.domain.inspections import positions_of
+    from qcstation.services.demo import passing_answer
 
     out = []
     for item in ins.template.items():
         for pos in positions_of(item, ins.position_counts):
-            if isinstance(item, MeasurementItem):
-                lo = item.lower if item.lower is not None else (item.upper or 0) - 1
-                hi = item.upper if item.upper is not None else lo + 1
-                a = Answer(item.id, pos, readings=((lo + hi) / 2,) * item.readings)
-            elif isinstance(item, ChoiceItem):
-                a = Answer(item.id, pos, value=item.acceptable[0])
-            elif isinstance(item, TextItem):
-                a = Answer(item.id, pos, value="L-1")
-            else:
-                a = Answer(item.id, pos, Outcome.PASS)
+            a = passing_answer(item, pos)
             out.append((item, a))
     return out
 

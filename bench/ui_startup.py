@@ -399,9 +399,7 @@ def run(args: argparse.Namespace, base: Path) -> int:
             prefix = "" if plat == "offscreen" else f"{plat}_"
             metrics.append(c.metric(BENCH, f"{prefix}startup_median", ours.median, ref.median, "s"))
             metrics.append(c.metric(BENCH, f"{prefix}startup_p95", ours.p95, ref.p95, "s"))
-            opened = c.Stats.of(
-                [r.phases["attached"] / 1000 for r in runs[(plat, "qcstation")]]
-            )
+            opened = c.Stats.of([r.phases["attached"] / 1000 for r in runs[(plat, "qcstation")]])
             print(
                 f"{plat}: station open behind the form after {opened.median:.3f} s median "
                 f"(p95 {opened.p95:.3f} s): a sign-in typed before then waits for it"

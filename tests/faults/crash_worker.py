@@ -25,13 +25,14 @@ from typing import Any
 from sqlalchemy import event
 
 from qcstation import config
-from qcstation.domain.inspections import Answer, Outcome, positions_of
+from qcstation.domain.inspections import positions_of
 from qcstation.domain.signing import Meaning
 from qcstation.domain.stages import Stage
-from qcstation.domain.templates import ChoiceItem, MeasurementItem, PhotoItem, TextItem
+from qcstation.domain.templates import PhotoItem
 from qcstation.imaging.scenes import encode_png, render_piece
 from qcstation.services import accounts, inspections, signing
 from qcstation.services.context import open_station
+from qcstation.services.demo import passing_answer
 
 PASSWORD = "correct horse battery"
 
@@ -79,16 +80,7 @@ def main() -> int:
                     station, user, ins.id, photo, "image/png", item.id, pos
                 )
                 committed(op="evidence", id=ins.id, evidence=ev.id, sha256=ev.sha256)
-            if isinstance(item, MeasurementItem):
-                lo = item.lower if item.lower is not None else (item.upper or 0) - 1
-                hi = item.upper if item.upper is not None else lo + 1
-                a = Answer(item.id, pos, readings=((lo + hi) / 2,) * item.readings)
-            elif isinstance(item, ChoiceItem):
-                a = Answer(item.id, pos, value=item.acceptable[0])
-            elif isinstance(item, TextItem):
-                a = Answer(item.id, pos, value="L-1")
-            else:
-                a = Answer(item.id, pos, Outcome.PASS)
+            a = passing_answer(item, pos)
             inspections.record_answer(station, user, ins.id, a)
             committed(op="answer", id=ins.id, item=item.id, position=pos)
     inspections.complete(station, user, ins.id)

@@ -14,12 +14,13 @@ import time
 from pathlib import Path
 
 from qcstation import config
-from qcstation.domain.inspections import Answer, Outcome, positions_of
+from qcstation.domain.inspections import positions_of
 from qcstation.domain.stages import Stage
-from qcstation.domain.templates import ChoiceItem, MeasurementItem, PhotoItem, TextItem
+from qcstation.domain.templates import PhotoItem
 from qcstation.imaging.scenes import encode_png, render_piece
 from qcstation.services import accounts, documents, inspections
 from qcstation.services.context import open_station
+from qcstation.services.demo import passing_answer
 
 
 def main() -> int:
@@ -44,16 +45,7 @@ def main() -> int:
                     inspections.attach_evidence(
                         station, user, ins.id, photo, "image/png", item.id, pos
                     )
-                if isinstance(item, MeasurementItem):
-                    lo = item.lower if item.lower is not None else (item.upper or 0) - 1
-                    hi = item.upper if item.upper is not None else lo + 1
-                    a = Answer(item.id, pos, readings=((lo + hi) / 2,) * item.readings)
-                elif isinstance(item, ChoiceItem):
-                    a = Answer(item.id, pos, value=item.acceptable[0])
-                elif isinstance(item, TextItem):
-                    a = Answer(item.id, pos, value="L-1")
-                else:
-                    a = Answer(item.id, pos, Outcome.PASS)
+                a = passing_answer(item, pos)
                 inspections.record_answer(station, user, ins.id, a)
         inspections.complete(station, user, ins.id)
         out = Path(data_dir) / "reports" / f"{ins.id}.pdf"

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from qcstation.domain.inspections import Answer, Outcome, positions_of
+from qcstation.domain.inspections import positions_of
 from qcstation.domain.stages import Stage
-from qcstation.domain.templates import ChoiceItem, MeasurementItem, PhotoItem, TextItem
+from qcstation.domain.templates import PhotoItem
 from qcstation.domain.users import User
 from qcstation.imaging.scenes import encode_jpeg, encode_png, render_piece
 from qcstation.services import inspections, keys
 from qcstation.services.context import Station
+from qcstation.services.demo import passing_answer
 
 
 def finish(
@@ -32,16 +33,7 @@ def finish(
                     (encode_jpeg(img), "image/jpeg") if n % 2 else (encode_png(img), "image/png")
                 )
                 inspections.attach_evidence(station, user, ins.id, data, kind, item.id, pos)
-            if isinstance(item, MeasurementItem):
-                lo = item.lower if item.lower is not None else (item.upper or 0) - 1
-                hi = item.upper if item.upper is not None else lo + 1
-                a = Answer(item.id, pos, readings=((lo + hi) / 2,) * item.readings)
-            elif isinstance(item, ChoiceItem):
-                a = Answer(item.id, pos, value=item.acceptable[0])
-            elif isinstance(item, TextItem):
-                a = Answer(item.id, pos, value="L-1")
-            else:
-                a = Answer(item.id, pos, Outcome.PASS)
+            a = passing_answer(item, pos)
             inspections.record_answer(station, user, ins.id, a)
     if complete:
         inspections.complete(station, user, ins.id)

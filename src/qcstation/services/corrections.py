@@ -23,7 +23,9 @@ from qcstation.services.errors import Conflict, InvalidInput, NotFound, Permissi
 from qcstation.store import repositories as repo
 from qcstation.store.models import AnswerRow, CorrectionRow, DefectRow, EvidenceRow, InspectionRow
 
-_INSPECTION_COPY = (
+# What a new version and a re-inspection copy from the inspection before them: the same
+# piece or lot, stage and checklist version, so the two answer the same questions.
+SAME_SUBJECT = (
     "job_ticket",
     "sku",
     "serial",
@@ -35,8 +37,8 @@ _INSPECTION_COPY = (
     "template_key",
     "template_version",
     "position_counts",
-    "notes",
 )
+_INSPECTION_COPY = (*SAME_SUBJECT, "notes")
 
 
 def correct(station: Station, actor: User, inspection_id: str, reason: str) -> Inspection:

@@ -184,6 +184,20 @@ def _reading(item: MeasurementItem, rng: random.Random, bad: bool) -> float:
     return round(float(value), item.decimals)
 
 
+def passing_answer(item: ChecklistItem, pos: int | None) -> Answer:
+    """The plainest passing answer: readings in the middle of the tolerance, the first
+    acceptable choice. For scripted inspections (tests, benchmarks, fault harnesses)."""
+    if isinstance(item, MeasurementItem):
+        lo = item.lower if item.lower is not None else (item.upper or 0) - 1
+        hi = item.upper if item.upper is not None else lo + 1
+        return Answer(item.id, pos, readings=((lo + hi) / 2,) * item.readings)
+    if isinstance(item, ChoiceItem):
+        return Answer(item.id, pos, value=item.acceptable[0])
+    if isinstance(item, TextItem):
+        return Answer(item.id, pos, value="L-1")
+    return Answer(item.id, pos, Outcome.PASS)
+
+
 def _answer(item: ChecklistItem, pos: int | None, rng: random.Random, bad: bool) -> Answer:
     if item.allow_na and not bad and rng.random() < 0.15:
         return Answer(item.id, pos, Outcome.NA)

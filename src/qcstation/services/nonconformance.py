@@ -31,6 +31,7 @@ from qcstation.domain.users import Permission, User
 from qcstation.services import records
 from qcstation.services.accounts import require
 from qcstation.services.context import Station
+from qcstation.services.corrections import SAME_SUBJECT
 from qcstation.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from qcstation.store import repositories as repo
 from qcstation.store.models import (
@@ -46,22 +47,6 @@ from qcstation.store.models import (
 
 _FINDER = aliased(UserRow)
 _DECIDER = aliased(UserRow)
-
-# What a re-inspection copies from the inspection it reworks: the same piece or lot,
-# stage and checklist version, so the two answer the same questions.
-_REINSPECTION_COPY = (
-    "job_ticket",
-    "sku",
-    "serial",
-    "subject",
-    "lot_size",
-    "sample_size",
-    "stage",
-    "template_id",
-    "template_key",
-    "template_version",
-    "position_counts",
-)
 
 
 @functools.cache  # a statement is immutable: build it once, not on every refresh
@@ -330,7 +315,7 @@ def _reinspection(s: Session, station: Station, old: InspectionRow, by: UserRow)
     now = station.now()
     new = InspectionRow(
         id=str(uuid.uuid4()),
-        **{name: getattr(old, name) for name in _REINSPECTION_COPY},
+        **{name: getattr(old, name) for name in SAME_SUBJECT},
         status=Status.IN_PROGRESS.value,
         verdict=None,
         # the inspector who found it checks the reworked piece (a supervisor may too)
