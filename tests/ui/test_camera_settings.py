@@ -76,7 +76,7 @@ def test_settings_show_modes_and_controls_and_remember_them(
     cs.modes.setCurrentIndex(cs.modes.findText("640x480 @ 30 fps MJPG"))
     cs.magnifications.setText("1.0x, 2.0x, , 2.0x, 4.5x")
     cs.calibration_days.setValue(7)
-    page = cs.parent()
+    page = win.findChild(SettingsPage)
     assert isinstance(page, SettingsPage)
     page.save()
     driver.settle()
