@@ -11,10 +11,13 @@ import json
 import math
 import os
 import platform
+import shutil
 import sqlite3
 import statistics
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -126,3 +129,27 @@ def machine() -> str:
         f"python {platform.python_version()}, sqlite {sqlite3.sqlite_version}, "
         f"{platform.system()} {platform.machine()}, {os.cpu_count()} cpu(s)"
     )
+
+
+@contextmanager
+def cache_or_temp(cache_dir: Path, no_cache: bool, prefix: str) -> Iterator[Path]:
+    """The folder for a seeded database: the cache (kept between runs), or with --no-cache
+    a temporary one, removed afterwards."""
+    if not no_cache:
+        yield cache_dir
+        return
+    with temp_dir(prefix) as tmp:
+        yield tmp
+
+
+@contextmanager
+def temp_dir(prefix: str, parent: Path | None = None, keep: bool = False) -> Iterator[Path]:
+    """A scratch folder for one bench run, removed afterwards (unless kept, for a look)."""
+    tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+    try:
+        yield tmp
+    finally:
+        if keep:
+            print(f"(kept {tmp})", file=sys.stderr)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)

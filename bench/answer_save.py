@@ -32,10 +32,8 @@ import itertools
 import json
 import pstats
 import re
-import shutil
 import sqlite3
 import sys
-import tempfile
 import time
 import uuid
 from collections import defaultdict
@@ -573,14 +571,8 @@ def main(argv: list[str] | None = None) -> int:
         p.error("--answers and --block must be positive, --warmup not negative")
 
     c.isolate_environment()
-    base = Path(tempfile.mkdtemp(prefix="qc-bench-answer-", dir=args.tmp_dir))
-    try:
+    with c.temp_dir("qc-bench-answer-", args.tmp_dir, args.keep) as base:
         return run(args, base)
-    finally:
-        if args.keep:
-            print(f"(kept {base})", file=sys.stderr)
-        else:
-            shutil.rmtree(base, ignore_errors=True)
 
 
 def run(args: argparse.Namespace, base: Path) -> int:

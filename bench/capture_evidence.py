@@ -17,10 +17,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -63,11 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.captures = 4
     c.isolate_environment()
-    base = Path(tempfile.mkdtemp(prefix="qc-bench-capture-", dir=args.tmp_dir))
-    try:
+    with c.temp_dir("qc-bench-capture-", args.tmp_dir) as base:
         return run(args, base)
-    finally:
-        shutil.rmtree(base, ignore_errors=True)
 
 
 def run(args: argparse.Namespace, base: Path) -> int:

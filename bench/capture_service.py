@@ -16,10 +16,8 @@ this ratio is expected above capture_evidence's; it says what the foot pedal cos
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -48,11 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.captures = 4
     c.isolate_environment()
-    base = Path(tempfile.mkdtemp(prefix="qc-bench-capsvc-", dir=args.tmp_dir))
-    try:
+    with c.temp_dir("qc-bench-capsvc-", args.tmp_dir) as base:
         return run(args, base)
-    finally:
-        shutil.rmtree(base, ignore_errors=True)
 
 
 def run(args: argparse.Namespace, base: Path) -> int:

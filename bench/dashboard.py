@@ -29,7 +29,6 @@ import random
 import shutil
 import sqlite3
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -229,16 +228,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.inspections < 1000 or args.defects < 1 or args.repeats < 1:
         p.error("--inspections must be at least 1000, --defects and --repeats positive")
     c.isolate_environment()
-    tmp = None
-    cache_dir = args.cache_dir
-    if args.no_cache:
-        tmp = Path(tempfile.mkdtemp(prefix="qc-bench-dashboard-"))
-        cache_dir = tmp
-    try:
+    with c.cache_or_temp(args.cache_dir, args.no_cache, "qc-bench-dashboard-") as cache_dir:
         return run(args, cache_dir)
-    finally:
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def run(args: argparse.Namespace, cache_dir: Path) -> int:

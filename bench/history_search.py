@@ -32,7 +32,6 @@ import random
 import shutil
 import sqlite3
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -480,16 +479,8 @@ def main(argv: list[str] | None = None) -> int:
         p.error("--inspections must be at least 1000 and --repeats positive")
 
     c.isolate_environment()
-    tmp = None
-    cache_dir = args.cache_dir
-    if args.no_cache:
-        tmp = Path(tempfile.mkdtemp(prefix="qc-bench-history-"))
-        cache_dir = tmp
-    try:
+    with c.cache_or_temp(args.cache_dir, args.no_cache, "qc-bench-history-") as cache_dir:
         return run(args, cache_dir)
-    finally:
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def run(args: argparse.Namespace, cache_dir: Path) -> int:

@@ -26,10 +26,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -177,11 +175,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.frames, args.repeats, args.memory_frames, args.captures = 40, 2, 300, 5
     c.isolate_environment()
-    base = Path(tempfile.mkdtemp(prefix="qc-bench-preview-", dir=args.tmp_dir))
-    try:
+    with c.temp_dir("qc-bench-preview-", args.tmp_dir) as base:
         return run(args, base)
-    finally:
-        shutil.rmtree(base, ignore_errors=True)
 
 
 def run(args: argparse.Namespace, base: Path) -> int:

@@ -41,11 +41,9 @@ import argparse
 import gc
 import json
 import math
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -234,14 +232,8 @@ def main(argv: list[str] | None = None) -> int:
         print(RESULT + json.dumps(result), flush=True)
         return 0
 
-    base = Path(tempfile.mkdtemp(prefix="qc-bench-memory-", dir=args.tmp_dir))
-    try:
+    with c.temp_dir("qc-bench-memory-", args.tmp_dir, args.keep) as base:
         return run(args, base)
-    finally:
-        if args.keep:
-            print(f"(kept {base})", file=sys.stderr)
-        else:
-            shutil.rmtree(base, ignore_errors=True)
 
 
 def fatal_line(stderr: str) -> str:

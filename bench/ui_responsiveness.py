@@ -46,10 +46,8 @@ from __future__ import annotations
 import argparse
 import gc
 import itertools
-import shutil
 import statistics
 import sys
-import tempfile
 import threading
 import time
 import traceback
@@ -251,14 +249,8 @@ def main(argv: list[str] | None = None) -> int:
         p.error("--inspections, --interval-ms and --idle-s must be positive")
 
     _ui.isolate_qt_environment()
-    base = Path(tempfile.mkdtemp(prefix="qc-bench-responsive-", dir=args.tmp_dir))
-    try:
+    with c.temp_dir("qc-bench-responsive-", args.tmp_dir, args.keep) as base:
         return run(args, base)
-    finally:
-        if args.keep:
-            print(f"(kept {base})", file=sys.stderr)
-        else:
-            shutil.rmtree(base, ignore_errors=True)
 
 
 def run(args: argparse.Namespace, base: Path) -> int:

@@ -42,7 +42,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -309,14 +308,8 @@ def main(argv: list[str] | None = None) -> int:
         p.error("--xvfb: Xvfb is not on the PATH")
 
     c.isolate_environment()
-    base = Path(tempfile.mkdtemp(prefix="qc-bench-startup-", dir=args.tmp_dir))
-    try:
+    with c.temp_dir("qc-bench-startup-", args.tmp_dir, args.keep) as base:
         return run(args, base)
-    finally:
-        if args.keep:
-            print(f"(kept {base})", file=sys.stderr)
-        else:
-            shutil.rmtree(base, ignore_errors=True)
 
 
 def run(args: argparse.Namespace, base: Path) -> int:

@@ -20,17 +20,15 @@ into one region), and components smaller than ``min_area`` are dropped.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import cv2
 import numpy as np
 from numpy.typing import NDArray
 
 from qcstation.imaging.errors import AlignmentError
-from qcstation.imaging.frames import Image, to_gray
+from qcstation.imaging.frames import Image, ecc_warp, to_gray
 
 F32 = NDArray[np.float32]
-NO_MASK: Any = None  # findTransformECC's optional mask, typed for the stubs
 Box = tuple[int, int, int, int]  # x, y, w, h
 
 
@@ -94,7 +92,7 @@ def _ecc(piece: F32, golden: F32, start: NDArray[np.float64]) -> NDArray[np.floa
     """Refine a piece->golden similarity with ECC (on smoothed grey); returns it as 3x3."""
     inv = np.linalg.inv(start)[:2].astype(np.float32)  # ECC's warp: golden -> piece
     criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 80, 1e-6)
-    _cc, warp = cv2.findTransformECC(golden, piece, inv, cv2.MOTION_EUCLIDEAN, criteria, NO_MASK, 5)
+    warp = ecc_warp(golden, piece, inv, cv2.MOTION_EUCLIDEAN, criteria)
     return np.linalg.inv(np.vstack([warp, [0, 0, 1]]).astype(np.float64))
 
 

@@ -67,6 +67,18 @@ def to_gray(img: Image) -> Image:
     return np.asarray(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY), np.uint8)
 
 
+_NO_MASK: Any = None  # findTransformECC's mask is optional; OpenCV's type hints want an array
+
+
+def ecc_warp(
+    template: FloatImage, image: FloatImage, warp: Any, motion: int, criteria: Any
+) -> NDArray[np.float32]:
+    """OpenCV's ECC refinement (no mask, Gaussian pre-filter of 5): the 2x3 warp from
+    template to image coordinates, starting from ``warp``. Raises cv2.error when it fails."""
+    _cc, found = cv2.findTransformECC(template, image, warp, motion, criteria, _NO_MASK, 5)
+    return np.asarray(found, np.float32)
+
+
 def read_image(path: Path | str) -> Image:
     """Read an image file as BGR, or raise :class:`ImageReadError` naming the file.
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import cv2
 import numpy as np
@@ -27,10 +26,9 @@ from numpy.typing import NDArray
 
 from qcstation.imaging.errors import AlignmentError
 from qcstation.imaging.focus import focus_score, sharpness_map
-from qcstation.imaging.frames import Frame, Image, to_gray
+from qcstation.imaging.frames import Frame, Image, ecc_warp, to_gray
 
 F32 = NDArray[np.float32]
-NO_MASK: Any = None  # findTransformECC's optional mask, typed for the stubs
 Warp = NDArray[np.float32]  # 2x3 affine: reference coordinates -> the frame's (ECC's sense)
 
 
@@ -104,8 +102,7 @@ def align_pair(reference: Image, moving: Image, method: str = "ecc", max_side: i
         motion = cv2.MOTION_AFFINE if method == "ecc-affine" else cv2.MOTION_EUCLIDEAN
         criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 60, 1e-5)
         try:
-            _cc, found = cv2.findTransformECC(a, b, warp, motion, criteria, NO_MASK, 5)
-            warp = np.asarray(found, np.float32)
+            warp = ecc_warp(a, b, warp, motion, criteria)
         except cv2.error:
             if response < 0.05:
                 raise AlignmentError(

@@ -165,11 +165,12 @@ def _prongs(spec: PieceSpec, view: View, x: F32, y: F32) -> tuple[F32, F32, F32,
         if dspec.kind is DefectKind.MISSING_PRONG:
             gone = k == dspec.index % spec.prongs
             missing_mask = gone & (d < 1.08)
+            # what is left of a broken-off prong: a low stump at its base
             ds = np.sqrt(((rho - 0.5 * a) / (0.42 * a)) ** 2 + (tau / (0.75 * b)) ** 2)
-            stub_cov = coverage((1 - ds) * 0.75 * b, ppm)
-            stub_z = GIRDLE_Z - 0.05 + 0.1 * np.sqrt(np.clip(1 - ds * ds, 0, 1))
-            cov = np.where(gone, stub_cov, cov)
-            z = np.where(gone, stub_z, z)
+            stump_cov = coverage((1 - ds) * 0.75 * b, ppm)
+            stump_z = GIRDLE_Z - 0.05 + 0.1 * np.sqrt(np.clip(1 - ds * ds, 0, 1))
+            cov = np.where(gone, stump_cov, cov)
+            z = np.where(gone, stump_z, z)
     col = shade(z.astype(np.float32), ppm, spec.metal)
     return col, z.astype(np.float32), cov.astype(np.float32), missing_mask
 

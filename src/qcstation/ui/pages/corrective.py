@@ -13,7 +13,6 @@ from typing import Any, ClassVar
 from PySide6.QtCore import QCoreApplication, QDate, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDateEdit,
     QDialog,
@@ -21,7 +20,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
-    QHeaderView,
     QInputDialog,
     QLineEdit,
     QPlainTextEdit,
@@ -29,7 +27,6 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSpinBox,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -46,7 +43,7 @@ from qcstation.services.corrective_actions import CapaEdit, Change, NewFile
 from qcstation.ui import theme
 from qcstation.ui.context import UiContext
 from qcstation.ui.models import Column, ListModel
-from qcstation.ui.widgets import button, muted, shortcut, title
+from qcstation.ui.widgets import button, muted, record_table, shortcut, title
 
 STATUS_LABELS = {
     CapaStatus.OPEN: "open",
@@ -231,14 +228,7 @@ class CorrectiveActionsPage(QWidget):
         self.setObjectName("capa-page")
         self.current: CorrectiveAction | None = None
         self.model = CapaModel(self)
-        self.table = QTableView()
-        self.table.setObjectName("capa-table")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.verticalHeader().setVisible(False)
+        self.table = record_table("capa-table", self.model)
 
         self.heading = title(self.tr("Corrective action"))
         self.heading.setWordWrap(True)  # a long title must not widen the form

@@ -12,9 +12,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
     QHBoxLayout,
-    QHeaderView,
     QLineEdit,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -28,7 +26,7 @@ from qcstation.ui.context import UiContext
 from qcstation.ui.documents import DocumentActions
 from qcstation.ui.models import HistoryModel
 from qcstation.ui.pages.inspection_view import InspectionDialog, chain_text
-from qcstation.ui.widgets import button, muted, shortcut, title
+from qcstation.ui.widgets import button, muted, record_table, shortcut, title
 
 
 class HistoryPage(QWidget):
@@ -66,14 +64,9 @@ class HistoryPage(QWidget):
         self.chain.setObjectName("history-chain")
         self.model = HistoryModel(self._fetch, self)
         self.model.loading_changed.connect(self._loading)
-        self.table = QTableView()
-        self.table.setObjectName("history-table")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.verticalHeader().setVisible(False)
+        self.table = record_table(
+            "history-table", self.model, QAbstractItemView.SelectionMode.ExtendedSelection
+        )
         self.table.activated.connect(self.open_row)
         self.docs = DocumentActions(ctx, self)
         export = button(self.tr("Save reports of the selected…"), "Ctrl+E")

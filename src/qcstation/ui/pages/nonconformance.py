@@ -9,14 +9,11 @@ from typing import ClassVar
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QDialog,
     QHBoxLayout,
-    QHeaderView,
     QInputDialog,
     QLabel,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -29,7 +26,7 @@ from qcstation.ui.context import UiContext
 from qcstation.ui.models import Column, ListModel
 from qcstation.ui.pages.corrective import NewCapaDialog
 from qcstation.ui.pages.inspection_view import InspectionDialog
-from qcstation.ui.widgets import button, muted, shortcut, title
+from qcstation.ui.widgets import button, muted, record_table, shortcut, title
 
 
 class NonconformanceModel(ListModel[Nonconformance]):
@@ -67,14 +64,7 @@ class NonconformancePage(QWidget):
         self.ctx = ctx
         self.setObjectName("nonconformance-page")
         self.model = NonconformanceModel(self)
-        self.table = QTableView()
-        self.table.setObjectName("nonconformance-table")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.verticalHeader().setVisible(False)
+        self.table = record_table("nonconformance-table", self.model)
         self.table.activated.connect(self.open_selected)
         self.decided = QCheckBox(self.tr("Show decided  [D]"))
         self.decided.setObjectName("show-decided")

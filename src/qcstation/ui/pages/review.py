@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
     QInputDialog,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -18,7 +15,7 @@ from qcstation.services import review
 from qcstation.ui.context import UiContext
 from qcstation.ui.models import InspectionsModel
 from qcstation.ui.pages.inspection_view import InspectionDialog
-from qcstation.ui.widgets import button, muted, shortcut, title
+from qcstation.ui.widgets import button, muted, record_table, shortcut, title
 
 
 class ReviewPage(QWidget):
@@ -27,14 +24,7 @@ class ReviewPage(QWidget):
         self.ctx = ctx
         self.setObjectName("review-page")
         self.model = InspectionsModel(self)
-        self.table = QTableView()
-        self.table.setObjectName("review-table")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.verticalHeader().setVisible(False)
+        self.table = record_table("review-table", self.model)
         self.table.activated.connect(self.open_selected)
         self.status = muted()
         accept = button(self.tr("Accept"), "A", "pass-button")

@@ -8,8 +8,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -18,7 +16,7 @@ from qcstation.domain.yaml_files import ContentError
 from qcstation.services import templates
 from qcstation.ui.context import UiContext
 from qcstation.ui.models import TemplatesModel
-from qcstation.ui.widgets import button, muted, title
+from qcstation.ui.widgets import button, muted, record_table, title
 
 
 class TemplatesPage(QWidget):
@@ -27,13 +25,9 @@ class TemplatesPage(QWidget):
         self.ctx = ctx
         self.setObjectName("templates-page")
         self.model = TemplatesModel(self)
-        self.table = QTableView()
-        self.table.setObjectName("templates-table")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.verticalHeader().setVisible(False)
+        self.table = record_table(
+            "templates-table", self.model, QAbstractItemView.SelectionMode.ExtendedSelection
+        )
         self.report = muted()
         self.report.setObjectName("templates-report")
         self.report.setTextInteractionFlags(self.report.textInteractionFlags())

@@ -9,9 +9,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
-    QHeaderView,
     QLineEdit,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -20,7 +18,7 @@ from qcstation.domain.users import Role, User
 from qcstation.services import accounts
 from qcstation.ui.context import UiContext
 from qcstation.ui.models import UsersModel
-from qcstation.ui.widgets import button, muted, title
+from qcstation.ui.widgets import button, muted, record_table, title
 
 
 class NewUserDialog(QDialog):
@@ -53,13 +51,9 @@ class UsersPage(QWidget):
         self.ctx = ctx
         self.setObjectName("users-page")
         self.model = UsersModel(self)
-        self.table = QTableView()
-        self.table.setObjectName("users-table")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.verticalHeader().setVisible(False)
+        self.table = record_table(
+            "users-table", self.model, QAbstractItemView.SelectionMode.ExtendedSelection
+        )
         self.status = muted()
         add = button(self.tr("Add user…"))
         toggle = button(self.tr("Disable / enable"))
