@@ -130,18 +130,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 def explain(exc: Exception, args: argparse.Namespace) -> int:
     """Errors a person can act on: the message, exit 2, no traceback. Anything else is a bug
     and goes on up with its traceback."""
-    from qcstation.cli._shared import EXPECTED, UsageError, _err
+    from qcstation.cli._shared import UsageError, _err
     from qcstation.domain.yaml_files import ContentError
-    from qcstation.store.database import DriverError, is_environmental, translate
+    from qcstation.services.problems import describe
 
     if isinstance(exc, ContentError):
         for problem in exc.problems:
             print(str(problem), file=sys.stderr)
         _err(f"error: {len(exc.problems)} problem(s); nothing was written")
-    elif isinstance(exc, (UsageError, *EXPECTED)):
-        _err(f"error: {exc}")
-    elif isinstance(exc, DriverError) and is_environmental(exc):
-        _err(f"error: {translate(exc, args.database_url)}")
-    else:
+        return BAD_INPUT
+    text = str(exc) if isinstance(exc, UsageError) else describe(exc, args.database_url)
+    if text is None:
         raise exc
+    _err(f"error: {text}")
     return BAD_INPUT

@@ -13,16 +13,13 @@ from typing import TYPE_CHECKING, Any
 from qcstation import config
 from qcstation.domain.records import normalize
 from qcstation.domain.users import User
-from qcstation.domain.yaml_files import ContentError
 from qcstation.services import accounts
 from qcstation.services.context import Station, open_station
 from qcstation.services.errors import ServiceError
-from qcstation.store import schema
 from qcstation.store.database import (
     DatabaseError,
     sqlite_file,
 )
-from qcstation.store.evidence import EvidenceError
 
 if TYPE_CHECKING:
     pass
@@ -31,16 +28,6 @@ if TYPE_CHECKING:
 OK, PROBLEM, BAD_INPUT = 0, 1, 2
 ENV_USER = "QCSTATION_USER"
 ENV_PASSWORD = "QCSTATION_PASSWORD"
-
-# Errors a person can act on: print the message, exit 2, no traceback.
-EXPECTED: tuple[type[BaseException], ...] = (
-    config.ConfigError,
-    DatabaseError,
-    ServiceError,
-    ContentError,
-    schema.SchemaTooNew,
-    EvidenceError,
-)
 
 
 class UsageError(Exception):

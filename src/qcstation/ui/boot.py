@@ -118,18 +118,6 @@ class _Opener:
             self.done.set()
 
 
-def problem_text(exc: BaseException, database_url: str | None) -> str | None:
-    """What a person can act on, or None for a bug (shown with its traceback)."""
-    from qcstation.store.database import DriverError, is_environmental, translate
-    from qcstation.ui.errors import is_known
-
-    if is_known(exc):
-        return str(exc)
-    if isinstance(exc, DriverError) and is_environmental(exc):
-        return str(translate(exc, database_url))
-    return None
-
-
 def run(
     open_station: Callable[[], Opened],
     appearance: Appearance,
@@ -166,7 +154,9 @@ def run(
             box.open()
 
     def failed(exc: BaseException) -> None:
-        text = problem_text(exc, database_url)
+        from qcstation.services.problems import describe
+
+        text = describe(exc, database_url)
         details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         box = QMessageBox(window)
         box.setObjectName("startup-problem")

@@ -13,30 +13,11 @@ from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from qcstation.config import ConfigError
-from qcstation.domain.yaml_files import ContentError
-from qcstation.services.errors import ServiceError
-from qcstation.store.database import DatabaseError
-from qcstation.store.evidence import EvidenceError
-from qcstation.store.schema import SchemaTooNew
+from qcstation.services.problems import is_known
 
 
 def _tr(text: str) -> str:
     return QCoreApplication.translate("errors", text)
-
-
-KNOWN: tuple[type[BaseException], ...] = (
-    ServiceError,
-    DatabaseError,
-    ContentError,
-    EvidenceError,
-    ConfigError,
-    SchemaTooNew,
-)
-
-
-def is_known(exc: BaseException) -> bool:
-    return isinstance(exc, KNOWN)
 
 
 def show_problem(parent: QWidget | None, exc: BaseException) -> None:
