@@ -75,10 +75,10 @@ def open_station(base: Path) -> tuple[Station, User]:
     location = config.resolve(data, sqlite_url(data / config.DATABASE_FILE))
     station = context.connect(location)
     result = setup.init(station, "alice", c.PASSWORD, "Bench Admin")
-    inspector = accounts.create_user(
+    accounts.create_user(
         station, result.admin, "ines", c.PASSWORD, Role.INSPECTOR, "Bench Inspector"
     )
-    return station, inspector
+    return station, accounts.login(station, "ines", c.PASSWORD)
 
 
 def answer_for(item: ChecklistItem, position: int | None, variant: int) -> Answer:

@@ -275,11 +275,11 @@ def sync_bench(url: str, base: Path, records: int) -> tuple[float, float]:
     loc = config.resolve(d)
     server = open_station(loc)
     local = sync.open_local(loc)
-    sync.pull(server, local)
+    sync.pull(server, local, accounts.login(server, "alice", c.PASSWORD))
     user = accounts.login(local, "insp0", c.PASSWORD)
     complete_one(local, user)
     sync.queue(local)
-    with local.db.write("bench", local.name) as s:
+    with local.db.write(None, local.name) as s:
         template = s.scalars(select(OutboxRow)).one()
         payload = json.loads(template.payload)
         s.delete(template)
@@ -305,7 +305,7 @@ def sync_bench(url: str, base: Path, records: int) -> tuple[float, float]:
                 )
             )
     t = time.perf_counter()
-    sent, _already = sync.push(server, local)
+    sent, _already = sync.push(server, local, accounts.login(server, "alice", c.PASSWORD))
     ours = time.perf_counter() - t
     assert sent == records, (sent, records)
     with server.db.read() as s:

@@ -116,9 +116,11 @@ def admin(station: Station) -> User:
 
 @pytest.fixture
 def supervisor(station: Station, admin: User) -> User:
-    return accounts.create_user(station, admin, "sam", PASSWORD, Role.SUPERVISOR, "Sam Supervisor")
+    accounts.create_user(station, admin, "sam", PASSWORD, Role.SUPERVISOR, "Sam Supervisor")
+    return accounts.login(station, "sam", PASSWORD)  # signed in: it can act
 
 
 @pytest.fixture
 def inspector(station: Station, admin: User) -> User:
-    return accounts.create_user(station, admin, "ines", PASSWORD, Role.INSPECTOR, "Ines Inspector")
+    accounts.create_user(station, admin, "ines", PASSWORD, Role.INSPECTOR, "Ines Inspector")
+    return accounts.login(station, "ines", PASSWORD)

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import event
 
 from qcstation import config
-from qcstation.services import sync
+from qcstation.services import accounts, sync
 from qcstation.services.context import open_station
 
 
@@ -43,7 +43,8 @@ def main() -> int:
 
         event.listen(station.db.engine, "commit", before)
         event.listen(station.db._write, "after_commit", after)
-    result = sync.sync(server, local)
+    alice = accounts.login(server, "alice", os.environ["QCSTATION_PASSWORD"])
+    result = sync.sync(server, local, alice)
     server.close()
     local.close()
     print(json.dumps({"sent": result.sent, "already": result.already, "seen": seen}))

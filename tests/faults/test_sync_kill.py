@@ -53,7 +53,7 @@ def offline_station(url: str, base: Path, monkeypatch: pytest.MonkeyPatch) -> Pa
     )
     local = sync.open_local(config.resolve(d))
     server = open_station(config.resolve(d))
-    sync.pull(server, local)
+    sync.pull(server, local, accounts.login(server, "alice", PASSWORD))
     server.close()
     ines = accounts.login(local, "ines", PASSWORD)
     for n in range(RECORDS):
@@ -112,7 +112,7 @@ def test_sync_killed_at_a_commit_delivers_exactly_once(
         assert dict(per) == local_per  # every answer once, none twice
         assert sync.waiting(local) == 0
         assert audit.verify(server).ok
-        assert sync.sync(server, local).sent == 0
+        assert sync.sync(server, local, accounts.login(server, "alice", PASSWORD)).sent == 0
     finally:
         server.close()
         local.close()

@@ -61,7 +61,7 @@ ROWS: list[tuple[date, str, str, str, str, str, list[str]]] = [
 def load(station: Station, admin: User, supervisor: User) -> None:
     skus.set_sku(station, supervisor, "RG-1", material="18k yellow gold")
     skus.set_sku(station, supervisor, "PD-2", material="Sterling silver", description="pendant")
-    with station.db.write("alice", station.name, reason="dashboard test data") as s:
+    with station.db.write(admin, station.name, reason="dashboard test data") as s:
         users = {u.username: u.id for u in s.scalars(select(UserRow))}
         templates = {t.stage: t for t in s.scalars(select(TemplateRow).where(TemplateRow.active))}
         benches = {}

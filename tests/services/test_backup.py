@@ -195,8 +195,8 @@ def test_postgresql_backup_restores_byte_for_byte(
         admin = accounts.login(station, "alice", "correct horse battery")
         from qcstation.domain.users import Role
 
-        ines = accounts.create_user(station, admin, "ines", "correct horse battery", Role.INSPECTOR)
-        done = finish(station, ines)
+        accounts.create_user(station, admin, "ines", "correct horse battery", Role.INSPECTOR)
+        done = finish(station, accounts.login(station, "ines", "correct horse battery"))
         out = tmp_path / "plant.qcbackup"
         result = backup.backup(station, admin, out)
         assert result.database == "postgresql" and result.evidence_files > 0

@@ -53,7 +53,7 @@ def test_numbers_are_unique_when_station_prefixes_collide(station: Station, admi
     for name in names:
         setup.register_station(replace(station, name=name), admin)
     got = {}
-    with station.db.write("alice", station.name) as s:
+    with station.db.write(admin, station.name) as s:
         rows = {r.name: r for r in s.scalars(select(StationRow))}
         for name in names:
             for kind in ("report", "certificate"):

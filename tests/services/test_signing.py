@@ -78,8 +78,10 @@ def test_a_wrong_password_signs_nothing_and_counts_toward_the_lockout(
     for _ in range(MAX_FAILED_LOGINS - 1):
         with pytest.raises(LoginFailed):
             signing.sign(station, inspector, completed, Meaning.PERFORMED, "still wrong")
-    with pytest.raises(LoginFailed, match="locked"):
+    # Locked: the right password is refused too, in the same words as a wrong one.
+    with pytest.raises(LoginFailed, match=r"wrong password.*nothing was signed"):
         signing.sign(station, inspector, completed, Meaning.PERFORMED, password)
+    assert accounts.is_locked(station, "ines")
     assert _signature_count(station) == 0
 
 
@@ -133,7 +135,8 @@ def test_a_signature_dated_after_the_revocation_fails_its_check(
 
 
 def test_a_pending_key_is_issued_later(station: Station, admin: User, password: str) -> None:
-    ivan = accounts.create_user(station, admin, "ivan", password, Role.INSPECTOR, "Ivan")
+    accounts.create_user(station, admin, "ivan", password, Role.INSPECTOR, "Ivan")
+    ivan = accounts.login(station, "ivan", password)  # a pending key still records
     ins = finish(station, ivan)
     with pytest.raises(SigningRefused, match="not issued yet"):
         signing.sign(station, ivan, ins, Meaning.PERFORMED, password)
@@ -278,7 +281,8 @@ def test_a_company_pki_identity_signs_once_an_admin_approves_it(
         signing.sign(station, supervisor, completed, Meaning.APPROVED, password)
     keys.issue_pending(station, admin, password)
     sig = signing.sign(station, supervisor, completed, Meaning.APPROVED, password)
-    assert "Company PKI" in sig.certificate_subject
+    # Taken as a leaf: the plant root certifies the key; the company's CA is trusted nowhere.
+    assert sig.certificate_subject == "CN=Sam Supervisor, O=qcstation plant, OU=sam"
     assert all(c.ok for c in signing.check(station, completed))
     out = tmp_path / "r.pdf"
     documents.export_report(station, supervisor, password, completed, out)

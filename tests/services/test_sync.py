@@ -49,6 +49,7 @@ def test_offline_station_catches_up_exactly_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("QCSTATION_PASSWORD", PASSWORD)
+    monkeypatch.setenv("QCSTATION_USER", "alice")  # who syncs signs what arrives
     hq = connect(config.resolve(tmp_path / "hq", pg_schema_url))
     setup.init(hq, "alice", PASSWORD)
     admin = accounts.login(hq, "alice", PASSWORD)
@@ -140,23 +141,24 @@ def test_offline_station_catches_up_exactly_once(
             assert "scratch on the shank" in receipt.station_audit  # the station's history
 
         # Again: nothing to send, nothing doubled.
-        assert sync.sync(plant, local).sent == 0
+        alice = accounts.login(plant, "alice", PASSWORD)
+        assert sync.sync(plant, local, alice).sent == 0
         # The acknowledgement of a delivery was lost (a crash after the server's commit):
-        with local.db.write("test", "bench-9") as s:
+        with local.db.write(None, "bench-9") as s:
             s.execute(update(OutboxRow).where(OutboxRow.record_id == done[0]).values(sent_at=None))
-        result = sync.sync(plant, local)
+        result = sync.sync(plant, local, alice)
         assert (result.sent, result.already, result.waiting) == (0, 1, 0)
         assert count(plant, InspectionRow, id=done[0]) == 1
         assert count(plant, ReceiptRow) == 3
 
         # A changed copy of a delivered record is refused: completed records never change.
-        with local.db.write("test", "bench-9") as s:
+        with local.db.write(None, "bench-9") as s:
             row = s.scalars(select(OutboxRow).where(OutboxRow.record_id == done[1])).one()
             row.payload = row.payload.replace("OFF-1", "OFF-X")
             row.payload_sha256 = sha256_hex(row.payload)
             row.sent_at = None
         with pytest.raises(Conflict, match="different content"):
-            sync.push(plant, local)
+            sync.push(plant, local, alice)
         assert inspections.get(plant, done[1]).serial == "OFF-1"
         assert sync.waiting(local) == 1
         with local.db.read() as s:

@@ -40,7 +40,7 @@ def test_write_transactions_take_the_lock_up_front(
     release = threading.Event()
 
     def hold() -> None:
-        with first.write("a", "st") as s:
+        with first.write(None, "st") as s:  # unaudited: a bare table
             s.execute(text("INSERT INTO t VALUES (1)"))
             holding.set()
             release.wait(10)
@@ -50,7 +50,7 @@ def test_write_transactions_take_the_lock_up_front(
     assert holding.wait(10)
     try:
         with pytest.raises(DatabaseBusy, match="locked by another program"):
-            with second.write("b", "st") as s:
+            with second.write(None, "st") as s:
                 s.execute(text("SELECT count(*) FROM t")).scalar()
         # readers are not blocked by a writer in WAL mode
         with second.read() as s:

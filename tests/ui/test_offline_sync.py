@@ -35,7 +35,8 @@ def test_the_window_sends_the_outbox_when_the_server_is_back(
     d = tmp_path / "bench9"
     init = ["init", "--admin", "alice", "--station", "bench-9", "--data-dir", str(d)]
     assert cli.main([*init, "--database-url", pg_schema_url]) == 0
-    assert cli.main(["sync", "--data-dir", str(d)]) == 0  # the first copy, while online
+    # the first copy, while online; whoever syncs signs in
+    assert cli.main(["sync", "--data-dir", str(d), "--user", "alice"]) == 0
 
     wrong = make_url(pg_schema_url).set(port=1).render_as_string(hide_password=False)
     station, loc = app.open_for_window(config.resolve(d, wrong))
@@ -48,6 +49,9 @@ def test_the_window_sends_the_outbox_when_the_server_is_back(
     ctx = attach_workspace(window, station, loc)
     offline = window.offline_sync  # type: ignore[attr-defined]
     assert "Offline" in window.connection_note.text()
+    offline.attempt()  # nobody signed in: nothing is sent (what arrives must be signed)
+    assert not offline.busy
+    ctx.user = ines
     offline.attempt()
     qtbot.waitUntil(lambda: not offline.busy, timeout=30000)
     assert "does not answer" in window.connection_note.text()

@@ -134,6 +134,12 @@ def subject_text(cert: x509.Certificate) -> str:
     return ", ".join(f"{a.rfc4514_attribute_name}={a.value!s}" for a in cert.subject)[:255]
 
 
+def certificate_unit(cert: x509.Certificate) -> str | None:
+    """The OU a plant certificate carries: the user name (or station) it was issued to."""
+    found = cert.subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)
+    return str(found[0].value) if found else None
+
+
 def issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
     try:
         cert.verify_directly_issued_by(issuer)

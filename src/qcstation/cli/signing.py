@@ -168,13 +168,45 @@ def cmd_keys_issue(args: argparse.Namespace) -> int:
         passphrase = _secret(ENV_ROOT_PASSPHRASE, "Root passphrase: ")
         if keys.setup_plant(station, admin, passphrase):
             _out("Created the plant root certificate and the certificate seal.")
-        done = keys.issue_pending(station, admin, passphrase)
+        waiting = keys.pending(station)
+        if not waiting:
+            _out("No key waits to be issued.")
+            return OK
+        chosen = _approved(waiting, args)
+        done = keys.issue_pending(station, admin, passphrase, chosen) if chosen else []
     finally:
         station.close()
     for k in done:
-        _out(f"issued {k.username}: {k.subject}")
-    _out(f"{len(done)} key(s) issued")
+        _out(f"issued {k.username}: {k.subject} (key {k.key_id[:16]})")
+    _out(f"{len(done)} key(s) issued, {len(waiting) - len(done)} left waiting")
     return OK
+
+
+def _approved(waiting: list[Any], args: argparse.Namespace) -> list[str]:
+    """Show each waiting key with what issuing it vouches for, and take the ones the
+    administrator approves: named with --approve, all with --all, or one by one at a prompt."""
+    for k in waiting:
+        _out(f"{k.username} ({k.full_name}, {k.role}): {k.origin} key {k.key_id}")
+        _out(f"    subject {k.subject}" + (f"; issued by {k.issuer}" if k.issuer else ""))
+        _out(f"    made {k.created_at:%Y-%m-%d %H:%M} UTC by {k.created_by}")
+    if args.all:
+        return [k.key_id for k in waiting]
+    if args.approve:
+        known = {a.lower() for a in args.approve}
+        unknown = [a for a in known if not any(k.key_id.startswith(a) for k in waiting)]
+        if unknown:
+            raise UsageError(f"no waiting key has the fingerprint {', '.join(sorted(unknown))}")
+        return sorted(known)
+    if not sys.stdin.isatty():
+        raise UsageError(
+            "compare each fingerprint with its owner's, then name the ones to issue with "
+            "--approve FINGERPRINT (repeatable), or --all"
+        )
+    return [
+        k.key_id
+        for k in waiting
+        if input(f"Issue {k.username}'s key {k.key_id[:16]}…? [y/N] ").strip().lower() == "y"
+    ]
 
 
 def cmd_keys_request(args: argparse.Namespace) -> int:
@@ -227,18 +259,23 @@ def cmd_keys_revoke(args: argparse.Namespace) -> int:
 
 
 def cmd_keys_public(args: argparse.Namespace) -> int:
-    from qcstation.services import keys
+    from qcstation.services import audit, keys
 
     station = open_station(_location(args))
     try:
         pem = keys.plant_certificates(station)
+        fingerprint = audit.pin(station) or ""
     finally:
         station.close()
+    pretty = ":".join(fingerprint[i : i + 4] for i in range(0, len(fingerprint), 4))
     if args.output:
         Path(args.output).write_text(pem, "ascii")
         _out(f"plant root and seal certificates -> {args.output}")
+        _out(f"plant root SHA-256 {pretty}")
+        _out("  (auditors check a trail against it: `audit verify --root-fingerprint`)")
     else:
         sys.stdout.write(pem)
+        sys.stderr.write(f"plant root SHA-256 {pretty}\n")
     return OK
 
 
@@ -292,10 +329,18 @@ def register(add: Any, group: Any) -> None:
     p = add(
         "issue",
         cmd_keys_issue,
-        f"issue pending certificates (root passphrase from {ENV_ROOT_PASSPHRASE} or a prompt)",
+        "issue pending certificates, each shown with what it vouches for (root passphrase "
+        f"from {ENV_ROOT_PASSPHRASE} or a prompt)",
         ksub,
     )
     _user_opt(p)
+    p.add_argument(
+        "--approve",
+        action="append",
+        metavar="FINGERPRINT",
+        help="issue the key with this fingerprint (its first 16 hex digits at least); repeatable",
+    )
+    p.add_argument("--all", action="store_true", help="issue every waiting key shown")
     p = add("request", cmd_keys_request, "make yourself a new signing key (pending issue)", ksub)
     _user_opt(p)
     p = add(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -265,15 +266,20 @@ def cmd_inspections_list(args: argparse.Namespace) -> int:
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
+    fingerprint = (args.root_fingerprint or "").replace(":", "").strip().lower() or None
+    if fingerprint is not None and not re.fullmatch(r"[0-9a-f]{64}", fingerprint):
+        raise UsageError("--root-fingerprint takes the 64 hex digits `keys public` prints")
     station = open_station(_location(args))
     try:
-        report = audit.verify(station)
+        report = audit.verify(station, fingerprint)
     finally:
         station.close()
+    for note in report.notes:
+        _out(f"  {note}")
     if report.ok:
         _out(
-            f"Audit trail intact: {report.entries} entries chained, "
-            f"{report.records} records match their latest entry."
+            f"Audit trail intact: {report.entries} entries chained, {report.signed_entries} "
+            f"signatures checked, {report.records} records match their latest entry."
         )
         return OK
     _err(f"the audit trail shows {len(report.findings)} problem(s); the first:")
@@ -363,4 +369,15 @@ def register(add: Any, group: Any) -> None:
     p.add_argument("--limit", type=int, default=50)
 
     asub = group("audit", "the audit trail")
-    add("verify", cmd_audit_verify, "check the audit chain and that every record matches it", asub)
+    p = add(
+        "verify",
+        cmd_audit_verify,
+        "check the audit chain, its signatures and this station's anchor, and that every "
+        "record matches it",
+        asub,
+    )
+    p.add_argument(
+        "--root-fingerprint",
+        help="the plant root's SHA-256 as you know it (from `keys public`); default: the one "
+        "this station pinned",
+    )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from qcstation.cli._shared import OK, UsageError, _location, _out
+from qcstation.cli._shared import OK, UsageError, _location, _login, _out
 from qcstation.services.context import open_station
 from qcstation.store.database import DatabaseUnavailable
 
@@ -34,7 +34,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
                 "and go at the next sync"
             ) from None
         try:
-            result = sync.sync(server, local)
+            # Whoever syncs signs what arrives on the server and the copy made here.
+            result = sync.sync(server, local, _login(server, args))
         finally:
             server.close()
     finally:
@@ -56,3 +57,4 @@ def register(add: Any, group: Any) -> None:
         "this station's copy of users and checklists",
     )
     p.add_argument("--status", action="store_true", help="only say how many are waiting")
+    p.add_argument("--user", help="who syncs (signs what is delivered); or QCSTATION_USER")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
+from typing import Protocol
 
 
 class Role(str, Enum):
@@ -63,6 +64,19 @@ def check_password(password: str) -> str | None:
     return None
 
 
+class Credential(Protocol):
+    """A private key opened at sign-in: what makes a change this person's and nobody else's.
+
+    Every audited change is signed with it (store/audit.py), so the actor of an entry is
+    proven by a key only that person can open, never taken from a caller's string.
+    """
+
+    @property
+    def key_id(self) -> str: ...
+
+    def sign(self, data: bytes) -> bytes: ...
+
+
 @dataclass(frozen=True)
 class User:
     id: int
@@ -70,6 +84,29 @@ class User:
     full_name: str
     role: Role
     active: bool = True
+    # Set only by a successful sign-in (services.accounts.login); None means the object
+    # describes a user but cannot act as one.
+    credential: Credential | None = field(default=None, compare=False, repr=False)
 
     def can(self, permission: Permission) -> bool:
         return self.active and can(self.role, permission)
+
+    @property
+    def audit_name(self) -> str:
+        """The actor written into the audit trail."""
+        return self.username
+
+
+@dataclass(frozen=True)
+class PlantRoot:
+    """The plant root acting on its own: unlocking an account with the root passphrase
+    when no administrator can sign in. Its changes are signed with the root key."""
+
+    credential: Credential
+
+    @property
+    def audit_name(self) -> str:
+        return ROOT_ACTOR
+
+
+ROOT_ACTOR = "plant-root"

@@ -8,7 +8,7 @@ through the ORM, so every change lands in the audit trail (sealed keys as digest
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from cryptography import x509
@@ -46,6 +46,22 @@ class Identity:
     chain: tuple[x509.Certificate, ...]
     seal_key: ed25519.Ed25519PrivateKey | None
     seal_key_id: str | None
+
+
+@dataclass(frozen=True)
+class SessionKey:
+    """A signing key opened at sign-in (domain.users.Credential): it signs what its owner
+    records, and never leaves memory."""
+
+    key_id: str
+    private_key: keys.PrivateKey = field(repr=False)
+
+    def sign(self, data: bytes) -> bytes:
+        return keys.sign(self.private_key, data)
+
+    @classmethod
+    def of(cls, private_key: keys.PrivateKey) -> SessionKey:
+        return cls(keys.key_id(private_key.public_key()), private_key)
 
 
 def context(row: SigningKeyRow) -> str:
@@ -171,8 +187,9 @@ def enroll(
     password: str,
     actor_id: int | None,
     plant: PlantKeys | None,
-) -> SigningKeyRow:
-    """A new key pair for the user, sealed under their password; issued when plant is given."""
+) -> tuple[SigningKeyRow, SessionKey]:
+    """A new key pair for the user, sealed under their password; issued when plant is given.
+    Returns the row and the key opened (it signs the transaction that made it, if need be)."""
     _retire_current(session, user.id, now)
     key = keys.new_signing_key()
     row = _new_row(
@@ -190,7 +207,7 @@ def enroll(
     if plant is not None:
         issue(row, user, plant, now)
     session.flush()
-    return row
+    return row, SessionKey(row.key_id, key)
 
 
 def add_imported(
@@ -228,7 +245,12 @@ def add_imported(
 def issue(row: SigningKeyRow, user: UserRow, plant: PlantKeys, now: datetime) -> None:
     """Certify a pending plant key, approve an imported one, and hand it the seal."""
     public = keys.load_public_pem(row.public_key)
-    if row.origin == PLANT and row.certificate is None:
+    if not plant_certified(row, plant.root):
+        if row.origin == IMPORTED and row.certificate:
+            # A company identity is taken as a leaf only: its certificate is kept for the
+            # record, and the plant root certifies the key itself. Nothing the company
+            # (or whoever made that PKCS#12) signed becomes trusted here.
+            row.chain = row.certificate + row.chain
         cert = keys.issue(plant.root_key, plant.root, public, user.full_name, now, user.username)
         row.certificate = keys.cert_pem(cert)
         row.not_after = cert.not_valid_after_utc
@@ -241,6 +263,16 @@ def issue(row: SigningKeyRow, user: UserRow, plant: PlantKeys, now: datetime) ->
             row.sealed_plant_key = sealing.wrap(
                 keys.private_der(plant.seal_key), public, _seal_context(row)
             )
+
+
+def plant_certified(row: SigningKeyRow, root: x509.Certificate) -> bool:
+    if not row.certificate:
+        return False
+    try:
+        cert = keys.load_certs_pem(row.certificate)[0]
+    except keys.KeyFileError:
+        return False
+    return keys.issued_by(cert, root) and keys.key_id(cert.public_key()) == row.key_id  # type: ignore[arg-type]
 
 
 def status(row: SigningKeyRow) -> KeyStatus:
@@ -297,10 +329,8 @@ def unlock(session: Session, user: UserRow, password: str) -> Identity:
         ) from None
     private_key = keys.load_private_der(der)
     cert = keys.load_certs_pem(row.certificate or "")[0]
-    chain = tuple(keys.load_certs_pem(row.chain))
-    if row.origin == PLANT:
-        root_row = plant_row(session, ROOT)
-        chain = tuple(keys.load_certs_pem(root_row.certificate or "")) if root_row else ()
+    root_row = plant_row(session, ROOT)
+    chain = tuple(keys.load_certs_pem(root_row.certificate or "")) if root_row else ()
     seal_key, seal_id = None, None
     seal_row = plant_row(session, SEAL)
     if row.sealed_plant_key and seal_row is not None:
@@ -313,6 +343,19 @@ def unlock(session: Session, user: UserRow, password: str) -> Identity:
         if isinstance(opened, ed25519.Ed25519PrivateKey):
             seal_key, seal_id = opened, seal_row.key_id
     return Identity(row.id, row.key_id, private_key, cert, chain, seal_key, seal_id)
+
+
+def open_session_key(session: Session, user: UserRow, password: str) -> SessionKey | None:
+    """The user's current key opened with their password, for signing what they record;
+    None when they have none that can sign (revoked, or sealed under an old password)."""
+    row = current_key(session, user.id)
+    if row is None or row.revoked_at is not None:
+        return None
+    try:
+        der = sealing.unseal(row.encrypted_key, password, context(row))
+    except sealing.WrongPassphrase:
+        return None
+    return SessionKey(row.key_id, keys.load_private_der(der))
 
 
 def reseal_user(session: Session, user_id: int, old: str, new: str) -> int:

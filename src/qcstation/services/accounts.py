@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import functools
+import secrets
+from dataclasses import replace
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qcstation.accounts.passwords import hash_password, needs_rehash, verify_password
-from qcstation.domain.users import Permission, Role, User, check_password, check_username
+from qcstation.domain.users import (
+    Permission,
+    PlantRoot,
+    Role,
+    User,
+    check_password,
+    check_username,
+)
 from qcstation.services import _keyring
 from qcstation.services.context import Station
 from qcstation.services.errors import Conflict, InvalidInput, LoginFailed, PermissionDenied
+from qcstation.store import audit
 from qcstation.store import repositories as repo
-from qcstation.store.models import UserRow
+from qcstation.store.models import LoginStats, UserRow
 
 MAX_FAILED_LOGINS = 5
 
@@ -28,36 +40,58 @@ def require(session: Session, actor: User, permission: Permission) -> UserRow:
     return row
 
 
+# Every refusal reads the same, whoever the name belongs to: a wrong guess learns nothing
+# about which accounts exist, which are locked, or which are disabled.
+LOGIN_REFUSED = (
+    "unknown user or wrong password (after 5 wrong passwords in a row an account locks "
+    "until an administrator unlocks it)"
+)
+
+
 def login(station: Station, username: str, password: str) -> User:
-    """Check a password; five wrong ones in a row lock the account until an admin resets it."""
-    error = "unknown user or wrong password"
+    """Check a password and open the user's signing key for this session.
+
+    Every failure costs the same work (one argon2 verification and one small write) and
+    gives the same message, so neither the answer nor its time tells whether the name
+    exists. Five wrong passwords in a row lock the account until an administrator (or the
+    plant root passphrase) unlocks it.
+    """
     found: User | None = None
-    # The block commits on leaving, so a counted failure is kept even though we refuse.
-    with station.db.write(actor=username or "?", station=station.name, reason="login") as s:
+    rehash = False
+    with station.db.write(None, station.name, reason="login") as s:
         row = s.scalars(select(UserRow).where(UserRow.username == username)).one_or_none()
         if row is None:
-            pass
-        elif not row.active:
-            error = f"the account {username!r} is disabled: ask an administrator"
-        elif row.failed_logins >= MAX_FAILED_LOGINS:
-            error = (
-                f"the account {username!r} is locked after {MAX_FAILED_LOGINS} wrong passwords: "
-                "ask an administrator to reset it"
-            )
+            verify_password(_dummy_hash(), password)
+            _count_unknown(s)
         elif not verify_password(row.password_hash, password):
             row.failed_logins += 1
-            left = MAX_FAILED_LOGINS - row.failed_logins
-            if left <= 2:
-                error += f" ({left} tries left before the account locks)"
+        elif not row.active or row.failed_logins >= MAX_FAILED_LOGINS:
+            row.failed_logins += 1  # the same work and answer as a wrong password
         else:
-            if row.failed_logins:
-                row.failed_logins = 0
-            if needs_rehash(row.password_hash):
-                row.password_hash = hash_password(password)
-            found = repo.user(row)
+            row.failed_logins = 0
+            credential = _keyring.open_session_key(s, row, password)
+            found = replace(repo.user(row), credential=credential)
+            rehash = needs_rehash(row.password_hash)
     if found is None:
-        raise LoginFailed(error)
+        raise LoginFailed(LOGIN_REFUSED)
+    if rehash and found.credential is not None:
+        with station.db.write(found, station.name, reason="password hash upgraded") as s:
+            s.get_one(UserRow, found.id).password_hash = hash_password(password)
     return found
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return hash_password(secrets.token_urlsafe(16))
+
+
+def _count_unknown(s: Session) -> None:
+    """One small write, as a wrong password for a real name costs."""
+    stats = s.get(LoginStats, 1)
+    if stats is None:
+        s.add(LoginStats(id=1, unknown_failures=1))
+    else:
+        stats.unknown_failures += 1
 
 
 def create_user(
@@ -77,9 +111,9 @@ def create_user(
     for problem in (check_username(username), check_password(password)):
         if problem:
             raise InvalidInput(problem)
-    with station.db.write(
-        actor=actor.username if actor else username, station=station.name, reason="new user"
-    ) as s:
+    # The first user signs her own creation with the key made for her here.
+    acting: User = actor or User(0, username, full_name or username, role)
+    with station.db.write(acting, station.name, reason="new user") as s:
         if actor is None:
             if s.scalar(select(func.count()).select_from(UserRow)):
                 raise PermissionDenied("users exist already: an administrator must add new ones")
@@ -99,7 +133,11 @@ def create_user(
         s.add(row)
         s.flush()
         plant = _keyring.unlock_plant(s, root_passphrase) if root_passphrase else None
-        _keyring.enroll(s, station.now(), row, password, actor.id if actor else row.id, plant)
+        _key, opened = _keyring.enroll(
+            s, station.now(), row, password, actor.id if actor else row.id, plant
+        )
+        if actor is None:
+            audit.sign_with(s, opened)
         return repo.user(row)
 
 
@@ -113,8 +151,8 @@ def change_password(station: Station, actor: User, old: str, new: str) -> int:
     problem = check_password(new)
     if problem:
         raise InvalidInput(problem)
-    login(station, actor.username, old)  # counts a wrong password toward the lockout
-    with station.db.write(actor.username, station.name, reason="password change") as s:
+    me = login(station, actor.username, old)  # counts a wrong password toward the lockout
+    with station.db.write(me, station.name, reason="password change") as s:
         row = s.get_one(UserRow, actor.id)
         row.password_hash = hash_password(new)
         done = _keyring.reseal_user(s, row.id, old, new)
@@ -131,7 +169,7 @@ def list_users(station: Station) -> list[User]:
 def set_active(station: Station, actor: User, username: str, active: bool) -> User:
     """Disable or re-enable an account; a disabled user can no longer sign in or act."""
     with station.db.write(
-        actor.username, station.name, reason="enable user" if active else "disable user"
+        actor, station.name, reason="enable user" if active else "disable user"
     ) as s:
         require(s, actor, Permission.MANAGE_USERS)
         row = s.scalars(select(UserRow).where(UserRow.username == username)).one_or_none()
@@ -144,14 +182,32 @@ def set_active(station: Station, actor: User, username: str, active: bool) -> Us
 
 
 def unlock(station: Station, actor: User, username: str) -> User:
-    """Clear the count of wrong passwords that locked an account."""
-    with station.db.write(actor.username, station.name, reason="unlock account") as s:
+    """Clear the count of wrong passwords that locked an account (another administrator's
+    or the same one's, recorded in the audit trail)."""
+    with station.db.write(actor, station.name, reason="unlock account") as s:
         require(s, actor, Permission.MANAGE_USERS)
-        row = s.scalars(select(UserRow).where(UserRow.username == username)).one_or_none()
-        if row is None:
-            raise InvalidInput(f"no user {username!r}")
-        row.failed_logins = 0
-        return repo.user(row)
+        return _unlock(s, username)
+
+
+def unlock_with_root(station: Station, username: str, root_passphrase: str) -> User:
+    """Unlock an account with the plant root passphrase: the way back when the only
+    administrator is locked out. The plant root signs the unlock in the audit trail."""
+    with station.db.read() as s:
+        plant = _keyring.unlock_plant(s, root_passphrase)
+    root = PlantRoot(_keyring.SessionKey.of(plant.root_key))
+    with station.db.write(root, station.name, reason="unlock with the root passphrase") as s:
+        return _unlock(s, username)
+
+
+def _unlock(s: Session, username: str) -> User:
+    row = s.scalars(select(UserRow).where(UserRow.username == username)).one_or_none()
+    if row is None:
+        raise InvalidInput(f"no user {username!r}")
+    audit.record_event(
+        s, f"users/{row.id}", "unlock", {"user": username, "wrong_passwords": row.failed_logins}
+    )
+    row.failed_logins = 0
+    return repo.user(row)
 
 
 def is_locked(station: Station, username: str) -> bool:

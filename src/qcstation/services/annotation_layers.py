@@ -103,7 +103,7 @@ def open_image(station: Station, evidence_id: int) -> OpenedImage:
 def save(station: Station, actor: User, evidence_id: int, layer: AnnotationLayer) -> int:
     """Store the layer of an image of an inspection in progress; returns its item count."""
     text = layer.to_json()
-    with station.db.write(actor.username, station.name, reason="annotate evidence") as s:
+    with station.db.write(actor, station.name, reason="annotate evidence") as s:
         user = require(s, actor, Permission.INSPECT)
         row = s.get(EvidenceRow, evidence_id)
         if row is None:

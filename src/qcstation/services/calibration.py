@@ -79,7 +79,7 @@ def save(station: Station, actor: User, cal: Calibration) -> SavedCalibration:
     if len(cal.camera_id) > 255 or len(cal.magnification) > 32:
         raise InvalidInput("the camera id or magnification name is too long")
     made_at = station.now()
-    with station.db.write(actor.username, station.name, reason="calibrate microscope") as s:
+    with station.db.write(actor, station.name, reason="calibrate microscope") as s:
         user = require(s, actor, CALIBRATE)
         row = CalibrationRow(
             camera_id=cal.camera_id,

@@ -10,7 +10,7 @@ from sqlalchemy.exc import DBAPIError
 
 from qcstation.config import ConfigError, Location
 from qcstation.services.errors import NotInitialised
-from qcstation.store import schema
+from qcstation.store import anchors, schema
 from qcstation.store.database import Database, DatabaseError, is_environmental, translate
 from qcstation.store.evidence import EvidenceStore
 from qcstation.store.types import utcnow
@@ -35,7 +35,7 @@ class Station:
 
 def connect(location: Location) -> Station:
     """Open the database without touching the schema (for init and db upgrade)."""
-    db = Database(location.database_url)
+    db = Database(location.database_url, location.data_dir / anchors.FILE)
     return Station(
         location, db, EvidenceStore(location.evidence_dir), location.settings.station_name
     )

@@ -46,7 +46,7 @@ def correct(station: Station, actor: User, inspection_id: str, reason: str) -> I
     reason = reason.strip()
     if len(reason) < 3:
         raise InvalidInput("give the reason for the correction (it is kept with the record)")
-    with station.db.write(actor.username, station.name, reason=f"correction: {reason}") as s:
+    with station.db.write(actor, station.name, reason=f"correction: {reason}") as s:
         user = require(s, actor, Permission.INSPECT)
         old = s.get(InspectionRow, inspection_id)
         if old is None:

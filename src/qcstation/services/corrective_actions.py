@@ -163,7 +163,7 @@ def open_action(
         raise InvalidInput(
             "open a corrective action from a defect or from a trend (a defect code and a period)"
         )
-    with station.db.write(actor.username, station.name, reason="open corrective action") as s:
+    with station.db.write(actor, station.name, reason="open corrective action") as s:
         user = require(s, actor, Permission.MANAGE_CORRECTIVE_ACTIONS)
         if defect_id is not None and s.get(DefectRow, defect_id) is None:
             raise NotFound(f"no defect {defect_id}")
@@ -230,7 +230,7 @@ def update(station: Station, actor: User, capa_id: int, edit: CapaEdit) -> Corre
     whys = tuple(w.strip() for w in edit.why_chain if w.strip())
     if len(whys) > MAX_WHYS:
         raise InvalidInput(f"a why-chain has at most {MAX_WHYS} whys; summarise the root cause")
-    with station.db.write(actor.username, station.name, reason="edit corrective action") as s:
+    with station.db.write(actor, station.name, reason="edit corrective action") as s:
         row, d = _load(s, capa_id)
         _may_work(s, actor, row, d)
         if row.status == CapaStatus.CLOSED.value:
@@ -259,7 +259,7 @@ def advance(
     if to is CapaStatus.CLOSED:
         raise InvalidInput("closing needs effectiveness evidence and a sign-off: use close")
     reason = reason.strip()
-    with station.db.write(actor.username, station.name, reason=reason or f"status {to.value}") as s:
+    with station.db.write(actor, station.name, reason=reason or f"status {to.value}") as s:
         row, d = _load(s, capa_id)
         user = _may_work(s, actor, row, d)
         current = _action(s, row, d)
@@ -302,7 +302,7 @@ def close(
         for f in files
         for p in (station.evidence.put(f.data),)
     ]
-    with station.db.write(actor.username, station.name, reason=f"close: {evidence}") as s:
+    with station.db.write(actor, station.name, reason=f"close: {evidence}") as s:
         user = require(s, actor, Permission.REVIEW)
         row, d = _load(s, capa_id)
         current = replace(_action(s, row, d), effectiveness_evidence=evidence)

@@ -70,9 +70,11 @@ def _identity(ident: _keyring.Identity) -> SigningIdentity:
     )
 
 
-def _login(station: Station, actor: User, password: str) -> None:
+def _login(station: Station, actor: User, password: str) -> User:
+    """The exporter signed in again: the password is re-entered, and the key it opens
+    signs what the export records."""
     try:
-        login(station, actor.username, password)
+        return login(station, actor.username, password)
     except LoginFailed as exc:
         raise LoginFailed(f"{exc}; nothing was exported") from None
 
@@ -147,7 +149,7 @@ def export_reports(
     timestamper: Any = None,
 ) -> list[Exported]:
     """Batch export: one password, one file per inspection named by its report number."""
-    _login(station, actor, password)
+    actor = _login(station, actor, password)
     done = []
     for ins_id in inspection_ids:
         content, ident, record, number = _report_content(station, actor, password, ins_id)
@@ -165,7 +167,7 @@ def export_report(
     out: Path,
     timestamper: Any = None,
 ) -> Exported:
-    _login(station, actor, password)
+    actor = _login(station, actor, password)
     content, ident, record, number = _report_content(station, actor, password, inspection_id)
     return _finish_report(station, content, ident, record, number, out, None, timestamper)
 
@@ -173,7 +175,7 @@ def export_report(
 def _report_content(
     station: Station, actor: User, password: str, inspection_id: str
 ) -> tuple[ReportContent, _keyring.Identity, records.Record, str]:
-    with station.db.write(actor.username, station.name, reason="export report") as s:
+    with station.db.write(actor, station.name, reason="export report") as s:
         me = require(s, actor, Permission.INSPECT)
         record = records.load(s, inspection_id)
         if record.inspection.status is not Status.COMPLETED:
@@ -238,9 +240,9 @@ def export_certificate(
     timestamper: Any = None,
 ) -> Exported:
     """The customer certificate: needs a supervisor, a completed and signed newest version."""
-    _login(station, actor, password)
+    actor = _login(station, actor, password)
     settings = station.location.settings
-    with station.db.write(actor.username, station.name, reason="issue certificate") as s:
+    with station.db.write(actor, station.name, reason="issue certificate") as s:
         me = require(s, actor, Permission.REVIEW)
         record = records.load(s, inspection_id)
         ins = record.inspection

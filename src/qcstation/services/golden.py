@@ -66,7 +66,7 @@ def set_from_evidence(
     station: Station, actor: User, evidence_id: int, note: str = ""
 ) -> GoldenSample:
     """Make this captured image the golden sample of its inspection's SKU and stage."""
-    with station.db.write(actor.username, station.name, reason="set golden sample") as s:
+    with station.db.write(actor, station.name, reason="set golden sample") as s:
         user = require(s, actor, SET_GOLDEN)
         ev, ins = _image_row(s, evidence_id)
         row = GoldenSampleRow(

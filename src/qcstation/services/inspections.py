@@ -125,7 +125,7 @@ def start(
         raise InvalidInput("a lot inspection needs the lot size (2 or more)")
     if sample_size is not None and lot_size is not None and not 1 <= sample_size <= lot_size:
         raise InvalidInput(f"the sample size must be between 1 and the lot size {lot_size}")
-    with station.db.write(actor.username, station.name, reason="start inspection") as s:
+    with station.db.write(actor, station.name, reason="start inspection") as s:
         user_row = require(s, actor, Permission.INSPECT)
         q = select(TemplateRow)
         if template:
@@ -195,7 +195,7 @@ def record_answer(
     station: Station, actor: User, inspection_id: str, answer: Answer, reason: str = ""
 ) -> AnswerOutcome:
     """Judge and store one answer (replacing an earlier one for the same item and position)."""
-    with station.db.write(actor.username, station.name, reason=reason) as s:
+    with station.db.write(actor, station.name, reason=reason) as s:
         row = _open_inspection(s, actor, inspection_id)
         tpl = repo.template_by_id(s, row.template_id)
         item = _item(tpl, answer.item_id)
@@ -248,7 +248,7 @@ def attach_evidence(
         if s.get(InspectionRow, inspection_id) is None:
             raise NotFound(f"no inspection {inspection_id}")
     stored = station.evidence.put(data)
-    with station.db.write(actor.username, station.name, reason="attach evidence") as s:
+    with station.db.write(actor, station.name, reason="attach evidence") as s:
         row = _open_inspection(s, actor, inspection_id)
         if item_id is not None:
             _check_position(_item(_template(s, row), item_id), row.position_counts, position)
@@ -281,7 +281,7 @@ def raise_defect(
     note: str = "",
 ) -> Defect:
     """Log a defect from the catalog; its severity defaults to the catalog's."""
-    with station.db.write(actor.username, station.name, reason="log defect") as s:
+    with station.db.write(actor, station.name, reason="log defect") as s:
         row = _open_inspection(s, actor, inspection_id)
         entry = s.get(DefectCode, code)
         if entry is None or not entry.active:
@@ -312,7 +312,7 @@ def raise_defect(
 
 def complete(station: Station, actor: User, inspection_id: str) -> Completion:
     """Close the inspection with its derived verdict, if nothing is missing."""
-    with station.db.write(actor.username, station.name, reason="complete inspection") as s:
+    with station.db.write(actor, station.name, reason="complete inspection") as s:
         row = _open_inspection(s, actor, inspection_id)
         current = repo.inspection(s, row)
         missing = current.missing()

@@ -13,8 +13,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
 
+from cryptography import x509
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from qcstation.accounts import keys
 from qcstation.domain.signing import KeyInfo, KeyStatus
@@ -23,6 +28,7 @@ from qcstation.services import _keyring
 from qcstation.services.accounts import login, require
 from qcstation.services.context import Station
 from qcstation.services.errors import InvalidInput, NotFound
+from qcstation.store import audit
 from qcstation.store.models import SigningKeyRow, UserRow
 
 ENV_ROOT_PASSPHRASE = "QCSTATION_ROOT_PASSPHRASE"
@@ -40,7 +46,7 @@ def root_passphrase(admin_password: str) -> str:
 
 def setup_plant(station: Station, admin: User, passphrase: str) -> bool:
     """Create the root and seal if the plant has none; issue what is pending. True if new."""
-    with station.db.write(admin.username, station.name, reason="create plant root") as s:
+    with station.db.write(admin, station.name, reason="create plant root") as s:
         require(s, admin, Permission.ADMINISTER)
         if _keyring.plant_row(s, _keyring.ROOT) is not None:
             return False
@@ -50,12 +56,54 @@ def setup_plant(station: Station, admin: User, passphrase: str) -> bool:
     return True
 
 
-def issue_pending(station: Station, admin: User, passphrase: str) -> list[KeyInfo]:
-    """Issue certificates for pending user keys and approve imported ones."""
-    with station.db.write(admin.username, station.name, reason="issue certificates") as s:
-        require(s, admin, Permission.ADMINISTER)
-        plant = _keyring.unlock_plant(s, passphrase)
-        done = []
+@dataclass(frozen=True)
+class PendingKey:
+    """A key waiting for an administrator, with what approving it would vouch for."""
+
+    username: str
+    full_name: str
+    role: str
+    key_id: str  # SHA-256 of the public key: the fingerprint to compare with its owner's
+    origin: str  # plant (made here) | imported (a PKCS#12 the user brought)
+    subject: str  # what the key's own certificate says (imported), or the name it will get
+    issuer: str  # who issued that certificate (imported), or "" for a key made here
+    created_at: datetime
+    created_by: str
+
+
+def pending(station: Station) -> list[PendingKey]:
+    """Keys an administrator would issue or approve, each with what it claims."""
+    with station.db.read() as s:
+        root = _keyring.plant_row(s, _keyring.ROOT)
+        root_cert = keys.load_certs_pem(root.certificate or "")[0] if root else None
+        out = []
+        for row, user in _candidates(s):
+            if root_cert is not None and not _needs_issue(row, root_cert):
+                continue
+            issuer = ""
+            if row.origin == _keyring.IMPORTED and row.certificate:
+                own = keys.load_certs_pem(row.chain or row.certificate)[0]
+                issuer = ", ".join(f"{a.rfc4514_attribute_name}={a.value!s}" for a in own.issuer)
+            maker = s.get(UserRow, row.created_by_id) if row.created_by_id else None
+            out.append(
+                PendingKey(
+                    user.username,
+                    user.full_name,
+                    user.role,
+                    row.key_id,
+                    row.origin,
+                    row.subject,
+                    issuer,
+                    row.created_at,
+                    maker.username if maker else "?",
+                )
+            )
+        return out
+
+
+def _candidates(s: Session) -> list[tuple[SigningKeyRow, UserRow]]:
+    return [
+        (row, user)
         for row, user in s.execute(
             select(SigningKeyRow, UserRow)
             .join(UserRow, UserRow.id == SigningKeyRow.user_id)
@@ -65,19 +113,50 @@ def issue_pending(station: Station, admin: User, passphrase: str) -> list[KeyInf
                 SigningKeyRow.retired_at.is_(None),
             )
             .order_by(SigningKeyRow.id)
-        ):
-            if _keyring.status(row) is KeyStatus.PENDING or row.sealed_plant_key is None:
-                _keyring.issue(row, user, plant, station.now())
-                done.append(_keyring.info(row, user.username))
+        ).all()
+    ]
+
+
+def _needs_issue(row: SigningKeyRow, root: x509.Certificate) -> bool:
+    return (
+        _keyring.status(row) is KeyStatus.PENDING
+        or row.sealed_plant_key is None
+        or not _keyring.plant_certified(row, root)
+    )
+
+
+def issue_pending(
+    station: Station, admin: User, passphrase: str, approve: Collection[str] | None = None
+) -> list[KeyInfo]:
+    """Issue certificates for pending keys. ``approve`` names the keys (their fingerprints,
+    or the first 16 hex digits of one) the administrator looked at and vouches for; None
+    issues every pending key (the set-up of a new plant, where they are the first admin's).
+    """
+    wanted = [a.lower() for a in approve] if approve is not None else None
+    if wanted is not None and any(len(a) < 16 for a in wanted):
+        raise InvalidInput("name a key by at least the first 16 hex digits of its fingerprint")
+    with station.db.write(admin, station.name, reason="issue certificates") as s:
+        require(s, admin, Permission.ADMINISTER)
+        plant = _keyring.unlock_plant(s, passphrase)
+        done = []
+        for row, user in _candidates(s):
+            if not _needs_issue(row, plant.root):
+                continue
+            if wanted is not None and not any(row.key_id.startswith(a) for a in wanted):
+                continue
+            _keyring.issue(row, user, plant, station.now())
+            done.append(_keyring.info(row, user.username))
         return done
 
 
 def request_key(station: Station, actor: User, password: str) -> KeyInfo:
     """A fresh key for oneself (after a lost password or a revocation), pending issue."""
     user = login(station, actor.username, password)
-    with station.db.write(user.username, station.name, reason="request signing key") as s:
+    with station.db.write(user, station.name, reason="request signing key") as s:
         row = s.get_one(UserRow, user.id)
-        key = _keyring.enroll(s, station.now(), row, password, row.id, None)
+        key, opened = _keyring.enroll(s, station.now(), row, password, row.id, None)
+        if user.credential is None:  # the old key was revoked: the new one signs its birth
+            audit.sign_with(s, opened)
         return _keyring.info(key, row.username)
 
 
@@ -90,9 +169,11 @@ def import_pkcs12(
     except keys.KeyFileError as exc:
         raise InvalidInput(str(exc)) from None
     user = login(station, actor.username, password)
-    with station.db.write(user.username, station.name, reason="import PKCS#12") as s:
+    with station.db.write(user, station.name, reason="import PKCS#12") as s:
         row = s.get_one(UserRow, user.id)
         key = _keyring.add_imported(s, station.now(), row, password, identity)
+        if user.credential is None:
+            audit.sign_with(s, _keyring.SessionKey.of(identity.key))
         return _keyring.info(key, row.username)
 
 
@@ -101,7 +182,7 @@ def revoke(station: Station, admin: User, username: str, reason: str) -> int:
     reason = reason.strip()
     if len(reason) < 3:
         raise InvalidInput("give a reason for the revocation (it is kept in the audit trail)")
-    with station.db.write(admin.username, station.name, reason=f"revoke: {reason}") as s:
+    with station.db.write(admin, station.name, reason=f"revoke: {reason}") as s:
         me = require(s, admin, Permission.ADMINISTER)
         user = s.scalars(select(UserRow).where(UserRow.username == username)).one_or_none()
         if user is None:

@@ -237,7 +237,7 @@ def plan_lot(
         sampling.code_letter(lot_size, level_)
     except sampling.SamplingError as exc:
         raise InvalidInput(str(exc)) from None
-    with station.db.write(actor.username, station.name, reason="plan lot") as s:
+    with station.db.write(actor, station.name, reason="plan lot") as s:
         user_row = require(s, actor, Permission.INSPECT)
         states = _state_rows(s, stream)
         stopped = [sev.value for sev in aqls_ if states.get(sev) and states[sev].discontinued]
@@ -294,7 +294,7 @@ def record_result(
     (clause 9.3.3): only a supervisor may give it; without it a stream stays on normal
     inspection however high its switching score.
     """
-    with station.db.write(actor.username, station.name, reason="lot verdict") as s:
+    with station.db.write(actor, station.name, reason="lot verdict") as s:
         user_row = require(s, actor, Permission.INSPECT)
         if approve_reduced and not actor.can(Permission.REVIEW):
             raise PermissionDenied("only a supervisor may approve reduced inspection")
@@ -413,7 +413,7 @@ def resume(
     reason = reason.strip()
     if len(reason) < 3:
         raise InvalidInput("say why inspection may resume (it is kept in the audit trail)")
-    with station.db.write(actor.username, station.name, reason=reason) as s:
+    with station.db.write(actor, station.name, reason=reason) as s:
         require(s, actor, Permission.REVIEW)
         row = _state_rows(s, stream, lock=True).get(severity)
         if row is None or not row.discontinued:

@@ -127,7 +127,7 @@ def capture_stack(
     fused.meta["stack_role"] = "fused"
     fused_file = station.evidence.put(fused.data)
     name = item_id or "inspection"
-    with station.db.write(actor.username, station.name, reason="attach focus stack") as s:
+    with station.db.write(actor, station.name, reason="attach focus stack") as s:
         # the same checks and row as inspections.attach_evidence, for several files at once
         row = inspections._open_inspection(s, actor, inspection_id)
         if item_id is not None:

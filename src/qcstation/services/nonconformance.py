@@ -235,9 +235,7 @@ def decide(
     """Decide what happens to a nonconforming item; rework opens its re-inspection."""
     reason = reason.strip()
     word = disposition.value.replace("_", " ")
-    with station.db.write(
-        actor.username, station.name, reason=f"disposition {word}: {reason}"
-    ) as s:
+    with station.db.write(actor, station.name, reason=f"disposition {word}: {reason}") as s:
         user_row = require(s, actor, Permission.INSPECT)
         defect = s.get(DefectRow, defect_id)
         if defect is None:

@@ -20,9 +20,11 @@ from qcstation.domain.signing import (
     ESignature,
     EvidenceRef,
     Manifest,
+    Meaning,
     SignatureCheck,
     inspection_record_hash,
 )
+from qcstation.domain.users import Role
 from qcstation.services import _keyring
 from qcstation.services.errors import NotFound
 from qcstation.store import repositories as repo
@@ -104,16 +106,12 @@ def signatures(session: Session, inspection_id: str) -> list[tuple[ESignature, S
 
 
 def _certified(session: Session, key: SigningKeyRow) -> bool:
-    """The key's certificate is its own and (for plant keys) was issued by the plant root."""
-    if not key.certificate:
-        return False
-    cert = keys.load_certs_pem(key.certificate)[0]
-    if keys.key_id(keys.certificate_public_key(cert)) != key.key_id:
-        return False
-    if key.origin != _keyring.PLANT:
-        return True  # a company-PKI identity, approved when an administrator issued it
+    """The key's certificate is its own and was issued by the plant root (an imported
+    identity too: the plant certifies its key when an administrator approves it)."""
     root = _keyring.plant_row(session, _keyring.ROOT)
-    return root is not None and keys.issued_by(cert, keys.load_certs_pem(root.certificate or "")[0])
+    if root is None or not root.certificate:
+        return False
+    return _keyring.plant_certified(key, keys.load_certs_pem(root.certificate)[0])
 
 
 def _parse(row: SignatureRow) -> Manifest | None:
@@ -126,8 +124,6 @@ def _parse(row: SignatureRow) -> Manifest | None:
 
 def _unreadable(row: SignatureRow) -> Manifest:
     """What can still be shown of a signature whose manifest is damaged (from its row)."""
-    from qcstation.domain.signing import Meaning
-
     unknown = "(unreadable manifest)"
     return Manifest(
         row.inspection_id,
@@ -142,13 +138,33 @@ def _unreadable(row: SignatureRow) -> Manifest:
     )
 
 
+# Who may sign with which meaning (the manifest's role is checked against it).
+MEANINGS = {
+    Meaning.PERFORMED: {Role.INSPECTOR, Role.SUPERVISOR, Role.ADMIN},
+    Meaning.REVIEWED: {Role.SUPERVISOR, Role.ADMIN},
+    Meaning.APPROVED: {Role.SUPERVISOR, Role.ADMIN},
+}
+
+
 def check(session: Session, record: Record) -> list[SignatureCheck]:
-    """Each signature: made by its key, over its manifest, for today's record, not revoked."""
+    """Each signature: made by its signer's own key, over its manifest, for today's record,
+    with a meaning the signer's role allows, and not after the key was revoked."""
     checks = []
     for sig, key in signatures(session, record.inspection.id):
         problems = []
         stored = session.scalars(select(SignatureRow).where(SignatureRow.id == sig.id)).one()
         m = sig.manifest
+        signer = session.get(UserRow, stored.signer_id)
+        owner = session.get(UserRow, key.user_id) if key.user_id is not None else None
+        if signer is None or owner is None or owner.id != signer.id:
+            problems.append(
+                f"made with {owner.username if owner else 'a plant'}'s key, not with the key "
+                f"of {signer.username if signer else 'its signer'}"
+            )
+        elif m.username != signer.username:
+            problems.append(f"the manifest names {m.username}, but {signer.username} signed")
+        if m.role not in {r.value for r in MEANINGS.get(m.meaning, set())}:
+            problems.append(f"a {m.role} cannot sign as {m.meaning.value}")
         if _parse(stored) is None:
             problems.append("the signature manifest is damaged")
         elif stored.manifest.encode("utf-8") != m.encoded():

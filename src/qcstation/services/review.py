@@ -38,7 +38,7 @@ def decide(
     reason = reason.strip()
     if len(reason) < 3:
         raise InvalidInput("give a reason for the decision (it is kept in the audit trail)")
-    with station.db.write(actor.username, station.name, reason=reason) as s:
+    with station.db.write(actor, station.name, reason=reason) as s:
         reviewer = require(s, actor, Permission.REVIEW)
         row = s.get(InspectionRow, inspection_id)
         if row is None:

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from qcstation import content
 from qcstation.domain.users import Permission, Role, User
-from qcstation.services import accounts, keys, templates
+from qcstation.services import accounts, audit, keys, templates
 from qcstation.services.accounts import require
 from qcstation.services.context import Station
 from qcstation.services.errors import Conflict, LoginFailed
@@ -45,9 +45,11 @@ def init(
     before, after = schema.upgrade(station.db.engine)
     if plant_exists(station):
         return join(station, admin_name, password, before, after)
-    admin = accounts.create_user(station, None, admin_name, password, Role.ADMIN, full_name)
+    accounts.create_user(station, None, admin_name, password, Role.ADMIN, full_name)
+    admin = accounts.login(station, admin_name, password)  # signed in: she signs what follows
     register_station(station, admin)
     created = keys.setup_plant(station, admin, root_passphrase or keys.root_passphrase(password))
+    audit.pin(station)  # this station trusts this plant root from now on
     codes = templates.import_catalog(station, admin, content.defect_catalog())
     result = templates.import_files(station, admin, content.shipped_templates())
     return InitResult(
@@ -83,6 +85,7 @@ def join(
         ) from None
     with station.db.read() as s:
         require(s, admin, Permission.ADMINISTER)
+    audit.pin(station)  # the root this station joins is the one it trusts from now on
     if not register_station(station, admin):
         raise Conflict(
             f"a station named {station.name!r} is registered on this database already: "
@@ -99,7 +102,7 @@ def join(
 
 def register_station(station: Station, actor: User) -> bool:
     """Add this station to the database once; True when it was new."""
-    with station.db.write(actor.username, station.name, reason="register station") as s:
+    with station.db.write(actor, station.name, reason="register station") as s:
         if s.scalars(select(StationRow).where(StationRow.name == station.name)).first():
             return False
         s.add(StationRow(name=station.name, created_at=station.now()))

@@ -36,11 +36,11 @@ def sign(
 ) -> ESignature:
     """Sign a completed inspection; raises without signing when anything is not right."""
     try:
-        login(station, actor.username, password)
+        actor = login(station, actor.username, password)  # signs with the key opened now
     except LoginFailed as exc:
         raise LoginFailed(f"{exc}; nothing was signed") from None
     reason = f"sign as {meaning.value}"
-    with station.db.write(actor.username, station.name, reason=reason) as s:
+    with station.db.write(actor, station.name, reason=reason) as s:
         user = require(s, actor, Permission.INSPECT)
         row = s.get(InspectionRow, inspection_id)
         if row is None:

@@ -29,7 +29,7 @@ def set_sku(
         raise InvalidInput("give the SKU whose material is recorded")
     if not material or len(material) > 64:
         raise InvalidInput("give the material in 1 to 64 characters, e.g. '18k yellow gold'")
-    with station.db.write(actor.username, station.name, reason="SKU material") as s:
+    with station.db.write(actor, station.name, reason="SKU material") as s:
         require(s, actor, Permission.MANAGE_TEMPLATES)
         row = s.get(SkuRow, sku)
         if row is None:

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from qcstation import config
 from qcstation.domain.inspections import Status
 from qcstation.domain.records import canonical_json, sha256_hex
+from qcstation.domain.users import User
 from qcstation.services import numbering
 from qcstation.services.context import Station, connect, open_station
 from qcstation.services.errors import Conflict, NotFound, PermissionDenied
@@ -46,6 +47,7 @@ from qcstation.store.models import (
     InspectionRow,
     OutboxRow,
     ReceiptRow,
+    SigningKeyRow,
     TemplateRow,
     UserRow,
 )
@@ -66,9 +68,11 @@ OFFLINE_REFUSAL = (
 LOCAL_USER_FIELDS = {"failed_logins", "password_hash"}
 OFFLINE_DB = "offline.db"
 OFFLINE_EVIDENCE = "offline-evidence"
-SYNC_ACTOR = "sync"
+# session.info flag: this write is the copy of the server's reference data (rule 3 allows it)
+REFERENCE_COPY = "qc_reference_copy"
 # Server to station, in foreign-key order.
-REFERENCE: tuple[type[Base], ...] = (StationRow, UserRow, TemplateRow, DefectCode)
+# Signing keys travel too (still sealed): people sign in and record offline with them.
+REFERENCE: tuple[type[Base], ...] = (StationRow, UserRow, TemplateRow, DefectCode, SigningKeyRow)
 CHILDREN: tuple[tuple[str, type[Base], str], ...] = (
     ("answers", AnswerRow, "answered_by_id"),
     ("defects", DefectRow, "created_by_id"),
@@ -132,7 +136,7 @@ def _guard_reference_data(local: Station) -> None:
     rows at the next sync). A login still counts wrong passwords."""
 
     def refuse(session: Session, _ctx: Any, _instances: Any) -> None:
-        if session.info.get(audit.INFO_ACTOR) == SYNC_ACTOR:
+        if session.info.get(REFERENCE_COPY):
             return
         for obj in (*session.new, *session.deleted):
             if isinstance(obj, REFERENCE):
@@ -175,12 +179,15 @@ def _from_columns(model: type[Base], values: dict[str, Any]) -> dict[str, Any]:
 # --- server to station: reference data ---------------------------------------------------
 
 
-def pull(server: Station, local: Station) -> int:
-    """Copy the server's stations, users, checklists and defect catalog to the station."""
+def pull(server: Station, local: Station, actor: User) -> int:
+    """Copy the server's stations, users, keys, checklists and defect catalog to the
+    station; ``actor`` (signed in) signs the copy into the station's own trail."""
     with server.db.read() as s:
         wanted = {m: [_columns(r) for r in s.scalars(select(m))] for m in REFERENCE}
     changed = 0
-    with local.db.write(SYNC_ACTOR, local.name, reason="copy of the plant's reference data") as s:
+    with local.db.write(actor, local.name, reason="copy of the plant's reference data") as s:
+        s.info[REFERENCE_COPY] = True
+        signer = audit.hold_signing(s)  # the actor's key may arrive with this very copy
         for model, rows in wanted.items():
             for values in rows:
                 data = _from_columns(model, values)
@@ -195,6 +202,8 @@ def pull(server: Station, local: Station) -> int:
                     setattr(row, k, v)
                 changed += bool(diff)
             s.flush()
+        if signer is not None:
+            audit.sign_with(s, signer)
     return changed
 
 
@@ -240,7 +249,7 @@ def _payload(s: Session, ins: InspectionRow) -> dict[str, Any]:
 
 def queue(local: Station) -> int:
     """Put every completed inspection of this station that is not in the outbox into it."""
-    with local.db.write(SYNC_ACTOR, local.name, reason="queue for the server") as s:
+    with local.db.write(None, local.name, reason="queue for the server") as s:
         queued = set(s.scalars(select(OutboxRow.record_id)))
         n = 0
         for ins in s.scalars(
@@ -280,7 +289,7 @@ def waiting(local: Station) -> int:
 # --- station to server -------------------------------------------------------------------
 
 
-def _deliver(server: Station, local: Station, item: OutboxRow) -> bool:
+def _deliver(server: Station, local: Station, item: OutboxRow, actor: User) -> bool:
     """Write one record on the server with its receipt, in one transaction.
     True when it was new, False when the server had it already."""
     p = json.loads(item.payload)
@@ -288,8 +297,11 @@ def _deliver(server: Station, local: Station, item: OutboxRow) -> bool:
         stored = server.evidence.put(local.evidence.read(ev["sha256"]))
         assert stored.sha256 == ev["sha256"]
     completed = p["inspection"]["completed_at"]
-    reason = f"synced from offline station {p['station']}; completed there at {completed}"
-    with server.db.write(p["inspector"], p["station"], reason=reason) as s:
+    reason = (
+        f"synced from offline station {p['station']} by {actor.username}; inspected there "
+        f"by {p['inspector']}, completed at {completed}"
+    )
+    with server.db.write(actor, p["station"], reason=reason) as s:
         numbering.lock(s)  # one delivery at a time: the receipt check below cannot race
         receipt = s.scalars(
             select(ReceiptRow).where(
@@ -358,7 +370,7 @@ def _deliver(server: Station, local: Station, item: OutboxRow) -> bool:
     return True
 
 
-def push(server: Station, local: Station) -> tuple[int, int]:
+def push(server: Station, local: Station, actor: User) -> tuple[int, int]:
     """Deliver the outbox in order; (sent now, already on the server)."""
     with local.db.read() as s:
         items = s.scalars(
@@ -367,16 +379,16 @@ def push(server: Station, local: Station) -> tuple[int, int]:
     sent = already = 0
     for item in items:
         try:
-            new = _deliver(server, local, item)
+            new = _deliver(server, local, item, actor)
         except Exception as exc:
-            with local.db.write(SYNC_ACTOR, local.name, reason="outbox delivery failed") as s:
+            with local.db.write(None, local.name, reason="outbox delivery failed") as s:
                 row = s.get_one(OutboxRow, item.id)
                 row.attempts += 1
                 row.last_error = str(exc)[:2000]
             raise
         # A crash here leaves the record delivered but not marked: the next push finds
         # the receipt and only marks it. That is what makes it exactly once.
-        with local.db.write(SYNC_ACTOR, local.name, reason="outbox delivered") as s:
+        with local.db.write(None, local.name, reason="outbox delivered") as s:
             row = s.get_one(OutboxRow, item.id)
             row.sent_at = local.now()
             row.attempts += 1
@@ -386,11 +398,11 @@ def push(server: Station, local: Station) -> tuple[int, int]:
     return sent, already
 
 
-def sync(server: Station, local: Station) -> SyncResult:
-    """Queue, deliver, then refresh the station's reference data."""
+def sync(server: Station, local: Station, actor: User) -> SyncResult:
+    """Queue, deliver, then refresh the station's reference data, as ``actor``."""
     queued = queue(local)
-    sent, already = push(server, local)
-    pulled = pull(server, local)
+    sent, already = push(server, local, actor)
+    pulled = pull(server, local, actor)
     return SyncResult(pulled, queued, sent, already, waiting(local))
 
 
@@ -399,7 +411,7 @@ def is_offline_copy(station: Station, location: config.Location) -> bool:
     return not location.is_sqlite and station.location.is_sqlite
 
 
-def try_sync(location: config.Location, local: Station) -> SyncResult | None:
+def try_sync(location: config.Location, local: Station, actor: User) -> SyncResult | None:
     """One attempt from a station working offline: queue what is completed and, if the
     server answers, deliver and refresh; None when it still does not answer (nothing lost:
     the outbox keeps everything for the next attempt)."""
@@ -409,6 +421,6 @@ def try_sync(location: config.Location, local: Station) -> SyncResult | None:
     except DatabaseUnavailable:
         return None
     try:
-        return sync(server, local)
+        return sync(server, local, actor)
     finally:
         server.close()

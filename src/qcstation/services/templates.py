@@ -110,7 +110,7 @@ def catalog_in_use(station: Station) -> DefectCatalog | None:
 def import_catalog(station: Station, actor: User, path: Path) -> int:
     """Add or update catalog codes; a code in use is never deleted, only its text updated."""
     catalog = load_catalog(path)
-    with station.db.write(actor.username, station.name, reason=f"import {path.name}") as s:
+    with station.db.write(actor, station.name, reason=f"import {path.name}") as s:
         require(s, actor, Permission.MANAGE_TEMPLATES)
         for entry in catalog.defects:
             row = s.get(DefectCode, entry.code) or DefectCode(code=entry.code)
@@ -134,7 +134,7 @@ def import_files(
         )
     parsed = validate_files(paths, catalog)
     result = ImportResult([], [], [])
-    with station.db.write(actor.username, station.name, reason="template import") as s:
+    with station.db.write(actor, station.name, reason="template import") as s:
         require(s, actor, Permission.MANAGE_TEMPLATES)
         for p in parsed:
             t = p.template
@@ -190,7 +190,7 @@ def _activate(session: Session, row: TemplateRow) -> None:
 
 
 def activate(station: Station, actor: User, key: str, version: int) -> TemplateInfo:
-    with station.db.write(actor.username, station.name, reason=f"activate {key}@{version}") as s:
+    with station.db.write(actor, station.name, reason=f"activate {key}@{version}") as s:
         require(s, actor, Permission.MANAGE_TEMPLATES)
         row = s.scalars(
             select(TemplateRow).where(

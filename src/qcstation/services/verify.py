@@ -77,16 +77,11 @@ def _trust_roots(session: Session | None, files: Sequence[Path]) -> list[bytes]:
         except (OSError, keys.KeyFileError) as exc:
             raise Unverifiable(f"cannot use {path} as a trusted certificate: {exc}") from None
     if session is not None:
+        # The plant root only: an imported identity is certified by the plant itself when
+        # approved, so no other CA (a company's, or one a user made) is ever trusted here.
         root = _keyring.plant_row(session, _keyring.ROOT)
         if root is not None:
             certs += keys.load_certs_pem(root.certificate or "")
-        for row in session.scalars(
-            select(SigningKeyRow).where(
-                SigningKeyRow.origin == _keyring.IMPORTED, SigningKeyRow.issued_at.is_not(None)
-            )
-        ):  # company-PKI identities an administrator approved: trust the top of their chain
-            chain = keys.load_certs_pem(row.chain) or keys.load_certs_pem(row.certificate or "")
-            certs += chain[-1:]
     return [c.public_bytes(Encoding.DER) for c in certs]
 
 

@@ -8,10 +8,11 @@ uses the same models, migrations and audit chain.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
@@ -24,7 +25,7 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
-from qcstation.store import audit
+from qcstation.store import anchors, audit
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -148,11 +149,24 @@ def translate(exc: DBAPIError, url: str | None) -> DatabaseError:
     return DatabaseError(f"database error on {where}: {text.strip().splitlines()[0]}")
 
 
+class Actor(Protocol):
+    """Who a write transaction acts for: a signed-in user (domain.users.User) or the plant
+    root. Its credential signs the audit entries; the name is what they record."""
+
+    @property
+    def audit_name(self) -> str: ...
+
+    @property
+    def credential(self) -> audit.Signer | None: ...
+
+
 class Database:
     """One engine plus the two kinds of session the services use."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, anchor_path: Path | None = None):
         self.url = url
+        # Where this station remembers the newest signed head (store/anchors.py).
+        self.anchor_path = anchor_path
         self.engine = create(url)
         self.dialect = self.engine.dialect.name
         writer = self.engine.execution_options(qc_begin="IMMEDIATE")
@@ -172,22 +186,36 @@ class Database:
             raise translate(exc, self.url) from exc
 
     @contextmanager
-    def write(self, actor: str, station: str, reason: str = "") -> Iterator[Session]:
-        """A write transaction (BEGIN IMMEDIATE on SQLite), committed when the block ends."""
+    def write(self, actor: Actor | None, station: str, reason: str = "") -> Iterator[Session]:
+        """A write transaction (BEGIN IMMEDIATE on SQLite), committed when the block ends.
+
+        Audited changes are signed with the actor's credential; with no actor (or one with
+        no credential) only unaudited state may change (a wrong-password count, the outbox).
+        """
+        head = None
         try:
-            with self._write() as session, session.begin():
-                session.info.update(
-                    {
-                        audit.INFO_ACTOR: actor,
-                        audit.INFO_STATION: station,
-                        audit.INFO_REASON: reason,
-                    }
-                )
-                yield session
+            with self._write() as session:
+                with session.begin():
+                    session.info.update(
+                        {
+                            audit.INFO_ACTOR: actor.audit_name if actor else None,
+                            audit.INFO_STATION: station,
+                            audit.INFO_REASON: reason,
+                            audit.INFO_SIGNER: actor.credential if actor else None,
+                        }
+                    )
+                    yield session
+                head = session.info.pop(audit.LAST_SIGNED, None)
         except DBAPIError as exc:
             if not is_environmental(exc):
                 raise
             raise translate(exc, self.url) from exc
+        if head is not None and self.anchor_path is not None:
+            chain_id, signed = head
+            # The anchor only narrows what verify can prove: a failure to note it leaves the
+            # commit standing.
+            with contextlib.suppress(OSError):
+                anchors.advance(self.anchor_path, chain_id, signed)
 
     def dispose(self) -> None:
         self.engine.dispose()

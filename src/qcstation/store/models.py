@@ -307,7 +307,7 @@ class AuditEntry(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     at: Mapped[datetime]
-    actor: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(80))
     station: Mapped[str] = mapped_column(String(64))
     entity: Mapped[str] = mapped_column(String(32))
     entity_id: Mapped[str] = mapped_column(String(64))
@@ -317,6 +317,10 @@ class AuditEntry(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # The last entry of every flush carries its actor's signature over the chain's head
+    # (store/audit.py seal_message); the entries before it in that flush are covered by it.
+    key_id: Mapped[str | None] = mapped_column(String(64))
+    signature: Mapped[str | None] = mapped_column(Text)
 
 
 class AuditHead(Base):
@@ -327,6 +331,10 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     last_id: Mapped[int] = mapped_column(Integer, default=0)
     last_hash: Mapped[str] = mapped_column(String(64))
+    # Names this chain in signatures and in each station's anchor file (store/anchors.py).
+    chain_id: Mapped[str | None] = mapped_column(String(32))
+    # Entries from this id on must be signed; older ones were made before signing existed.
+    signed_from: Mapped[int | None] = mapped_column(Integer)
 
 
 class DispositionRow(Base):
@@ -569,3 +577,13 @@ class ReceiptRow(Base):
     payload_sha256: Mapped[str] = mapped_column(String(64))
     station_audit: Mapped[str] = mapped_column(Text)
     received_at: Mapped[datetime]
+
+
+class LoginStats(Base):
+    """Sign-ins refused for names that are no user's (migration 0008). Not audited: it
+    exists so that a wrong name costs the same write as a wrong password for a real one."""
+
+    __tablename__ = "login_stats"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unknown_failures: Mapped[int] = mapped_column(Integer, default=0)

@@ -29,11 +29,12 @@ class OfflineSync(QObject):
         self.timer.start()
 
     def attempt(self) -> None:
-        if self.busy:
+        user = self.ctx.user
+        if self.busy or user is None:  # what arrives is signed by whoever is signed in
             return
         self.busy = True
         local, server = self.ctx.station, self.server
-        self.ctx.run(lambda: sync.try_sync(server, local), self._done, self._failed)
+        self.ctx.run(lambda: sync.try_sync(server, local, user), self._done, self._failed)
 
     def _done(self, result: SyncResult | None) -> None:
         self.busy = False
