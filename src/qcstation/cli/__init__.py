@@ -24,9 +24,19 @@ def commands() -> tuple[ModuleType, ...]:
     """Each module adds its commands; the order here is the order of `qcstation --help`.
     Imported only when a command is asked for: a plain `qcstation` opens the window
     without loading them (see main)."""
-    from qcstation.cli import backup, dashboard, lots, quality, sampling, signing, station, sync
+    from qcstation.cli import (
+        backup,
+        dashboard,
+        lots,
+        quality,
+        sampling,
+        signing,
+        station,
+        sync,
+        users,
+    )
 
-    return (station, sampling, signing, quality, lots, dashboard, backup, sync)
+    return (station, users, sampling, signing, quality, lots, dashboard, backup, sync)
 
 
 def _common() -> argparse.ArgumentParser:
