@@ -49,39 +49,44 @@ class Problem(str, Enum):
 
 
 class ReadingError(ValueError):
-    """Typed text that is not a reading. ``hint`` is what to type instead (if anything);
-    ``alternatives`` the two readings an ambiguous text could mean."""
+    """Typed text that is not a reading, and what to type instead: ``example`` (the text
+    without its space, the number in full, a number written the one allowed way) or, for
+    an ambiguous text, the two readings it could mean (``alternatives``: decimal, whole)."""
 
     def __init__(
-        self, problem: Problem, text: str, hint: str = "", alternatives: tuple[str, ...] = ()
+        self,
+        problem: Problem,
+        text: str,
+        decimal: str,
+        example: str = "",
+        alternatives: tuple[str, str] | None = None,
     ) -> None:
-        self.problem, self.text, self.hint, self.alternatives = problem, text, hint, alternatives
-        super().__init__(_english(problem, text, hint, alternatives))
+        self.problem, self.text, self.decimal = problem, text, decimal
+        self.example, self.alternatives = example, alternatives
+        super().__init__(self._english())
 
-
-def _english(problem: Problem, text: str, hint: str, alternatives: tuple[str, ...]) -> str:
-    if problem is Problem.EMPTY:
-        return "type a reading"
-    if problem is Problem.AMBIGUOUS:
-        decimal, whole = alternatives
-        return (
-            f"“{text}” could be a decimal or a thousands group: "
-            f"type {decimal} for the decimal or {whole} for the whole number"
-        )
-    if problem is Problem.TOO_LARGE:
-        return f"“{text}” is too large to be a reading: check the digits"
-    if problem is Problem.TOO_PRECISE:
-        return (
-            f"“{text}” has more digits than the record keeps exactly: "
-            f"type at most {SIGNIFICANT_DIGITS} significant digits"
-        )
-    why = {
-        Problem.NOT_A_NUMBER: "is not a number",
-        Problem.SPACE: "has a space in it",
-        Problem.EXPONENT: "is in exponent notation",
-        Problem.GROUPED: "has more than one separator",
-    }[problem]
-    return f"“{text}” {why}" + (f": type {hint}" if hint else "")
+    def _english(self) -> str:
+        """The message in English (the window words it through its translations)."""
+        text, example = self.text, self.example
+        if self.problem is Problem.AMBIGUOUS and self.alternatives:
+            decimal, whole = self.alternatives
+            return (
+                f"“{text}” could be a decimal or a thousands group: "
+                f"type {decimal} for the decimal or {whole} for the whole number"
+            )
+        return {
+            Problem.EMPTY: "type a reading",
+            Problem.NOT_A_NUMBER: f"“{text}” is not a number: "
+            f"type digits, with {self.decimal} for decimals",
+            Problem.SPACE: f"“{text}” has a space in it: type {example}",
+            Problem.EXPONENT: f"“{text}” is in exponent notation: type the number in full"
+            + (f", {example}" if example else ""),
+            Problem.GROUPED: f"“{text}” has more than one separator: type one decimal "
+            f"separator and no thousands separators, e.g. {example}",
+            Problem.TOO_LARGE: f"“{text}” is too large to be a reading: check the digits",
+            Problem.TOO_PRECISE: f"“{text}” has more digits than the record keeps exactly: "
+            f"type at most {SIGNIFICANT_DIGITS} significant digits",
+        }.get(self.problem, f"“{text}” is not a reading")
 
 
 def check_separator(decimal: str) -> str:
@@ -95,7 +100,7 @@ def parse_reading(text: str, decimal: str = POINT) -> float:
     check_separator(decimal)
     shown = text.strip()
     if not shown:
-        raise ReadingError(Problem.EMPTY, shown)
+        raise ReadingError(Problem.EMPTY, shown, decimal)
     body, sign = shown, ""
     if body[0] in "+" + _MINUS:
         sign, body = ("-" if body[0] in _MINUS else ""), body[1:]
@@ -104,21 +109,22 @@ def parse_reading(text: str, decimal: str = POINT) -> float:
         raise _not_a_number(shown, body, decimal)
     whole, sep, frac = m.groups()
     if not (whole or frac):
-        raise ReadingError(Problem.NOT_A_NUMBER, shown, "digits")
+        raise ReadingError(Problem.NOT_A_NUMBER, shown, decimal)
     significant = (whole + frac).strip("0")
     if len(whole.lstrip("0")) > 10:
-        raise ReadingError(Problem.TOO_LARGE, shown)
+        raise ReadingError(Problem.TOO_LARGE, shown, decimal)
     if len(significant) > SIGNIFICANT_DIGITS:
-        raise ReadingError(Problem.TOO_PRECISE, shown)
+        raise ReadingError(Problem.TOO_PRECISE, shown, decimal)
     if sep and sep != decimal and _could_be_grouping(whole, frac):
         raise ReadingError(
             Problem.AMBIGUOUS,
             shown,
+            decimal,
             alternatives=(f"{sign}{whole}{decimal}{frac}", sign + whole + frac),
         )
     value = float(f"{sign}{whole or '0'}.{frac or '0'}")
     if not abs(value) <= MAX_MAGNITUDE:
-        raise ReadingError(Problem.TOO_LARGE, shown)
+        raise ReadingError(Problem.TOO_LARGE, shown, decimal)
     return value + 0.0  # -0.0 becomes 0.0: a reading has no signed zero
 
 
@@ -129,26 +135,18 @@ def _could_be_grouping(whole: str, frac: str) -> bool:
 def _not_a_number(shown: str, body: str, decimal: str) -> ReadingError:
     """Say what is wrong with text that is not sign, digits and one separator."""
     if _SPACES.search(body) and re.fullmatch(r"[0-9.,\s\u00a0\u202f\u2009]+", body):
-        return ReadingError(Problem.SPACE, shown, _SPACES.sub("", shown))
+        return ReadingError(Problem.SPACE, shown, decimal, _SPACES.sub("", shown))
     grouped = re.fullmatch(r"[0-9]*(['.,][0-9]*)+", body) and re.search("[0-9]", body)
     if grouped:  # "1.234,5", "1,234,567", "1'234", "1..2": never guess which is which
-        return ReadingError(
-            Problem.GROUPED,
-            shown,
-            f"one decimal separator and no thousands separators, e.g. 1234{decimal}5",
-        )
+        return ReadingError(Problem.GROUPED, shown, decimal, f"1234{decimal}5")
     if re.fullmatch(r"[0-9]*[.,]?[0-9]+[eE][+\-]?[0-9]{1,3}", body):
         sign = "-" if shown[0] in _MINUS else ""
         value = float(sign + body.replace(",", "."))
         if abs(value) > MAX_MAGNITUDE:
-            return ReadingError(Problem.TOO_LARGE, shown)
+            return ReadingError(Problem.TOO_LARGE, shown, decimal)
         written = format_reading(value, 0, decimal)
-        return ReadingError(
-            Problem.EXPONENT,
-            shown,
-            "the number in full" + (f": {written}" if len(written) <= 20 else ""),
-        )
-    return ReadingError(Problem.NOT_A_NUMBER, shown, f"digits, with {decimal} for decimals")
+        return ReadingError(Problem.EXPONENT, shown, decimal, written if len(written) <= 20 else "")
+    return ReadingError(Problem.NOT_A_NUMBER, shown, decimal)
 
 
 def exact_digits(value: float) -> tuple[str, str]:
@@ -169,6 +167,12 @@ def format_reading(value: float, decimals: int = 0, decimal: str = POINT) -> str
     whole, frac = exact_digits(value + 0.0)
     frac = frac.ljust(decimals, "0")
     return whole + (decimal + frac if frac else "")
+
+
+def format_readings(values: Iterable[float], decimals: int = 0, decimal: str = POINT) -> str:
+    """Several readings in one line; "; " between them where a comma marks decimals."""
+    gap = "; " if check_separator(decimal) == COMMA else ", "
+    return gap.join(format_reading(v, decimals, decimal) for v in values)
 
 
 def format_judged(
