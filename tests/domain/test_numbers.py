@@ -18,6 +18,7 @@ from qcstation.domain.numbers import (
     ReadingError,
     format_judged,
     format_reading,
+    format_readings,
     parse_reading,
     plausible_band,
 )
@@ -144,6 +145,11 @@ def test_format_is_fixed_point_exact_and_never_an_exponent(
 ) -> None:
     assert format_reading(value, decimals, POINT) == point
     assert format_reading(value, decimals, COMMA) == comma
+
+
+def test_several_readings_are_listed_without_mixing_up_separators() -> None:
+    assert format_readings((0.45, 0.5), 2, POINT) == "0.45, 0.50"
+    assert format_readings((0.45, 0.5), 2, COMMA) == "0,45; 0,50"  # "0,45, 0,50" misleads
 
 
 def test_a_non_finite_value_is_shown_in_words_not_as_a_number() -> None:

@@ -390,6 +390,7 @@ class ItemEditor(QWidget):
         def answered(_result: int) -> None:
             self.confirmation = None
             box.deleteLater()
+            self.window().activateWindow()  # the keyboard comes back from the question
             if (self.item.id if self.item else None, self.position) != target:
                 return  # the editor moved on meanwhile: nothing is stored
             if box.clickedButton() is keep:
