@@ -172,6 +172,7 @@ class ItemEditor(QWidget):
             taken = self.body_layout.takeAt(0)
             gone = taken.widget() if taken is not None else None
             if gone is not None:
+                gone.hide()  # not drawn under the new item until it is deleted
                 gone.deleteLater()
         detail = []
         if isinstance(item, MeasurementItem):
@@ -402,9 +403,10 @@ class ItemEditor(QWidget):
         self.confirmation = box
         box.open()
 
-    def _show_problem(self, err: ReadingError | None) -> None:
+    def _show_problem(self, err: ReadingError | None, text: str = "") -> None:
         if self.problem is not None:
-            self.problem.setText(explain(self, err) if err is not None else "")
+            self.problem.setText(explain(self, err) if err is not None else text)
+            self.problem.setVisible(bool(self.problem.text()))
 
     def _recolour(self) -> None:
         item = self.item
@@ -425,14 +427,16 @@ class ItemEditor(QWidget):
         odd = next((v for v in given if not band.holds(v)), None)
         if wrong is not None:
             self._show_problem(wrong)
-        elif odd is not None and self.problem is not None:
-            self.problem.setText(
+        elif odd is not None:
+            self._show_problem(
+                None,
                 self.tr(
                     "{0} {1} is far outside what this item measures: Enter asks before keeping it."
-                ).format(format_reading(odd, item.decimals, self.decimal), item.unit)
+                ).format(format_reading(odd, item.decimals, self.decimal), item.unit),
             )
         else:
             self._show_problem(None)
+        self.mean_label.setVisible(wrong is None and bool(given))  # no verdict on no number
         if wrong is not None or not given:
             self.mean_label.setText("")
             return
