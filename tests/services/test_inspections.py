@@ -144,6 +144,22 @@ def test_answers_that_do_not_fit_are_refused(station: Station, inspector: User) 
         inspections.raise_defect(station, inspector, ins.id, "XXX-NOPE")
 
 
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf"), 1e12, -2e9])
+def test_readings_no_instrument_gives_are_refused_and_nothing_is_stored(
+    station: Station, inspector: User, bad: float
+) -> None:
+    """Whoever calls (the window asks first; the command line and scripts do not), a
+    non-finite or absurd reading is refused with the item named, and nothing is stored."""
+    ins = inspections.start(station, inspector, Stage.CASTING, "JT-4b", "RG-1")
+    with pytest.raises(InvalidInput, match=r"Thinnest wall thickness: .* cannot be a reading"):
+        inspections.record_answer(station, inspector, ins.id, Answer("min-wall", readings=(bad,)))
+    assert inspections.get(station, ins.id).answers == {}
+    kept = inspections.record_answer(
+        station, inspector, ins.id, Answer("min-wall", readings=(1e9,))
+    )  # at the bound: an implausible number, but a number; the window asked already
+    assert kept.evaluation.mean == 1e9
+
+
 def test_completed_inspections_do_not_change(station: Station, inspector: User) -> None:
     ins = inspections.start(station, inspector, Stage.CASTING, "JT-5", "RG-1")
     answer_everything(station, inspector, ins.id)

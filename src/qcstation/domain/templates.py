@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from qcstation.domain.defects import Severity
+from qcstation.domain.numbers import Band, plausible_band
 from qcstation.domain.stages import Stage
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_\-]*$"
@@ -130,6 +131,11 @@ class MeasurementItem(_ItemBase):
         return (self.lower is None or value >= self.lower) and (
             self.upper is None or value <= self.upper
         )
+
+    def plausible_band(self) -> Band:
+        """Where a reading of this item can plausibly lie; beyond it, a slip of the finger
+        (a lost separator, a digit too many) is likelier than the piece, so ask first."""
+        return plausible_band(self.lower, self.upper, self.nominal, self.decimals)
 
 
 class ChoiceItem(_ItemBase):

@@ -11,6 +11,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable, Paragraph, Table, TableStyle
 
 from qcstation.domain.inspections import AnswerError, Inspection, Outcome, evaluate, positions_of
+from qcstation.domain.numbers import format_judged, format_reading, format_readings
 from qcstation.domain.templates import ChecklistItem, MeasurementItem
 from qcstation.reports import layout
 from qcstation.reports.layout import INK, MUTED, RULE, SHADE, para
@@ -22,7 +23,8 @@ _S = layout.styles()
 
 
 def _num(value: float, decimals: int) -> str:
-    return f"{value:.{decimals}f}"
+    """A limit or a reading as recorded: the report is in English, so a decimal point."""
+    return format_reading(value, decimals)
 
 
 def tolerance(item: MeasurementItem) -> str:
@@ -60,9 +62,10 @@ def _row(
             result = _RESULT.get(ev.outcome, ev.outcome.value.upper())
             colour = _COLOUR.get(ev.outcome, INK)
             if isinstance(item, MeasurementItem) and ans.readings:
-                reading = ", ".join(_num(r, item.decimals) for r in ans.readings) + f" {item.unit}"
+                reading = format_readings(ans.readings, item.decimals) + f" {item.unit}"
                 if ev.mean is not None and len(ans.readings) > 1:
-                    reading += f" (mean {_num(ev.mean, item.decimals)})"
+                    mean = format_judged(ev.mean, item.decimals, (item.lower, item.upper))
+                    reading += f" (mean {mean})"
                 if ev.reading_out_of_limits:
                     reading += " — a reading outside limits"
             elif ans.value:

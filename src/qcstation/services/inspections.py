@@ -6,6 +6,7 @@ answer being typed. A completed inspection no longer changes here.
 
 from __future__ import annotations
 
+import math
 import uuid
 from dataclasses import dataclass, replace
 from typing import Any
@@ -24,6 +25,7 @@ from qcstation.domain.inspections import (
     evaluate,
     positions_of,
 )
+from qcstation.domain.numbers import MAX_MAGNITUDE, format_reading
 from qcstation.domain.stages import Stage
 from qcstation.domain.summaries import AnswerOutcome, Completion, InspectionSummary, SearchFilter
 from qcstation.domain.templates import ChecklistItem, ChecklistTemplate
@@ -93,6 +95,18 @@ def _item(template: ChecklistTemplate, item_id: str) -> ChecklistItem:
         return template.item(item_id)
     except KeyError:
         raise InvalidInput(f"the checklist {template.key} has no item {item_id!r}") from None
+
+
+def _check_readings(item: ChecklistItem, readings: tuple[float, ...]) -> None:
+    """The window asks about an implausible reading; whatever the caller, nothing that no
+    instrument could read (not a number, infinite, beyond MAX_MAGNITUDE) is stored."""
+    for r in readings:
+        if not (isinstance(r, (int, float)) and math.isfinite(r) and abs(r) <= MAX_MAGNITUDE):
+            shown = format_reading(r) if isinstance(r, (int, float)) else repr(r)
+            raise InvalidInput(
+                f"{item.prompt}: {shown} cannot be a reading "
+                f"(a finite number no larger than {format_reading(MAX_MAGNITUDE)} is)"
+            )
 
 
 def _check_position(item: ChecklistItem, counts: dict[str, Any], position: int | None) -> None:
@@ -203,6 +217,7 @@ def record_answer(
         pos = repo.position_out(answer.position)
         photos = repo.photo_counts(s, inspection_id)
         given = replace(answer, item_id=item.id, photos=photos.get((item.id, pos), 0))
+        _check_readings(item, answer.readings)
         try:
             ev = evaluate(item, given)
         except AnswerError as exc:

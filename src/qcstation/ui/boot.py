@@ -128,8 +128,9 @@ def run(
     app = application()
     theme.apply(app, appearance.theme)
     language = os.environ.get("QCSTATION_LANGUAGE") or appearance.language
+    translator = i18n.install(app, language)  # before any widget: its strings and numbers
     window = MainWindow(station_name=appearance.station_name)
-    window.translator = i18n.install(app, language)  # type: ignore[attr-defined]  # kept alive
+    window.translator = translator  # type: ignore[attr-defined]  # kept alive with the window
     opener = _Opener(open_station)
     outcome: dict[str, Any] = {"code": 0}
 

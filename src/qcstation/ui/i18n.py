@@ -1,4 +1,10 @@
-"""Translations: Qt's own machinery, plus a pseudo-language that lengthens every string.
+"""Translations and number formats: Qt's own machinery, plus a pseudo-language that
+lengthens every string.
+
+The station's language setting is a locale name (``en``, ``en_DE``, ``de``...): its
+language picks the translation, and the locale as a whole how numbers are read and shown
+(``en``: 0.45, ``en_DE`` and ``de``: 0,45). The computer's own regional settings never
+change how a reading is read, so a bench behaves the same whatever the PC was set up with.
 
 The pseudo-language ("pseudo") turns "Pass" into "[Ƥàšš ~~~]": about 40 % longer, with
 accents, so a screen that clips or hard-codes text shows it at a glance.
@@ -11,8 +17,13 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication, QLocale, QTranslator
 
 from qcstation import content
+from qcstation.domain.numbers import POINT, SEPARATORS
 
-LANGUAGES = {"en": "English", "pseudo": "Pseudo (layout check)"}
+LANGUAGES = {
+    "en": "English",
+    "en_DE": "English, decimal comma (0,45)",
+    "pseudo": "Pseudo (layout check)",
+}
 
 _ACCENTS = str.maketrans("aceinorsuyACEINORSUY", "àçéîñöŕšûýÀÇÉÎÑÖŔŠÛÝ")
 
@@ -44,14 +55,29 @@ def available() -> dict[str, str]:
     return found
 
 
+def number_locale(language: str) -> QLocale:
+    """The locale readings are typed and shown in: the language setting's (C for a name Qt
+    does not know, and for the pseudo-language), never the operating system's."""
+    return QLocale.c() if language == "pseudo" else QLocale(language)
+
+
+def decimal_separator() -> str:
+    """The decimal separator in force ("." or ","; "." where the locale uses another mark)."""
+    mark = QLocale().decimalPoint()
+    return mark if mark in SEPARATORS else POINT
+
+
 def install(app: QCoreApplication, language: str) -> QTranslator | None:
-    """Install the translator for a language; keep the returned object alive."""
+    """Set the number locale and install the translator for a language; keep the returned
+    object alive."""
+    QLocale.setDefault(number_locale(language))
     if language == "pseudo":
         translator: QTranslator = PseudoTranslator(app)
-    elif language != "en":
+    elif language.split("_")[0] != "en":
         translator = QTranslator(app)
-        path = Path(content.resources_dir()) / "i18n" / f"qcstation_{language}.qm"
-        if not translator.load(str(path)):
+        folder = Path(content.resources_dir()) / "i18n"
+        names = dict.fromkeys((language, language.split("_")[0]))  # de_CH, then de
+        if not any(translator.load(str(folder / f"qcstation_{name}.qm")) for name in names):
             return None
     else:
         return None

@@ -18,11 +18,14 @@ from PySide6.QtWidgets import (
 
 from qcstation.domain.inspections import Inspection, Status, evaluate, positions_of
 from qcstation.domain.nonconformance import ReworkChain
+from qcstation.domain.numbers import format_readings
 from qcstation.domain.signing import ESignature
+from qcstation.domain.templates import MeasurementItem
 from qcstation.domain.users import Permission
 from qcstation.services import annotation_layers, inspections, nonconformance, signing
 from qcstation.services.context import Station
 from qcstation.services.inspections import EvidenceInfo
+from qcstation.ui import i18n
 from qcstation.ui.context import UiContext
 from qcstation.ui.documents import DocumentActions
 from qcstation.ui.pages.checklist import step_label
@@ -132,6 +135,7 @@ class InspectionDialog(QDialog):
             for pos in positions_of(item, ins.position_counts)
         ]
         self.answers.setRowCount(len(rows))
+        decimal = i18n.decimal_separator()
         for r, (item, pos) in enumerate(rows):
             answer = ins.answers.get((item.id, pos))
             result, value, note = "—", "", ""
@@ -141,7 +145,10 @@ class InspectionDialog(QDialog):
                     result = ev.outcome.value
                 except ValueError:
                     result = "?"
-                value = ", ".join(f"{x:g}" for x in answer.readings) or (answer.value or "")
+                value = answer.value or ""
+                if answer.readings and isinstance(item, MeasurementItem):
+                    figures = format_readings(answer.readings, item.decimals, decimal)
+                    value = f"{figures} {item.unit}"
                 note = answer.note
             for c, text in enumerate((step_label(item, pos), result, value, note)):
                 cell = QTableWidgetItem(text)

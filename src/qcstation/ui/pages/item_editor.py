@@ -3,23 +3,39 @@
 Keys (shown on the buttons): P or + pass, F or - fail, N not applicable, 1-9 choose an
 option, digits and Enter for readings. Measurement fields turn green or red as the value
 is typed, against the item's limits.
+
+A reading goes through one parser (qcstation.domain.numbers) for the preview, for Enter
+and for the answer stored, in the station's decimal separator: what the preview says is
+what is stored and what is shown afterwards. Text that is not a reading says why and what
+to type, and is never stored; a reading far outside the item's plausible band is stored
+only once the inspector confirms it (Enter keeps it, Esc goes back to the field).
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QDoubleValidator
+import statistics
+
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QApplication,
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QVBoxLayout,
     QWidget,
 )
 
 from qcstation.domain.inspections import Answer, Outcome
+from qcstation.domain.numbers import (
+    Problem,
+    ReadingError,
+    format_judged,
+    format_reading,
+    format_readings,
+    parse_reading,
+)
 from qcstation.domain.templates import (
     ChecklistItem,
     ChoiceItem,
@@ -28,28 +44,62 @@ from qcstation.domain.templates import (
     PhotoItem,
     TextItem,
 )
-from qcstation.ui.theme import FAIL_COLOUR, PASS_COLOUR
+from qcstation.ui import i18n
+from qcstation.ui.theme import FAIL_COLOUR, PASS_COLOUR, REVIEW_COLOUR
 from qcstation.ui.widgets import button, muted
 
 
-def limits_text(item: MeasurementItem) -> str:
+def limits_text(item: MeasurementItem, decimal: str = ".") -> str:
     unit = item.unit
-    fmt = f"{{:.{item.decimals}f}}"
+
+    def fmt(value: float) -> str:
+        return format_reading(value, item.decimals, decimal)
+
     if item.lower is not None and item.upper is not None:
-        span = f"{fmt.format(item.lower)} … {fmt.format(item.upper)} {unit}"
+        span = f"{fmt(item.lower)} … {fmt(item.upper)} {unit}"
     elif item.lower is not None:
-        span = f"≥ {fmt.format(item.lower)} {unit}"
+        span = f"≥ {fmt(item.lower)} {unit}"
     else:
-        span = f"≤ {fmt.format(item.upper)} {unit}"
-    nominal = f"nominal {fmt.format(item.nominal)} {unit}, " if item.nominal is not None else ""
+        span = f"≤ {fmt(item.upper or 0.0)} {unit}"
+    nominal = f"nominal {fmt(item.nominal)} {unit}, " if item.nominal is not None else ""
     return nominal + "limits " + span
 
 
-def parse_reading(text: str) -> float | None:
-    try:
-        return float(text.replace(",", ".").strip())
-    except ValueError:
-        return None
+def explain(where: QObject, err: ReadingError) -> str:
+    """What is wrong with a typed reading and what to type instead, in the user's language."""
+    t, ex = err.text, err.example
+    if err.problem is Problem.AMBIGUOUS and err.alternatives:
+        decimal, whole = err.alternatives
+        return where.tr(
+            "“{0}” could be a decimal or a thousands separator: type {1} for the decimal, "
+            "or {2} for the whole number."
+        ).format(t, decimal, whole)
+    if err.problem is Problem.EMPTY:
+        return where.tr("Type a reading.")
+    if err.problem is Problem.SPACE:
+        return where.tr("“{0}” has a space in it: type {1}.").format(t, ex)
+    if err.problem is Problem.EXPONENT:
+        return where.tr("“{0}” is in exponent notation: type the number in full, {1}.").format(
+            t, ex
+        )
+    if err.problem is Problem.GROUPED:
+        return where.tr(
+            "“{0}” has more than one separator: type one decimal separator and no "
+            "thousands separators, e.g. {1}."
+        ).format(t, ex)
+    if err.problem is Problem.TOO_LARGE:
+        return where.tr("“{0}” is too large to be a reading: check the digits.").format(t)
+    if err.problem is Problem.TOO_PRECISE:
+        return where.tr(
+            "“{0}” has more digits than the record keeps exactly: type at most 15 "
+            "significant digits."
+        ).format(t)
+    return where.tr("“{0}” is not a number: type digits, with {1} for decimals.").format(
+        t, err.decimal
+    )
+
+
+Read = float | ReadingError | None  # a field: its reading, why it is none, or empty
 
 
 class ItemEditor(QWidget):
@@ -87,8 +137,11 @@ class ItemEditor(QWidget):
         layout.addStretch(1)
         self.readings: list[QLineEdit] = []
         self.mean_label: QLabel | None = None
+        self.problem: QLabel | None = None
         self.text_field: QLineEdit | None = None
         self.options: list[str] = []
+        self.decimal = i18n.decimal_separator()
+        self.confirmation: QMessageBox | None = None  # open while an odd reading is asked about
 
     # --- showing ------------------------------------------------------------------------
 
@@ -102,6 +155,9 @@ class ItemEditor(QWidget):
         photos: int,
     ) -> None:
         self.item, self.position, self.photos = item, position, photos
+        self.decimal = i18n.decimal_separator()
+        if self.confirmation is not None:  # asked about another item: that question is moot
+            self.confirmation.done(QMessageBox.StandardButton.Cancel)
         focused = QApplication.focusWidget()
         if focused is not None and self.body.isAncestorOf(focused):
             self.setFocus()  # the focused field is about to go: keep the keyboard here
@@ -111,14 +167,16 @@ class ItemEditor(QWidget):
         self.instructions.setVisible(bool(item.instructions))
         self.note.setText(previous.note if previous else "")
         self.readings, self.mean_label, self.text_field, self.options = [], None, None, []
+        self.problem = None
         while self.body_layout.count():
             taken = self.body_layout.takeAt(0)
             gone = taken.widget() if taken is not None else None
             if gone is not None:
+                gone.hide()  # not drawn under the new item until it is deleted
                 gone.deleteLater()
         detail = []
         if isinstance(item, MeasurementItem):
-            detail.append(limits_text(item))
+            detail.append(limits_text(item, self.decimal))
             self._build_measurement(item, previous)
         elif isinstance(item, ChoiceItem):
             detail.append(self.tr("Acceptable: {0}").format(", ".join(item.acceptable)))
@@ -136,8 +194,9 @@ class ItemEditor(QWidget):
     def _previous_text(self, previous: Answer | None) -> str:
         if previous is None:
             return self.tr("Not answered yet")
-        if previous.readings:
-            return self.tr("Recorded: {0}").format(", ".join(f"{r:g}" for r in previous.readings))
+        if previous.readings and isinstance(self.item, MeasurementItem):
+            shown = format_readings(previous.readings, self.item.decimals, self.decimal)
+            return self.tr("Recorded: {0} {1}").format(shown, self.item.unit)
         if previous.value:
             return self.tr("Recorded: {0}").format(previous.value)
         return self.tr("Recorded: {0}").format(previous.outcome.value if previous.outcome else "")
@@ -162,20 +221,33 @@ class ItemEditor(QWidget):
         grid = QGridLayout()
         holder = QWidget()
         holder.setLayout(grid)
+        example = format_reading(
+            item.nominal or item.lower or item.upper or 0.0, item.decimals, self.decimal
+        )
         for i in range(item.readings):
             field = QLineEdit()
             field.setObjectName(f"reading-{i + 1}")
-            field.setValidator(QDoubleValidator(field))
-            field.setPlaceholderText(self.tr("Reading {0} ({1})").format(i + 1, item.unit))
+            field.setMaxLength(32)
+            field.setPlaceholderText(
+                self.tr("Reading {0} ({1}), e.g. {2}").format(i + 1, item.unit, example)
+                if item.readings > 1
+                else self.tr("Reading ({0}), e.g. {1}").format(item.unit, example)
+            )
             if previous and i < len(previous.readings):
-                field.setText(f"{previous.readings[i]:g}")
+                field.setText(format_reading(previous.readings[i], item.decimals, self.decimal))
             field.textChanged.connect(self._recolour)
             field.returnPressed.connect(lambda i=i: self._reading_entered(i))
             grid.addWidget(field, i // 3, i % 3)
             self.readings.append(field)
+        row = (item.readings - 1) // 3 + 1
         self.mean_label = QLabel()
         self.mean_label.setObjectName("mean")
-        grid.addWidget(self.mean_label, (item.readings - 1) // 3 + 1, 0, 1, 3)
+        grid.addWidget(self.mean_label, row, 0, 1, 3)
+        self.problem = QLabel()
+        self.problem.setObjectName("reading-problem")
+        self.problem.setWordWrap(True)
+        self.problem.setStyleSheet(f"color: {REVIEW_COLOUR}; font-weight: bold;")
+        grid.addWidget(self.problem, row + 1, 0, 1, 3)
         self.body_layout.addWidget(holder)
         if item.allow_na:
             na = button(self.tr("Not applicable"), "N")
@@ -248,38 +320,137 @@ class ItemEditor(QWidget):
         if self.text_field is not None and self.text_field.text().strip():
             self._answer(value=self.text_field.text().strip())
 
-    def _values(self) -> list[float | None]:
-        return [parse_reading(f.text()) for f in self.readings]
+    def _read(self) -> list[Read]:
+        """Each field through the one parser: its reading, why it is none, or None if empty."""
+        out: list[Read] = []
+        for f in self.readings:
+            if not f.text().strip():
+                out.append(None)
+                continue
+            try:
+                out.append(parse_reading(f.text(), self.decimal))
+            except ReadingError as err:
+                out.append(err)
+        return out
 
     def _reading_entered(self, index: int) -> None:
-        values = self._values()
-        if values[index] is None:
+        item = self.item
+        if not isinstance(item, MeasurementItem) or self.confirmation is not None:
             return
-        missing = [i for i, v in enumerate(values) if v is None]
-        if missing:
-            self.readings[missing[0]].setFocus()
+        read = self._read()
+        here = read[index]
+        if not isinstance(here, float):  # empty or not a reading: say so, keep the text
+            self._show_problem(here or ReadingError(Problem.EMPTY, "", self.decimal))
+            self._select(index)
             return
-        self._answer(readings=tuple(v for v in values if v is not None))
+        for i, r in enumerate(read):
+            if not isinstance(r, float):  # the next field still to fill (or to correct)
+                self._select(i)
+                return
+        values = tuple(r for r in read if isinstance(r, float))
+        for field, v in zip(self.readings, values, strict=True):
+            field.setText(format_reading(v, item.decimals, self.decimal))  # as it is stored
+        band = item.plausible_band()
+        odd = [i for i, v in enumerate(values) if not band.holds(v)]
+        if odd:
+            self._confirm(item, values, odd[0])
+        else:
+            self._answer(readings=values)
+
+    def _select(self, index: int) -> None:
+        field = self.readings[index]
+        field.setFocus()
+        field.selectAll()
+
+    def _confirm(self, item: MeasurementItem, values: tuple[float, ...], index: int) -> None:
+        """Ask before storing a reading beyond the plausible band: Enter keeps it, Esc goes
+        back to the field with the text selected."""
+        shown = f"{format_reading(values[index], item.decimals, self.decimal)} {item.unit}"
+        box = QMessageBox(self)
+        box.setObjectName("implausible-reading")
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle(self.tr("Check this reading"))
+        box.setText(
+            self.tr("{0} is far outside what this item measures ({1}).").format(
+                shown, limits_text(item, self.decimal)
+            )
+        )
+        box.setInformativeText(
+            self.tr(
+                "A lost separator or an extra digit? Enter keeps {0}; Esc goes back to correct it."
+            ).format(shown)
+        )
+        keep = box.addButton(
+            self.tr("Keep {0}  [Enter]").format(shown), QMessageBox.ButtonRole.AcceptRole
+        )
+        back = box.addButton(self.tr("Correct it  [Esc]"), QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep)
+        box.setEscapeButton(back)
+        target = (item.id, self.position)
+
+        def answered(_result: int) -> None:
+            self.confirmation = None
+            box.deleteLater()
+            self.window().activateWindow()  # the keyboard comes back from the question
+            if (self.item.id if self.item else None, self.position) != target:
+                return  # the editor moved on meanwhile: nothing is stored
+            if box.clickedButton() is keep:
+                self._answer(readings=values)
+            else:
+                self._select(index)
+
+        box.finished.connect(answered)
+        self.confirmation = box
+        box.open()
+
+    def _show_problem(self, err: ReadingError | None, text: str = "") -> None:
+        if self.problem is not None:
+            self.problem.setText(explain(self, err) if err is not None else text)
+            self.problem.setVisible(bool(self.problem.text()))
 
     def _recolour(self) -> None:
         item = self.item
         if not isinstance(item, MeasurementItem) or self.mean_label is None:
             return
-        values = self._values()
-        for field, v in zip(self.readings, values, strict=True):
-            colour = "" if v is None else (PASS_COLOUR if item.within(v) else FAIL_COLOUR)
-            field.setStyleSheet(f"border: 3px solid {colour};" if colour else "")
-        given = [v for v in values if v is not None]
-        if not given:
+        read = self._read()
+        band = item.plausible_band()
+        for field, r in zip(self.readings, read, strict=True):
+            if isinstance(r, float):
+                colour = PASS_COLOUR if item.within(r) else FAIL_COLOUR
+                field.setStyleSheet(f"border: 3px solid {colour};")
+            elif isinstance(r, ReadingError):
+                field.setStyleSheet(f"border: 3px dashed {REVIEW_COLOUR};")
+            else:
+                field.setStyleSheet("")
+        wrong = next((r for r in read if isinstance(r, ReadingError)), None)
+        given = [r for r in read if isinstance(r, float)]
+        odd = next((v for v in given if not band.holds(v)), None)
+        if wrong is not None:
+            self._show_problem(wrong)
+        elif odd is not None:
+            self._show_problem(
+                None,
+                self.tr(
+                    "{0} {1} is far outside what this item measures: Enter asks before keeping it."
+                ).format(format_reading(odd, item.decimals, self.decimal), item.unit),
+            )
+        else:
+            self._show_problem(None)
+        self.mean_label.setVisible(wrong is None and bool(given))  # no verdict on no number
+        if wrong is not None or not given:
             self.mean_label.setText("")
             return
-        mean = sum(given) / len(given)
+        mean = statistics.fmean(given)  # as the verdict takes it (domain.inspections)
+        if len(self.readings) == 1:
+            figure = format_reading(given[0], item.decimals, self.decimal)
+        else:
+            figure = self.tr("Mean {0}").format(
+                format_judged(mean, item.decimals, (item.lower, item.upper), self.decimal)
+            )
         ok = item.within(mean)
         self.mean_label.setText(
-            self.tr("Mean {0} {1} — {2}").format(
-                f"{mean:.{item.decimals}f}",
-                item.unit,
-                self.tr("within limits") if ok else self.tr("OUT OF LIMITS"),
+            self.tr("{0} {1} — {2}").format(
+                figure, item.unit, self.tr("within limits") if ok else self.tr("OUT OF LIMITS")
             )
         )
         self.mean_label.setStyleSheet(
@@ -297,7 +468,7 @@ class ItemEditor(QWidget):
         if not isinstance(item, MeasurementItem) or not self.readings:
             return False
         field = next((f for f in self.readings if not f.text()), self.readings[-1])
-        field.setText(f"{value:.{item.decimals}f}")
+        field.setText(format_reading(round(value, item.decimals), item.decimals, self.decimal))
         field.setFocus()
         return True
 

@@ -101,6 +101,9 @@ class SettingsPage(QWidget):
         self.capture_key.setKeySequence(QKeySequence(s.capture_key))
         self.idle.setValue(s.idle_lock_minutes)
         self.theme.setCurrentIndex(max(0, self.theme.findData(s.theme)))
+        if self.language.findData(s.language) < 0:  # a locale set in settings.yaml: keep it
+            name = i18n.number_locale(s.language).nativeLanguageName()
+            self.language.addItem(f"{name} ({s.language})" if name else s.language, s.language)
         self.language.setCurrentIndex(max(0, self.language.findData(s.language)))
         self.database_url.setText(s.database_url or "")
         self.camera_settings.load(s)
