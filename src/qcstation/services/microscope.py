@@ -22,11 +22,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
+
 from qcstation.domain.defects import Disposition, Severity
 from qcstation.domain.users import Permission, User
 from qcstation.imaging.calibration import CalibrationCheck, CalibrationStatus
 from qcstation.imaging.capture import Evidence, prepare_evidence, prepare_stack_evidence
-from qcstation.imaging.frames import Frame, Image
+from qcstation.imaging.errors import ImagingError
+from qcstation.imaging.frames import Frame, Image, decode_image, thumbnail
 from qcstation.imaging.source import Capabilities
 from qcstation.imaging.stacking import StackResult
 from qcstation.services import calibration, inspections
@@ -34,6 +37,9 @@ from qcstation.services.accounts import require
 from qcstation.services.context import Station
 from qcstation.services.errors import InvalidInput
 from qcstation.services.inspections import EvidenceInfo, LoggedDefect
+from qcstation.store import repositories as repo
+from qcstation.store.evidence import EvidenceError
+from qcstation.store.models import EvidenceRow
 
 UNKNOWN_CAMERA = "unknown-camera"
 
@@ -273,3 +279,41 @@ def capture_stack(
         s.flush()
         info = inspections.evidence_info(rows[-1])
     return Captured(info, chk)
+
+
+@dataclass(frozen=True)
+class Thumbnail:
+    evidence_id: int
+    item_id: str | None
+    position: int | None
+    image: Image  # at most THUMBNAIL_SIDE pixels on its longer side
+
+
+THUMBNAIL_SIDE = 160
+
+
+def recent_images(station: Station, inspection_id: str, limit: int = 6) -> list[Thumbnail]:
+    """The inspection's newest stored images, oldest first, small: what the bench's strip
+    shows when an inspection is opened again or the bench is unlocked. A file that fails
+    its hash check is left out here (opening it names the damage)."""
+    with station.db.read() as s:
+        rows = list(
+            s.scalars(
+                select(EvidenceRow)
+                .where(
+                    EvidenceRow.inspection_id == inspection_id,
+                    EvidenceRow.media_type.like("image/%"),
+                )
+                .order_by(EvidenceRow.id.desc())
+                .limit(limit)
+            )
+        )
+        found = [(r.id, r.item_id, repo.position_in(r.position), r.sha256) for r in rows]
+    out = []
+    for evidence_id, item_id, position, sha in reversed(found):
+        try:
+            image = decode_image(station.evidence.read(sha), f"evidence {evidence_id}")
+        except (EvidenceError, ImagingError):
+            continue
+        out.append(Thumbnail(evidence_id, item_id, position, thumbnail(image, THUMBNAIL_SIDE)))
+    return out
