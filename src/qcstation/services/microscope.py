@@ -64,19 +64,23 @@ class Shot:
 class CameraUnavailable(InvalidInput):
     """Nothing was captured: the camera is lost, or never sent a picture."""
 
+    def __init__(self, reason: str, what_to_do: str):
+        self.reason = reason  # what is wrong, for a form that words its own advice
+        super().__init__(f"{reason}, so nothing was captured: {what_to_do}")
+
 
 def usable_frame(shot: Shot) -> Frame:
     """The shot's frame, or a refusal that says what to do (a lost camera's last good
     picture is still on screen, but it is not what lies under the lens now)."""
     if shot.problem:
         raise CameraUnavailable(
-            f"the camera is not sending pictures ({shot.problem}), so nothing was captured: "
-            "wait for the picture to come back (it reconnects by itself), then capture again"
+            f"the camera is not sending pictures ({shot.problem.rstrip('.')})",
+            "wait for the picture to come back, then capture again",
         )
     if shot.frame is None:
         raise CameraUnavailable(
-            "there is no camera picture to capture yet: connect the microscope, wait for "
-            "the picture, then capture again"
+            "there is no camera picture yet",
+            "connect the microscope, wait for the picture, then capture again",
         )
     return shot.frame
 

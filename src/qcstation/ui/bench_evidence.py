@@ -195,10 +195,9 @@ class BenchEvidence(QObject):
             self.camera.announce(self.tr("Kept the fused image for {0}.").format(label))
         elif kept.frozen:
             self.camera.announce(
-                self.tr(
-                    "Captured the frozen picture (frame {0}), not the live one, for {1}. "
-                    "Press Freeze again for the live picture."
-                ).format(kept.frame_seq, label),
+                self.tr("Captured the frozen picture (frame {0}), not the live one: {1}").format(
+                    kept.frame_seq, label
+                ),
                 warn=True,
             )
         else:

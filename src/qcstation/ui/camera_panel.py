@@ -139,6 +139,9 @@ class CameraPanel(QWidget):
         self.notice = muted()
         self.notice.setObjectName("capture-notice")
         self.notice.setWordWrap(True)
+        # two lines kept free: the live picture must not jump when a capture is announced
+        self.notice.setMinimumHeight(2 * self.notice.fontMetrics().lineSpacing())
+        self.notice.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         # Two short rows rather than one long one: the panel shares the width with the
         # checklist, and the window must still fit a 1366-pixel screen.
         row = QHBoxLayout()

@@ -207,10 +207,12 @@ class DefectDialog(QDialog):
 
     def _failed(self, exc: BaseException) -> None:
         self.setEnabled(True)
-        text = str(exc)
-        if isinstance(exc, microscope.CameraUnavailable):
-            text += self.tr(
-                ". The defect was not logged either: save again when the picture is back, "
-                "or untick the photo to log it without one."
-            )
-        self.message.setText(text[:1].upper() + text[1:])
+        if isinstance(exc, microscope.CameraUnavailable):  # the defect and its photo go together
+            text = self.tr(
+                "Nothing was saved: {0}. Save again when the picture is back, or untick the "
+                "photo to log the defect without one."
+            ).format(exc.reason)
+        else:
+            text = str(exc)[:1].upper() + str(exc)[1:]
+        self.message.setText(text)
+        self.message.setStyleSheet("color: #b00020; font-weight: bold;")
