@@ -165,8 +165,13 @@ class StackDialog(QDialog):
     def start(self) -> None:
         if self.timer.isActive():
             return
-        if self._problem():
-            self._stalled(self._problem())
+        if self._problem():  # nothing taken: what was there (a fused stack) stays as it was
+            self.summary.setText(
+                self.tr(
+                    "The camera is not sending pictures ({0}), so no frames were taken. Start "
+                    "again when the picture is back."
+                ).format(self._problem())
+            )
             return
         n = self.count.value()
         self.frames, self.stack = [], None
