@@ -12,8 +12,10 @@
   (unlocking refills it). A capture that finishes saving after its owner has gone stays in
   the record and off this screen.
 - Ctrl+M and the thumbnails open only the open inspection's images (the service refuses
-  any other). The dialogs that show or take evidence (measuring, golden compare, focus
-  stack, defect form) close at sign-out and are hidden while the bench is locked.
+  any other). The lock (also the idle lock, which can come while a dialog is open) hides
+  every dialog of the window (the measuring editor, the golden compare, a focus stack, the
+  defect form, an inspection opened from History...) and unlocking shows them again as
+  they were; sign-out closes them.
 """
 
 from __future__ import annotations
@@ -31,8 +33,6 @@ from qcstation.services.errors import ServiceError
 from qcstation.services.problems import is_known
 from qcstation.ui.capture_key import CaptureKey
 from qcstation.ui.evidence_strip import SHOWN, EvidenceOwner, StoredCapture
-from qcstation.ui.pages.defect_dialog import DefectDialog
-from qcstation.ui.pages.golden_dialog import GoldenDialog
 from qcstation.ui.pages.measure_dialog import MeasureDialog
 from qcstation.ui.pages.stack_dialog import StackDialog
 
@@ -43,7 +43,6 @@ if TYPE_CHECKING:
     from qcstation.ui.pages.checklist import ChecklistPage
 
 THUMB_SIDE = microscope.THUMBNAIL_SIDE
-BENCH_DIALOGS = (MeasureDialog, GoldenDialog, StackDialog, DefectDialog)
 
 
 class BenchEvidence(QObject):
@@ -117,14 +116,14 @@ class BenchEvidence(QObject):
     def on_signed_out(self) -> None:
         self.locked = False
         self._forget()
-        for dialog in self._bench_dialogs(visible_only=False):
+        for dialog in self._open_dialogs() + self._hidden:
             dialog.reject()  # the next person signs in to a bench with nothing of this one's
         self._hidden = []
 
     def on_locked(self) -> None:
         self.locked = True
         self._forget()
-        self._hidden = self._bench_dialogs(visible_only=True)
+        self._hidden = self._open_dialogs()
         for dialog in self._hidden:
             dialog.hide()  # kept as they were (an unsaved layer, a typed defect) for unlock
 
@@ -139,11 +138,8 @@ class BenchEvidence(QObject):
         self.strip.clear()
         self.camera.announce("")
 
-    def _bench_dialogs(self, visible_only: bool) -> list[QDialog]:
-        found = self.window.findChildren(QDialog)
-        return [
-            d for d in found if isinstance(d, BENCH_DIALOGS) and (d.isVisible() or not visible_only)
-        ]
+    def _open_dialogs(self) -> list[QDialog]:
+        return [d for d in self.window.findChildren(QDialog) if d.isVisible()]
 
     # --- capturing ---------------------------------------------------------------------------
 

@@ -244,8 +244,8 @@ class MainWindow(QMainWindow):
             return
         self.idle.stop()
         self.top.setCurrentWidget(self.lock_page)
+        self.ctx.events.locked.emit()  # dialogs go first, then the password takes the keys
         self.lock_page.lock(self.ctx.user)
-        self.ctx.events.locked.emit()
 
     def on_unlocked(self, _who: User) -> None:
         # The bench stays with the user whose work is open, whoever unlocked it.
