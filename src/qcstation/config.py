@@ -45,7 +45,12 @@ class Settings(BaseModel):
     evidence_dir: str | None = Field(
         default=None, description="shared evidence folder; empty: evidence/ in the data directory"
     )
-    capture_key: str = "Space"
+    capture_key: str = Field(
+        default="F9",
+        description="keeps the microscope's picture from anywhere on the checklist, also from "
+        "a field; give a foot pedal a key nobody types (F9, Pause). Space also captures "
+        "outside text fields",
+    )
     idle_lock_minutes: int = Field(default=5, ge=1, le=240)
     theme: Literal["light", "dark", "high_contrast"] = "light"
     language: str = "en"

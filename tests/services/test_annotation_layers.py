@@ -105,3 +105,28 @@ def test_export_writes_a_burned_in_copy_and_a_full_disk_leaves_nothing(
     monkeypatch.undo()
     assert out.read_bytes() == before  # the old copy stays whole
     assert sorted(p.name for p in out.parent.iterdir()) == ["copy.png"]
+
+
+def test_the_bench_opens_only_the_open_inspections_image(station: Station, inspector: User) -> None:
+    """Ctrl+M and the strip pass the bench's open inspection: another's image is refused."""
+    earlier, eid = _captured(station, inspector)
+    now = inspections.start(station, inspector, Stage.CASTING, "JT-2", "RG-1", "SN2")
+    with pytest.raises(PermissionDenied, match="another inspection"):
+        annotation_layers.open_image(station, eid, inspection_id=now.id)
+    assert annotation_layers.open_image(station, eid, inspection_id=earlier).evidence_id == eid
+
+
+def test_recent_images_are_the_inspections_own_newest_oldest_first(
+    station: Station, inspector: User
+) -> None:
+    first, _ = _captured(station, inspector)
+    other = inspections.start(station, inspector, Stage.CASTING, "JT-3", "RG-1", "SN3")
+    ids = [
+        microscope.capture(station, inspector, first, render_piece(n, 320, 240)).evidence.id
+        for n in range(8)
+    ]
+    microscope.capture(station, inspector, other.id, render_piece(9, 320, 240))
+    inspections.attach_evidence(station, inspector, first, b"%PDF-1.4 ...", "application/pdf")
+    recent = microscope.recent_images(station, first, 6)
+    assert [t.evidence_id for t in recent] == ids[-6:]
+    assert all(max(t.image.shape[:2]) <= microscope.THUMBNAIL_SIDE for t in recent)

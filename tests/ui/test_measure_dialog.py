@@ -249,7 +249,7 @@ def test_capture_then_measure_fills_the_checklist_reading(driver: Driver) -> Non
     driver.qtbot.waitUntil(lambda: driver.win.camera.view.frame is not None)
     driver.win.capture()
     driver.settle()
-    assert driver.win.camera.last_evidence is not None
+    assert driver.win.camera.strip.newest() is not None
     driver.win.measure_last()
     driver.settle()
     d = driver.win.findChild(MeasureDialog)

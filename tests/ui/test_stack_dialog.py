@@ -10,6 +10,7 @@ from pytestqt.qtbot import QtBot
 
 from qcstation.domain.stages import Stage
 from qcstation.imaging.focus import focus_score
+from qcstation.imaging.frames import Frame
 from qcstation.imaging.metrics import ssim
 from qcstation.imaging.source import Capabilities, Control, ControlResult, Mode
 from qcstation.imaging.synthetic import SyntheticCamera, SyntheticConfig
@@ -164,4 +165,73 @@ def test_a_camera_unplugged_mid_stack_says_so_and_saves_nothing(
     qtbot.waitUntil(lambda: "stopped sending pictures" in d.summary.text(), timeout=10000)
     assert d.frames == [] and d.stack is None and not d.save_button.isEnabled()
     assert d.start_button.isEnabled()
+    assert inspections.evidence_of(ctx.station, ins_id) == []
+
+
+class GrabbingFeed(PieceFeed):
+    """Keeps the Frame it last gave out and reports problems, as the grabber's feed does."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.given: list[Frame] = []
+        self.said: str | None = None
+
+    def latest(self) -> tuple[np.ndarray, int] | None:
+        self.given.append(self.cam.read())
+        return self.given[-1].image, self.given[-1].seq
+
+    def newest(self) -> Frame | None:
+        return self.given[-1] if self.given else None
+
+    def problem(self) -> str | None:
+        return self.said
+
+
+def test_stack_frames_are_the_cameras_own_and_a_reported_problem_stops_it(
+    qtbot: QtBot, window: tuple[MainWindow, UiContext]
+) -> None:
+    from datetime import datetime, timezone
+
+    from sqlalchemy import select
+
+    from qcstation.store.models import EvidenceRow
+
+    win, ctx = window
+    feed = GrabbingFeed()
+    d, ins_id = open_dialog(qtbot, win, ctx, feed)
+    d.count.setValue(3)
+    d.start()
+    qtbot.waitUntil(lambda: d.stack is not None, timeout=60000)
+    assert all(any(f is g for g in feed.given) for f in d.frames)  # not copies stamped later
+    with qtbot.waitSignal(d.stack_saved, timeout=20000):
+        d.save()
+    with ctx.station.db.read() as s:
+        metas = [dict(r.meta) for r in s.scalars(select(EvidenceRow).order_by(EvidenceRow.id))]
+    sources = [m for m in metas if m["stack_role"] == "source"]
+    assert [m["frame_seq"] for m in sources] == [f.seq for f in d.frames]
+    assert [m["taken_at"] for m in sources] == [
+        datetime.fromtimestamp(f.wall_time, timezone.utc).isoformat() for f in d.frames
+    ]
+    assert all(m["frozen"] is False for m in metas)
+    assert len(inspections.evidence_of(ctx.station, ins_id)) == 4
+
+
+def test_a_camera_that_reports_a_problem_takes_no_stack(
+    qtbot: QtBot, window: tuple[MainWindow, UiContext]
+) -> None:
+    win, ctx = window
+    feed = GrabbingFeed()
+    d, ins_id = open_dialog(qtbot, win, ctx, feed)
+    feed.said = "Camera 0 was unplugged"
+    d.start()
+    assert "not sending pictures (Camera 0 was unplugged)" in d.summary.text()
+    assert not d.timer.isActive() and d.frames == [] and d.start_button.isEnabled()
+    feed.said = None
+    d.count.setValue(25)  # far from done when the cable goes
+    d.start()
+    qtbot.waitUntil(lambda: len(d.frames) >= 2, timeout=60000)
+    feed.said = "no picture from Camera 0 for 1.2 s; check the cable"  # pulled mid-sweep
+    qtbot.waitUntil(lambda: "stopped sending pictures" in d.summary.text(), timeout=10000)
+    assert "check the cable" in d.summary.text()
+    assert d.frames == [] and d.stack is None and not d.save_button.isEnabled()
     assert inspections.evidence_of(ctx.station, ins_id) == []

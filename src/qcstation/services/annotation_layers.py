@@ -1,6 +1,7 @@
 """Measurements and annotations over a captured image: opened, saved, exported.
 
     opened = annotation_layers.open_image(station, evidence_id)   # image, layer, age limit
+    annotation_layers.open_image(station, evidence_id, inspection_id=open_one)  # the bench's
     annotation_layers.save(station, actor, evidence_id, layer)    # the layer's JSON, audited
     annotation_layers.export_copy(station, evidence_id, layer, path)  # burned-in PNG copy
 
@@ -62,11 +63,20 @@ def _initial_layer(
     return AnnotationLayer(sha256, size, cal, at)
 
 
-def open_image(station: Station, evidence_id: int) -> OpenedImage:
+def open_image(
+    station: Station, evidence_id: int, *, inspection_id: str | None = None
+) -> OpenedImage:
+    """The image and its layer; with ``inspection_id`` (the bench's open inspection), only
+    an image of that inspection: another's is refused, never shown in its place."""
     with station.db.read() as s:
         row = s.get(EvidenceRow, evidence_id)
         if row is None:
             raise NotFound(f"no evidence {evidence_id}")
+        if inspection_id is not None and row.inspection_id != inspection_id:
+            raise PermissionDenied(
+                f"evidence {evidence_id} belongs to another inspection, not the one open at "
+                "this bench; open that inspection from History to see it"
+            )
         if not row.media_type.startswith("image/"):
             raise InvalidInput(f"evidence {evidence_id} is a {row.media_type}, not an image")
         ins = s.get(InspectionRow, row.inspection_id)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import uuid
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -34,6 +34,7 @@ from qcstation.services.accounts import require
 from qcstation.services.context import Station
 from qcstation.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from qcstation.store import repositories as repo
+from qcstation.store.evidence import StoredFile
 from qcstation.store.models import (
     AnswerRow,
     DefectCode,
@@ -44,6 +45,9 @@ from qcstation.store.models import (
     UserRow,
 )
 from qcstation.store.models import Station as StationRow
+
+if TYPE_CHECKING:  # imaging pulls in OpenCV: not for every command that lists inspections
+    from qcstation.imaging.capture import Evidence
 
 
 class Incomplete(InvalidInput):
@@ -267,21 +271,57 @@ def attach_evidence(
         row = _open_inspection(s, actor, inspection_id)
         if item_id is not None:
             _check_position(_item(_template(s, row), item_id), row.position_counts, position)
-        erow = EvidenceRow(
-            inspection_id=inspection_id,
-            item_id=item_id,
-            position=repo.position_out(position),
-            sha256=stored.sha256,
-            media_type=media_type,
-            size_bytes=stored.size,
-            original_name=original_name[:255],
-            meta=meta or {},
-            captured_at=station.now(),
-            captured_by_id=actor.id,
+        erow = evidence_row(
+            station,
+            actor,
+            inspection_id,
+            stored,
+            media_type,
+            item_id,
+            position,
+            original_name,
+            meta,
         )
         s.add(erow)
         s.flush()
-        return EvidenceInfo(erow.id, stored.sha256, stored.size, media_type, item_id, position)
+        return evidence_info(erow)
+
+
+def evidence_row(
+    station: Station,
+    actor: User,
+    inspection_id: str,
+    stored: StoredFile,
+    media_type: str,
+    item_id: str | None,
+    position: int | None,
+    original_name: str,
+    meta: dict[str, Any] | None,
+) -> EvidenceRow:
+    """The row for a file already durable in the evidence store (never before it is)."""
+    return EvidenceRow(
+        inspection_id=inspection_id,
+        item_id=item_id,
+        position=repo.position_out(position),
+        sha256=stored.sha256,
+        media_type=media_type,
+        size_bytes=stored.size,
+        original_name=original_name[:255],
+        meta=meta or {},
+        captured_at=station.now(),
+        captured_by_id=actor.id,
+    )
+
+
+def evidence_info(row: EvidenceRow) -> EvidenceInfo:
+    return EvidenceInfo(
+        row.id,
+        row.sha256,
+        row.size_bytes,
+        row.media_type,
+        row.item_id,
+        repo.position_in(row.position),
+    )
 
 
 def raise_defect(
@@ -296,19 +336,43 @@ def raise_defect(
     note: str = "",
 ) -> Defect:
     """Log a defect from the catalog; its severity defaults to the catalog's."""
+    return log_defect(
+        station, actor, inspection_id, code, item_id, position, severity, disposition, note
+    ).defect
+
+
+@dataclass(frozen=True)
+class LoggedDefect:
+    defect: Defect
+    photo: EvidenceInfo | None  # the photo committed with it, if one was given
+
+
+def log_defect(
+    station: Station,
+    actor: User,
+    inspection_id: str,
+    code: str,
+    item_id: str | None = None,
+    position: int | None = None,
+    severity: Severity | None = None,
+    disposition: Disposition = Disposition.PENDING,
+    note: str = "",
+    photo: Evidence | None = None,
+) -> LoggedDefect:
+    """A defect and its photo, together or not at all.
+
+    The photo's file is made durable first (a file no row points at is harmless: the store
+    is named by content), then the defect row and the evidence row go in one transaction,
+    so a refusal or a failed write leaves neither. The photo's meta names its defect."""
+    stored: StoredFile | None = None
+    if photo is not None:
+        with station.db.read() as s:  # fail early, before writing a file for nothing
+            row = _open_inspection(s, actor, inspection_id)
+            _check_defect(s, actor, row, code, item_id, position, disposition)
+        stored = station.evidence.put(photo.data)
     with station.db.write(actor, station.name, reason="log defect") as s:
         row = _open_inspection(s, actor, inspection_id)
-        entry = s.get(DefectCode, code)
-        if entry is None or not entry.active:
-            raise InvalidInput(f"{code!r} is not in the defect catalog")
-        if row.stage not in entry.stages:
-            raise InvalidInput(
-                f"{code} ({entry.name}) is not a defect of the {Stage(row.stage).label} stage"
-            )
-        if item_id is not None:
-            _check_position(_item(_template(s, row), item_id), row.position_counts, position)
-        if disposition is Disposition.USE_AS_IS:
-            require(s, actor, Permission.REVIEW)
+        entry = _check_defect(s, actor, row, code, item_id, position, disposition)
         drow = DefectRow(
             inspection_id=inspection_id,
             item_id=item_id,
@@ -322,7 +386,46 @@ def raise_defect(
         )
         s.add(drow)
         s.flush()
-        return repo.defect(drow)
+        info = None
+        if photo is not None and stored is not None:
+            erow = evidence_row(
+                station,
+                actor,
+                inspection_id,
+                stored,
+                photo.media_type,
+                item_id,
+                position,
+                f"defect-{code}.png",
+                photo.meta | {"defect_id": drow.id},
+            )
+            s.add(erow)
+            s.flush()
+            info = evidence_info(erow)
+        return LoggedDefect(repo.defect(drow), info)
+
+
+def _check_defect(
+    s: Session,
+    actor: User,
+    row: InspectionRow,
+    code: str,
+    item_id: str | None,
+    position: int | None,
+    disposition: Disposition,
+) -> DefectCode:
+    entry = s.get(DefectCode, code)
+    if entry is None or not entry.active:
+        raise InvalidInput(f"{code!r} is not in the defect catalog")
+    if row.stage not in entry.stages:
+        raise InvalidInput(
+            f"{code} ({entry.name}) is not a defect of the {Stage(row.stage).label} stage"
+        )
+    if item_id is not None:
+        _check_position(_item(_template(s, row), item_id), row.position_counts, position)
+    if disposition is Disposition.USE_AS_IS:
+        require(s, actor, Permission.REVIEW)
+    return entry
 
 
 def complete(station: Station, actor: User, inspection_id: str) -> Completion:
@@ -375,12 +478,7 @@ def evidence_of(station: Station, inspection_id: str) -> list[EvidenceInfo]:
             .where(EvidenceRow.inspection_id == inspection_id)
             .order_by(EvidenceRow.id)
         )
-        return [
-            EvidenceInfo(
-                r.id, r.sha256, r.size_bytes, r.media_type, r.item_id, repo.position_in(r.position)
-            )
-            for r in rows
-        ]
+        return [evidence_info(r) for r in rows]
 
 
 def read_evidence(station: Station, sha256: str) -> bytes:

@@ -1,13 +1,20 @@
 """Keeping a microscope frame as evidence, with the calibration it was taken with.
 
-    info = microscope.capture(station, actor, inspection_id, frame, item_id, position,
-                              camera=caps, magnification="2.0x")
+One path for every capture in the window (the capture key, the defect form's photo):
 
-The frame is encoded losslessly (imaging.capture.prepare_evidence) on the caller's thread,
-which in the UI is the worker; the file is made durable before its row (attach_evidence).
-The evidence meta records the calibration in force for that camera, magnification and
-resolution, and what its check said then (valid, stale, missing, mismatch), so a later
-measurement on the image uses the scale it was taken at and shows the same warning.
+    shot = camera_panel.shot()               # GUI thread: the frame, no copy, no encoding
+    microscope.capture_shot(station, actor, inspection_id, shot, item_id, position)
+    microscope.log_defect(station, actor, inspection_id, code, ..., shot=shot)  # together
+
+A :class:`Shot` is the grabber's frame (its number and time), the camera's description
+(id, mode, controls), the magnification, whether the preview was frozen, and what the
+camera said was wrong at that moment. The services refuse a shot from a lost camera with a
+message that says what to do, encode it losslessly on the caller's thread (in the UI, the
+worker) and make the file durable before its row. The evidence meta records the
+calibration in force for that camera, magnification and resolution, and what its check
+said then (valid, stale, missing, mismatch), so a later measurement on the image uses the
+scale it was taken at and shows the same warning; and ``frozen``, so a frozen picture is
+never taken for the live one. Scripts and the demo pass a frame to :func:`capture`.
 """
 
 from __future__ import annotations
@@ -15,18 +22,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
+
+from qcstation.domain.defects import Disposition, Severity
 from qcstation.domain.users import Permission, User
 from qcstation.imaging.calibration import CalibrationCheck, CalibrationStatus
-from qcstation.imaging.capture import prepare_evidence, prepare_stack_evidence
-from qcstation.imaging.frames import Frame, Image
+from qcstation.imaging.capture import Evidence, prepare_evidence, prepare_stack_evidence
+from qcstation.imaging.errors import ImagingError
+from qcstation.imaging.frames import Frame, Image, decode_image, thumbnail
 from qcstation.imaging.source import Capabilities
 from qcstation.imaging.stacking import StackResult
 from qcstation.services import calibration, inspections
 from qcstation.services.accounts import require
 from qcstation.services.context import Station
 from qcstation.services.errors import InvalidInput
-from qcstation.services.inspections import EvidenceInfo
+from qcstation.services.inspections import EvidenceInfo, LoggedDefect
 from qcstation.store import repositories as repo
+from qcstation.store.evidence import EvidenceError
 from qcstation.store.models import EvidenceRow
 
 UNKNOWN_CAMERA = "unknown-camera"
@@ -36,6 +48,41 @@ UNKNOWN_CAMERA = "unknown-camera"
 class Captured:
     evidence: EvidenceInfo
     calibration: CalibrationCheck
+
+
+@dataclass(frozen=True)
+class Shot:
+    """What the camera gave at the moment of a capture, taken on the GUI thread as is."""
+
+    frame: Frame | None  # None: no picture has come from the camera yet
+    camera: Capabilities | None = None
+    magnification: str = ""
+    frozen: bool = False  # the preview was frozen: this is the frozen picture, not the live one
+    problem: str = ""  # what the camera reported wrong at that moment; "" when it was fine
+
+
+class CameraUnavailable(InvalidInput):
+    """Nothing was captured: the camera is lost, or never sent a picture."""
+
+    def __init__(self, reason: str, what_to_do: str):
+        self.reason = reason  # what is wrong, for a form that words its own advice
+        super().__init__(f"{reason}, so nothing was captured: {what_to_do}")
+
+
+def usable_frame(shot: Shot) -> Frame:
+    """The shot's frame, or a refusal that says what to do (a lost camera's last good
+    picture is still on screen, but it is not what lies under the lens now)."""
+    if shot.problem:
+        raise CameraUnavailable(
+            f"the camera is not sending pictures ({shot.problem.rstrip('.')})",
+            "wait for the picture to come back, then capture again",
+        )
+    if shot.frame is None:
+        raise CameraUnavailable(
+            "there is no camera picture yet",
+            "connect the microscope, wait for the picture, then capture again",
+        )
+    return shot.frame
 
 
 def _check(
@@ -52,6 +99,42 @@ def _usable(chk: CalibrationCheck) -> Any:
     return None
 
 
+def _known(chk: CalibrationCheck, camera: Capabilities | None) -> dict[str, Any]:
+    meta: dict[str, Any] = {"calibration_status": chk.status.value}
+    if camera is None:  # say so, rather than leave it to be guessed
+        meta["camera_id"] = UNKNOWN_CAMERA
+    return meta
+
+
+def prepare(
+    station: Station,
+    frame: Frame | Image,
+    *,
+    camera: Capabilities | None = None,
+    magnification: str = "",
+    extra: dict[str, Any] | None = None,
+) -> tuple[Evidence, CalibrationCheck]:
+    """The PNG and its meta (camera, frame number and time, calibration in force)."""
+    img = frame.image if isinstance(frame, Frame) else frame
+    size = (int(img.shape[1]), int(img.shape[0]))
+    chk = _check(station, camera, magnification, size)
+    meta = _known(chk, camera) | (extra or {})
+    ev = prepare_evidence(frame, camera, _usable(chk), magnification=magnification, extra=meta)
+    return ev, chk
+
+
+def prepare_shot(station: Station, shot: Shot) -> tuple[Evidence, CalibrationCheck]:
+    """A shot's evidence, refused from a lost camera; ``frozen`` is always recorded."""
+    frame = usable_frame(shot)
+    return prepare(
+        station,
+        frame,
+        camera=shot.camera,
+        magnification=shot.magnification,
+        extra={"frozen": shot.frozen},
+    )
+
+
 def capture(
     station: Station,
     actor: User,
@@ -64,12 +147,32 @@ def capture(
     magnification: str = "",
     extra: dict[str, Any] | None = None,
 ) -> Captured:
-    img = frame.image if isinstance(frame, Frame) else frame
-    size = (int(img.shape[1]), int(img.shape[0]))
-    chk = _check(station, camera, magnification, size)
-    meta = {"calibration_status": chk.status.value} | (extra or {})
-    ev = prepare_evidence(frame, camera, _usable(chk), magnification=magnification, extra=meta)
-    info = inspections.attach_evidence(
+    ev, chk = prepare(station, frame, camera=camera, magnification=magnification, extra=extra)
+    return Captured(_attach(station, actor, inspection_id, ev, item_id, position), chk)
+
+
+def capture_shot(
+    station: Station,
+    actor: User,
+    inspection_id: str,
+    shot: Shot,
+    item_id: str | None = None,
+    position: int | None = None,
+) -> Captured:
+    """The capture key's path: the shot kept as evidence of the item (or the inspection)."""
+    ev, chk = prepare_shot(station, shot)
+    return Captured(_attach(station, actor, inspection_id, ev, item_id, position), chk)
+
+
+def _attach(
+    station: Station,
+    actor: User,
+    inspection_id: str,
+    ev: Evidence,
+    item_id: str | None,
+    position: int | None,
+) -> EvidenceInfo:
+    return inspections.attach_evidence(
         station,
         actor,
         inspection_id,
@@ -80,7 +183,37 @@ def capture(
         original_name=f"{item_id or 'inspection'}.png",
         meta=ev.meta,
     )
-    return Captured(info, chk)
+
+
+def log_defect(
+    station: Station,
+    actor: User,
+    inspection_id: str,
+    code: str,
+    item_id: str | None = None,
+    position: int | None = None,
+    severity: Severity | None = None,
+    disposition: Disposition = Disposition.PENDING,
+    note: str = "",
+    *,
+    shot: Shot | None = None,
+) -> LoggedDefect:
+    """The defect form's one call: the defect and, with a shot, its photo, committed
+    together (inspections.log_defect); a shot from a lost camera refuses both, so the form
+    keeps what was typed and says why."""
+    photo = prepare_shot(station, shot)[0] if shot is not None else None
+    return inspections.log_defect(
+        station,
+        actor,
+        inspection_id,
+        code,
+        item_id,
+        position,
+        severity,
+        disposition,
+        note,
+        photo=photo,
+    )
 
 
 def capture_stack(
@@ -109,11 +242,8 @@ def capture_stack(
             camera,
             cal,
             magnification=magnification,
-            extra={
-                "calibration_status": chk.status.value,
-                "stack_role": "source",
-                "stack_index": i,
-            },
+            # the dialog takes fresh frames from the live camera, never the frozen picture
+            extra=_known(chk, camera) | {"frozen": False, "stack_role": "source", "stack_index": i},
         )
         for i, f in enumerate(frames)
     ]
@@ -123,8 +253,7 @@ def capture_stack(
     fused = prepare_stack_evidence(
         result, camera, cal, magnification=magnification, source_sha256=[f.sha256 for f in stored]
     )
-    fused.meta["calibration_status"] = chk.status.value
-    fused.meta["stack_role"] = "fused"
+    fused.meta.update(_known(chk, camera) | {"frozen": False, "stack_role": "fused"})
     fused_file = station.evidence.put(fused.data)
     name = item_id or "inspection"
     with station.db.write(actor, station.name, reason="attach focus stack") as s:
@@ -135,27 +264,60 @@ def capture_stack(
             inspections._check_position(
                 inspections._item(tpl, item_id), row.position_counts, position
             )
-        now = station.now()
         names = [f"{name}-stack-{i + 1}.png" for i in range(len(stored))] + [f"{name}-stack.png"]
         rows = [
-            EvidenceRow(
-                inspection_id=inspection_id,
-                item_id=item_id,
-                position=repo.position_out(position),
-                sha256=f.sha256,
-                media_type=ev.media_type,
-                size_bytes=f.size,
-                original_name=original[:255],
-                meta=ev.meta,
-                captured_at=now,
-                captured_by_id=actor.id,
+            inspections.evidence_row(
+                station,
+                actor,
+                inspection_id,
+                f,
+                ev.media_type,
+                item_id,
+                position,
+                original,
+                ev.meta,
             )
             for f, ev, original in zip([*stored, fused_file], [*sources, fused], names, strict=True)
         ]
         s.add_all(rows)
         s.flush()
-        last = rows[-1]
-        info = EvidenceInfo(
-            last.id, fused_file.sha256, fused_file.size, fused.media_type, item_id, position
-        )
+        info = inspections.evidence_info(rows[-1])
     return Captured(info, chk)
+
+
+@dataclass(frozen=True)
+class Thumbnail:
+    evidence_id: int
+    item_id: str | None
+    position: int | None
+    image: Image  # at most THUMBNAIL_SIDE pixels on its longer side
+
+
+THUMBNAIL_SIDE = 160
+
+
+def recent_images(station: Station, inspection_id: str, limit: int = 6) -> list[Thumbnail]:
+    """The inspection's newest stored images, oldest first, small: what the bench's strip
+    shows when an inspection is opened again or the bench is unlocked. A file that fails
+    its hash check is left out here (opening it names the damage)."""
+    with station.db.read() as s:
+        rows = list(
+            s.scalars(
+                select(EvidenceRow)
+                .where(
+                    EvidenceRow.inspection_id == inspection_id,
+                    EvidenceRow.media_type.like("image/%"),
+                )
+                .order_by(EvidenceRow.id.desc())
+                .limit(limit)
+            )
+        )
+        found = [(r.id, r.item_id, repo.position_in(r.position), r.sha256) for r in rows]
+    out = []
+    for evidence_id, item_id, position, sha in reversed(found):
+        try:
+            image = decode_image(station.evidence.read(sha), f"evidence {evidence_id}")
+        except (EvidenceError, ImagingError):
+            continue
+        out.append(Thumbnail(evidence_id, item_id, position, thumbnail(image, THUMBNAIL_SIDE)))
+    return out

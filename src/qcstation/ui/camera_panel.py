@@ -8,6 +8,12 @@ alive as long as the QImage is shown.
 When the source reports a problem (``problem()``: the camera is lost, reconnecting, or
 never came), the last good frame stays on screen under a red banner saying what happened;
 the grabber reconnects by itself and the banner goes when frames come again.
+
+:meth:`CameraPanel.shot` is where every capture takes its picture (the capture key, the
+defect form): the grabber's newest frame, or the frozen one while frozen, with the camera's
+description, the magnification and the camera's problem at that moment; services.microscope
+refuses, encodes and records it on the worker. Under the picture, the strip of this
+inspection's captures (ui/evidence_strip.py) and a line saying what the last capture kept.
 """
 
 from __future__ import annotations
@@ -17,18 +23,18 @@ from typing import Any, Protocol
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
     QProgressBar,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from qcstation.imaging.scenes import encode_png
+from qcstation.imaging.frames import Frame
+from qcstation.services.microscope import Shot
+from qcstation.ui.evidence_strip import EvidenceStrip
 from qcstation.ui.image_view import ImageView, to_qimage
 from qcstation.ui.widgets import button, muted
 
@@ -36,11 +42,21 @@ __all__ = ["CameraPanel", "FrameSource", "PreviewView", "to_qimage"]
 
 
 class FrameSource(Protocol):
-    """What the panel needs of a camera: the newest frame and a word on its state."""
+    """What the panel needs of a camera: the newest frame and a word on its state.
+
+    A source may also offer ``newest() -> Frame | None`` (the grabber's frame with its time),
+    ``problem() -> str | None`` and ``capabilities()``; captures use them when it does."""
 
     def latest(self) -> tuple[np.ndarray, int] | None: ...
 
     def status(self) -> str: ...
+
+
+def newest_frame(source: Any) -> Frame | None:
+    """The source's newest frame as a Frame (its number and the time it was taken), for
+    sources that keep one; None for those that do not."""
+    newest = getattr(source, "newest", None)
+    return newest() if callable(newest) else None
 
 
 class PreviewView(ImageView):
@@ -52,7 +68,6 @@ class CameraPanel(QWidget):
     calibrate_requested = Signal()
     stack_requested = Signal()
     magnification_changed = Signal(str)
-    evidence_opened = Signal(int)  # a thumbnail was clicked: its evidence id
     camera_changed = Signal()  # another camera id (a camera connected, or was swapped)
 
     def __init__(self, source: FrameSource | None = None, parent: QWidget | None = None):
@@ -63,12 +78,13 @@ class CameraPanel(QWidget):
         self.state = muted()
         self.state.setObjectName("camera-state")
         self.frozen = False
+        self.shown: Frame | None = None  # the frame on screen (the frozen one while frozen)
         self._seq = -1
         self._camera_id = ""
         self._id_checked = 0.0
-        self.last_evidence: int | None = None
-        self.capture = button(self.tr("Capture"), "Space")
+        self.capture = button(self.tr("Capture"))
         self.capture.setObjectName("capture-button")
+        self.show_capture_key("F9")
         self.capture.clicked.connect(self.capture_requested.emit)
         self.freeze = freeze = button(self.tr("Freeze"))
         freeze.setObjectName("freeze-button")
@@ -119,8 +135,13 @@ class CameraPanel(QWidget):
         self.focus_bar.setRange(0, 100)
         self.focus_bar.setFormat(self.tr("focus %p %"))
         self.focus_bar.setMaximumHeight(18)
-        self.thumbs = QHBoxLayout()
-        self.thumbs.addStretch(1)
+        self.strip = EvidenceStrip()
+        self.notice = muted()
+        self.notice.setObjectName("capture-notice")
+        self.notice.setWordWrap(True)
+        # two lines kept free: the live picture must not jump when a capture is announced
+        self.notice.setMinimumHeight(2 * self.notice.fontMetrics().lineSpacing())
+        self.notice.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         # Two short rows rather than one long one: the panel shares the width with the
         # checklist, and the window must still fit a 1366-pixel screen.
         row = QHBoxLayout()
@@ -145,16 +166,27 @@ class CameraPanel(QWidget):
         layout.addLayout(cal_row)
         layout.addLayout(row)
         layout.addLayout(view_row)
-        layout.addLayout(self.thumbs)
+        layout.addWidget(self.notice)
+        layout.addWidget(self.strip)
         self.timer = QTimer(self)
         self.timer.setInterval(15)
         self.timer.timeout.connect(self.poll)
         self.set_source(source)
         self._show_zoom()
 
+    def show_capture_key(self, key: str) -> None:
+        """The configured capture key on the button (a foot pedal sends it)."""
+        self.capture.setText(self.tr("Capture") + f"  [{key}]")
+        self.capture.setToolTip(
+            self.tr(
+                "{0} captures from anywhere on the checklist; Space too, outside text fields"
+            ).format(key)
+        )
+
     def set_source(self, source: FrameSource | None) -> None:
         self.source = source
         self._seq = -1
+        self.shown = None
         self.capture.setEnabled(source is not None)
         self.stack.setEnabled(source is not None)
         if source is None:
@@ -229,8 +261,7 @@ class CameraPanel(QWidget):
         if self.source is None:
             return
         self.state.setText(self.source.status())
-        problem = getattr(self.source, "problem", None)
-        said = (problem() or "") if callable(problem) else ""
+        said = self.problem_text()
         self.problem = self.tr("Camera problem: %1").replace("%1", said) if said else ""
         self._show_banner()
         if self.frozen:
@@ -248,6 +279,9 @@ class CameraPanel(QWidget):
                 self.camera_changed.emit()
         if seq != self._seq:
             self._seq = seq
+            kept = newest_frame(self.source)
+            # the grabber's own Frame when it is this picture: its time is when it was taken
+            self.shown = kept if kept is not None and kept.image is frame else Frame(frame, seq)
             self.view.show_frame(frame)
             level = getattr(self.source, "focus_level", None)
             self.focus_bar.setVisible(level is not None)
@@ -257,26 +291,23 @@ class CameraPanel(QWidget):
     def current_frame(self) -> np.ndarray | None:
         return None if self.view.frame is None else self.view.frame.copy()
 
-    def capture_png(self) -> bytes | None:
-        frame = self.current_frame()
-        return None if frame is None else encode_png(frame)
+    def shot(self) -> Shot:
+        """The picture a capture keeps, taken now on the GUI thread (no copy, no encoding):
+        the frozen frame while frozen, else the grabber's newest; with the camera's
+        description and the problem it reports, for services.microscope to judge."""
+        if self.source is None:
+            return Shot(None)
+        frame = self.shown if self.frozen else (newest_frame(self.source) or self.shown)
+        return Shot(
+            frame, self.capabilities(), self.magnification(), self.frozen, self.problem_text()
+        )
 
-    def add_thumbnail(self, frame: np.ndarray, evidence_id: int | None = None) -> None:
-        """A thumbnail of a stored capture; clicking it opens the measuring editor."""
-        thumb = QToolButton()
-        thumb.setObjectName("evidence-thumbnail")
-        image = to_qimage(np.ascontiguousarray(frame)).copy()  # copy: the array may go
-        pixmap = QPixmap.fromImage(image).scaledToHeight(64)
-        thumb.setIcon(QIcon(pixmap))
-        thumb.setIconSize(pixmap.size())
-        thumb.setAutoRaise(True)
-        if evidence_id is not None:
-            thumb.setToolTip(self.tr("Measure and annotate this image (Ctrl+M: the newest)"))
-            thumb.clicked.connect(lambda: self.evidence_opened.emit(evidence_id))
-            self.last_evidence = evidence_id
-        self.thumbs.insertWidget(0, thumb)
-        while self.thumbs.count() > 7:
-            old = self.thumbs.takeAt(self.thumbs.count() - 2)
-            gone = old.widget() if old is not None else None
-            if gone is not None:
-                gone.deleteLater()
+    def problem_text(self) -> str:
+        """What the source reports wrong right now (not waiting for the next poll)."""
+        problem = getattr(self.source, "problem", None)
+        return (problem() or "") if callable(problem) else ""
+
+    def announce(self, text: str, warn: bool = False) -> None:
+        """Say what the last capture kept, under the picture."""
+        self.notice.setText(text)
+        self.notice.setStyleSheet("color: #b00020; font-weight: bold;" if warn else "")

@@ -22,7 +22,11 @@ class Events(QObject):
 
     signed_in = Signal(object)  # User
     signed_out = Signal()
+    locked = Signal()  # the bench was locked (by hand or idle): the work is kept, out of view
+    unlocked = Signal()
+    inspection_opened = Signal(str)  # the checklist now shows this inspection
     inspection_changed = Signal(str)  # inspection id
+    evidence_captured = Signal(object)  # a StoredCapture (ui/evidence_strip.py)
     inspection_completed = Signal(str)
     templates_changed = Signal()
     users_changed = Signal()
@@ -37,7 +41,7 @@ class UiContext:
     settings: Settings
     events: Events = field(default_factory=Events)
     user: User | None = None
-    camera: Any = None  # a frame source with latest() -> (frame, seq) or None, see camera_panel
+    camera: Any = None  # the CameraPanel: its shot() is what every capture keeps
 
     def can(self, permission: Permission) -> bool:
         return self.user is not None and self.user.can(permission)

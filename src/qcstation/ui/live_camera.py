@@ -12,6 +12,7 @@ import numpy as np
 from qcstation.config import Settings
 from qcstation.imaging.errors import ImagingError
 from qcstation.imaging.focus import FocusMeter
+from qcstation.imaging.frames import Frame
 from qcstation.imaging.grabber import FrameGrabber, GrabberEvent, GrabberState
 from qcstation.imaging.opencv_camera import OpenCVCamera, list_devices
 from qcstation.imaging.source import (
@@ -92,6 +93,11 @@ class GrabberFeed:
             self._focus_seq = frame.seq
             self.focus_level = self.focus.update(frame.image).level
         return frame.image, frame.seq
+
+    def newest(self) -> Frame | None:
+        """The grabber's newest frame with its number and times (the last good one while the
+        camera is lost: :meth:`problem` says so)."""
+        return self.grabber.peek()
 
     def problem(self) -> str | None:
         """What is wrong with the camera, for a banner over the last frame; None if nothing.

@@ -68,6 +68,7 @@ class MainWindow(QMainWindow):
         # so the sign-in form can show before they are loaded.
         from qcstation.services import inspections
         from qcstation.ui import camera_panel
+        from qcstation.ui.bench_evidence import BenchEvidence
         from qcstation.ui.pages.checklist import ChecklistPage
         from qcstation.ui.pages.corrective import CorrectiveActionsPage
         from qcstation.ui.pages.dashboard import DashboardPage
@@ -149,16 +150,13 @@ class MainWindow(QMainWindow):
         self.summary.back_requested.connect(self.back_to_checklist)
         self.summary.completed.connect(self.on_completed)
         self.summary.next_requested.connect(self.next_piece)
-        self.camera.capture_requested.connect(self.capture)
         self.camera.calibrate_requested.connect(self.open_calibration)
-        self.camera.stack_requested.connect(self.open_stack)
         self.camera.magnification_changed.connect(lambda _m: self.refresh_calibration())
         self.camera.camera_changed.connect(self.refresh_calibration)
-        self.camera.evidence_opened.connect(self.open_measure)
+        # captures, the strip, Ctrl+M and stacks belong to the open inspection and its user
+        self.evidence = BenchEvidence(self, ctx, self.camera, self.checklist)
         QShortcut(QKeySequence("Ctrl+M"), self, self.measure_last)
         ctx.events.settings_changed.connect(self.apply_settings)
-        self.capture_key = QShortcut(self)
-        self.capture_key.activated.connect(self.capture)
         QShortcut(QKeySequence("Ctrl+L"), self, self.lock_now)
         for n in range(1, 10):
             QShortcut(QKeySequence(f"Alt+{n}"), self, lambda n=n: self.go_page(n - 1))
@@ -183,7 +181,6 @@ class MainWindow(QMainWindow):
 
     def apply_settings(self, settings: Any) -> None:
         self.ctx.settings = settings
-        self.capture_key.setKey(QKeySequence(settings.capture_key))
         self.camera.set_magnifications(list(settings.magnifications))
         self.idle.setInterval(settings.idle_lock_minutes * 60_000)
         app = QApplication.instance()
@@ -247,6 +244,7 @@ class MainWindow(QMainWindow):
             return
         self.idle.stop()
         self.top.setCurrentWidget(self.lock_page)
+        self.ctx.events.locked.emit()  # dialogs go first, then the password takes the keys
         self.lock_page.lock(self.ctx.user)
 
     def on_unlocked(self, _who: User) -> None:
@@ -254,6 +252,7 @@ class MainWindow(QMainWindow):
         self.top.setCurrentWidget(self.workspace)
         self.idle.start()
         self.checklist.editor.focus_entry()
+        self.ctx.events.unlocked.emit()
 
     def sign_out(self) -> None:
         self.idle.stop()
@@ -268,6 +267,7 @@ class MainWindow(QMainWindow):
         self.go_page(0)
         self.inspect.setCurrentWidget(self.checklist)
         self.checklist.open(ins)
+        self.ctx.events.inspection_opened.emit(ins.id)
 
     def open_lot(self, lot: Any) -> None:
         self.inspect.setCurrentWidget(self.lot_page)
@@ -298,45 +298,8 @@ class MainWindow(QMainWindow):
         self.start.reset()
 
     def capture(self) -> None:
-        """The capture key, foot pedal or button: store the current frame for the current item."""
-        from qcstation.services import microscope
-
-        ins = self.checklist.inspection
-        if (
-            ins is None
-            or self.inspect.currentWidget() is not self.checklist
-            or self.ctx.user is None
-        ):
-            return
-        if self.camera.problem:  # the last good frame is on screen, but it is not live
-            self.ctx.errors.report(
-                ServiceError(
-                    "the camera is not sending pictures, so nothing was captured: wait for "
-                    "the picture to come back (it reconnects by itself), then capture again"
-                )
-            )
-            return
-        frame = self.camera.current_frame()
-        if frame is None:
-            self.ctx.errors.report(
-                ServiceError("there is no camera image to capture: connect the microscope")
-            )
-            return
-        item_id, pos = self.checklist.current_target()
-        station, actor = self.ctx.station, self.ctx.actor
-        caps, mag = self.camera.capabilities(), self.camera.magnification()
-        self.ctx.run(
-            lambda: microscope.capture(
-                station, actor, ins.id, frame, item_id, pos, camera=caps, magnification=mag
-            ),
-            lambda done: self._captured(frame, item_id, pos, done.evidence.id),
-        )
-
-    def _captured(
-        self, frame: Any, item_id: str | None, pos: int | None, evidence_id: int | None = None
-    ) -> None:
-        self.camera.add_thumbnail(frame, evidence_id)
-        self.checklist.photo_attached(item_id, pos)
+        """The capture key, foot pedal or button (ui/bench_evidence.py)."""
+        self.evidence.capture()
 
     # --- calibration (issue 4) -------------------------------------------------------------
 
@@ -356,53 +319,9 @@ class MainWindow(QMainWindow):
             lambda chk: self.camera.show_calibration(calibration_text(chk), chk.ok),
         )
 
-    def open_stack(self) -> None:
-        """Focus stacking into the current checklist item."""
-        from qcstation.ui.pages.stack_dialog import StackDialog
-
-        ins = self.checklist.inspection
-        if ins is None or self.inspect.currentWidget() is not self.checklist:
-            self.ctx.errors.report(
-                ServiceError("open an inspection first: a focus stack is kept as its evidence")
-            )
-            return
-        if self.camera.source is None:
-            self.ctx.errors.report(ServiceError("there is no camera: connect the microscope"))
-            return
-        item_id, pos = self.checklist.current_target()
-        dialog = StackDialog(
-            self.ctx, self.camera.source, ins.id, item_id, pos, self.camera.magnification(), self
-        )
-
-        def saved(done: Any) -> None:
-            if dialog.stack is not None:
-                self._captured(dialog.stack.image, item_id, pos, done.evidence.id)
-
-        dialog.stack_saved.connect(saved)
-        dialog.open()
-
     def measure_last(self) -> None:
-        if self.camera.last_evidence is not None:
-            self.open_measure(self.camera.last_evidence)
-
-    def open_measure(self, evidence_id: int) -> None:
-        """The measuring editor over a stored image; a value can fill the current item."""
-        from qcstation.services import annotation_layers
-
-        if self.ctx.user is None:
-            return
-        station = self.ctx.station
-        self.ctx.run(lambda: annotation_layers.open_image(station, evidence_id), self._show_measure)
-
-    def _show_measure(self, opened: Any) -> None:
-        from qcstation.ui.pages.measure_dialog import MeasureDialog
-
-        editor = self.checklist.editor
-        on_checklist = self.inspect.currentWidget() is self.checklist
-        unit = editor.measurement_unit() if on_checklist else None
-        dialog = MeasureDialog(self.ctx, opened, unit, self)
-        dialog.value_chosen.connect(editor.fill_reading)
-        dialog.open()
+        """Ctrl+M: the measuring editor on the open inspection's newest capture."""
+        self.evidence.measure_last()
 
     def open_calibration(self) -> None:
         from qcstation.ui.pages.calibration_dialog import CalibrationDialog

@@ -308,7 +308,7 @@ class ChecklistPage(QWidget):
             a = self.inspection.answers[key]
             self.inspection.answers[key] = replace(a, photos=a.photos + 1)
         if self.steps and (self.steps[self.index][0].id, self.steps[self.index][1]) == key:
-            self.go_to(self.index)
+            self.editor.show_photos(self.photos_for(*key))  # not go_to: it clears typed text
 
     def current_target(self) -> tuple[str | None, int | None]:
         if not self.steps:

@@ -1,7 +1,15 @@
 """Logging a defect: the stage's catalog (the item's suggested codes first), severity
-prefilled from the catalog, position, disposition, note and the camera's current frame."""
+prefilled from the catalog, position, disposition, note and the camera's picture.
+
+The photo is the camera panel's shot at Save (the one capture path: the grabber's frame
+or the frozen one, with the camera's facts); services.microscope.log_defect encodes it on
+the worker and commits the defect and its photo together. A lost camera refuses both, and
+the form stays open with everything typed.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -22,8 +30,11 @@ from qcstation.domain.defects import CatalogEntry, Disposition, Severity
 from qcstation.domain.inspections import Inspection
 from qcstation.domain.templates import ChecklistItem, FollowUp
 from qcstation.domain.users import Permission
-from qcstation.services import inspections, templates
+from qcstation.imaging.frames import thumbnail
+from qcstation.services import microscope, templates
+from qcstation.services.inspections import LoggedDefect
 from qcstation.ui.context import UiContext
+from qcstation.ui.evidence_strip import EvidenceOwner, StoredCapture
 from qcstation.ui.widgets import muted
 
 DISPOSITION_LABELS = {
@@ -71,11 +82,18 @@ class DefectDialog(QDialog):
         self.position_box.setValue(position or 0)
         self.note = QLineEdit()
         self.note.setObjectName("defect-note")
-        self.photo = QCheckBox(self.tr("Attach the camera's current frame"))
-        self.photo.setChecked(
-            item is not None and FollowUp.PHOTO in item.on_fail.require and ctx.camera is not None
+        camera = ctx.camera if getattr(ctx.camera, "source", None) is not None else None
+        frozen = bool(getattr(camera, "frozen", False))
+        self.photo = QCheckBox(
+            self.tr("Attach the frozen picture (not the live one)")
+            if frozen
+            else self.tr("Attach the camera's picture")
         )
-        self.photo.setEnabled(ctx.camera is not None)
+        self.photo.setObjectName("defect-photo")
+        self.photo.setChecked(
+            item is not None and FollowUp.PHOTO in item.on_fail.require and camera is not None
+        )
+        self.photo.setEnabled(camera is not None)
         self.message = muted()
         form = QFormLayout()
         form.addRow(self.tr("Severity"), self.severity)
@@ -144,31 +162,57 @@ class DefectDialog(QDialog):
         severity = Severity(self.severity.currentData())
         disposition = Disposition(self.disposition.currentData())
         note = self.note.text().strip()
-        frame = ctx.camera.capture_png() if self.photo.isChecked() and ctx.camera else None
+        shot = ctx.camera.shot() if self.photo.isChecked() and ctx.camera is not None else None
+        owner = EvidenceOwner(ins_id, actor.id)
 
-        def work() -> object:
-            if frame is not None:
-                inspections.attach_evidence(
-                    station,
-                    actor,
-                    ins_id,
-                    frame,
-                    "image/png",
-                    item_id,
-                    position,
-                    original_name=f"defect-{entry.code}.png",
-                )
-            return inspections.raise_defect(
-                station, actor, ins_id, entry.code, item_id, position, severity, disposition, note
+        def work() -> tuple[LoggedDefect, object]:
+            logged = microscope.log_defect(
+                station,
+                actor,
+                ins_id,
+                entry.code,
+                item_id,
+                position,
+                severity,
+                disposition,
+                note,
+                shot=shot,
             )
+            small = None
+            if shot is not None and shot.frame is not None and logged.photo is not None:
+                small = thumbnail(shot.frame.image, microscope.THUMBNAIL_SIDE)
+            return logged, small
 
         self.setEnabled(False)
-        ctx.run(work, self._saved, self._failed)
+        ctx.run(work, lambda done: self._saved(owner, shot, *done), self._failed)
 
-    def _saved(self, defect: object) -> None:
-        self.defect_logged.emit(defect)
+    def _saved(
+        self, owner: EvidenceOwner, shot: microscope.Shot | None, logged: LoggedDefect, small: Any
+    ) -> None:
+        photo = logged.photo
+        if photo is not None and shot is not None and shot.frame is not None:
+            self.ctx.events.evidence_captured.emit(
+                StoredCapture(
+                    owner,
+                    photo.id,
+                    photo.item_id,
+                    photo.position,
+                    small,
+                    shot.frozen,
+                    shot.frame.seq,
+                )
+            )
+        self.defect_logged.emit(logged.defect)
         self.accept()
 
     def _failed(self, exc: BaseException) -> None:
         self.setEnabled(True)
-        self.message.setText(str(exc))
+        if isinstance(exc, microscope.CameraUnavailable):  # the defect and its photo go together
+            text = self.tr(
+                "Nothing was saved: {0}. Save again when the picture is back, or untick the "
+                "photo to log the defect without one."
+            ).format(exc.reason)
+        else:
+            text = str(exc)[:1].upper() + str(exc)[1:]
+        self.message.setText(text)
+        self.message.setStyleSheet("color: #b00020; font-weight: bold;")

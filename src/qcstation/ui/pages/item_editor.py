@@ -174,22 +174,33 @@ class ItemEditor(QWidget):
             if gone is not None:
                 gone.hide()  # not drawn under the new item until it is deleted
                 gone.deleteLater()
-        detail = []
         if isinstance(item, MeasurementItem):
-            detail.append(limits_text(item, self.decimal))
             self._build_measurement(item, previous)
         elif isinstance(item, ChoiceItem):
-            detail.append(self.tr("Acceptable: {0}").format(", ".join(item.acceptable)))
             self._build_choice(item)
         elif isinstance(item, TextItem):
             self._build_text(previous)
         else:
             self._build_pass_fail(item)
-        if item.photo_required or isinstance(item, PhotoItem):
-            detail.append(self.tr("Photo required: {0} attached").format(photos))
+        self._show_detail()
+        self.status.setText(self._previous_text(previous))
+
+    def show_photos(self, photos: int) -> None:
+        """A photo was stored for the item on screen: count it, and keep what is being typed
+        (a capture from a reading, an answer or the note must not clear the field)."""
+        self.photos = photos
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        item, detail = self.item, []
+        if isinstance(item, MeasurementItem):
+            detail.append(limits_text(item, self.decimal))
+        elif isinstance(item, ChoiceItem):
+            detail.append(self.tr("Acceptable: {0}").format(", ".join(item.acceptable)))
+        if item is not None and (item.photo_required or isinstance(item, PhotoItem)):
+            detail.append(self.tr("Photo required: {0} attached").format(self.photos))
         self.detail.setText("   ".join(detail))
         self.detail.setVisible(bool(detail))
-        self.status.setText(self._previous_text(previous))
 
     def _previous_text(self, previous: Answer | None) -> str:
         if previous is None:

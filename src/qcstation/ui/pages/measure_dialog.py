@@ -394,6 +394,9 @@ class MeasureDialog(QDialog):
         self.ctx.run(lambda: golden.compare(station, eid), self._compared, self._failed)
 
     def _compared(self, comparison: GoldenComparison) -> None:
+        if not self.isVisible():  # closed (sign-out) or hidden (lock) while comparing
+            self.status.setText(self.tr("Ctrl+G compares with the golden sample again."))
+            return
         self.status.setText("")
         self.golden_dialog = GoldenDialog(comparison, self)
         self.golden_dialog.open()

@@ -20,6 +20,8 @@ from qcstation.config import Settings
 from qcstation.services import maintenance
 from qcstation.services import settings as settings_service
 from qcstation.ui import i18n, theme
+from qcstation.ui.capture_key import DEFAULT as DEFAULT_CAPTURE_KEY
+from qcstation.ui.capture_key import refusal
 from qcstation.ui.context import UiContext
 from qcstation.ui.pages.camera_settings import CameraSettings
 from qcstation.ui.widgets import button, muted, title
@@ -34,6 +36,16 @@ class SettingsPage(QWidget):
         self.capture_key = QKeySequenceEdit()
         self.capture_key.setObjectName("capture-key")
         self.capture_key.setMaximumSequenceLength(1)
+        self.capture_key_hint = muted(
+            self.tr(
+                "Captures the microscope's picture from anywhere on the checklist, also while "
+                "typing a reading, an answer or a note. Give a foot pedal a key nobody types, "
+                "such as F9 (the default) or Pause. Space also captures when the cursor is not "
+                "in a text field."
+            )
+        )
+        self.capture_key_hint.setObjectName("capture-key-hint")
+        self.capture_key_hint.setWordWrap(True)
         self.idle = QSpinBox()
         self.idle.setRange(1, 240)
         self.idle.setSuffix(self.tr(" min"))
@@ -58,6 +70,7 @@ class SettingsPage(QWidget):
         form = QFormLayout()
         form.addRow(self.tr("Station name"), self.station_name)
         form.addRow(self.tr("Capture key (foot pedal)"), self.capture_key)
+        form.addRow("", self.capture_key_hint)
         form.addRow(self.tr("Lock after idle"), self.idle)
         form.addRow(self.tr("Theme"), self.theme)
         form.addRow(self.tr("Language"), self.language)
@@ -113,7 +126,7 @@ class SettingsPage(QWidget):
         super().showEvent(event)
 
     def collected(self) -> Settings:
-        key = self.capture_key.keySequence().toString() or "Space"
+        key = self.capture_key.keySequence().toString() or DEFAULT_CAPTURE_KEY
         return self.ctx.settings.model_copy(
             update={
                 "station_name": self.station_name.text().strip() or self.ctx.settings.station_name,
@@ -127,6 +140,11 @@ class SettingsPage(QWidget):
         )
 
     def save(self) -> None:
+        wrong = refusal(self.capture_key.keySequence().toString() or DEFAULT_CAPTURE_KEY)
+        if wrong is not None:  # said at the field; nothing is saved until it is right
+            self.status.setText(wrong)
+            self.capture_key.setFocus()
+            return
         new = Settings.model_validate(self.collected().model_dump())
         station = self.ctx.station
 

@@ -4,8 +4,10 @@ Two ways to turn the focus: the camera has a focus control (a motorised or liqui
 so the dialog sweeps it from "near" to "far" and takes one fresh frame per step; or it has
 none, and the dialog takes a burst at a fixed interval while the inspector turns the knob.
 Frames are always fresh: after a focus step the dialog waits for a frame that began after
-the change. Fusing (imaging.stacking) runs on the worker; saving stores every source frame
-and the fused image, linked, in one transaction (services.microscope.capture_stack).
+the change. Each frame is the grabber's own (its number and the time it was taken) when the
+camera keeps one. A camera that reports a problem stops the stack at once. Fusing
+(imaging.stacking) runs on the worker; saving stores every source frame and the fused
+image, linked, in one transaction (services.microscope.capture_stack).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from qcstation.imaging.frames import Frame
 from qcstation.imaging.source import Capabilities, Control
 from qcstation.imaging.stacking import StackResult, focus_stack
 from qcstation.services import microscope
+from qcstation.ui.camera_panel import newest_frame
 from qcstation.ui.context import UiContext
 from qcstation.ui.errors import is_known
 from qcstation.ui.image_view import ImageView, to_qimage
@@ -162,6 +165,14 @@ class StackDialog(QDialog):
     def start(self) -> None:
         if self.timer.isActive():
             return
+        if self._problem():  # nothing taken: what was there (a fused stack) stays as it was
+            self.summary.setText(
+                self.tr(
+                    "The camera is not sending pictures ({0}), so no frames were taken. Start "
+                    "again when the picture is back."
+                ).format(self._problem())
+            )
+            return
         n = self.count.value()
         self.frames, self.stack = [], None
         self.frame_list.clear()
@@ -181,17 +192,22 @@ class StackDialog(QDialog):
         self.start_button.setEnabled(False)
         self._since = time.monotonic()
 
-    def _stalled(self) -> None:
+    def _stalled(self, problem: str = "") -> None:
         self.timer.stop()
         self.start_button.setEnabled(True)
         self.frames = []
         self.progress.setValue(0)
+        said = f" ({problem})" if problem else ""
         self.summary.setText(
             self.tr(
-                "The camera stopped sending pictures, so the stack was not taken and nothing "
-                "was saved. Take the frames again when the picture is back."
-            )
+                "The camera stopped sending pictures{0}, so the stack was not taken and "
+                "nothing was saved. Take the frames again when the picture is back."
+            ).format(said)
         )
+
+    def _problem(self) -> str:
+        problem = getattr(self.source, "problem", None)
+        return (problem() or "") if callable(problem) else ""
 
     def _latest(self) -> tuple[np.ndarray, int] | None:
         got = self.source.latest()
@@ -204,6 +220,9 @@ class StackDialog(QDialog):
         self.source.set_control(Control.FOCUS, self._plan[len(self.frames)])
 
     def _tick(self) -> None:
+        if self._problem():  # the last good picture is not a new focus step
+            self._stalled(self._problem())
+            return
         got = self._latest()
         now = time.monotonic()
         if got is None or got[1] <= max(self._wait_after, self._last_seq):
@@ -215,7 +234,8 @@ class StackDialog(QDialog):
         image, seq = got
         self._since = now
         self._last_seq = seq
-        self._take(Frame(np.array(image, copy=True), seq))
+        kept = newest_frame(self.source)
+        self._take(kept if kept is not None and kept.seq == seq else Frame(image.copy(), seq))
         if len(self.frames) >= self.count.value():
             self.timer.stop()
             self.start_button.setEnabled(True)
