@@ -9,15 +9,16 @@ in which case they fail: CI never silently skips the plant database.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 # Before anything imports Qt: with no display, a QApplication would abort.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from qcstation import config
@@ -76,11 +77,39 @@ def pg_schema_url() -> Iterator[str]:
         admin.dispose()
 
 
+def _pg_admin() -> Engine:
+    base = postgres_url()
+    assert base is not None
+    return create_engine(
+        make_url(base).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
+    )
+
+
+def _pg_database_url(name: str) -> str:
+    base = make_url(postgres_url() or "").set(drivername="postgresql+psycopg")
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def pg_database_url() -> Iterator[str]:
+    """A new, empty PostgreSQL database of its own, dropped afterwards."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = _pg_admin()
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield _pg_database_url(name)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'data' / 'qcstation.db'}"
-    return str(request.getfixturevalue("pg_schema_url"))
+    return str(request.getfixturevalue("pg_database_url"))
 
 
 @pytest.fixture
@@ -96,10 +125,78 @@ def bare_station(location: config.Location) -> Iterator[Station]:
     station.close()
 
 
+# `setup.init` (migrations, the shipped checklists and catalog, the plant root, argon2
+# users) costs seconds per test, and more under load; the same initialised station is made
+# once per run and copied into each test (a file copy on SQLite, CREATE DATABASE ... TEMPLATE
+# on PostgreSQL). The copy is the station init makes, plant keys and anchor file included.
+@pytest.fixture(scope="session")
+def _initialised() -> Iterator[dict[str, Path]]:
+    made: dict[str, Path] = {}
+    yield made
+    names = [str(v) for k, v in made.items() if k.endswith("-db")]
+    if names:
+        admin = _pg_admin()
+        with admin.connect() as conn:
+            for name in names:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def initialised_copy(
+    made: dict[str, Path],
+    tmp_path_factory: pytest.TempPathFactory,
+    kind: str,
+    target: config.Location,
+    fill: Callable[[Station], object],
+) -> None:
+    """Put the station ``fill`` makes (once per run and kind) into ``target``, whose database
+    must not be connected yet."""
+    pg = not target.is_sqlite
+    key = f"{kind}-{'pg' if pg else 'sqlite'}"
+    if key not in made:
+        data = tmp_path_factory.mktemp(key) / "data"
+        if pg:
+            name = f"tmpl_{uuid.uuid4().hex[:12]}"
+            admin = _pg_admin()
+            with admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+            admin.dispose()
+            url = _pg_database_url(name)
+        else:
+            url = f"sqlite:///{data / 'qcstation.db'}"
+        template = connect(config.resolve(data, url))
+        try:
+            fill(template)
+        finally:
+            template.close()
+        made[key] = data
+        if pg:
+            made[key + "-db"] = Path(name)
+    shutil.copytree(made[key], target.data_dir, dirs_exist_ok=True)
+    if pg:
+        name = make_url(target.database_url).database
+        admin = _pg_admin()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE "{name}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{made[key + "-db"]}"'))
+        admin.dispose()
+
+
 @pytest.fixture
-def station(bare_station: Station) -> Station:
+def station(
+    bare_station: Station,
+    _initialised: dict[str, Path],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Station:
     """An initialised station: schema, admin 'alice', shipped checklists and catalog."""
-    setup.init(bare_station, "alice", PASSWORD, "Alice Admin")
+    bare_station.db.engine.dispose()
+    initialised_copy(
+        _initialised,
+        tmp_path_factory,
+        "init",
+        bare_station.location,
+        lambda st: setup.init(st, "alice", PASSWORD, "Alice Admin"),
+    )
     return bare_station
 
 

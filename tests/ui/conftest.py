@@ -19,6 +19,8 @@ from qcstation.ui.application import build_window
 from qcstation.ui.context import UiContext
 from qcstation.ui.main_window import MainWindow
 
+from ..conftest import initialised_copy
+
 PASSWORDS = {u: p for u, p, _r, _n in demo.DEMO_USERS}
 
 
@@ -38,10 +40,15 @@ class StillCamera:
 
 
 @pytest.fixture
-def ui_station(tmp_path: Path) -> Iterator[Station]:
+def ui_station(
+    tmp_path: Path,
+    _initialised: dict[str, Path],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Station]:
+    """A station with the demo users, copied from one made once per run (see conftest)."""
     loc = config.resolve(tmp_path / "station")
+    initialised_copy(_initialised, tmp_path_factory, "demo-users", loc, demo.ensure_demo_users)
     station = connect(loc)
-    demo.ensure_demo_users(station)
     yield station
     station.close()
 
