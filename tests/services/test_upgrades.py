@@ -236,3 +236,71 @@ def test_other_commands_on_an_older_schema_say_how_to_upgrade(
         with pytest.raises(NotInitialised):
             app.open_upgrading(station.location)
         assert scalar(station, "SELECT version_num FROM alembic_version") != "9999"
+
+
+def test_a_trail_made_before_entries_were_signed_still_verifies(tmp_path: Path) -> None:
+    """A station of the version before signed entries (schema 0007) upgrades; its unsigned
+    entries verify as made before signing, the next signed entry covers them, and a change
+    to one of them is still found."""
+    from datetime import datetime, timezone
+
+    from qcstation.domain.records import canonical_json
+    from qcstation.services import accounts
+    from qcstation.store import audit as chain
+
+    location = config.resolve(tmp_path / "data")
+    station = connect(location)
+    with station.db.engine.begin() as conn:
+        command.upgrade(schema._config(conn), "0007")
+    when = datetime(2026, 6, 1, 8, 0, tzinfo=timezone.utc)
+    row = {"id": 1, "name": "bench-old", "created_at": when}
+    fields = {
+        "id": 1,
+        "at": when,
+        "actor": "alice",
+        "station": "bench-old",
+        "entity": "stations",
+        "entity_id": "1",
+        "action": "create",
+        "old": None,
+        "new": canonical_json(row),
+        "reason": "register station",
+    }
+    digest = chain.entry_hash(fields, chain.GENESIS)
+    with station.db.engine.begin() as conn:  # what the old version wrote, unsigned
+        conn.execute(
+            text("INSERT INTO stations (id, name, created_at) VALUES (1, 'bench-old', :t)"),
+            {"t": "2026-06-01 08:00:00.000000"},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO audit_log (id, at, actor, station, entity, entity_id, action, old, "
+                "new, reason, prev_hash, hash) VALUES (1, :at, 'alice', 'bench-old', "
+                "'stations', '1', 'create', NULL, :new, 'register station', :prev, :h)"
+            ),
+            {
+                "at": "2026-06-01 08:00:00.000000",
+                "new": fields["new"],
+                "prev": chain.GENESIS,
+                "h": digest,
+            },
+        )
+        conn.execute(text("UPDATE audit_head SET last_id = 1, last_hash = :h"), {"h": digest})
+    upgrades.upgrade(station)
+    setup.init(station, "alice", "a long enough password")  # signed entries from here on
+    report = audit.verify(station)
+    assert report.ok, report.findings
+    assert any("1 entries were made before audit entries were signed" in n for n in report.notes)
+    with station.db.engine.begin() as conn:  # the old entry rewritten, its hash recomputed
+        conn.execute(text("UPDATE stations SET name = 'bench-new' WHERE id = 1"))
+        new = fields["new"].replace("bench-old", "bench-new")
+        forged = chain.entry_hash({**fields, "new": new}, chain.GENESIS)
+        conn.execute(
+            text("UPDATE audit_log SET new = :n, hash = :h WHERE id = 1"), {"n": new, "h": forged}
+        )
+        conn.execute(text("UPDATE audit_log SET prev_hash = :h WHERE id = 2"), {"h": forged})
+    report = audit.verify(station)
+    assert not report.ok
+    assert any("altered" in f.message or "signature" in f.message for f in report.findings)
+    accounts.login(station, "alice", "a long enough password")
+    station.close()
