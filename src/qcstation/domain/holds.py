@@ -1,0 +1,118 @@
+"""Who holds an unfinished inspection: one station, and one person there, at a time.
+
+An inspection in progress is *held* by the station and user that started it or last took
+it; only they may change it. Anyone else who may work on it (its inspector signed in at
+another bench, a supervisor) takes it over explicitly, with a reason. *Parked*, nobody
+holds it: it waits in the list of every station until its inspector or a supervisor
+resumes it. It ends *completed* or *abandoned* (with a reason; never signed or certified).
+
+The rules are plain so they read the same in the services, the window and the CLI; the
+services lock the inspection while they apply them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+
+from qcstation.domain.summaries import InspectionSummary
+
+MIN_REASON = 3
+
+
+class HoldState(str, Enum):
+    HELD = "held"
+    PARKED = "parked"
+    COMPLETED = "completed"
+    ABANDONED = "abandoned"
+
+
+@dataclass(frozen=True)
+class Hold:
+    """Where an inspection stands: who has it, where, since when, and why it changed hands."""
+
+    inspection_id: str
+    state: HoldState
+    station: str
+    user: str
+    since: datetime
+    reason: str = ""
+    taken_from_station: str | None = None
+    taken_from_user: str | None = None
+
+    def held_by(self, station: str, user: str) -> bool:
+        return self.state is HoldState.HELD and (self.station, self.user) == (station, user)
+
+    def taken_from(self, station: str, user: str) -> bool:
+        """It was taken over from exactly this station and user."""
+        return (self.taken_from_station, self.taken_from_user) == (station, user)
+
+    def describe(self, now: datetime) -> str:
+        """One line for a list: 'held by ines at station B since 10:42'."""
+        at = when(self.since, now)
+        if self.state is HoldState.PARKED:
+            return f"parked by {self.user} at station {self.station} {at}" + _why(self.reason)
+        if self.state is HoldState.HELD:
+            return f"held by {self.user} at station {self.station} since {_clock(self.since, now)}"
+        return f"{self.state.value} by {self.user} at station {self.station} {at}"
+
+
+@dataclass(frozen=True)
+class Unfinished:
+    """An inspection in progress as the start page lists it."""
+
+    summary: InspectionSummary
+    hold: Hold
+    mine_here: bool  # held by this station for this user: Enter simply continues it
+
+
+def _clock(at: datetime, now: datetime) -> str:
+    local, today = at.astimezone(), now.astimezone()
+    if local.date() == today.date():
+        return f"{local:%H:%M}"
+    return f"{local:%Y-%m-%d %H:%M}"
+
+
+def when(at: datetime, now: datetime) -> str:
+    """'at 10:42' today, 'on 2026-03-02 at 10:42' on another day (the station's local time)."""
+    local, today = at.astimezone(), now.astimezone()
+    if local.date() == today.date():
+        return f"at {local:%H:%M}"
+    return f"on {local:%Y-%m-%d} at {local:%H:%M}"
+
+
+def _why(reason: str) -> str:
+    return f" ({reason})" if reason else ""
+
+
+def refusal(hold: Hold, station: str, user: str, now: datetime) -> str | None:
+    """Why this station and user may not change the inspection now; None if they hold it."""
+    if hold.held_by(station, user):
+        return None
+    if hold.state is HoldState.PARKED:
+        return (
+            f"this inspection was parked by {hold.user} at station {hold.station} "
+            f"{when(hold.since, now)}{_why(hold.reason)}: resume it from the start page "
+            "to change it"
+        )
+    if hold.state is not HoldState.HELD:
+        return f"this inspection is {hold.state.value}; it can no longer change"
+    if hold.taken_from(station, user):
+        return (
+            f"{hold.user} took this inspection over at station {hold.station} "
+            f"{when(hold.since, now)}{_why(hold.reason)}, so nothing more is saved here. "
+            "To carry on here, take it over again from the start page (with a reason)"
+        )
+    return (
+        f"this inspection is held by {hold.user} at station {hold.station} since "
+        f"{_clock(hold.since, now)}: it is changed only there. Park it there, or take it "
+        "over here from the start page (with a reason) if nobody works on it there"
+    )
+
+
+def check_reason(reason: str, action: str) -> str | None:
+    """Why a reason is not enough to record with an action; None when it is."""
+    if len(reason.strip()) < MIN_REASON:
+        return f"give the reason to {action} (at least {MIN_REASON} characters; it is kept)"
+    return None
