@@ -1,10 +1,12 @@
 """Who holds an unfinished inspection: one station, and one person there, at a time.
 
-An inspection in progress is *held* by the station and user that started it or last took
-it; only they may change it. Anyone else who may work on it (its inspector signed in at
-another bench, a supervisor) takes it over explicitly, with a reason. *Parked*, nobody
-holds it: it waits in the list of every station until its inspector or a supervisor
-resumes it. It ends *completed* or *abandoned* (with a reason; never signed or certified).
+An inspection in progress is *held* by the station that started it or last took it, and
+the hold names who took it there (that person's sign-in reopens it). It changes only at
+that station, by its inspector or a supervisor, as before. Anyone at another station (its
+own inspector signed in at a second bench, a supervisor) takes it over explicitly, with a
+reason. *Parked*, nobody holds it: it waits in the list of every station until its
+inspector or a supervisor resumes it. It ends *completed* or *abandoned* (with a reason;
+never signed or certified).
 
 The rules are plain so they read the same in the services, the window and the CLI; the
 services lock the inspection while they apply them.
@@ -41,12 +43,12 @@ class Hold:
     taken_from_station: str | None = None
     taken_from_user: str | None = None
 
-    def held_by(self, station: str, user: str) -> bool:
-        return self.state is HoldState.HELD and (self.station, self.user) == (station, user)
+    def held_at(self, station: str) -> bool:
+        return self.state is HoldState.HELD and self.station == station
 
-    def taken_from(self, station: str, user: str) -> bool:
-        """It was taken over from exactly this station and user."""
-        return (self.taken_from_station, self.taken_from_user) == (station, user)
+    def held_by(self, station: str, user: str) -> bool:
+        """Held at this station for this user: their sign-in there reopens it."""
+        return self.held_at(station) and self.user == user
 
     def describe(self, now: datetime) -> str:
         """One line for a list: 'held by ines at station B since 10:42'."""
@@ -86,9 +88,9 @@ def _why(reason: str) -> str:
     return f" ({reason})" if reason else ""
 
 
-def refusal(hold: Hold, station: str, user: str, now: datetime) -> str | None:
-    """Why this station and user may not change the inspection now; None if they hold it."""
-    if hold.held_by(station, user):
+def refusal(hold: Hold, station: str, now: datetime) -> str | None:
+    """Why the inspection may not be changed at this station now; None when it holds it."""
+    if hold.held_at(station):
         return None
     if hold.state is HoldState.PARKED:
         return (
@@ -98,7 +100,7 @@ def refusal(hold: Hold, station: str, user: str, now: datetime) -> str | None:
         )
     if hold.state is not HoldState.HELD:
         return f"this inspection is {hold.state.value}; it can no longer change"
-    if hold.taken_from(station, user):
+    if hold.taken_from_station == station:
         return (
             f"{hold.user} took this inspection over at station {hold.station} "
             f"{when(hold.since, now)}{_why(hold.reason)}, so nothing more is saved here. "

@@ -15,19 +15,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from qcstation.domain.users import Permission, User
+from qcstation.domain.users import User
 from qcstation.imaging.calibration import CalibrationCheck, CalibrationStatus
 from qcstation.imaging.capture import prepare_evidence, prepare_stack_evidence
 from qcstation.imaging.frames import Frame, Image
 from qcstation.imaging.source import Capabilities
 from qcstation.imaging.stacking import StackResult
 from qcstation.services import calibration, inspections
-from qcstation.services.accounts import require
 from qcstation.services.context import Station
 from qcstation.services.errors import InvalidInput
 from qcstation.services.inspections import EvidenceInfo
 from qcstation.store import repositories as repo
 from qcstation.store.models import EvidenceRow
+from qcstation.store.retry import transient
 
 UNKNOWN_CAMERA = "unknown-camera"
 
@@ -83,6 +83,7 @@ def capture(
     return Captured(info, chk)
 
 
+@transient
 def capture_stack(
     station: Station,
     actor: User,
@@ -117,8 +118,7 @@ def capture_stack(
         )
         for i, f in enumerate(frames)
     ]
-    with station.db.read() as s:  # fail early, before writing files for nothing
-        require(s, actor, Permission.INSPECT)
+    inspections.check_before_files(station, actor, inspection_id)
     stored = [station.evidence.put(ev.data) for ev in sources]
     fused = prepare_stack_evidence(
         result, camera, cal, magnification=magnification, source_sha256=[f.sha256 for f in stored]
@@ -129,7 +129,7 @@ def capture_stack(
     name = item_id or "inspection"
     with station.db.write(actor.username, station.name, reason="attach focus stack") as s:
         # the same checks and row as inspections.attach_evidence, for several files at once
-        row = inspections._open_inspection(s, actor, inspection_id)
+        row = inspections._open_inspection(s, station, actor, inspection_id)
         if item_id is not None:
             tpl = inspections._template(s, row)
             inspections._check_position(
