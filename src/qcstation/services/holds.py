@@ -155,12 +155,8 @@ def resume(station: Station, actor: User, inspection_id: str) -> Inspection:
         hold = current(s, row)
         if not hold.held_by(station.name, actor.username):
             if not (hold.held_at(station.name) or hold.state is HoldState.PARKED):
-                raise NotHeld(
-                    f"{hold.describe(station.now())}: take it over (with a reason) if nobody "
-                    "works on it there",
-                    row.id,
-                    hold,
-                )
+                why = refusal(hold, station.name, station.now())
+                raise NotHeld(why or "", row.id, hold)
             record(s, station, user_row, row, HoldState.HELD)
         return repo.inspection(s, row)
 
