@@ -233,9 +233,9 @@ def _held_here_by(station_id: Any, user_id: Any) -> Any:
     )
 
 
-def _unfinished_query(station: Station, actor: User, supervisor: bool, mine_only: bool) -> Any:
+def _unfinished_query(station: Station, actor: User | None, everyone: bool, mine_only: bool) -> Any:
     here = select(StationRow.id).where(StationRow.name == station.name).scalar_subquery()
-    mine = _held_here_by(here, actor.id)
+    mine = _held_here_by(here, actor.id if actor is not None else -1)
     q = (
         repo.summaries()
         .add_columns(
@@ -257,23 +257,21 @@ def _unfinished_query(station: Station, actor: User, supervisor: bool, mine_only
     )
     if mine_only:
         q = q.where(mine)
-    elif not supervisor:
+    elif not everyone and actor is not None:
         q = q.where(InspectionRow.inspector_id == actor.id)
     order = case((mine, 0), (HoldRow.state == HoldState.PARKED.value, 1), else_=2)
     return q.order_by(order, InspectionRow.started_at.desc(), InspectionRow.id)
 
 
 def unfinished(
-    station: Station, actor: User, limit: int = 200, mine_here: bool = False
+    station: Station, actor: User | None, limit: int = 200, mine_here: bool = False
 ) -> list[Unfinished]:
     """The start page's list: what this station holds for the actor, then parked ones, then
-    ones held elsewhere (an inspector sees their own; a supervisor sees everyone's).
+    ones held elsewhere (an inspector sees their own; a supervisor, or no actor, everyone's).
     With mine_here, only what this station holds for the actor."""
-    supervisor = actor.can(Permission.REVIEW)
+    everyone = actor is None or actor.can(Permission.REVIEW)
     with station.db.read() as s:
-        rows = s.execute(
-            _unfinished_query(station, actor, supervisor, mine_here).limit(limit)
-        ).all()
+        rows = s.execute(_unfinished_query(station, actor, everyone, mine_here).limit(limit)).all()
     out = []
     for r in rows:
         summary = repo.summary(r[:15])
