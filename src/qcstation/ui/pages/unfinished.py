@@ -68,8 +68,9 @@ class ReasonDialog(QDialog):
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.required = required
         self.reason = ""
-        body = QLabel(text)
-        body.setWordWrap(True)
+        self.text = QLabel(text)
+        self.text.setObjectName("reason-text")
+        self.text.setWordWrap(True)
         self.field = QLineEdit()
         self.field.setObjectName("reason")
         self.field.setPlaceholderText(
@@ -89,7 +90,7 @@ class ReasonDialog(QDialog):
         row.addWidget(ok)
         row.addWidget(cancel)
         layout = QVBoxLayout(self)
-        layout.addWidget(body)
+        layout.addWidget(self.text)
         layout.addWidget(self.field)
         layout.addWidget(self.problem)
         layout.addLayout(row)
@@ -116,6 +117,8 @@ def ask_reason(
 ) -> ReasonDialog:
     dialog = ReasonDialog(parent, heading, text, action, required)
     dialog.accepted.connect(lambda: then(dialog.reason))
+    # the keyboard goes back to the bench once the question is gone
+    dialog.finished.connect(lambda _result: parent.window().activateWindow())
     dialog.open()
     dialog.field.setFocus()
     return dialog
