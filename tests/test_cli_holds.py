@@ -70,7 +70,9 @@ def test_two_stations_hand_an_inspection_over_by_command(
         )
         assert code == 0, err
         assert "taken over from station bench A: held by ines at station bench B" in out
-        with pytest.raises(NotHeld, match="ines took this inspection over at station bench B"):
+        with pytest.raises(
+            NotHeld, match="this inspection was taken over by ines at station bench B"
+        ):
             answer = Answer("fineness-stamp", outcome=Outcome.PASS)
             inspections.record_answer(bench_a, ines, ins.id, answer)
 

@@ -107,7 +107,7 @@ def test_taking_over_is_explicit_audited_and_the_first_station_is_told(
     assert inspections.unfinished(station, inspector) == []
     inspections.record_answer(bench_b, inspector, ins.id, PASS)
     told = (
-        r"ines took this inspection over at station bench B at \d\d:\d\d "
+        r"this inspection was taken over by ines at station bench B at \d\d:\d\d "
         r"\(moved to the bench with the 40x scope\), so nothing more is saved here"
     )
     for change in (
@@ -132,7 +132,7 @@ def test_taking_over_is_explicit_audited_and_the_first_station_is_told(
     # taking it back is the same explicit step
     holds.take_over(station, inspector, ins.id, "scope is back")
     inspections.record_answer(station, inspector, ins.id, PASS)
-    with pytest.raises(NotHeld, match="took this inspection over at station " + station.name):
+    with pytest.raises(NotHeld, match="taken over by ines at station " + station.name):
         inspections.record_answer(bench_b, inspector, ins.id, PASS)
     assert audit.verify(station).ok
 

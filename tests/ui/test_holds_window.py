@@ -202,10 +202,10 @@ def test_the_second_bench_takes_over_explicitly_and_the_first_is_told(
     a.press(K.Key_F)
     refusal = a.ctx.errors.shown[-1]
     assert isinstance(refusal, NotHeld)
-    assert "ines took this inspection over at station bench-B at" in str(refusal)
+    assert "this inspection was taken over by ines at station bench-B at" in str(refusal)
     assert "(Mikroskop an Platz A defekt), so nothing more is saved here" in str(refusal)
     boxes = [m for m in a.win.findChildren(QMessageBox) if m.objectName() == "problem-message"]
-    assert boxes and "took this inspection over at station bench-B" in boxes[-1].text()
+    assert boxes and "was taken over by ines at station bench-B" in boxes[-1].text()
     stored = inspections.get(ui_station, ins_id)
     assert stored.answers[("fill", None)].outcome.value == "pass"  # B's pass, not A's fail
     assert a.win.inspect.currentWidget() is a.win.start and a.win.checklist.inspection is None

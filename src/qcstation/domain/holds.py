@@ -56,7 +56,7 @@ class Hold:
         if self.state is HoldState.PARKED:
             return f"parked by {self.user} at station {self.station} {at}" + _why(self.reason)
         if self.state is HoldState.HELD:
-            return f"held by {self.user} at station {self.station} since {_clock(self.since, now)}"
+            return f"held by {self.user} at station {self.station} since {clock(self.since, now)}"
         return f"{self.state.value} by {self.user} at station {self.station} {at}"
 
 
@@ -69,7 +69,8 @@ class Unfinished:
     mine_here: bool  # held by this station for this user: Enter simply continues it
 
 
-def _clock(at: datetime, now: datetime) -> str:
+def clock(at: datetime, now: datetime) -> str:
+    """'10:42' today, '2026-03-02 10:42' another day (the station's local time)."""
     local, today = at.astimezone(), now.astimezone()
     if local.date() == today.date():
         return f"{local:%H:%M}"
@@ -102,13 +103,13 @@ def refusal(hold: Hold, station: str, now: datetime) -> str | None:
         return f"this inspection is {hold.state.value}; it can no longer change"
     if hold.taken_from_station == station:
         return (
-            f"{hold.user} took this inspection over at station {hold.station} "
+            f"this inspection was taken over by {hold.user} at station {hold.station} "
             f"{when(hold.since, now)}{_why(hold.reason)}, so nothing more is saved here. "
             "To carry on here, take it over again from the start page (with a reason)"
         )
     return (
         f"this inspection is held by {hold.user} at station {hold.station} since "
-        f"{_clock(hold.since, now)}: it is changed only there. Park it there, or take it "
+        f"{clock(hold.since, now)}: it is changed only there. Park it there, or take it "
         "over here from the start page (with a reason) if nobody works on it there"
     )
 

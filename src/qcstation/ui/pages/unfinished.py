@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from qcstation.domain.holds import HoldState, Unfinished, check_reason
+from qcstation.domain.holds import HoldState, Unfinished, check_reason, clock
 from qcstation.domain.inspections import Inspection
 from qcstation.services import holds
 from qcstation.services.holds import NotHeld
@@ -136,6 +136,9 @@ class UnfinishedList(QWidget):
         self.list = QListWidget()
         self.list.setObjectName("unfinished")
         self.list.setMaximumHeight(160)
+        # a long reason wraps onto a second line rather than hiding behind a scroll bar
+        self.list.setWordWrap(True)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.itemActivated.connect(lambda _row: self.act())
         self.list.currentRowChanged.connect(self._describe_keys)
         self.keys = muted()
@@ -166,11 +169,11 @@ class UnfinishedList(QWidget):
         now = self.ctx.station.now()
         here = self.ctx.station.name
         for u in rows:
-            started = f"{u.summary.started_at.astimezone():%Y-%m-%d %H:%M}"
+            started = self.tr("started {0}").format(clock(u.summary.started_at, now))
             where = self.tr("held here") if u.hold.held_at(here) else u.hold.describe(now)
             if u.hold.held_at(here) and not u.mine_here:
                 where = self.tr("held here by {0}").format(u.hold.user)
-            item = QListWidgetItem(f"{started}  {what(u)}  —  {where}")
+            item = QListWidgetItem(f"{what(u)}  ({started})  —  {where}")
             item.setData(Qt.ItemDataRole.UserRole, u.summary.id)
             item.setToolTip(f"{u.summary.inspector}: {u.summary.id}")
             self.list.addItem(item)
@@ -367,4 +370,4 @@ class HoldActions(QObject):
         """Another station holds the open inspection now: leave it (the message says where)."""
         ins = self.current()
         if isinstance(exc, NotHeld) and ins is not None and exc.inspection_id == ins.id:
-            self._released(ins.id, str(exc)[:1].upper() + str(exc)[1:] + ".")
+            self._released(ins.id, f"{what(ins)}: {exc}.")
