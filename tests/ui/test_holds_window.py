@@ -24,6 +24,7 @@ from qcstation.services.context import Station, connect
 from qcstation.services.holds import NotHeld
 from qcstation.store.models import AuditEntry
 from qcstation.ui.application import build_window
+from qcstation.ui.pages.inspection_view import InspectionDialog
 from qcstation.ui.pages.unfinished import ReasonDialog
 
 K = Qt.Key
@@ -144,6 +145,22 @@ def test_park_resume_and_abandon_by_keys(qtbot: QtBot, ui_station: Station) -> N
     assert d.win.inspect.currentWidget() is d.win.start
     assert listing.list.count() == 0 and "was abandoned" in listing.note.text()
     assert inspections.unfinished(ui_station, d.ctx.actor) == []
+    # History finds it as abandoned; its view says by whom, where and why
+    d.press(K.Key_2, Qt.KeyboardModifier.AltModifier)
+    history = d.win.area.currentWidget()
+    d.type("SN4242")
+    d.press(K.Key_Return)
+    assert [r.id for r in history.model.rows] == [ins_id]
+    assert history.model.index(0, 0).isValid()
+    assert "abandoned" in [
+        history.model.data(history.model.index(0, c)) for c in range(history.model.columnCount())
+    ]
+    view = InspectionDialog(d.ctx, ins_id, d.win)
+    qtbot.addWidget(view)
+    d.settle()
+    assert "ABANDONED" in view.heading.text()
+    assert "abandoned by ines at station" in view.info.text()
+    assert "(Riss im Guss, 1,2 mm)" in view.info.text()
     assert audit.verify(ui_station).ok
     d.win.close()
     d.ctx.tasks.wait()

@@ -84,7 +84,7 @@ def cmd_park(args: argparse.Namespace) -> int:
 def cmd_abandon(args: argparse.Namespace) -> int:
     def work(st: Station) -> str:
         hold = holds.abandon(st, _login(st, args), args.id, args.reason)
-        return f"{args.id} {_said(hold, st)} ({hold.reason}): it will never be completed"
+        return f"{args.id} {_said(hold, st)}: it will never be completed"
 
     _out(_with_station(args, work))
     return OK

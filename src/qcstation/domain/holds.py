@@ -57,7 +57,8 @@ class Hold:
             return f"parked by {self.user} at station {self.station} {at}" + _why(self.reason)
         if self.state is HoldState.HELD:
             return f"held by {self.user} at station {self.station} since {clock(self.since, now)}"
-        return f"{self.state.value} by {self.user} at station {self.station} {at}"
+        why = _why(self.reason) if self.state is HoldState.ABANDONED else ""
+        return f"{self.state.value} by {self.user} at station {self.station} {at}{why}"
 
 
 @dataclass(frozen=True)
