@@ -238,6 +238,13 @@ def test_a_parked_inspection_may_be_abandoned_from_any_station(
     assert inspections.get(station, ins.id).status is Status.ABANDONED
     hold = holds.hold_of(station, ins.id)
     assert (hold.station, hold.user) == ("bench B", "sam")
+    # the bench that parked it learns who ended it, where and why
+    with pytest.raises(
+        NotHeld,
+        match=r"is abandoned; it can no longer change \(abandoned by sam at station bench B "
+        r"at \d\d:\d\d \(customer cancelled the order\)\)",
+    ):
+        inspections.record_answer(station, inspector, ins.id, PASS)
 
 
 def test_an_inspection_started_before_holds_is_held_where_it_started(

@@ -131,17 +131,26 @@ def record(
     return h
 
 
+def require_in_progress(session: Session, station: Station, row: InspectionRow) -> None:
+    """Refuse a change to a completed or abandoned inspection, saying who ended it where."""
+    if row.status != Status.IN_PROGRESS.value:
+        hold = current(session, row)
+        raise NotHeld(
+            f"inspection {row.id} is {row.status.replace('_', ' ')}; it can no longer change "
+            f"({hold.describe(station.now())})",
+            row.id,
+            hold,
+        )
+
+
 def _in_progress(
-    session: Session, actor: User, inspection_id: str
+    session: Session, station: Station, actor: User, inspection_id: str
 ) -> tuple[UserRow, InspectionRow]:
     user_row = require(session, actor, Permission.INSPECT)
     row = locked(session, inspection_id)
     if row is None:
         raise NotFound(f"no inspection {inspection_id}")
-    if row.status != Status.IN_PROGRESS.value:
-        raise Conflict(
-            f"inspection {inspection_id} is {row.status.replace('_', ' ')}; it can no longer change"
-        )
+    require_in_progress(session, station, row)
     if not may_work_on(user_row, row):
         raise PermissionDenied("only the inspector who started it or a supervisor may")
     return user_row, row
@@ -151,7 +160,7 @@ def _in_progress(
 def resume(station: Station, actor: User, inspection_id: str) -> Inspection:
     """Continue an inspection here: one this station holds, or a parked one."""
     with station.db.write(actor.username, station.name, reason="resume inspection") as s:
-        user_row, row = _in_progress(s, actor, inspection_id)
+        user_row, row = _in_progress(s, station, actor, inspection_id)
         hold = current(s, row)
         if not hold.held_by(station.name, actor.username):
             if not (hold.held_at(station.name) or hold.state is HoldState.PARKED):
@@ -168,7 +177,7 @@ def take_over(station: Station, actor: User, inspection_id: str, reason: str) ->
     if (why := check_reason(reason, "take it over")) is not None:
         raise InvalidInput(why)
     with station.db.write(actor.username, station.name, reason=f"take over: {reason}") as s:
-        user_row, row = _in_progress(s, actor, inspection_id)
+        user_row, row = _in_progress(s, station, actor, inspection_id)
         hold = current(s, row)
         if not hold.held_by(station.name, actor.username):
             elsewhere = hold.state is HoldState.HELD and not hold.held_at(station.name)
@@ -184,7 +193,7 @@ def park(station: Station, actor: User, inspection_id: str, reason: str = "") ->
     with station.db.write(
         actor.username, station.name, reason=f"park: {reason}" if reason else "park"
     ) as s:
-        user_row, row = _in_progress(s, actor, inspection_id)
+        user_row, row = _in_progress(s, station, actor, inspection_id)
         check(s, station, actor, row)
         record(s, station, user_row, row, HoldState.PARKED, reason)
         return current(s, row)
@@ -197,7 +206,7 @@ def abandon(station: Station, actor: User, inspection_id: str, reason: str) -> H
     if (why := check_reason(reason, "abandon it")) is not None:
         raise InvalidInput(why)
     with station.db.write(actor.username, station.name, reason=f"abandon: {reason}") as s:
-        user_row, row = _in_progress(s, actor, inspection_id)
+        user_row, row = _in_progress(s, station, actor, inspection_id)
         if current(s, row).state is not HoldState.PARKED:
             check(s, station, actor, row)  # held elsewhere: taken over first, explicitly
         row.status = Status.ABANDONED.value

@@ -35,7 +35,7 @@ from qcstation.domain.users import Permission, User
 from qcstation.services import holds
 from qcstation.services.accounts import require
 from qcstation.services.context import Station
-from qcstation.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from qcstation.services.errors import InvalidInput, NotFound, PermissionDenied
 from qcstation.store import repositories as repo
 from qcstation.store.models import (
     AnswerRow,
@@ -74,10 +74,7 @@ def _open_inspection(
     row = holds.locked(session, inspection_id)
     if row is None:
         raise NotFound(f"no inspection {inspection_id}")
-    if row.status != Status.IN_PROGRESS.value:
-        raise Conflict(
-            f"inspection {inspection_id} is {row.status.replace('_', ' ')}; it can no longer change"
-        )
+    holds.require_in_progress(session, station, row)
     if not holds.may_work_on(user_row, row):
         raise PermissionDenied("only the inspector who started it or a supervisor may change it")
     holds.check(session, station, actor, row)
