@@ -77,7 +77,7 @@ def correct(station: Station, actor: User, inspection_id: str, reason: str) -> I
         )
         s.add(new)
         s.flush()
-        holds.record(s, station, user, new, HoldState.HELD)  # the corrector's, here
+        holds.record(s, station, user, new, HoldState.HELD, at=now)  # the corrector's, here
         _copy_children(s, old.id, new.id)
         before = records.correction_of(s, old.id)
         s.add(

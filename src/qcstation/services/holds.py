@@ -8,6 +8,7 @@ audited change of the inspection's row in inspection_holds, with its reason.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, case, or_, select
@@ -93,10 +94,9 @@ def current(session: Session, row: InspectionRow) -> Hold:
 def check(session: Session, station: Station, actor: User, row: InspectionRow) -> Hold:
     """Refuse, naming where and by whom it is held, unless this station holds it."""
     hold = current(session, row)
-    why = refusal(hold, station.name, station.now())
-    if why is not None:
-        raise NotHeld(why, row.id, hold)
-    return hold
+    if hold.held_at(station.name):
+        return hold
+    raise NotHeld(refusal(hold, station.name, station.now()) or "", row.id, hold)
 
 
 def record(
@@ -107,8 +107,10 @@ def record(
     state: HoldState,
     reason: str = "",
     taken_from: Hold | None = None,
+    at: datetime | None = None,
 ) -> HoldRow:
-    """Set who has the inspection now (the audit hook records the change and its reason)."""
+    """Set who has the inspection now (the audit hook records the change and its reason);
+    ``at`` is the time of the change it goes with, when the caller has read the clock."""
     here = station_row(session, station).id
     from_station = from_user = None
     if taken_from is not None:
@@ -123,7 +125,7 @@ def record(
     h.state = state.value
     h.station_id = here
     h.user_id = user_row.id
-    h.since = station.now()
+    h.since = at or station.now()
     h.reason = reason
     h.taken_from_station_id = from_station
     h.taken_from_user_id = from_user

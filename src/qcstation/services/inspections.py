@@ -165,7 +165,7 @@ def start(
         )
         s.add(row)
         s.flush()
-        holds.record(s, station, user_row, row, HoldState.HELD)
+        holds.record(s, station, user_row, row, HoldState.HELD, at=row.started_at)
         return repo.inspection(s, row)
 
 
@@ -321,7 +321,8 @@ def complete(station: Station, actor: User, inspection_id: str) -> Completion:
         row.status = Status.COMPLETED.value
         row.verdict = verdict.value
         row.completed_at = station.now()
-        holds.record(s, station, require(s, actor, Permission.INSPECT), row, HoldState.COMPLETED)
+        me = require(s, actor, Permission.INSPECT)
+        holds.record(s, station, me, row, HoldState.COMPLETED, at=row.completed_at)
         return Completion(row.id, verdict, row.completed_at)
 
 

@@ -337,9 +337,8 @@ def _reinspection(s: Session, station: Station, old: InspectionRow, by: UserRow)
     s.add(new)
     s.flush()
     s.add(ReworkRow(inspection_id=new.id, reworks_id=old.id, created_at=now, created_by_id=by.id))
-    holds.record(
-        s, station, by, new, HoldState.PARKED, f"waiting for re-inspection after rework of {old.id}"
-    )
+    waiting = f"waiting for re-inspection after rework of {old.id}"
+    holds.record(s, station, by, new, HoldState.PARKED, waiting, at=now)
     return new.id
 
 
