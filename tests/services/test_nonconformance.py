@@ -10,7 +10,7 @@ from qcstation.domain.inspections import Answer, Outcome, Status, Verdict
 from qcstation.domain.stages import Stage
 from qcstation.domain.users import User
 from qcstation.imaging.scenes import encode_png, render_piece
-from qcstation.services import audit, corrections, inspections, nonconformance, signing
+from qcstation.services import audit, corrections, holds, inspections, nonconformance, signing
 from qcstation.services.context import Station
 from qcstation.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 
@@ -172,6 +172,7 @@ def test_a_disposition_leaves_the_signed_record_verifying(
 
 
 def _fail_open(station: Station, user: User, ins_id: str, item: str, code: str) -> None:
+    holds.resume(station, user, ins_id)  # a re-inspection waits parked for the piece
     _answer_all(station, user, ins_id)
     png = encode_png(render_piece(4, 32, 32))
     inspections.attach_evidence(station, user, ins_id, png, "image/png", item)
@@ -181,6 +182,7 @@ def _fail_open(station: Station, user: User, ins_id: str, item: str, code: str) 
 
 
 def _pass_open(station: Station, user: User, ins_id: str) -> None:
+    holds.resume(station, user, ins_id)
     _answer_all(station, user, ins_id)
     inspections.complete(station, user, ins_id)
 

@@ -15,7 +15,7 @@ from qcstation.domain.stages import Stage
 from qcstation.domain.templates import ChoiceItem, MeasurementItem, PhotoItem, TextItem
 from qcstation.domain.users import User
 from qcstation.imaging.scenes import encode_png, render_piece
-from qcstation.services import accounts, inspections, nonconformance
+from qcstation.services import accounts, holds, inspections, nonconformance
 from qcstation.services import corrective_actions as capa
 from qcstation.services.context import Station
 from qcstation.services.corrective_actions import CapaEdit
@@ -35,7 +35,7 @@ CTRL = Qt.KeyboardModifier.ControlModifier
 
 def answer_all(station: Station, user: User, ins_id: str, fail: str | None = None) -> None:
     """Every item answered (pass, or fail for `fail` with a photo and its defect)."""
-    ins = inspections.get(station, ins_id)
+    ins = holds.resume(station, user, ins_id)  # a re-inspection waits parked until resumed
     for item in ins.template.items():
         for pos in positions_of(item, ins.position_counts):
             bad = item.id == fail

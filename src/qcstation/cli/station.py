@@ -26,6 +26,7 @@ from qcstation.store.database import (
 if TYPE_CHECKING:
     from qcstation.services.demo import DemoSummary
 
+from qcstation.cli import unfinished
 from qcstation.cli._shared import (
     ENV_ROOT_PASSPHRASE,
     OK,
@@ -362,11 +363,12 @@ def register(add: Any, group: Any) -> None:
     p.add_argument("--job")
     p.add_argument("--stage", choices=[s.value for s in Stage])
     p.add_argument("--verdict", choices=[v.value for v in Verdict])
-    p.add_argument("--status", choices=["in_progress", "completed"])
+    p.add_argument("--status", choices=["in_progress", "completed", "abandoned"])
     p.add_argument("--inspector")
     p.add_argument("--from", dest="date_from", type=_parse_date, metavar="YYYY-MM-DD")
     p.add_argument("--to", dest="date_to", type=_parse_date, metavar="YYYY-MM-DD")
     p.add_argument("--limit", type=int, default=50)
+    unfinished.register(add, isub)
 
     asub = group("audit", "the audit trail")
     p = add(

@@ -60,6 +60,7 @@ class Status(str, Enum):
     IN_PROGRESS = "in_progress"
     COMPLETED = "completed"
     VOID = "void"
+    ABANDONED = "abandoned"  # given up with a reason: never completed, signed or certified
 
 
 class SubjectKind(str, Enum):

@@ -28,11 +28,12 @@ from qcstation.imaging.calibration import Calibration
 from qcstation.imaging.errors import ImagingError
 from qcstation.imaging.export import burn_in
 from qcstation.imaging.frames import Image, decode_image, encode_png
-from qcstation.services import calibration
+from qcstation.services import calibration, holds
 from qcstation.services.accounts import require
 from qcstation.services.context import Station
 from qcstation.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from qcstation.store.models import AnnotationLayerRow, EvidenceRow, InspectionRow
+from qcstation.store.retry import transient
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,7 @@ def open_image(
     )
 
 
+@transient
 def save(station: Station, actor: User, evidence_id: int, layer: AnnotationLayer) -> int:
     """Store the layer of an image of an inspection in progress; returns its item count."""
     text = layer.to_json()
@@ -120,7 +122,7 @@ def save(station: Station, actor: User, evidence_id: int, layer: AnnotationLayer
             raise NotFound(f"no evidence {evidence_id}")
         if layer.image_sha256 != row.sha256:
             raise InvalidInput("this annotation layer belongs to another image")
-        ins = s.get(InspectionRow, row.inspection_id)
+        ins = holds.locked(s, row.inspection_id)
         if ins is None or ins.status != Status.IN_PROGRESS.value:
             raise Conflict(
                 "the inspection is no longer in progress: its images can be viewed and "
@@ -128,6 +130,7 @@ def save(station: Station, actor: User, evidence_id: int, layer: AnnotationLayer
             )
         if ins.inspector_id != user.id and not actor.can(Permission.REVIEW):
             raise PermissionDenied("only the inspector who started it or a supervisor may")
+        holds.check(s, station, actor, ins)
         stored = s.scalars(
             select(AnnotationLayerRow).where(AnnotationLayerRow.evidence_id == evidence_id)
         ).first()

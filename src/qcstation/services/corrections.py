@@ -14,14 +14,16 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from qcstation.domain.holds import HoldState
 from qcstation.domain.inspections import Inspection, Status
 from qcstation.domain.users import Permission, User
-from qcstation.services import records
+from qcstation.services import holds, records
 from qcstation.services.accounts import require
 from qcstation.services.context import Station
 from qcstation.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from qcstation.store import repositories as repo
 from qcstation.store.models import AnswerRow, CorrectionRow, DefectRow, EvidenceRow, InspectionRow
+from qcstation.store.retry import transient
 
 # What a new version and a re-inspection copy from the inspection before them: the same
 # piece or lot, stage and checklist version, so the two answer the same questions.
@@ -41,6 +43,7 @@ SAME_SUBJECT = (
 _INSPECTION_COPY = (*SAME_SUBJECT, "notes")
 
 
+@transient
 def correct(station: Station, actor: User, inspection_id: str, reason: str) -> Inspection:
     """Open a new version of a completed inspection; returns it (in progress)."""
     reason = reason.strip()
@@ -48,7 +51,7 @@ def correct(station: Station, actor: User, inspection_id: str, reason: str) -> I
         raise InvalidInput("give the reason for the correction (it is kept with the record)")
     with station.db.write(actor, station.name, reason=f"correction: {reason}") as s:
         user = require(s, actor, Permission.INSPECT)
-        old = s.get(InspectionRow, inspection_id)
+        old = holds.locked(s, inspection_id)  # two correctors take turns
         if old is None:
             raise NotFound(f"no inspection {inspection_id}")
         if old.status != Status.COMPLETED.value:
@@ -74,6 +77,7 @@ def correct(station: Station, actor: User, inspection_id: str, reason: str) -> I
         )
         s.add(new)
         s.flush()
+        holds.record(s, station, user, new, HoldState.HELD, at=now)  # the corrector's, here
         _copy_children(s, old.id, new.id)
         before = records.correction_of(s, old.id)
         s.add(

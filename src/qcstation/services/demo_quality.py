@@ -20,7 +20,7 @@ from qcstation.domain.templates import ChoiceItem, MeasurementItem, PhotoItem, T
 from qcstation.domain.users import User
 from qcstation.imaging.scenes import encode_png, render_piece
 from qcstation.services import corrective_actions as capa
-from qcstation.services import inspections, nonconformance
+from qcstation.services import holds, inspections, nonconformance
 from qcstation.services.context import Station
 from qcstation.services.corrective_actions import CapaEdit, NewFile
 from qcstation.services.errors import Conflict
@@ -64,7 +64,7 @@ def fill(station: Station, users: dict[str, User], rng: random.Random) -> None:
 
 def _pass_all(station: Station, user: User, inspection_id: str, rng: random.Random) -> None:
     """The reworked piece, re-inspected: every item good this time."""
-    ins = inspections.get(station, inspection_id)
+    ins = holds.resume(station, user, inspection_id)  # it waited parked for the piece
     for item in ins.template.items():
         for pos in positions_of(item, ins.position_counts):
             if item.photo_required or isinstance(item, PhotoItem):

@@ -1,7 +1,10 @@
 """Running an inspection: start, answer, attach evidence, log defects, complete, find.
 
 Every call is its own committed transaction, so a crash or power cut loses at most the
-answer being typed. A completed inspection no longer changes here.
+answer being typed. A completed or abandoned inspection no longer changes here, and one in
+progress changes only at the station (and for the user) holding it (services/holds.py).
+Each change locks the inspection first; one that lost a race with another station's
+writer is run again (store/retry.py).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qcstation.domain.defects import Defect, Disposition, Severity
+from qcstation.domain.holds import HoldState
 from qcstation.domain.inspections import (
     Answer,
     AnswerError,
@@ -30,9 +34,10 @@ from qcstation.domain.stages import Stage
 from qcstation.domain.summaries import AnswerOutcome, Completion, InspectionSummary, SearchFilter
 from qcstation.domain.templates import ChecklistItem, ChecklistTemplate
 from qcstation.domain.users import Permission, User
+from qcstation.services import holds
 from qcstation.services.accounts import require
 from qcstation.services.context import Station
-from qcstation.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from qcstation.services.errors import InvalidInput, NotFound, PermissionDenied
 from qcstation.store import repositories as repo
 from qcstation.store.evidence import StoredFile
 from qcstation.store.models import (
@@ -42,9 +47,8 @@ from qcstation.store.models import (
     EvidenceRow,
     InspectionRow,
     TemplateRow,
-    UserRow,
 )
-from qcstation.store.models import Station as StationRow
+from qcstation.store.retry import transient
 
 if TYPE_CHECKING:  # imaging pulls in OpenCV: not for every command that lists inspections
     from qcstation.imaging.capture import Evidence
@@ -68,25 +72,18 @@ class EvidenceInfo:
     position: int | None
 
 
-def _station_row(session: Session, station: Station) -> StationRow:
-    row = session.scalars(select(StationRow).where(StationRow.name == station.name)).first()
-    if row is None:
-        row = StationRow(name=station.name, created_at=station.now())
-        session.add(row)
-        session.flush()
-    return row
-
-
-def _open_inspection(session: Session, actor: User, inspection_id: str) -> InspectionRow:
-    """The inspection, locked for this change, if the actor may still change it."""
+def _open_inspection(
+    session: Session, station: Station, actor: User, inspection_id: str
+) -> InspectionRow:
+    """The inspection, locked for this change, if the actor may change it here and now."""
     user_row = require(session, actor, Permission.INSPECT)
-    row = session.get(InspectionRow, inspection_id)
+    row = holds.locked(session, inspection_id)
     if row is None:
         raise NotFound(f"no inspection {inspection_id}")
-    if row.status != Status.IN_PROGRESS.value:
-        raise Conflict(f"inspection {inspection_id} is {row.status}; it can no longer change")
-    if row.inspector_id != user_row.id and not repo.user(user_row).can(Permission.REVIEW):
+    holds.require_in_progress(session, station, row)
+    if not holds.may_work_on(user_row, row):
         raise PermissionDenied("only the inspector who started it or a supervisor may change it")
+    holds.check(session, station, actor, row)
     return row
 
 
@@ -122,6 +119,7 @@ def _check_position(item: ChecklistItem, counts: dict[str, Any], position: int |
         )
 
 
+@transient  # a station's first inspection registers it: two at once meet on its name
 def start(
     station: Station,
     actor: User,
@@ -179,13 +177,14 @@ def start(
             status=Status.IN_PROGRESS.value,
             verdict=None,
             inspector_id=user_row.id,
-            station_id=_station_row(s, station).id,
+            station_id=holds.station_row(s, station).id,
             started_at=station.now(),
             completed_at=None,
             notes="",
         )
         s.add(row)
         s.flush()
+        holds.record(s, station, user_row, row, HoldState.HELD, at=row.started_at)
         return repo.inspection(s, row)
 
 
@@ -209,12 +208,13 @@ def _position_counts(tpl: ChecklistTemplate, given: dict[str, int]) -> dict[str,
     return counts
 
 
+@transient
 def record_answer(
     station: Station, actor: User, inspection_id: str, answer: Answer, reason: str = ""
 ) -> AnswerOutcome:
     """Judge and store one answer (replacing an earlier one for the same item and position)."""
     with station.db.write(actor, station.name, reason=reason) as s:
-        row = _open_inspection(s, actor, inspection_id)
+        row = _open_inspection(s, station, actor, inspection_id)
         tpl = repo.template_by_id(s, row.template_id)
         item = _item(tpl, answer.item_id)
         _check_position(item, row.position_counts, answer.position)
@@ -248,6 +248,7 @@ def record_answer(
         )
 
 
+@transient
 def attach_evidence(
     station: Station,
     actor: User,
@@ -262,13 +263,10 @@ def attach_evidence(
     """Store the file durably first, then the row that points at it."""
     if not data:
         raise InvalidInput("the evidence file is empty")
-    with station.db.read() as s:  # fail early, before writing a file for nothing
-        require(s, actor, Permission.INSPECT)
-        if s.get(InspectionRow, inspection_id) is None:
-            raise NotFound(f"no inspection {inspection_id}")
+    check_before_files(station, actor, inspection_id)
     stored = station.evidence.put(data)
     with station.db.write(actor, station.name, reason="attach evidence") as s:
-        row = _open_inspection(s, actor, inspection_id)
+        row = _open_inspection(s, station, actor, inspection_id)
         if item_id is not None:
             _check_position(_item(_template(s, row), item_id), row.position_counts, position)
         erow = evidence_row(
@@ -324,6 +322,7 @@ def evidence_info(row: EvidenceRow) -> EvidenceInfo:
     )
 
 
+@transient
 def raise_defect(
     station: Station,
     actor: User,
@@ -347,6 +346,7 @@ class LoggedDefect:
     photo: EvidenceInfo | None  # the photo committed with it, if one was given
 
 
+@transient
 def log_defect(
     station: Station,
     actor: User,
@@ -366,12 +366,14 @@ def log_defect(
     so a refusal or a failed write leaves neither. The photo's meta names its defect."""
     stored: StoredFile | None = None
     if photo is not None:
-        with station.db.read() as s:  # fail early, before writing a file for nothing
-            row = _open_inspection(s, actor, inspection_id)
-            _check_defect(s, actor, row, code, item_id, position, disposition)
+        check_before_files(station, actor, inspection_id)  # fail early, before the file
+        with station.db.read() as s:
+            found = s.get(InspectionRow, inspection_id)
+            if found is not None:
+                _check_defect(s, actor, found, code, item_id, position, disposition)
         stored = station.evidence.put(photo.data)
     with station.db.write(actor, station.name, reason="log defect") as s:
-        row = _open_inspection(s, actor, inspection_id)
+        row = _open_inspection(s, station, actor, inspection_id)
         entry = _check_defect(s, actor, row, code, item_id, position, disposition)
         drow = DefectRow(
             inspection_id=inspection_id,
@@ -428,10 +430,11 @@ def _check_defect(
     return entry
 
 
+@transient
 def complete(station: Station, actor: User, inspection_id: str) -> Completion:
     """Close the inspection with its derived verdict, if nothing is missing."""
     with station.db.write(actor, station.name, reason="complete inspection") as s:
-        row = _open_inspection(s, actor, inspection_id)
+        row = _open_inspection(s, station, actor, inspection_id)
         current = repo.inspection(s, row)
         missing = current.missing()
         if missing:
@@ -440,6 +443,8 @@ def complete(station: Station, actor: User, inspection_id: str) -> Completion:
         row.status = Status.COMPLETED.value
         row.verdict = verdict.value
         row.completed_at = station.now()
+        me = require(s, actor, Permission.INSPECT)
+        holds.record(s, station, me, row, HoldState.COMPLETED, at=row.completed_at)
         return Completion(row.id, verdict, row.completed_at)
 
 
@@ -457,18 +462,20 @@ def search(station: Station, f: SearchFilter) -> list[InspectionSummary]:
 
 
 def unfinished(station: Station, actor: User) -> list[InspectionSummary]:
-    """In-progress inspections of this user at this station: reopened after a restart."""
+    """In-progress inspections this station holds for this user: reopened after a restart.
+    (Parked ones and ones held elsewhere are listed by holds.unfinished.)"""
+    return [u.summary for u in holds.unfinished(station, actor, mine_here=True)]
+
+
+def check_before_files(station: Station, actor: User, inspection_id: str) -> None:
+    """Fail early, before evidence files are written for a change that would be refused."""
     with station.db.read() as s:
-        q = (
-            repo.summaries()
-            .where(
-                InspectionRow.status == Status.IN_PROGRESS.value,
-                UserRow.id == actor.id,
-                StationRow.name == station.name,
-            )
-            .order_by(InspectionRow.started_at.desc())
-        )
-        return [repo.summary(r) for r in s.execute(q)]
+        user_row = require(s, actor, Permission.INSPECT)
+        row = s.get(InspectionRow, inspection_id)
+        if row is None:
+            raise NotFound(f"no inspection {inspection_id}")
+        if row.status == Status.IN_PROGRESS.value and holds.may_work_on(user_row, row):
+            holds.check(s, station, actor, row)
 
 
 def evidence_of(station: Station, inspection_id: str) -> list[EvidenceInfo]:

@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import select
 
 from qcstation.domain.defects import Disposition, Severity
-from qcstation.domain.users import Permission, User
+from qcstation.domain.users import User
 from qcstation.imaging.calibration import CalibrationCheck, CalibrationStatus
 from qcstation.imaging.capture import Evidence, prepare_evidence, prepare_stack_evidence
 from qcstation.imaging.errors import ImagingError
@@ -33,13 +33,13 @@ from qcstation.imaging.frames import Frame, Image, decode_image, thumbnail
 from qcstation.imaging.source import Capabilities
 from qcstation.imaging.stacking import StackResult
 from qcstation.services import calibration, inspections
-from qcstation.services.accounts import require
 from qcstation.services.context import Station
 from qcstation.services.errors import InvalidInput
 from qcstation.services.inspections import EvidenceInfo, LoggedDefect
 from qcstation.store import repositories as repo
 from qcstation.store.evidence import EvidenceError
 from qcstation.store.models import EvidenceRow
+from qcstation.store.retry import transient
 
 UNKNOWN_CAMERA = "unknown-camera"
 
@@ -216,6 +216,7 @@ def log_defect(
     )
 
 
+@transient
 def capture_stack(
     station: Station,
     actor: User,
@@ -247,8 +248,7 @@ def capture_stack(
         )
         for i, f in enumerate(frames)
     ]
-    with station.db.read() as s:  # fail early, before writing files for nothing
-        require(s, actor, Permission.INSPECT)
+    inspections.check_before_files(station, actor, inspection_id)
     stored = [station.evidence.put(ev.data) for ev in sources]
     fused = prepare_stack_evidence(
         result, camera, cal, magnification=magnification, source_sha256=[f.sha256 for f in stored]
@@ -258,7 +258,7 @@ def capture_stack(
     name = item_id or "inspection"
     with station.db.write(actor, station.name, reason="attach focus stack") as s:
         # the same checks and row as inspections.attach_evidence, for several files at once
-        row = inspections._open_inspection(s, actor, inspection_id)
+        row = inspections._open_inspection(s, station, actor, inspection_id)
         if item_id is not None:
             tpl = inspections._template(s, row)
             inspections._check_position(

@@ -3,7 +3,11 @@
 The defect row is part of the inspection's signed record, so a disposition decided after
 completion goes into its own row (audited) and leaves the defect, and every signature
 over it, as it was. Rework opens the re-inspection in the same transaction, so there is
-never a rework decision without the inspection that checks it.
+never a rework decision without the inspection that checks it; it waits parked, in the
+list of every station, until its inspector (or a supervisor) resumes it.
+
+Two people deciding at once take turns on the inspection's row: the second is told what
+the first decided (and a race on PostgreSQL is retried, store/retry.py).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from sqlalchemy.orm import Session, aliased
 from typing_extensions import Unpack
 
 from qcstation.domain.defects import Disposition, Severity
+from qcstation.domain.holds import HoldState
 from qcstation.domain.inspections import Status, Verdict
 from qcstation.domain.nonconformance import (
     ChainStep,
@@ -28,7 +33,7 @@ from qcstation.domain.nonconformance import (
 )
 from qcstation.domain.stages import Stage
 from qcstation.domain.users import Permission, User
-from qcstation.services import records
+from qcstation.services import holds, records
 from qcstation.services.accounts import require
 from qcstation.services.context import Station
 from qcstation.services.corrections import SAME_SUBJECT
@@ -44,6 +49,7 @@ from qcstation.store.models import (
     ReworkRow,
     UserRow,
 )
+from qcstation.store.retry import transient
 
 _FINDER = aliased(UserRow)
 _DECIDER = aliased(UserRow)
@@ -229,6 +235,7 @@ def get_item(station: Station, defect_id: int) -> Nonconformance:
         return found[0]
 
 
+@transient
 def decide(
     station: Station, actor: User, defect_id: int, disposition: Disposition, reason: str = ""
 ) -> Nonconformance:
@@ -240,7 +247,8 @@ def decide(
         defect = s.get(DefectRow, defect_id)
         if defect is None:
             raise NotFound(f"no defect {defect_id}")
-        ins = s.get_one(InspectionRow, defect.inspection_id)
+        ins = holds.locked(s, defect.inspection_id)  # deciders take turns per inspection
+        assert ins is not None  # a defect's inspection is never deleted
         if ins.status != Status.COMPLETED.value:
             raise Conflict(
                 f"inspection {ins.id} is {ins.status.replace('_', ' ')}: complete it first, "
@@ -288,6 +296,7 @@ def decide(
         if disposition is Disposition.REWORK:
             _reinspection(s, station, ins, user_row)
         s.flush()
+        s.flush()
         return _items(s, _statement().where(DefectRow.id == defect_id))[0]
 
 
@@ -326,6 +335,8 @@ def _reinspection(s: Session, station: Station, old: InspectionRow, by: UserRow)
     s.add(new)
     s.flush()
     s.add(ReworkRow(inspection_id=new.id, reworks_id=old.id, created_at=now, created_by_id=by.id))
+    waiting = f"waiting for re-inspection after rework of {old.id}"
+    holds.record(s, station, by, new, HoldState.PARKED, waiting, at=now)
     return new.id
 
 

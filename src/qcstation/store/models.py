@@ -587,3 +587,24 @@ class LoginStats(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     unknown_failures: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# Who holds an unfinished inspection (migration 0009; domain/holds.py has the rules). A table
+# of its own rather than columns on inspections: audited rows keep their shape, and every
+# hand-over is an audited change of this row. An inspection without a row (started before
+# 0009) is held by the station that started it, for its inspector.
+class HoldRow(Base):
+    __tablename__ = "inspection_holds"
+    __table_args__ = (Index("ix_inspection_holds_state", "state"),)
+
+    inspection_id: Mapped[str] = mapped_column(ForeignKey("inspections.id"), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))  # held | parked | completed | abandoned
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    since: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(Text, default="")
+    taken_from_station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id"))
+    taken_from_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+AUDITED = (*AUDITED, HoldRow)

@@ -43,7 +43,7 @@ _TAKEN = (
     *("Left", "Right", "Up", "Down", "PgUp", "PgDown", "Home", "End", "Return", "Enter"),
     *("Esc", "Tab", "Backtab", "Backspace", "Del", "Ctrl+Return", "Ctrl+Enter", "Ctrl+S"),
     *("Ctrl+M", "Ctrl+L", "Ctrl+A", "Ctrl+C", "Ctrl+V", "Ctrl+X", "Ctrl+Z", "Ctrl+Y"),
-    "Ctrl+Shift+Z",
+    *("Ctrl+Shift+Z", "F8", "Shift+F8", "Ctrl+U"),  # park, abandon, unfinished list
     *(f"Alt+{n}" for n in range(1, 10)),
 )
 

@@ -81,6 +81,7 @@ class MainWindow(QMainWindow):
         from qcstation.ui.pages.start import StartPage
         from qcstation.ui.pages.summary import SummaryPage
         from qcstation.ui.pages.templates import TemplatesPage
+        from qcstation.ui.pages.unfinished import HoldActions
         from qcstation.ui.pages.users import UsersPage
         from qcstation.ui.pages.verify import VerifyPage
 
@@ -97,6 +98,11 @@ class MainWindow(QMainWindow):
         self.lot_page = LotPage(ctx)
         for page in (self.start, self.checklist, self.summary, self.lot_page):
             self.inspect.addWidget(page)
+        # park / abandon the open inspection; leave it when another station took it over
+        self.holding = HoldActions(
+            ctx, self.checklist, self.summary, self.inspect, self.start.unfinished
+        )
+        self.holding.released.connect(lambda _id: self.next_piece())
         self.pages: list[tuple[str, QWidget, Permission | None]] = [
             (self.tr("Inspect"), self.inspect, Permission.INSPECT),
             (self.tr("History"), HistoryPage(ctx), None),
@@ -128,6 +134,7 @@ class MainWindow(QMainWindow):
         self.connection_note = muted()  # filled only when working offline (ui/offline_sync.py)
         bar.addWidget(self.connection_note)
         bar.addWidget(muted(self.tr("Station {0}").format(ctx.station.name)))
+        bar.addWidget(self.holding.bar)
         bar.addWidget(lock)
         bar.addWidget(sign_out)
         body = QHBoxLayout()
@@ -143,7 +150,6 @@ class MainWindow(QMainWindow):
         self.login.logged_in.connect(self.on_signed_in)
         self.lock_page.unlocked.connect(self.on_unlocked)
         self.start.started.connect(self.open_inspection)
-        self.start.resume_requested.connect(self.resume)
         self.start.lot_planned.connect(self.open_lot)
         self.lot_page.next_requested.connect(self.next_piece)
         self.checklist.summary_requested.connect(self.show_summary)

@@ -16,13 +16,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from qcstation.domain.holds import Hold
 from qcstation.domain.inspections import Inspection, Status, evaluate, positions_of
 from qcstation.domain.nonconformance import ReworkChain
 from qcstation.domain.numbers import format_readings
 from qcstation.domain.signing import ESignature
 from qcstation.domain.templates import MeasurementItem
 from qcstation.domain.users import Permission
-from qcstation.services import annotation_layers, inspections, nonconformance, signing
+from qcstation.services import annotation_layers, holds, inspections, nonconformance, signing
 from qcstation.services.context import Station
 from qcstation.services.inspections import EvidenceInfo
 from qcstation.ui import i18n
@@ -104,12 +105,13 @@ class InspectionDialog(QDialog):
                 inspections.get(station, inspection_id),
                 inspections.evidence_of(station, inspection_id),
                 nonconformance.chain(station, inspection_id),
+                holds.hold_of(station, inspection_id),
             ),
             self._loaded,
         )
 
-    def _loaded(self, loaded: tuple[Inspection, list[EvidenceInfo], ReworkChain]) -> None:
-        ins, evidence, chain = loaded
+    def _loaded(self, loaded: tuple[Inspection, list[EvidenceInfo], ReworkChain, Hold]) -> None:
+        ins, evidence, chain, hold = loaded
         self.inspection = ins
         self._set_documents_enabled(ins.status is Status.COMPLETED)
         self._load_signatures()
@@ -127,6 +129,12 @@ class InspectionDialog(QDialog):
                 ins.inspector,
                 ins.station,
                 f"{ins.started_at.astimezone():%Y-%m-%d %H:%M}" if ins.started_at else "",
+            )
+            # where an unfinished one is, or who abandoned it and why
+            + (
+                ""
+                if ins.status is Status.COMPLETED
+                else f"; {hold.describe(self.ctx.station.now())}"
             )
         )
         rows = [

@@ -6,15 +6,13 @@ SKU and serial together, separated by '|' or ';' (JT-26-001234|RG-SOL-0412|SN123
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
     QFormLayout,
     QHBoxLayout,
     QLineEdit,
-    QListWidget,
-    QListWidgetItem,
     QRadioButton,
     QSpinBox,
     QVBoxLayout,
@@ -23,11 +21,11 @@ from PySide6.QtWidgets import (
 
 from qcstation.domain.inspections import Inspection, SubjectKind
 from qcstation.domain.stages import Stage
-from qcstation.domain.summaries import InspectionSummary
 from qcstation.domain.templates import ChecklistTemplate
 from qcstation.services import inspections, lots, templates
 from qcstation.ui.context import UiContext
 from qcstation.ui.pages.lot_plan import LotPlanForm
+from qcstation.ui.pages.unfinished import LIST_KEY, UnfinishedList
 from qcstation.ui.widgets import button, muted, shortcut, title
 
 
@@ -39,8 +37,7 @@ def split_scan(text: str) -> list[str]:
 
 
 class StartPage(QWidget):
-    started = Signal(object)  # Inspection
-    resume_requested = Signal(str)  # inspection id
+    started = Signal(object)  # Inspection (new, resumed or taken over)
     lot_planned = Signal(object)  # lots.LotInfo: ISO 2859-1 plan and sample drawn
 
     def __init__(self, ctx: UiContext, parent: QWidget | None = None):
@@ -92,12 +89,8 @@ class StartPage(QWidget):
         form.addRow(self.tr("Serial"), self.serial)
         form.addRow(self.tr("Stage"), self.stage)
         form.addRow(self.tr("Subject"), subject)
-        self.unfinished = QListWidget()
-        self.unfinished.setObjectName("unfinished")
-        self.unfinished.setMaximumHeight(140)
-        self.unfinished.itemActivated.connect(
-            lambda row: self.resume_requested.emit(row.data(Qt.ItemDataRole.UserRole))
-        )
+        self.unfinished = UnfinishedList(ctx)  # held here, parked, held elsewhere
+        self.unfinished.opened.connect(self.started.emit)
         layout = QVBoxLayout(self)
         layout.addWidget(title(self.tr("New inspection")))
         layout.addLayout(form)
@@ -105,7 +98,6 @@ class StartPage(QWidget):
         layout.addLayout(self.counts_form)
         layout.addWidget(self.hint)
         layout.addWidget(self.go)
-        layout.addWidget(muted(self.tr("Unfinished inspections (Enter to continue)")))
         layout.addWidget(self.unfinished)
         layout.addStretch(1)
         self.scan.returnPressed.connect(self.on_scanned)
@@ -114,6 +106,7 @@ class StartPage(QWidget):
         self.stage.currentIndexChanged.connect(self.load_template)
         self.lot.toggled.connect(self._subject_changed)
         shortcut(self, "Ctrl+Return", self.on_start)
+        shortcut(self, LIST_KEY, self.unfinished.focus_list)
         self._subject_changed()
 
     def reset(self) -> None:
@@ -126,18 +119,7 @@ class StartPage(QWidget):
         self.refresh_unfinished()
 
     def refresh_unfinished(self) -> None:
-        if self.ctx.user is None:
-            return
-        station, actor = self.ctx.station, self.ctx.actor
-        self.ctx.run(lambda: inspections.unfinished(station, actor), self._show_unfinished)
-
-    def _show_unfinished(self, rows: list[InspectionSummary]) -> None:
-        self.unfinished.clear()
-        for r in rows:
-            when = f"{r.started_at.astimezone():%Y-%m-%d %H:%M}"
-            item = QListWidgetItem(f"{when}  {r.stage.label}  {r.job_ticket}  {r.sku}  {r.serial}")
-            item.setData(Qt.ItemDataRole.UserRole, r.id)
-            self.unfinished.addItem(item)
+        self.unfinished.refresh()
 
     def _subject_changed(self) -> None:
         lot = self.lot.isChecked()

@@ -1,0 +1,249 @@
+"""Writers that meet on the plant's PostgreSQL (issue 13, problem 8): every call ends in
+success or a clear refusal, never an IntegrityError, and the record stays what was decided.
+
+Each race is met on purpose: a rendezvous holds every writer inside its transaction, just
+before it writes, until the others are there too. Writers that take turns on a row lock
+cannot all arrive; the rendezvous then gives up waiting and lets them go in turn.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
+from tests.services.conftest import finish
+from tests.services.test_nonconformance import failed
+
+from qcstation import config
+from qcstation.domain.defects import Disposition
+from qcstation.domain.inspections import Answer, Outcome, Status
+from qcstation.domain.stages import Stage
+from qcstation.domain.users import User
+from qcstation.imaging.scenes import encode_png, render_piece
+from qcstation.services import holds, inspections, nonconformance
+from qcstation.services.context import Station, connect
+from qcstation.services.demo import passing_answer
+from qcstation.services.problems import is_known
+from qcstation.store import repositories as repo
+from qcstation.store.models import AnswerRow, DispositionRow, InspectionRow, ReworkRow
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def database_url(pg_schema_url: str) -> str:
+    """Only PostgreSQL: SQLite writers queue at BEGIN IMMEDIATE and never meet."""
+    return pg_schema_url
+
+
+class Rendezvous:
+    """Holds each writer thread at its first flush until all have arrived (or one cannot
+    come, waiting on a lock another holds: then it lets them go after ``patience``)."""
+
+    def __init__(self, stations: list[Station], parties: int, patience: float = 1.0):
+        self.barrier = threading.Barrier(parties)
+        self.patience = patience
+        self.targets = [st.db._write for st in stations]
+        for target in self.targets:
+            event.listen(target, "before_flush", self._wait)
+
+    def _wait(self, session: Session, *_: Any) -> None:
+        if threading.current_thread() is threading.main_thread() or session.info.get("met"):
+            return
+        session.info["met"] = True
+        with contextlib.suppress(threading.BrokenBarrierError):
+            self.barrier.wait(self.patience)
+
+    def close(self) -> None:
+        for target in self.targets:
+            event.remove(target, "before_flush", self._wait)
+
+
+def race(calls: list[Callable[[], Any]]) -> list[tuple[str, Any]]:
+    """Run the calls at once; each ends 'ok' (with its result) or 'refused' (a known,
+    worded problem). Anything else is returned as 'bug' and fails the test."""
+    out: list[tuple[str, Any]] = [("unfinished", None)] * len(calls)
+
+    def one(i: int, call: Callable[[], Any]) -> None:
+        try:
+            out[i] = ("ok", call())
+        except Exception as exc:
+            out[i] = ("refused" if is_known(exc) else "bug", exc)
+
+    threads = [threading.Thread(target=one, args=(i, c)) for i, c in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    bugs = [repr(v) for kind, v in out if kind != "ok" and kind != "refused"]
+    assert not bugs, bugs
+    return out
+
+
+@pytest.fixture
+def benches(station: Station) -> Iterator[list[Station]]:
+    """Two more connections of this station (its window's worker and, say, its CLI)."""
+    more = [connect(station.location) for _ in range(2)]
+    yield more
+    for st in more:
+        st.close()
+
+
+def test_two_writers_answering_one_item_take_turns(
+    station: Station, benches: list[Station], inspector: User
+) -> None:
+    ins = inspections.start(station, inspector, Stage.FINAL_QC, "JT-R1", "RG-SOL-0412", "S1")
+    items = list(ins.template.items())[:3]
+    for item in items:
+        meet = Rendezvous(benches, 2)
+        try:
+            outcomes = race(
+                [
+                    lambda st=st, v=v, item=item: inspections.record_answer(
+                        st, inspector, ins.id, replace(passing_answer(item, None), note=v)
+                    )
+                    for st, v in zip(benches, ("first", "second"), strict=True)
+                ]
+            )
+        finally:
+            meet.close()
+        assert [kind for kind, _ in outcomes] == ["ok", "ok"], outcomes
+    with station.db.read() as s:
+        counts = dict(
+            s.execute(
+                select(AnswerRow.item_id, func.count())
+                .where(AnswerRow.inspection_id == ins.id)
+                .group_by(AnswerRow.item_id)
+            ).all()
+        )
+    assert counts == {item.id: 1 for item in items}
+
+
+def test_completion_and_a_late_answer_never_both_land(
+    station: Station, benches: list[Station], inspector: User
+) -> None:
+    """Complete while another writer turns a pass into a fail: either the answer is
+    refused (completed), or completion sees it; the stored verdict is always the one the
+    stored answers give."""
+    ins_id = finish(station, inspector, Stage.FINAL_QC, "S2", complete=False)
+    meet = Rendezvous(benches, 2)
+    try:
+        outcomes = race(
+            [
+                lambda: inspections.complete(benches[0], inspector, ins_id),
+                lambda: inspections.record_answer(
+                    benches[1],
+                    inspector,
+                    ins_id,
+                    Answer("fineness-stamp", outcome=Outcome.FAIL, note="stamp is double-struck"),
+                ),
+            ]
+        )
+    finally:
+        meet.close()
+    kinds = [kind for kind, _ in outcomes]
+    assert kinds in (["ok", "refused"], ["refused", "ok"])
+    with station.db.read() as s:
+        row = s.get_one(InspectionRow, ins_id)
+        stored = repo.inspection(s, row)
+    if row.status == Status.COMPLETED.value:
+        assert "completed" in str(outcomes[1][1])
+        assert stored.verdict is stored.current_verdict()
+        assert stored.answers[("fineness-stamp", None)].outcome is Outcome.PASS
+    else:  # the fail landed first; completing then wants its defect
+        assert "cannot be completed yet" in str(outcomes[0][1])
+        assert stored.answers[("fineness-stamp", None)].outcome is Outcome.FAIL
+
+
+def test_two_people_deciding_one_defect(
+    station: Station, benches: list[Station], inspector: User, supervisor: User
+) -> None:
+    _ins_id, defect_id = failed(station, inspector)
+    meet = Rendezvous(benches, 2)
+    try:
+        outcomes = race(
+            [
+                lambda: nonconformance.decide(
+                    benches[0], supervisor, defect_id, Disposition.SCRAP, "beyond repair"
+                ),
+                lambda: nonconformance.decide(
+                    benches[1], inspector, defect_id, Disposition.REWORK, "re-cast it"
+                ),
+            ]
+        )
+    finally:
+        meet.close()
+    assert sorted(kind for kind, _ in outcomes) == ["ok", "refused"]
+    refused = next(v for kind, v in outcomes if kind == "refused")
+    assert f"defect {defect_id} was decided already" in str(refused)
+    with station.db.read() as s:
+        assert s.scalar(select(func.count()).select_from(DispositionRow)) == 1
+
+
+def test_reworking_two_defects_at_once_opens_one_reinspection(
+    station: Station, benches: list[Station], inspector: User, supervisor: User
+) -> None:
+    ins_id = finish(station, inspector, Stage.CASTING, "S3", complete=False)
+    defects = []
+    for item, code in (("porosity", "CST-POR"), ("fill", "CST-SHORT")):
+        png = encode_png(render_piece(2, 32, 32))
+        inspections.attach_evidence(station, inspector, ins_id, png, "image/png", item)
+        inspections.record_answer(station, inspector, ins_id, Answer(item, outcome=Outcome.FAIL))
+        defects.append(inspections.raise_defect(station, inspector, ins_id, code, item).id)
+    inspections.complete(station, inspector, ins_id)
+    meet = Rendezvous(benches, 2)
+    try:
+        outcomes = race(
+            [
+                lambda st=st, d=d: nonconformance.decide(st, supervisor, d, Disposition.REWORK)
+                for st, d in zip(benches, defects, strict=True)
+            ]
+        )
+    finally:
+        meet.close()
+    assert [kind for kind, _ in outcomes] == ["ok", "ok"]
+    assert outcomes[0][1].rework_inspection_id == outcomes[1][1].rework_inspection_id
+    with station.db.read() as s:
+        assert s.scalar(select(func.count()).select_from(ReworkRow)) == 1
+
+
+def test_two_stations_taking_over_at_once(
+    station: Station, inspector: User, supervisor: User
+) -> None:
+    """Both hand-overs happen, one after the other; the loser of the hold is then told."""
+    ins = inspections.start(station, inspector, Stage.FINAL_QC, "JT-R4", "RG-SOL-0412", "S4")
+    names = ("bench B", "bench C")
+    others = []
+    for name in names:
+        loc = station.location
+        settings = loc.settings.model_copy(update={"station_name": name})
+        others.append(connect(config.Location(loc.data_dir, loc.database_url, settings)))
+    try:
+        meet = Rendezvous(others, 2)
+        try:
+            outcomes = race(
+                [
+                    lambda: holds.take_over(others[0], inspector, ins.id, "bench A broke"),
+                    lambda: holds.take_over(others[1], supervisor, ins.id, "ines is away"),
+                ]
+            )
+        finally:
+            meet.close()
+        assert [kind for kind, _ in outcomes] == ["ok", "ok"]
+        hold = holds.hold_of(station, ins.id)
+        assert hold.station in names and hold.taken_from_station in names
+        loser = others[names.index(hold.taken_from_station)]
+        answer = Answer("fineness-stamp", outcome=Outcome.PASS)
+        with pytest.raises(holds.NotHeld, match=r"was taken over by \w+ at station"):
+            inspections.record_answer(loser, supervisor, ins.id, answer)
+        winner = others[names.index(hold.station)]
+        inspections.record_answer(winner, supervisor, ins.id, answer)
+    finally:
+        for st in others:
+            st.close()
