@@ -189,6 +189,11 @@ def station(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Station:
     """An initialised station: schema, admin 'alice', shipped checklists and catalog."""
+    loc = bare_station.location
+    if not loc.is_sqlite and not (make_url(loc.database_url).database or "").startswith("t_"):
+        # A database this fixture did not make (a test's own URL): never replace it.
+        setup.init(bare_station, "alice", PASSWORD, "Alice Admin")
+        return bare_station
     bare_station.db.engine.dispose()
     initialised_copy(
         _initialised,
