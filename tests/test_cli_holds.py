@@ -46,7 +46,8 @@ def test_two_stations_hand_an_inspection_over_by_command(
     bench_a = open_station(config.resolve(a, database_url))
     try:
         admin = accounts.login(bench_a, "alice", PASSWORD)
-        ines = accounts.create_user(bench_a, admin, "ines", PASSWORD, Role.INSPECTOR)
+        accounts.create_user(bench_a, admin, "ines", PASSWORD, Role.INSPECTOR)
+        ines = accounts.login(bench_a, "ines", PASSWORD)
         ins = inspections.start(bench_a, ines, Stage.FINAL_QC, "JT-77", "RG-SOL-0412", "S77")
         # (a SQLite URL given at init is not kept in the settings: name it every time)
         in_a = ("--data-dir", str(a), "--database-url", database_url)

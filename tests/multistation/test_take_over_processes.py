@@ -41,7 +41,8 @@ def test_a_bench_that_lost_the_inspection_is_refused_mid_stream(
     capsys.readouterr()
     bench_a = open_station(config.resolve(a))
     admin = accounts.login(bench_a, "alice", PASSWORD)
-    ines = accounts.create_user(bench_a, admin, "ines", PASSWORD, Role.INSPECTOR)
+    accounts.create_user(bench_a, admin, "ines", PASSWORD, Role.INSPECTOR)
+    ines = accounts.login(bench_a, "ines", PASSWORD)
     ins = inspections.start(bench_a, ines, Stage.FINAL_QC, "JT-P1", "RG-SOL-0412", "SP1")
     env = {**os.environ, "QCSTATION_PASSWORD": PASSWORD}
     worker = subprocess.Popen(
