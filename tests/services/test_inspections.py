@@ -89,6 +89,22 @@ def test_a_clean_inspection_passes(station: Station, inspector: User) -> None:
     assert audit.verify(station).ok
 
 
+def test_incomplete_names_each_item_by_its_prompt_and_what_it_needs(
+    station: Station, inspector: User
+) -> None:
+    ins = inspections.start(
+        station, inspector, Stage.STONE_SETTING, "JT-3", "RG-1", "SN3", position_counts={"prong": 4}
+    )
+    answer_everything(station, inspector, ins.id)
+    inspections.record_answer(station, inspector, ins.id, Answer("prong", 3, Outcome.FAIL))
+    with pytest.raises(Incomplete) as caught:
+        inspections.complete(station, inspector, ins.id)
+    item = inspections.get(station, ins.id).template.item("prong")
+    text = str(caught.value)
+    assert f"Prong 3: {item.prompt} — failed: log a defect" in text
+    assert "prong #3" not in text  # the id is for the program, the prompt for people
+
+
 def test_a_failed_check_needs_its_defect_and_photo_then_fails(
     station: Station, inspector: User
 ) -> None:

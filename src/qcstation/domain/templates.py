@@ -79,6 +79,13 @@ class _ItemBase(BaseModel):
     positions: Positions | None = None
     on_fail: OnFail = OnFail()
 
+    def label(self, position: int | None = None) -> str:
+        """What people call this item at one position: its prompt, after "Prong 3:" for a
+        per-position item (the id is for files and the program)."""
+        if position is None or self.positions is None:
+            return self.prompt
+        return f"{self.positions.label} {position}: {self.prompt}"
+
     @field_validator("reference_image")
     @classmethod
     def _relative_path(cls, value: str | None) -> str | None:

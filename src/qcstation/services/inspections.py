@@ -45,9 +45,18 @@ from qcstation.store.models import Station as StationRow
 
 
 class Incomplete(InvalidInput):
-    def __init__(self, missing: list[Missing]):
+    """What still stands between an inspection and its completion, each item named by its
+    prompt (as the inspector sees it on the checklist), with what it needs."""
+
+    def __init__(self, missing: list[Missing], template: ChecklistTemplate | None = None):
         self.missing = missing
-        lines = "\n".join(f"  {m}" for m in missing[:20])
+
+        def where(m: Missing) -> str:
+            if template is None:
+                return str(m)
+            return f"{template.item(m.item_id).label(m.position)} — {m.reason}"
+
+        lines = "\n".join(f"  {where(m)}" for m in missing[:20])
         more = f"\n  … and {len(missing) - 20} more" if len(missing) > 20 else ""
         super().__init__(f"the inspection cannot be completed yet:\n{lines}{more}")
 
@@ -317,7 +326,7 @@ def complete(station: Station, actor: User, inspection_id: str) -> Completion:
         current = repo.inspection(s, row)
         missing = current.missing()
         if missing:
-            raise Incomplete(missing)
+            raise Incomplete(missing, current.template)
         verdict = current.current_verdict()
         row.status = Status.COMPLETED.value
         row.verdict = verdict.value

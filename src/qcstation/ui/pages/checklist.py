@@ -45,9 +45,7 @@ def steps_of(ins: Inspection) -> list[Step]:
 
 
 def step_label(item: ChecklistItem, pos: int | None) -> str:
-    if pos is None or item.positions is None:
-        return item.prompt
-    return f"{item.positions.label} {pos}: {item.prompt}"
+    return item.label(pos)
 
 
 class ChecklistPage(QWidget):
