@@ -234,7 +234,12 @@ def record_answer(
         current = repo.inspection(s, row, tpl, photos, rows, names=False)
         answered, total = current.progress()
         return AnswerOutcome(
-            ev, answered, total, current.current_verdict(), tuple(current.missing())
+            ev,
+            answered,
+            total,
+            current.current_verdict(),
+            tuple(current.missing()),
+            current.answers[(item.id, answer.position)],
         )
 
 

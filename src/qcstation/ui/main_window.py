@@ -330,6 +330,8 @@ class MainWindow(QMainWindow):
                 station, actor, ins.id, frame, item_id, pos, camera=caps, magnification=mag
             ),
             lambda done: self._captured(frame, item_id, pos, done.evidence.id),
+            owner=self.checklist.current_owner(),  # counted on its item, or dropped with it
+            applies=self.checklist.owns,
         )
 
     def _captured(

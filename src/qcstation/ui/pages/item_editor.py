@@ -89,6 +89,7 @@ class ItemEditor(QWidget):
         self.mean_label: QLabel | None = None
         self.text_field: QLineEdit | None = None
         self.options: list[str] = []
+        self._detail: list[str] = []  # what the item says besides its photo count
 
     # --- showing ------------------------------------------------------------------------
 
@@ -127,11 +128,23 @@ class ItemEditor(QWidget):
             self._build_text(previous)
         else:
             self._build_pass_fail(item)
-        if item.photo_required or isinstance(item, PhotoItem):
-            detail.append(self.tr("Photo required: {0} attached").format(photos))
+        self._detail = detail
+        self.show_photos(photos)
+        self.status.setText(self._previous_text(previous))
+
+    def show_photos(self, count: int) -> None:
+        """The photos stored for the item on screen, counted without rebuilding the fields
+        (a reading being typed when a capture lands stays where it is)."""
+        self.photos = count
+        detail = list(self._detail)
+        if self.item is not None and (self.item.photo_required or isinstance(self.item, PhotoItem)):
+            detail.append(self.tr("Photo required: {0} attached").format(count))
         self.detail.setText("   ".join(detail))
         self.detail.setVisible(bool(detail))
-        self.status.setText(self._previous_text(previous))
+
+    def recorded_text(self, answer: Answer | None) -> str:
+        """The status line for an answer as stored; the checklist adds what it still needs."""
+        return self._previous_text(answer)
 
     def _previous_text(self, previous: Answer | None) -> str:
         if previous is None:
