@@ -245,6 +245,7 @@ class ChecklistPage(QWidget):
         )
         entry = self.list.item(self._rows[key])
         entry.setText(text)
+        entry.setToolTip(text)
         entry.setForeground(QColor(colour) if colour else self.palette().text().color())
 
     def _status_text(self, key: Key) -> str:
@@ -473,12 +474,12 @@ class ChecklistPage(QWidget):
             self._held = None
             self._say("")
         on_screen = self._key_at(self.index) == key
+        if on_screen:
+            self._refresh_current()
         if last and marks.needs_defect(item, result.answer, self.inspection.defects):
             self._open_form_for(key)
         elif was_held and on_screen:
             self.next_open()
-        elif on_screen:
-            self._refresh_current()
         self._summary_if_waiting()
 
     def _not_saved(self, owner: Owner, exc: BaseException) -> None:

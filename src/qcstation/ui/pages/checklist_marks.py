@@ -2,7 +2,8 @@
 
 Both are read from the answer as stored (and the defects logged), never from what is on
 screen, so the list says what the database holds: ○ not answered, ✓ passed or recorded,
-– not applicable, ✗ failed (with what the fail still needs), … a save on its way.
+– not applicable, ✗ failed, ✗! failed and still needing its defect, photo or note (named
+after the item), … a save on its way.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from qcstation.domain.templates import ChecklistItem, FollowUp
 from qcstation.ui.theme import FAIL_COLOUR, PASS_COLOUR
 
 SAVING = "…"
+NEEDS = "!"  # beside a fail's mark: it still needs a defect, photo or note
 MARKS: dict[Outcome | None, tuple[str, str | None]] = {
     None: ("○", None),
     Outcome.PASS: ("✓", PASS_COLOUR),
@@ -69,7 +71,10 @@ def row_text(
         return f"?  {label}", None
     mark, colour = MARKS[outcome]
     todo = [_LIST_WORDS[f]() for f in still_needed(item, answer, defects)]
-    return f"{mark}  {label}" + (f"  — {', '.join(todo)}" if todo else ""), colour
+    if not todo:
+        return f"{mark}  {label}", colour
+    # "!" beside the mark, where a narrow list still shows it; the words after the label
+    return f"{mark}{NEEDS} {label}  — {', '.join(todo)}", colour
 
 
 def status_text(
