@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import replace
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QKeyEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -214,6 +214,11 @@ class ChecklistPage(QWidget):
             return None
         return self._owner(self._key_at(self.index))
 
+    @property
+    def held(self) -> Key | None:
+        """The item whose save the checklist waits for before it goes on, if any."""
+        return self._held
+
     def _key_at(self, index: int) -> Key:
         item, pos, _ = self.steps[index]
         return item.id, pos
@@ -377,7 +382,10 @@ class ChecklistPage(QWidget):
         key = (answer.item_id, answer.position)
         item, _pos, _ = self._step(key)
         latest = self._latest(key)
-        new = marks.judged(item, replace(answer, photos=self.photos_for(*key)))
+        # Asked whatever the photos: one may be on its way, and a fail must not turn into
+        # a pass unasked because the page had not heard of it yet.
+        photos = max(self.photos_for(*key), 1)
+        new = marks.judged(item, replace(answer, photos=photos))
         if marks.judged(item, latest) is Outcome.FAIL and new in CHANGED_TO:
             self._ask_to_change_fail(item, answer, new)
             return
@@ -538,22 +546,24 @@ class ChecklistPage(QWidget):
                 self._refresh_row(key)
         self._update_progress()
         self.ctx.events.inspection_changed.emit(self.inspection.id)
-        self._reload()  # the photo the form may have stored with it
+        self._reload(owner.key)  # the photo the form may have stored with it
 
     def _dialog_closed(self, owner: Owner, result: int) -> None:
+        if self.owns(owner) and owner.key is not None and self._key_at(self.index) == owner.key:
+            assert self.inspection is not None
+            if result == QDialog.DialogCode.Accepted and owner.key in self.inspection.answers:
+                self.next_open()  # the fail has its defect: on to the next open item
+            else:  # cancelled (or a defect on an item not answered yet): the item stays
+                self.go_to(self.index)
         self._give_back_keyboard()
-        if not self.owns(owner) or owner.key is None:
-            return
-        if self._key_at(self.index) != owner.key:
-            return
-        assert self.inspection is not None
-        if result == QDialog.DialogCode.Accepted and owner.key in self.inspection.answers:
-            self.next_open()  # the fail has its defect: on to the next open item
-        else:  # cancelled (or a defect on an item not answered yet): the item stays
-            self.go_to(self.index)
 
     def _give_back_keyboard(self) -> None:
-        """Give the keyboard back to the checklist once a form or question is gone."""
+        """Give the keyboard back to the checklist once a form or question is gone: after
+        the window is active again and the item's new fields are shown (before that, Qt
+        hands it to the window's first button)."""
+        QTimer.singleShot(0, self._take_keyboard)
+
+    def _take_keyboard(self) -> None:
         self.window().activateWindow()
         self.editor.focus_entry()
 
@@ -571,14 +581,14 @@ class ChecklistPage(QWidget):
 
     # --- refreshing from the database ---------------------------------------------------------
 
-    def _reload(self) -> None:
-        """Fetch the inspection again (what a form stored beside the answers)."""
+    def _reload(self, key: Key | None = None) -> None:
+        """Fetch the inspection again: what a form stored beside the answers (for ``key``)."""
         assert self.inspection is not None
         station, ins_id = self.ctx.station, self.inspection.id
         self.ctx.run(
             lambda: (inspections.get(station, ins_id), inspections.evidence_of(station, ins_id)),
             self._reloaded,
-            owner=self._owner(),
+            owner=self._owner(key),
             applies=self.owns,
         )
 
