@@ -206,6 +206,7 @@ class Bench:
         self.capture_key = (seq.key(), seq.keyboardModifiers())
         self.walks = 0
         self.seen: Counter[str] = Counter()  # what the walks did, for the bench's table
+        self.timings: list[tuple[float, int]] = []  # per walk: seconds, steps
 
     @property
     def page(self) -> ChecklistPage:
@@ -285,8 +286,10 @@ class ChecklistModel(RuleBasedStateMachine):
         self.emitted: list[Answer] = []
         b.page.editor.answered.connect(self.emitted.append)
         self.steps = 0
+        self.started = time.perf_counter()
 
     def teardown(self) -> None:
+        self.bench.timings.append((time.perf_counter() - self.started, self.steps))
         self.bench.page.editor.answered.disconnect(self.emitted.append)
         self.bench.clear()
 

@@ -265,3 +265,30 @@ def test_completing_with_a_missing_defect_names_the_item(driver) -> None:  # typ
     assert "No porosity at 10x on visible surfaces" in box.text()
     assert "log a defect" in box.text()
     assert stored(driver, ins).status is Status.IN_PROGRESS
+
+
+def test_after_a_defect_form_the_keyboard_is_on_the_next_item(driver) -> None:  # type: ignore[no-untyped-def]
+    page, _ins = open_casting(driver)
+    while current(page) != ("flash", None):
+        page.go_next()
+    driver.press(K.Key_F)  # flash fails (a minor defect is required), the form opens
+    driver.press(K.Key_Return)  # and is saved with its suggested code
+    assert open_dialog(driver.win) is None
+    assert current(page) == ("weight-deviation", None)
+    assert driver.focus() is page.editor.readings[0]  # typing goes on where it should
+    driver.type("1.2")
+    assert page.editor.readings[0].text() == "1.2"
+
+
+def test_each_refused_completion_says_again_what_is_missing(driver) -> None:  # type: ignore[no-untyped-def]
+    _page, ins = fail_porosity_and_cancel(driver)
+    driver.press(K.Key_Return, CTRL)  # the summary
+    summary = driver.win.summary
+    assert driver.win.inspect.currentWidget() is summary
+    for _ in range(2):  # the message closes with Enter and the keyboard is back on the summary
+        driver.press(K.Key_Return, CTRL)
+        box = message_box("problem-message")
+        assert box is not None and "No porosity at 10x on visible surfaces" in box.text()
+        driver.press(K.Key_Return)
+        assert message_box("problem-message") is None
+    assert stored(driver, ins).status is Status.IN_PROGRESS
