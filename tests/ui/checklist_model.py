@@ -605,6 +605,8 @@ class ChecklistModel(RuleBasedStateMachine):
     def on_the_summary(self, data: st.DataObject) -> None:
         if data.draw(st.booleans()):
             self.bench.press(K.Key_Escape)  # back to the checklist
+            b = self.bench
+            assert b.win.inspect.currentWidget() is b.page, "Esc on the summary went nowhere"
             self.finish_step()
         else:
             self.complete()
@@ -636,6 +638,9 @@ class ChecklistModel(RuleBasedStateMachine):
         assert all(is_known(e) for e in self.bench.ctx.errors.shown), "a bug reached the screen"
         if self.done or page.inspection is None:
             return
+        if self.on_summary():
+            summary = b.win.summary
+            assert summary.isAncestorOf(QApplication.focusWidget()), "the keyboard is elsewhere"
         if self.on_checklist():  # the keyboard is where the item on screen takes it
             focus = QApplication.focusWidget()
             editor = page.editor

@@ -292,3 +292,21 @@ def test_each_refused_completion_says_again_what_is_missing(driver) -> None:  # 
         driver.press(K.Key_Return)
         assert message_box("problem-message") is None
     assert stored(driver, ins).status is Status.IN_PROGRESS
+
+
+def test_a_defect_form_on_the_last_item_leads_to_the_summary_with_the_keyboard(driver) -> None:  # type: ignore[no-untyped-def]
+    page, _ins = open_casting(driver)
+    for _ in range(6):  # fill, porosity, shrinkage, cracks, surface, flash
+        driver.press(K.Key_P)
+    driver.type("1.2")
+    driver.press(K.Key_Return)
+    driver.type("0.45")  # the last item fails: its defect form, then the summary
+    driver.press(K.Key_Return)
+    driver.press(K.Key_Return)  # the suggested code
+    summary = driver.win.summary
+    assert driver.win.inspect.currentWidget() is summary
+    assert summary.isAncestorOf(driver.focus())
+    driver.press(K.Key_Escape)  # back to the checklist, on the item last shown
+    assert driver.win.inspect.currentWidget() is page
+    assert current(page) == ("min-wall", None)
+    assert driver.focus() is page.editor.readings[0]

@@ -565,7 +565,8 @@ class ChecklistPage(QWidget):
 
     def _take_keyboard(self) -> None:
         self.window().activateWindow()
-        self.editor.focus_entry()
+        if self.isVisible():  # not when the answer just given led on to the summary
+            self.editor.focus_entry()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if (
