@@ -641,6 +641,15 @@ class ChecklistModel(RuleBasedStateMachine):
         if self.on_summary():
             summary = b.win.summary
             assert summary.isAncestorOf(QApplication.focusWidget()), "the keyboard is elsewhere"
+            if not b.runner.pending and summary.done is None:  # it says what is stored
+                now = inspections.get(b.station, self.ins.id)
+                lines = [summary.missing.item(i).text() for i in range(summary.missing.count())]
+                assert lines == [
+                    f"{now.template.item(m.item_id).label(m.position)} — {m.reason}"
+                    for m in now.missing()
+                ], lines
+                verdict = now.current_verdict().value.replace("_", " ").upper()
+                assert summary.verdict.text() == f"If completed now: {verdict}"
         if self.on_checklist():  # the keyboard is where the item on screen takes it
             focus = QApplication.focusWidget()
             editor = page.editor

@@ -89,6 +89,7 @@ class ChecklistPage(QWidget):
         self._rows: dict[Key, int] = {}
         self._opening = 0  # one per open(): results of an earlier opening are dropped
         self._sending: dict[Key, list[Answer]] = {}  # given, not yet back from the worker
+        self._refreshing: list[Key] = []  # items a form changed, being fetched again
         self._photos: dict[Key, int] = {}  # stored photos per item, answered or not
         self._held: Key | None = None  # the item whose save the checklist waits for
         self._holds_for_defect = False  # ... because its defect form comes next
@@ -163,7 +164,8 @@ class ChecklistPage(QWidget):
     def open(self, inspection: Inspection) -> None:
         self._opening += 1
         self.inspection = inspection
-        self._sending, self._held, self._summary_waiting = {}, None, False
+        self._sending, self._refreshing = {}, []
+        self._held, self._summary_waiting = None, False
         self._photos = {k: a.photos for k, a in inspection.answers.items()}
         self.steps = steps_of(inspection)
         self._rows = {(item.id, pos): i for i, (item, pos, _) in enumerate(self.steps)}
@@ -246,7 +248,7 @@ class ChecklistPage(QWidget):
             pos,
             self.inspection.answers.get(key),
             self.inspection.defects,
-            bool(self._sending.get(key)),
+            self._on_its_way(key),
         )
         entry = self.list.item(self._rows[key])
         entry.setText(text)
@@ -257,12 +259,15 @@ class ChecklistPage(QWidget):
         assert self.inspection is not None
         if self._held == key:
             return self.tr("Saving… (the defect form opens when it is stored)")
-        if self._sending.get(key):
+        if self._on_its_way(key):
             return self.tr("Saving…")
         item, _pos, _ = self._step(key)
         answer = self.inspection.answers.get(key)
         recorded = self.editor.recorded_text(answer)
         return marks.status_text(item, recorded, answer, self.inspection.defects)
+
+    def _on_its_way(self, key: Key) -> bool:
+        return bool(self._sending.get(key)) or key in self._refreshing
 
     def _refresh_current(self) -> None:
         """The status line and photo count of the item on screen; its fields stay as typed."""
@@ -365,7 +370,7 @@ class ChecklistPage(QWidget):
     def show_summary(self) -> None:
         if self.inspection is None or self._refused():
             return
-        in_flight = sum(len(v) for v in self._sending.values())
+        in_flight = sum(len(v) for v in self._sending.values()) + len(self._refreshing)
         if in_flight:  # the summary shows what is stored: it comes when the saves are back
             self._summary_waiting = True
             self._say(self.tr("Saving {0} answer(s); the summary follows.").format(in_flight))
@@ -507,7 +512,12 @@ class ChecklistPage(QWidget):
         self.ctx.errors.report(exc)
 
     def _summary_if_waiting(self) -> None:
-        if self._summary_waiting and not self._sending and self._held is None:
+        if (
+            self._summary_waiting
+            and not self._sending
+            and not self._refreshing
+            and self._held is None
+        ):
             self.show_summary()
 
     # --- defects -------------------------------------------------------------------------------
@@ -536,17 +546,14 @@ class ChecklistPage(QWidget):
         dialog.finished.connect(lambda result: self._dialog_closed(owner, result))
         dialog.open()
 
-    def _defect_logged(self, owner: Owner, defect: object) -> None:
+    def _defect_logged(self, owner: Owner, _logged: object) -> None:
+        """The form stored a defect (and maybe its photo): the item shows "…" until the
+        inspection is fetched again, so its row says what the database says."""
         if not self.owns(owner):
             return
         assert self.inspection is not None
-        self.inspection.defects.append(defect)  # type: ignore[arg-type]
-        for key in self._rows:  # a defect on no item, or on a group, may settle several
-            if key[0] == owner.item_id or owner.item_id is None:
-                self._refresh_row(key)
-        self._update_progress()
         self.ctx.events.inspection_changed.emit(self.inspection.id)
-        self._reload(owner.key)  # the photo the form may have stored with it
+        self._reload(owner.key)
 
     def _dialog_closed(self, owner: Owner, result: int) -> None:
         if self.owns(owner) and owner.key is not None and self._key_at(self.index) == owner.key:
@@ -586,18 +593,25 @@ class ChecklistPage(QWidget):
         """Fetch the inspection again: what a form stored beside the answers (for ``key``)."""
         assert self.inspection is not None
         station, ins_id = self.ctx.station, self.inspection.id
+        owner = self._owner(key)
+        if key is not None:
+            self._refreshing.append(key)
+            self._refresh_row(key)
         self.ctx.run(
             lambda: (inspections.get(station, ins_id), inspections.evidence_of(station, ins_id)),
-            self._reloaded,
-            owner=self._owner(key),
+            lambda fetched: self._reloaded(owner, fetched),
+            owner=owner,
             applies=self.owns,
         )
 
-    def _reloaded(self, fetched: tuple[Inspection, list[EvidenceInfo]]) -> None:
+    def _reloaded(self, owner: Owner, fetched: tuple[Inspection, list[EvidenceInfo]]) -> None:
         # Results come back in the order the work was committed, so this is everything
         # stored up to now; answers still on their way keep their "…".
+        if owner.key in self._refreshing:
+            self._refreshing.remove(owner.key)
         self.inspection, evidence = fetched
         self._photos_counted(evidence)
+        self._summary_if_waiting()
 
     def _photos_counted(self, evidence: list[EvidenceInfo]) -> None:
         assert self.inspection is not None

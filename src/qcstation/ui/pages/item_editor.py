@@ -89,7 +89,6 @@ class ItemEditor(QWidget):
         self.mean_label: QLabel | None = None
         self.text_field: QLineEdit | None = None
         self.options: list[str] = []
-        self._detail: list[str] = []  # what the item says besides its photo count
 
     # --- showing ------------------------------------------------------------------------
 
@@ -117,28 +116,31 @@ class ItemEditor(QWidget):
             gone = taken.widget() if taken is not None else None
             if gone is not None:
                 gone.deleteLater()
-        detail = []
         if isinstance(item, MeasurementItem):
-            detail.append(limits_text(item))
             self._build_measurement(item, previous)
         elif isinstance(item, ChoiceItem):
-            detail.append(self.tr("Acceptable: {0}").format(", ".join(item.acceptable)))
             self._build_choice(item)
         elif isinstance(item, TextItem):
             self._build_text(previous)
         else:
             self._build_pass_fail(item)
-        self._detail = detail
-        self.show_photos(photos)
+        self._show_detail()
         self.status.setText(self._previous_text(previous))
 
-    def show_photos(self, count: int) -> None:
-        """The photos stored for the item on screen, counted without rebuilding the fields
-        (a reading being typed when a capture lands stays where it is)."""
-        self.photos = count
-        detail = list(self._detail)
-        if self.item is not None and (self.item.photo_required or isinstance(self.item, PhotoItem)):
-            detail.append(self.tr("Photo required: {0} attached").format(count))
+    def show_photos(self, photos: int) -> None:
+        """A photo was stored for the item on screen: count it, and keep what is being typed
+        (a capture from a reading, an answer or the note must not clear the field)."""
+        self.photos = photos
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        item, detail = self.item, []
+        if isinstance(item, MeasurementItem):
+            detail.append(limits_text(item))
+        elif isinstance(item, ChoiceItem):
+            detail.append(self.tr("Acceptable: {0}").format(", ".join(item.acceptable)))
+        if item is not None and (item.photo_required or isinstance(item, PhotoItem)):
+            detail.append(self.tr("Photo required: {0} attached").format(self.photos))
         self.detail.setText("   ".join(detail))
         self.detail.setVisible(bool(detail))
 
