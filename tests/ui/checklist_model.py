@@ -54,6 +54,7 @@ from qcstation.domain.templates import (
     PassFailItem,
     PhotoItem,
     TextItem,
+    step_label,
 )
 from qcstation.services import accounts, demo, inspections, templates
 from qcstation.services.context import Station, connect
@@ -339,7 +340,7 @@ class ChecklistModel(RuleBasedStateMachine):
         return sum(o.key == key for o in self.bench.runner.in_flight())
 
     def label(self, key: Key) -> str:
-        return self.items[key[0]].label(key[1])
+        return step_label(self.items[key[0]], key[1])
 
     def typing_field(self) -> bool:
         """Whether the item on screen takes typing (its field has the keyboard, checked
@@ -617,7 +618,9 @@ class ChecklistModel(RuleBasedStateMachine):
         b.settle()
         stored = inspections.get(b.station, self.ins.id)
         missing = stored.missing()
-        self.incomplete_due = [stored.template.item(m.item_id).label(m.position) for m in missing]
+        self.incomplete_due = [
+            step_label(stored.template.item(m.item_id), m.position) for m in missing
+        ]
         self.bench.press(K.Key_Return, Qt.KeyboardModifier.ControlModifier)
         self.finish_step()
         assert not self.incomplete_due, "completing with something missing said nothing"
@@ -645,7 +648,7 @@ class ChecklistModel(RuleBasedStateMachine):
                 now = inspections.get(b.station, self.ins.id)
                 lines = [summary.missing.item(i).text() for i in range(summary.missing.count())]
                 assert lines == [
-                    f"{now.template.item(m.item_id).label(m.position)} — {m.reason}"
+                    f"{step_label(now.template.item(m.item_id), m.position)} — {m.reason}"
                     for m in now.missing()
                 ], lines
                 verdict = now.current_verdict().value.replace("_", " ").upper()

@@ -79,13 +79,6 @@ class _ItemBase(BaseModel):
     positions: Positions | None = None
     on_fail: OnFail = OnFail()
 
-    def label(self, position: int | None = None) -> str:
-        """What people call this item at one position: its prompt, after "Prong 3:" for a
-        per-position item (the id is for files and the program)."""
-        if position is None or self.positions is None:
-            return self.prompt
-        return f"{self.positions.label} {position}: {self.prompt}"
-
     @field_validator("reference_image")
     @classmethod
     def _relative_path(cls, value: str | None) -> str | None:
@@ -176,6 +169,14 @@ Item = Annotated[
 ]
 ITEM_KINDS = ("pass_fail", "measurement", "choice", "text", "photo")
 ChecklistItem = PassFailItem | MeasurementItem | ChoiceItem | TextItem | PhotoItem
+
+
+def step_label(item: ChecklistItem, position: int | None) -> str:
+    """What people call an item at a position ("Prong 2: Prong intact, …"), wherever they
+    read about it: the checklist, messages, the summary, nonconformance."""
+    if position is None or item.positions is None:
+        return item.prompt
+    return f"{item.positions.label} {position}: {item.prompt}"
 
 
 class Section(BaseModel):

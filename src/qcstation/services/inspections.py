@@ -26,7 +26,7 @@ from qcstation.domain.inspections import (
 )
 from qcstation.domain.stages import Stage
 from qcstation.domain.summaries import AnswerOutcome, Completion, InspectionSummary, SearchFilter
-from qcstation.domain.templates import ChecklistItem, ChecklistTemplate
+from qcstation.domain.templates import ChecklistItem, ChecklistTemplate, step_label
 from qcstation.domain.users import Permission, User
 from qcstation.services.accounts import require
 from qcstation.services.context import Station
@@ -54,7 +54,7 @@ class Incomplete(InvalidInput):
         def where(m: Missing) -> str:
             if template is None:
                 return str(m)
-            return f"{template.item(m.item_id).label(m.position)} — {m.reason}"
+            return f"{step_label(template.item(m.item_id), m.position)} — {m.reason}"
 
         lines = "\n".join(f"  {where(m)}" for m in missing[:20])
         more = f"\n  … and {len(missing) - 20} more" if len(missing) > 20 else ""

@@ -42,7 +42,7 @@ from PySide6.QtWidgets import (
 
 from qcstation.domain.inspections import Answer, Inspection, Outcome, Verdict, positions_of
 from qcstation.domain.summaries import AnswerOutcome
-from qcstation.domain.templates import ChecklistItem
+from qcstation.domain.templates import ChecklistItem, step_label
 from qcstation.services import inspections
 from qcstation.services.inspections import EvidenceInfo
 from qcstation.services.problems import is_known
@@ -68,10 +68,6 @@ def steps_of(ins: Inspection) -> list[Step]:
         for item in section.items
         for pos in positions_of(item, ins.position_counts)
     ]
-
-
-def step_label(item: ChecklistItem, pos: int | None) -> str:
-    return item.label(pos)
 
 
 class ChecklistPage(QWidget):

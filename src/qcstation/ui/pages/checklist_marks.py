@@ -14,7 +14,7 @@ from PySide6.QtCore import QCoreApplication
 
 from qcstation.domain.defects import Defect
 from qcstation.domain.inspections import Answer, Outcome, evaluate, open_follow_ups
-from qcstation.domain.templates import ChecklistItem, FollowUp
+from qcstation.domain.templates import ChecklistItem, FollowUp, step_label
 from qcstation.ui.theme import FAIL_COLOUR, PASS_COLOUR
 
 SAVING = "…"
@@ -61,7 +61,7 @@ def row_text(
     saving: bool,
 ) -> tuple[str, str | None]:
     """The list line of one item at one position, and its colour (None: the text colour)."""
-    label = item.label(position)
+    label = step_label(item, position)
     if saving:
         return f"{SAVING}  {label}", None
     if answer is None:
