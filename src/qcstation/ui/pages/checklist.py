@@ -33,7 +33,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
-    QMessageBox,
     QProgressBar,
     QSplitter,
     QVBoxLayout,
@@ -399,29 +398,7 @@ class ChecklistPage(QWidget):
         return sending[-1] if sending else self.inspection.answers.get(key)
 
     def _ask_to_change_fail(self, item: ChecklistItem, answer: Answer, new: Outcome) -> None:
-        word = marks.OUTCOME_WORDS[new]()
-        box = QMessageBox(
-            QMessageBox.Icon.Question,
-            self.tr("Change a recorded fail?"),
-            self.tr("“{0}” is recorded as a fail. Change it to {1}?").format(
-                step_label(item, answer.position), word
-            ),
-            parent=self,
-        )
-        box.setObjectName("change-fail")
-        box.setInformativeText(
-            self.tr(
-                "The change and why are kept in the audit trail; a defect already logged "
-                "for it stays logged."
-            )
-        )
-        change = box.addButton(
-            self.tr("Change to {0}  [Enter]").format(word), QMessageBox.ButtonRole.AcceptRole
-        )
-        keep = box.addButton(self.tr("Keep the fail  [Esc]"), QMessageBox.ButtonRole.RejectRole)
-        box.setDefaultButton(change)
-        box.setEscapeButton(keep)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box, change = marks.change_fail_question(self, step_label(item, answer.position), new)
         owner = self._owner((answer.item_id, answer.position))
         reason = f"a recorded fail changed to {CHANGED_TO[new]} at the bench"
 

@@ -1,4 +1,5 @@
-"""How the checklist words an item's state: its mark in the list and its status line.
+"""How the checklist words an item's state: its mark in the list, its status line, and the
+question before a recorded fail is changed.
 
 Both are read from the answer as stored (and the defects logged), never from what is on
 screen, so the list says what the database holds: ○ not answered, ✓ passed or recorded,
@@ -10,7 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtWidgets import QAbstractButton, QMessageBox, QWidget
 
 from qcstation.domain.defects import Defect
 from qcstation.domain.inspections import Answer, Outcome, evaluate, open_follow_ups
@@ -107,3 +109,31 @@ OUTCOME_WORDS = {
     Outcome.RECORDED: lambda: _tr("recorded"),
     Outcome.FAIL: lambda: _tr("fail"),
 }
+
+
+def change_fail_question(
+    parent: QWidget, label: str, new: Outcome
+) -> tuple[QMessageBox, QAbstractButton]:
+    """ "Change a recorded fail?": Enter changes it, Esc keeps it; with the change button."""
+    word = OUTCOME_WORDS[new]()
+    box = QMessageBox(
+        QMessageBox.Icon.Question,
+        _tr("Change a recorded fail?"),
+        _tr("“{0}” is recorded as a fail. Change it to {1}?").format(label, word),
+        parent=parent,
+    )
+    box.setObjectName("change-fail")
+    box.setInformativeText(
+        _tr(
+            "The change and why are kept in the audit trail; a defect already logged "
+            "for it stays logged."
+        )
+    )
+    change = box.addButton(
+        _tr("Change to {0}  [Enter]").format(word), QMessageBox.ButtonRole.AcceptRole
+    )
+    keep = box.addButton(_tr("Keep the fail  [Esc]"), QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(change)
+    box.setEscapeButton(keep)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    return box, change
