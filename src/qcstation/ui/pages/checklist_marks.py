@@ -83,11 +83,12 @@ def status_text(
     item: ChecklistItem, recorded: str, answer: Answer | None, defects: Sequence[Defect]
 ) -> str:
     """The editor's status line: what is recorded (``recorded``, worded by the editor),
-    that it failed when the recorded value does not say so, and what the fail still needs."""
+    that a chosen option failed (a pass/fail says so itself, a reading's mean line says OUT
+    OF LIMITS), and what the fail still needs."""
     if answer is None:
         return recorded
     text = recorded
-    if judged(item, answer) is Outcome.FAIL and (answer.readings or answer.value):
+    if judged(item, answer) is Outcome.FAIL and answer.value is not None:
         text += _tr(" (fail)")
     todo = [_STATUS_WORDS[f]() for f in still_needed(item, answer, defects)]
     return text + (f" — {', '.join(todo)}" if todo else "")
