@@ -100,3 +100,11 @@ def test_ui_responsiveness_runs(tmp_path: Path) -> None:
     for metric in m.values():
         assert metric["unit"] == "ms"
         assert metric["value"] >= 0 and metric["reference"] >= 0  # type: ignore[operator]
+
+
+@pytest.mark.slow
+def test_checklist_model_runs(tmp_path: Path) -> None:
+    m = run_quick("checklist_model.py", tmp_path)
+    assert set(m) == {"step"}
+    assert m["step"]["unit"] == "ms"
+    assert m["step"]["value"] > 0 and m["step"]["reference"] > 0  # type: ignore[operator]

@@ -89,6 +89,40 @@ def test_a_clean_inspection_passes(station: Station, inspector: User) -> None:
     assert audit.verify(station).ok
 
 
+def test_an_answer_comes_back_as_stored_with_its_photos_counted(
+    station: Station, inspector: User
+) -> None:
+    ins = inspections.start(station, inspector, Stage.CASTING, "JT-4", "RG-1", "SN4")
+    png = encode_png(render_piece(3, 64, 48))
+    inspections.attach_evidence(station, inspector, ins.id, png, "image/png", "fill")
+    out = inspections.record_answer(
+        station, inspector, ins.id, Answer("fill", outcome=Outcome.FAIL, photos=0)
+    )
+    assert out.answer == inspections.get(station, ins.id).answers[("fill", None)]
+    assert out.answer is not None and out.answer.photos == 1  # counted by the database
+    reading = inspections.record_answer(
+        station, inspector, ins.id, Answer("min-wall", readings=(0.45,))
+    )
+    assert reading.answer is not None and reading.answer.readings == (0.45,)
+    assert reading.evaluation.outcome is Outcome.FAIL
+
+
+def test_incomplete_names_each_item_by_its_prompt_and_what_it_needs(
+    station: Station, inspector: User
+) -> None:
+    ins = inspections.start(
+        station, inspector, Stage.STONE_SETTING, "JT-3", "RG-1", "SN3", position_counts={"prong": 4}
+    )
+    answer_everything(station, inspector, ins.id)
+    inspections.record_answer(station, inspector, ins.id, Answer("prong", 3, Outcome.FAIL))
+    with pytest.raises(Incomplete) as caught:
+        inspections.complete(station, inspector, ins.id)
+    item = inspections.get(station, ins.id).template.item("prong")
+    text = str(caught.value)
+    assert f"Prong 3: {item.prompt} — failed: log a defect" in text
+    assert "prong #3" not in text  # the id is for the program, the prompt for people
+
+
 def test_a_failed_check_needs_its_defect_and_photo_then_fails(
     station: Station, inspector: User
 ) -> None:

@@ -294,10 +294,10 @@ def test_no_reading_is_shown_in_exponent_notation(driver, ui_station, tmp_path) 
     page = d.win.checklist
     page.go_to(row_of(page, "weight-deviation"))
     assert page.editor.readings[0].text() == "15.00"
-    assert page.editor.status.text() == "Recorded: 15.00 %"
+    assert page.editor.status.text() == "Recorded: 15.00 % — defect still to log (D)"
     page.go_to(row_of(page, "min-wall"))
     assert page.editor.readings[0].text() == "0.00001"
-    assert page.editor.status.text() == "Recorded: 0.00001 mm"
+    assert page.editor.status.text() == "Recorded: 0.00001 mm — defect still to log (D)"
     assert page.editor.mean_label.text() == "0.00001 mm — OUT OF LIMITS"
 
     dialog = InspectionDialog(d.ctx, ins.id, d.win)

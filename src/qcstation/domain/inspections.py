@@ -209,6 +209,32 @@ class Inspection:
         return len(self.answers), total
 
 
+FOLLOW_UP_REASONS = {
+    FollowUp.DEFECT: "failed: log a defect",
+    FollowUp.PHOTO: "failed: attach a photo",
+    FollowUp.NOTE: "failed: add a note",
+}
+
+
+def open_follow_ups(
+    item: ChecklistItem, answer: Answer, defects: Sequence[Defect]
+) -> list[FollowUp]:
+    """What a failed answer still lacks of its item's follow-ups (defect, photo, note, in
+    that order); nothing for an answer that did not fail."""
+    if evaluate(item, answer).outcome is not Outcome.FAIL:
+        return []
+    needs = item.on_fail.require
+    pos = answer.position
+    has = {
+        FollowUp.DEFECT: any(
+            d.item_id == item.id and (d.position == pos or item.positions is None) for d in defects
+        ),
+        FollowUp.PHOTO: answer.photos >= 1,
+        FollowUp.NOTE: bool(answer.note.strip()),
+    }
+    return [f for f in FOLLOW_UP_REASONS if f in needs and not has[f]]
+
+
 def missing(
     template: ChecklistTemplate,
     counts: Mapping[str, int],
@@ -224,18 +250,10 @@ def missing(
                 if item.required:
                     out.append(Missing(item.id, pos, "not answered"))
                 continue
-            if evaluate(item, answer).outcome is not Outcome.FAIL:
-                continue
-            needs = item.on_fail.require
-            if FollowUp.DEFECT in needs and not any(
-                d.item_id == item.id and (d.position == pos or item.positions is None)
-                for d in defects
-            ):
-                out.append(Missing(item.id, pos, "failed: log a defect"))
-            if FollowUp.PHOTO in needs and answer.photos < 1:
-                out.append(Missing(item.id, pos, "failed: attach a photo"))
-            if FollowUp.NOTE in needs and not answer.note.strip():
-                out.append(Missing(item.id, pos, "failed: add a note"))
+            out.extend(
+                Missing(item.id, pos, FOLLOW_UP_REASONS[f])
+                for f in open_follow_ups(item, answer, defects)
+            )
     return out
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from qcstation.domain.inspections import Evaluation, Missing, Verdict
+from qcstation.domain.inspections import Answer, Evaluation, Missing, Verdict
 from qcstation.domain.stages import Stage
 
 
@@ -42,13 +42,15 @@ class TemplateInfo:
 
 @dataclass(frozen=True)
 class AnswerOutcome:
-    """What recording one answer changed: the judgement, progress and the verdict so far."""
+    """What recording one answer changed: the judgement, progress and the verdict so far,
+    and the answer as it is now stored (its photos counted by the database)."""
 
     evaluation: Evaluation
     answered: int
     total: int
     verdict_so_far: Verdict
     missing: tuple[Missing, ...] = ()
+    answer: Answer | None = None
 
 
 @dataclass(frozen=True)

@@ -177,6 +177,14 @@ ITEM_KINDS = ("pass_fail", "measurement", "choice", "text", "photo")
 ChecklistItem = PassFailItem | MeasurementItem | ChoiceItem | TextItem | PhotoItem
 
 
+def step_label(item: ChecklistItem, position: int | None) -> str:
+    """What people call an item at a position ("Prong 2: Prong intact, …"), wherever they
+    read about it: the checklist, messages, the summary, nonconformance."""
+    if position is None or item.positions is None:
+        return item.prompt
+    return f"{item.positions.label} {position}: {item.prompt}"
+
+
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 

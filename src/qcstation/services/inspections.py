@@ -32,7 +32,7 @@ from qcstation.domain.inspections import (
 from qcstation.domain.numbers import MAX_MAGNITUDE, format_reading
 from qcstation.domain.stages import Stage
 from qcstation.domain.summaries import AnswerOutcome, Completion, InspectionSummary, SearchFilter
-from qcstation.domain.templates import ChecklistItem, ChecklistTemplate
+from qcstation.domain.templates import ChecklistItem, ChecklistTemplate, step_label
 from qcstation.domain.users import Permission, User
 from qcstation.services import holds
 from qcstation.services.accounts import require
@@ -55,9 +55,18 @@ if TYPE_CHECKING:  # imaging pulls in OpenCV: not for every command that lists i
 
 
 class Incomplete(InvalidInput):
-    def __init__(self, missing: list[Missing]):
+    """What still stands between an inspection and its completion, each item named by its
+    prompt (as the inspector sees it on the checklist), with what it needs."""
+
+    def __init__(self, missing: list[Missing], template: ChecklistTemplate | None = None):
         self.missing = missing
-        lines = "\n".join(f"  {m}" for m in missing[:20])
+
+        def where(m: Missing) -> str:
+            if template is None:
+                return str(m)
+            return f"{step_label(template.item(m.item_id), m.position)} — {m.reason}"
+
+        lines = "\n".join(f"  {where(m)}" for m in missing[:20])
         more = f"\n  … and {len(missing) - 20} more" if len(missing) > 20 else ""
         super().__init__(f"the inspection cannot be completed yet:\n{lines}{more}")
 
@@ -244,7 +253,12 @@ def record_answer(
         current = repo.inspection(s, row, tpl, photos, rows, names=False)
         answered, total = current.progress()
         return AnswerOutcome(
-            ev, answered, total, current.current_verdict(), tuple(current.missing())
+            ev,
+            answered,
+            total,
+            current.current_verdict(),
+            tuple(current.missing()),
+            current.answers[(item.id, answer.position)],
         )
 
 
@@ -438,7 +452,7 @@ def complete(station: Station, actor: User, inspection_id: str) -> Completion:
         current = repo.inspection(s, row)
         missing = current.missing()
         if missing:
-            raise Incomplete(missing)
+            raise Incomplete(missing, current.template)
         verdict = current.current_verdict()
         row.status = Status.COMPLETED.value
         row.verdict = verdict.value

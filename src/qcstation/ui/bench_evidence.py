@@ -157,7 +157,13 @@ class BenchEvidence(QObject):
             assert shot.frame is not None  # capture_shot refused a shot without one
             return got, thumbnail(shot.frame.image, THUMB_SIDE)
 
-        self.ctx.run(keep, lambda done: self._kept(owner, shot, item_id, pos, *done), self.refused)
+        self.ctx.run(
+            keep,
+            lambda done: self._kept(owner, shot, item_id, pos, *done),
+            self.refused,
+            owner=self.checklist.current_owner(),  # counted on its item, or dropped with it
+            applies=self.checklist.owns,
+        )
 
     def _kept(
         self,

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from qcstation.config import Settings
     from qcstation.services.context import Station
     from qcstation.ui.errors import ErrorReporter
-    from qcstation.ui.tasks import TaskRunner
+    from qcstation.ui.tasks import Owner, TaskRunner
 
 
 class Events(QObject):
@@ -51,8 +51,13 @@ class UiContext:
         fn: Callable[[], Any],
         on_done: Callable[[Any], None] | None = None,
         on_error: Callable[[BaseException], None] | None = None,
+        *,
+        owner: Owner | None = None,
+        applies: Callable[[Owner], bool] | None = None,
     ) -> None:
-        self.tasks.run(fn, on_done, on_error)
+        """Work on the worker; with an owner, ``applies(owner)`` decides on arrival whether
+        the result is still shown (see ui/tasks.py)."""
+        self.tasks.run(fn, on_done, on_error, owner=owner, applies=applies)
 
     @property
     def actor(self) -> User:

@@ -29,6 +29,8 @@ def show_problem(parent: QWidget | None, exc: BaseException) -> None:
     box.setText(text[:1].upper() + text[1:])
     box.setStandardButtons(QMessageBox.StandardButton.Ok)
     box.setObjectName("problem-message")
+    if parent is not None:  # once read, the keyboard goes back to the work, not nowhere
+        box.finished.connect(lambda _r: parent.window().activateWindow())
     box.open()
 
 

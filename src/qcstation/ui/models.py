@@ -98,8 +98,12 @@ class HistoryModel(InspectionsModel):
         self.filter = SearchFilter(limit=self.PAGE)
         self._more = False
         self._loading = False
+        # Each search is a generation: a page of an older one that arrives late is dropped,
+        # never appended to the rows of the newer search.
+        self.generation = 0
 
     def search(self, f: SearchFilter) -> None:
+        self.generation += 1
         self.filter = replace(f, limit=self.PAGE, offset=0, after=None)
         self.set_rows([])
         self._more = True
@@ -117,9 +121,12 @@ class HistoryModel(InspectionsModel):
         f = replace(self.filter, after=(last.started_at, last.id) if last else None)
         self._loading = True
         self.loading_changed.emit(True)
-        self._fetch(f, self._arrived)
+        generation = self.generation
+        self._fetch(f, lambda page: self._arrived(page, generation))
 
-    def _arrived(self, page: list[InspectionSummary]) -> None:
+    def _arrived(self, page: list[InspectionSummary], generation: int) -> None:
+        if generation != self.generation:
+            return
         self._more = len(page) == self.PAGE
         if page:
             self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(page) - 1)

@@ -83,6 +83,7 @@ def apply(app: QApplication, theme: str) -> None:
         QComboBox, QSpinBox, QDoubleSpinBox, QDateEdit, QKeySequenceEdit {{ min-height: 36px; }}
         QLabel#page-title {{ font-size: 20pt; font-weight: bold; }}
         QLabel#item-prompt {{ font-size: 22pt; font-weight: bold; }}
+        QLabel#checklist-notice {{ color: {REVIEW_COLOUR}; font-weight: bold; }}
         QLabel#muted {{ color: {c["muted"]}; }}
         QLabel#verdict-pass {{ color: {PASS_COLOUR}; {VERDICT_FONT} }}
         QLabel#verdict-fail {{ color: {FAIL_COLOUR}; {VERDICT_FONT} }}

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 
 from qcstation.domain.defects import CatalogEntry, Disposition, Severity
 from qcstation.domain.inspections import Inspection
@@ -35,6 +36,7 @@ from qcstation.services import microscope, templates
 from qcstation.services.inspections import LoggedDefect
 from qcstation.ui.context import UiContext
 from qcstation.ui.evidence_strip import EvidenceOwner, StoredCapture
+from qcstation.ui.tasks import Owner
 from qcstation.ui.widgets import muted
 
 DISPOSITION_LABELS = {
@@ -120,7 +122,12 @@ class DefectDialog(QDialog):
         self.codes.itemActivated.connect(lambda _i: self.save())
         stage = inspection.template.stage
         station = ctx.station
-        ctx.run(lambda: templates.defects_for_stage(station, stage), self._loaded)
+        ctx.run(
+            lambda: templates.defects_for_stage(station, stage),
+            self._loaded,
+            owner=Owner(inspection.id, item.id if item else None, position),
+            applies=lambda _owner: isValid(self) and self.isVisible(),  # not closed meanwhile
+        )
 
     def _loaded(self, entries: list[CatalogEntry]) -> None:
         suggested = list(self.item.on_fail.defects) if self.item else []

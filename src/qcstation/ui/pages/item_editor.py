@@ -202,6 +202,10 @@ class ItemEditor(QWidget):
         self.detail.setText("   ".join(detail))
         self.detail.setVisible(bool(detail))
 
+    def recorded_text(self, answer: Answer | None) -> str:
+        """The status line for an answer as stored; the checklist adds what it still needs."""
+        return self._previous_text(answer)
+
     def _previous_text(self, previous: Answer | None) -> str:
         if previous is None:
             return self.tr("Not answered yet")

@@ -12,13 +12,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from qcstation.domain.inspections import Inspection, Verdict
+from qcstation.domain.inspections import Inspection, Missing, Verdict
 from qcstation.domain.summaries import Completion
 from qcstation.services import inspections
 from qcstation.services.inspections import Incomplete
 from qcstation.ui.context import UiContext
 from qcstation.ui.documents import DocumentActions
 from qcstation.ui.pages.checklist import step_label
+from qcstation.ui.tasks import Owner
 from qcstation.ui.widgets import button, muted, shortcut, title
 
 VERDICT_TEXT = {Verdict.PASS: "PASS", Verdict.FAIL: "FAIL", Verdict.NEEDS_REVIEW: "NEEDS REVIEW"}
@@ -35,6 +36,7 @@ class SummaryPage(QWidget):
         self.setObjectName("summary-page")
         self.inspection: Inspection | None = None
         self.done: Completion | None = None
+        self._completing = False  # a completion is on its way to the service
         self.heading = title(self.tr("Summary"))
         self.verdict = QLabel()
         self.verdict.setObjectName("verdict-pass")
@@ -88,7 +90,7 @@ class SummaryPage(QWidget):
             self.back_requested.emit(None)
 
     def show_inspection(self, inspection: Inspection) -> None:
-        self.inspection, self.done = inspection, None
+        self.inspection, self.done, self._completing = inspection, None, False
         verdict = inspection.current_verdict()
         self.heading.setText(
             self.tr("Summary — {0} {1}").format(inspection.job_ticket, inspection.sku)
@@ -100,12 +102,7 @@ class SummaryPage(QWidget):
                 answered, total, len(inspection.defects)
             )
         )
-        self.missing.clear()
-        for m in inspection.missing():
-            label = step_label(inspection.template.item(m.item_id), m.position)
-            row = QListWidgetItem(f"{label} — {m.reason}")
-            row.setData(Qt.ItemDataRole.UserRole, (m.item_id, m.position))
-            self.missing.addItem(row)
+        self._show_missing(inspection, inspection.missing())
         self.defects.clear()
         for d in inspection.defects:
             where = (
@@ -127,6 +124,14 @@ class SummaryPage(QWidget):
             self.missing.setFocus()
             self.missing.setCurrentRow(0)
 
+    def _show_missing(self, inspection: Inspection, missing: list[Missing]) -> None:
+        self.missing.clear()
+        for m in missing:
+            label = step_label(inspection.template.item(m.item_id), m.position)
+            row = QListWidgetItem(f"{label} — {m.reason}")
+            row.setData(Qt.ItemDataRole.UserRole, (m.item_id, m.position))
+            self.missing.addItem(row)
+
     def _show_verdict(self, verdict: Verdict, final: bool) -> None:
         self.verdict.setObjectName(f"verdict-{verdict.value}")
         self.verdict.style().unpolish(self.verdict)
@@ -138,23 +143,33 @@ class SummaryPage(QWidget):
         self.back_requested.emit(row.data(Qt.ItemDataRole.UserRole))
 
     def on_complete(self) -> None:
-        if self.inspection is None or self.done is not None or not self.complete.isEnabled():
+        # With something missing the button is greyed, but the key still asks the service,
+        # so the refusal comes back in words naming each item and what it needs.
+        if self.inspection is None or self.done is not None or self._completing:
             return
+        self._completing = True
         self.complete.setEnabled(False)
         station, actor, ins_id = self.ctx.station, self.ctx.actor, self.inspection.id
         self.ctx.run(
-            lambda: inspections.complete(station, actor, ins_id), self._completed, self._failed
+            lambda: inspections.complete(station, actor, ins_id),
+            self._completed,
+            self._failed,
+            owner=Owner(ins_id),
+            applies=self._shows,
         )
 
+    def _shows(self, owner: Owner) -> bool:
+        return self.inspection is not None and self.inspection.id == owner.inspection_id
+
     def _failed(self, exc: BaseException) -> None:
-        self.complete.setEnabled(True)
-        if isinstance(exc, Incomplete):
-            self.missing.clear()
-            for m in exc.missing:
-                self.missing.addItem(str(m))
+        self._completing = False
+        if isinstance(exc, Incomplete) and self.inspection is not None:
+            self._show_missing(self.inspection, exc.missing)
+        self.complete.setEnabled(self.missing.count() == 0)
         self.ctx.errors.report(exc)
 
     def _completed(self, done: Completion) -> None:
+        self._completing = False
         self.done = done
         self._show_verdict(done.verdict, final=True)
         self.heading.setText(
