@@ -43,7 +43,6 @@ from qcstation.ui.pages.settings import SettingsPage
 from qcstation.ui.pages.templates import TemplatesPage
 from qcstation.ui.pages.verify import VerifyPage
 
-
 DEFAULT_SIZE = (1440, 900)
 
 

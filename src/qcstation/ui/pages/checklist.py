@@ -14,7 +14,6 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
-    QListWidget,
     QListWidgetItem,
     QProgressBar,
     QSplitter,
@@ -30,7 +29,8 @@ from qcstation.ui.context import UiContext
 from qcstation.ui.pages.defect_dialog import DefectDialog
 from qcstation.ui.pages.item_editor import ItemEditor
 from qcstation.ui.theme import FAIL_COLOUR, PASS_COLOUR
-from qcstation.ui.widgets import button, muted, shortcut
+from qcstation.ui.widgets import VerticalScroll, button, muted, shortcut
+from qcstation.ui.wrapping_list import WrappingList
 
 Step = tuple[ChecklistItem, int | None, str]  # item, position, section title
 
@@ -71,10 +71,8 @@ class ChecklistPage(QWidget):
         self.progress = QProgressBar()
         self.progress.setObjectName("progress")
         self.verdict = muted()
-        self.list = QListWidget()
-        self.list.setObjectName("item-list")
+        self.list = WrappingList("item-list")  # every item's whole name, wrapped
         self.list.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.list.setMinimumWidth(200)  # the splitter gives it more; 1366-pixel screens
         self.list.currentRowChanged.connect(self._row_clicked)
         self.editor = ItemEditor()
         self.editor.answered.connect(self.on_answered)
@@ -87,16 +85,28 @@ class ChecklistPage(QWidget):
         nav = QHBoxLayout()
         for w in (back, nxt, done):
             nav.addWidget(w)
+        # The item in hand above the rest of the checklist, the camera beside them: the
+        # live picture keeps the larger share of a 1280-pixel screen. A long prompt scrolls
+        # on a low screen instead of being drawn over the buttons.
+        editing = VerticalScroll(self.editor, "item-scroll")
+        editing.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         centre = QWidget()
+        centre.setObjectName("checklist-centre")
         centre_layout = QVBoxLayout(centre)
-        centre_layout.addWidget(self.editor, 1)
+        centre_layout.setContentsMargins(0, 0, 0, 0)
+        centre_layout.addWidget(editing)
         centre_layout.addLayout(nav)
+        centre_layout.addWidget(self.list, 1)
         split = QSplitter()
-        split.addWidget(self.list)
+        split.setObjectName("checklist-split")
         split.addWidget(centre)
         if camera is not None:
             split.addWidget(camera)
-        split.setSizes([330, 560, 620])
+        # Shares, not pixels: the split stays put from item to item (a wide choice does
+        # not push the camera aside) and follows the window when it is resized.
+        split.setSizes([2_000, 3_000])
+        split.setStretchFactor(0, 2)
+        split.setStretchFactor(1, 3)
         split.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
@@ -132,9 +142,9 @@ class ChecklistPage(QWidget):
         subject = inspection.serial or (
             self.tr("lot of {0}").format(inspection.lot_size) if inspection.lot_size else ""
         )
+        rest = [inspection.sku, subject, t.stage.label, f"{t.name} v{t.version}"]
         self.header.setText(
-            f"<b>{inspection.job_ticket}</b> · {inspection.sku} · {subject} · "
-            f"{t.stage.label} · {t.name} v{t.version}"
+            " · ".join([f"<b>{inspection.job_ticket}</b>", *(part for part in rest if part)])
         )
         self._refill_list()
         first_open = next(

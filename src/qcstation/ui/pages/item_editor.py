@@ -31,6 +31,8 @@ from qcstation.domain.templates import (
 from qcstation.ui.theme import FAIL_COLOUR, PASS_COLOUR
 from qcstation.ui.widgets import button, muted
 
+CHOICE_ROW = 420  # pixels a row of choice buttons may take (the editor beside the camera)
+
 
 def limits_text(item: MeasurementItem) -> str:
     unit = item.unit
@@ -188,11 +190,18 @@ class ItemEditor(QWidget):
         holder = QWidget()
         holder.setLayout(grid)
         self.options = list(item.options)
+        buttons = []
         for i, option in enumerate(item.options):
             b = button(option, str(i + 1) if i < 9 else None)
             b.setObjectName("pass-button" if option in item.acceptable else "")
             b.clicked.connect(lambda _=False, i=i: self.choose(i))
-            grid.addWidget(b, i // 3, i % 3)
+            buttons.append(b)
+        # As many columns as fit the narrow editor beside the camera: long options
+        # ("slight difference within customer tolerance") take a row each.
+        widest = max((b.sizeHint().width() for b in buttons), default=1)
+        columns = max(1, min(3, CHOICE_ROW // widest))
+        for i, b in enumerate(buttons):
+            grid.addWidget(b, i // columns, i % columns)
         self.body_layout.addWidget(holder)
 
     def _build_text(self, previous: Answer | None) -> None:

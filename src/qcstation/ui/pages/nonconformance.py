@@ -76,20 +76,25 @@ class NonconformancePage(QWidget):
         self.status = muted()
         self.status.setObjectName("nonconformance-status")
         self.last_decision = ""
+        # Two rows: what to do with the selected item, and its disposition; six buttons in
+        # one row do not fit a 1280-pixel screen.
         row = QHBoxLayout()
         view = button(self.tr("Open inspection"), "Enter")
         view.clicked.connect(self.open_selected)
         row.addWidget(view)
-        for key, disposition, label in KEYS:
-            b = button(self.tr(label), key, f"disposition-{disposition.value}")
-            b.clicked.connect(lambda _c=False, d=disposition: self.decide(d))
-            row.addWidget(b)
-            shortcut(self, key, lambda d=disposition: self.decide(d))
-        shortcut(self, "D", self.decided.toggle)
         capa = button(self.tr("Corrective action"), "C")
         capa.clicked.connect(self.open_capa)
         row.addWidget(capa)
+        row.addStretch(1)
         shortcut(self, "C", self.open_capa)
+        decide = QHBoxLayout()
+        decide.addWidget(muted(self.tr("Disposition:")))
+        for key, disposition, label in KEYS:
+            b = button(self.tr(label), key, f"disposition-{disposition.value}")
+            b.clicked.connect(lambda _c=False, d=disposition: self.decide(d))
+            decide.addWidget(b, 1)
+            shortcut(self, key, lambda d=disposition: self.decide(d))
+        shortcut(self, "D", self.decided.toggle)
         info = QHBoxLayout()
         info.addWidget(self.detail, 1)
         info.addWidget(self.photo)
@@ -108,6 +113,7 @@ class NonconformancePage(QWidget):
         layout.addLayout(info)
         layout.addWidget(self.status)
         layout.addLayout(row)
+        layout.addLayout(decide)
         self.table.selectionModel().currentRowChanged.connect(lambda _c, _p: self._show_detail())
         ctx.events.inspection_completed.connect(self._on_completed)
 

@@ -28,7 +28,7 @@ from qcstation.domain.templates import ChecklistTemplate
 from qcstation.services import inspections, lots, templates
 from qcstation.ui.context import UiContext
 from qcstation.ui.pages.lot_plan import LotPlanForm
-from qcstation.ui.widgets import button, muted, shortcut, title
+from qcstation.ui.widgets import VerticalScroll, button, muted, shortcut, title
 
 
 def split_scan(text: str) -> list[str]:
@@ -94,20 +94,32 @@ class StartPage(QWidget):
         form.addRow(self.tr("Subject"), subject)
         self.unfinished = QListWidget()
         self.unfinished.setObjectName("unfinished")
-        self.unfinished.setMaximumHeight(140)
         self.unfinished.itemActivated.connect(
             lambda row: self.resume_requested.emit(row.data(Qt.ItemDataRole.UserRole))
         )
+        # The form on the left, as wide as a form reads well; what is still open on the
+        # right. The form scrolls on a low screen (a lot's sampling fields make it tall).
+        fields = QWidget()
+        fields.setObjectName("start-fields")
+        left = QVBoxLayout(fields)
+        left.setContentsMargins(0, 0, 8, 0)
+        left.addLayout(form)
+        left.addWidget(self.lot_form)
+        left.addLayout(self.counts_form)
+        left.addWidget(self.hint)
+        left.addWidget(self.go)
+        left.addStretch(1)
+        scroll = VerticalScroll(fields, "start-form")
+        scroll.setMaximumWidth(680)
+        right = QVBoxLayout()
+        right.addWidget(muted(self.tr("Unfinished inspections (Enter to continue)")))
+        right.addWidget(self.unfinished, 1)
+        columns = QHBoxLayout()
+        columns.addWidget(scroll, 3)
+        columns.addLayout(right, 2)
         layout = QVBoxLayout(self)
         layout.addWidget(title(self.tr("New inspection")))
-        layout.addLayout(form)
-        layout.addWidget(self.lot_form)
-        layout.addLayout(self.counts_form)
-        layout.addWidget(self.hint)
-        layout.addWidget(self.go)
-        layout.addWidget(muted(self.tr("Unfinished inspections (Enter to continue)")))
-        layout.addWidget(self.unfinished)
-        layout.addStretch(1)
+        layout.addLayout(columns, 1)
         self.scan.returnPressed.connect(self.on_scanned)
         self.sku.returnPressed.connect(self.serial.setFocus)
         self.serial.returnPressed.connect(self.on_start)

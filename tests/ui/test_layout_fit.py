@@ -1,0 +1,148 @@
+"""The window fits the bench screens (1280x800, 1366x768) with nothing drawn over anything.
+
+Each main page is shown in the real window at each size, on demo data, and the widget tree
+is walked (qcstation.ui.layout_check): no two shown siblings overlap, nothing sticks out
+of its parent, no label or button is narrower than its text, no table column narrower
+than its contents. A PNG of each page is kept in the test's temporary directory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QWidget
+from pytestqt.qtbot import QtBot
+
+from qcstation import config
+from qcstation.domain.stages import Stage
+from qcstation.services import demo, inspections
+from qcstation.services.context import Station, connect
+from qcstation.ui import layout_check
+from qcstation.ui.application import build_window
+from qcstation.ui.main_window import MainWindow
+
+from .conftest import PASSWORDS, Driver, StillCamera
+
+SIZES = [(1280, 800), (1366, 768)]
+
+
+@pytest.fixture(scope="module")
+def demo_station(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Station]:
+    """A station with a few weeks of demo records (the pages are only looked at)."""
+    loc = config.resolve(tmp_path_factory.mktemp("layout") / "station")
+    station = connect(loc)
+    demo.fill(station, count=16)
+    yield station
+    station.close()
+
+
+@pytest.fixture
+def bench(
+    qtbot: QtBot, demo_station: Station, request: pytest.FixtureRequest
+) -> Iterator[tuple[Driver, tuple[int, int]]]:
+    size: tuple[int, int] = request.param
+    win, ctx = build_window(demo_station, demo_station.location, StillCamera())
+    qtbot.addWidget(win)
+    win.resize(*size)
+    win.show()
+    qtbot.waitExposed(win)
+    driver = Driver(qtbot, win, ctx)
+    yield driver, size
+    win.close()
+    ctx.tasks.wait()
+
+
+def check(driver: Driver, size: tuple[int, int], name: str, shots: Path) -> list[str]:
+    """Problems of the window as it is now, each prefixed with the screen's name."""
+    driver.settle()
+    win = driver.win
+    shots.mkdir(parents=True, exist_ok=True)
+    win.grab().save(str(shots / f"{size[0]}x{size[1]}-{name}.png"))
+    found = [f"{name}: {p}" for p in layout_check.problems(win)]
+    if (win.width(), win.height()) != size:
+        found.append(f"{name}: the window is {win.width()}x{win.height()}, not {size}")
+    return found
+
+
+def pages_of(win: MainWindow) -> list[tuple[str, QWidget]]:
+    return list(win.visible_pages)
+
+
+@pytest.mark.parametrize("bench", SIZES, indirect=True, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_every_page_fits(bench: tuple[Driver, tuple[int, int]], tmp_path: Path) -> None:
+    driver, size = bench
+    driver.sign_in("ada")  # the administrator sees every page, and the widest navigation
+    win = driver.win
+    least = win.minimumSizeHint()
+    found: list[str] = []
+    if least.width() > size[0] or least.height() > size[1]:
+        found.append(f"the window cannot be smaller than {least.width()}x{least.height()}")
+    for label, page in pages_of(win):
+        win.show_page(type(page))
+        if page is win.inspect:
+            win.inspect.setCurrentWidget(win.start)
+            found += check(driver, size, "start", tmp_path)
+            win.start.lot.setChecked(True)  # the lot's sampling fields make it taller
+            found += check(driver, size, "start-lot", tmp_path)
+            win.start.piece.setChecked(True)
+            continue
+        found += check(driver, size, label.lower().replace(" ", "-"), tmp_path)
+    assert found == [], "\n".join(found)
+
+
+@pytest.mark.parametrize("bench", SIZES, indirect=True, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("stage", [Stage.STONE_SETTING, Stage.PLATING, Stage.FINAL_QC])
+def test_every_checklist_item_fits_beside_the_camera(
+    bench: tuple[Driver, tuple[int, int]], demo_station: Station, stage: Stage, tmp_path: Path
+) -> None:
+    """Every item of the checklists with the longest prompts, the widest choices and three
+    readings, with the camera's thumbnails full and its calibration warning showing."""
+    driver, size = bench
+    driver.sign_in("ines")
+    win = driver.win
+    ines = driver.ctx.actor
+    ins = inspections.start(demo_station, ines, stage, f"JT-FIT-{stage.value}", "RG-SOL-0412")
+    win.open_inspection(ins)
+    driver.settle()
+    for _ in range(8):  # more than the strip keeps
+        win.capture()
+        driver.settle()
+    page = win.checklist
+    found: list[str] = []
+    for i in range(len(page.steps)):
+        page.go_to(i)
+        found += check(driver, size, f"{stage.value}-{i + 1}", tmp_path)
+        cut = layout_check.elided_rows(page.list)
+        found += [f"{stage.value}: item list cuts {text!r}" for text in cut]
+    win.show_summary(page.inspection)
+    found += check(driver, size, f"{stage.value}-summary", tmp_path)
+    assert found == [], "\n".join(found)
+
+
+def test_the_sign_in_and_lock_screens_fit(
+    qtbot: QtBot, demo_station: Station, tmp_path: Path
+) -> None:
+    win, ctx = build_window(demo_station, demo_station.location, StillCamera())
+    qtbot.addWidget(win)
+    driver = Driver(qtbot, win, ctx)
+    try:
+        found: list[str] = []
+        for size in SIZES:
+            win.resize(*size)
+            win.show()
+            qtbot.waitExposed(win)
+            found += check(driver, size, "sign-in", tmp_path)
+            driver.sign_in("ines", PASSWORDS["ines"])
+            win.lock_now()
+            found += check(driver, size, "locked", tmp_path)
+            win.lock_page.username.setText("ines")
+            win.lock_page.password.setText(PASSWORDS["ines"])
+            win.lock_page.try_unlock()
+            driver.settle()
+            win.sign_out()
+        assert found == [], "\n".join(found)
+    finally:
+        win.close()
+        ctx.tasks.wait()
