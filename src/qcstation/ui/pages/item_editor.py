@@ -7,8 +7,10 @@ is typed, against the item's limits.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QDoubleValidator
+from dataclasses import replace
+
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QDoubleValidator, QKeyEvent
 from PySide6.QtWidgets import (
     QApplication,
     QGridLayout,
@@ -64,6 +66,7 @@ class ItemEditor(QWidget):
         self.setObjectName("item-editor")
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # pass/fail keys land here
         self.item: ChecklistItem | None = None
+        self.previous: Answer | None = None
         self.position: int | None = None
         self.photos = 0
         self.section = muted()
@@ -79,6 +82,8 @@ class ItemEditor(QWidget):
         self.note = QLineEdit()
         self.note.setObjectName("note")
         self.note.setPlaceholderText(self.tr("Note (M to type; Enter to keep it)"))
+        self.note.returnPressed.connect(self._note_entered)
+        self.note.installEventFilter(self)
         self.status = muted()
         self.status.setObjectName("item-status")
         layout = QVBoxLayout(self)
@@ -104,6 +109,7 @@ class ItemEditor(QWidget):
         photos: int,
     ) -> None:
         self.item, self.position, self.photos = item, position, photos
+        self.previous = previous
         focused = QApplication.focusWidget()
         if focused is not None and self.body.isAncestorOf(focused):
             self.setFocus()  # the focused field is about to go: keep the keyboard here
@@ -309,6 +315,26 @@ class ItemEditor(QWidget):
         field.setText(f"{value:.{item.decimals}f}")
         field.setFocus()
         return True
+
+    def _note_entered(self) -> None:
+        """Enter keeps the note and gives the keys back to the item, so the next P answers
+        instead of being typed into the note. On an item answered before, the answer is
+        kept again with the note: a typed note is never dropped by moving on."""
+        note = self.note.text().strip()
+        if self.previous is not None and note != self.previous.note:
+            self.answered.emit(replace(self.previous, note=note, photos=self.photos))
+        self.focus_entry()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            watched is self.note
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() == Qt.Key.Key_Escape
+        ):
+            self.focus_entry()  # Esc leaves the note as typed, for the answer to take
+            return True
+        return super().eventFilter(watched, event)
 
     def keyPressEvent(self, event) -> None:
         if event.key() == Qt.Key.Key_M and self.note.isVisible():

@@ -6,7 +6,8 @@ SKU and serial together, separated by '|' or ';' (JT-26-001234|RG-SOL-0412|SN123
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -126,7 +127,23 @@ class StartPage(QWidget):
         self.stage.currentIndexChanged.connect(self.load_template)
         self.lot.toggled.connect(self._subject_changed)
         shortcut(self, "Ctrl+Return", self.on_start)
+        # Enter on the boxes that have no Enter of their own goes on as the form implies:
+        # start when the ticket and SKU are there, else to the field still missing.
+        for box in (self.stage, self.piece, self.lot, self.lot_size, self.lot_form):
+            box.installEventFilter(self)
         self._subject_changed()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+            and event.modifiers()
+            in (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.KeypadModifier)
+        ):
+            self.on_start()
+            return True
+        return super().eventFilter(watched, event)
 
     def reset(self) -> None:
         for field in (self.scan, self.sku, self.serial):
@@ -187,6 +204,7 @@ class StartPage(QWidget):
             spin.setRange(first.min, first.max)
             spin.setValue(first.default)
             spin.setObjectName(f"count-{label.lower()}")
+            spin.installEventFilter(self)  # Enter starts, as on the other boxes
             spin.setProperty("items", ids)
             self.count_fields[label] = spin
             self.counts_form.addRow(self.tr("Number of {0}s").format(label.lower()), spin)
