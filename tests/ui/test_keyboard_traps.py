@@ -135,3 +135,30 @@ def test_enter_on_the_stage_box_without_a_sku_says_so(bench: Driver) -> None:
     assert d.win.inspect.currentWidget() is start
     assert "SKU" in start.hint.text()
     assert d.focus() is start.sku  # on to the field still missing
+
+
+def test_history_search_finds_parts_in_any_case_and_keeps_the_keys(
+    bench: Driver, ui_station: Station
+) -> None:
+    d = bench
+    d.sign_in("ines")
+    ines = d.ctx.actor
+    wanted = inspections.start(
+        ui_station, ines, Stage.CASTING, "JT-26-004711", "RG-SOL-0412", "SN552901"
+    )
+    inspections.start(ui_station, ines, Stage.CASTING, "JT-26-009528", "BR-TEN-0930", "SN501424")
+    d.press(K.Key_2, Qt.KeyboardModifier.AltModifier)
+    history = d.win.area.currentWidget()
+    assert history.objectName() == "history-page"
+    assert d.focus() is history.text
+    d.type("sn5529")  # part of the serial, in lower case, as read off the tag
+    d.press(K.Key_Return)
+    assert [r.id for r in history.model.rows] == [wanted.id]
+    assert d.focus() is history.text  # the keys stay in the box: refine and search again
+    d.press(K.Key_A, Qt.KeyboardModifier.ControlModifier)
+    d.type("ines")  # the inspector's name finds both
+    d.press(K.Key_Return)
+    assert history.model.rowCount() == 2
+    d.press(K.Key_Down)  # down into the results
+    assert d.focus() is history.table
+    assert history.model.row_at(history.table.currentIndex()) is not None

@@ -6,7 +6,8 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from PySide6.QtCore import QDate
+from PySide6.QtCore import QDate, QEvent, QObject, Qt
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -36,7 +37,10 @@ class HistoryPage(QWidget):
         self.setObjectName("history-page")
         self.text = QLineEdit()
         self.text.setObjectName("history-search")
-        self.text.setPlaceholderText(self.tr("Job ticket, SKU or serial"))
+        self.text.setPlaceholderText(self.tr("Any part of a job, SKU, serial or inspector"))
+        self.text.setMinimumWidth(
+            self.text.fontMetrics().horizontalAdvance(self.text.placeholderText()) + 24
+        )
         self.stage = QComboBox()
         self.stage.addItem(self.tr("Any stage"), None)
         for s in Stage:
@@ -47,6 +51,7 @@ class HistoryPage(QWidget):
             self.verdict.addItem(self.tr(v.value.replace("_", " ")), v.value)
         self.inspector = QLineEdit()
         self.inspector.setPlaceholderText(self.tr("Inspector"))
+        self.inspector.setToolTip(self.tr("Any part of a user name or full name"))
         self.inspector.setMaximumWidth(140)
         self.date_from = QDateEdit()
         self.date_to = QDateEdit()
@@ -92,6 +97,20 @@ class HistoryPage(QWidget):
         self.table.selectionModel().currentRowChanged.connect(lambda _c, _p: self._show_chain())
         for field in (self.text, self.inspector):
             field.returnPressed.connect(self.search)
+            field.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() in (Qt.Key.Key_Down, Qt.Key.Key_PageDown)
+            and self.model.rowCount()
+        ):
+            self.table.setFocus()  # from the search box down into the results
+            if not self.table.currentIndex().isValid():
+                self.table.selectRow(0)
+            return True
+        return super().eventFilter(watched, event)
 
     def _date(self, edit: QDateEdit) -> date | None:
         if edit.date() == edit.minimumDate():
@@ -110,8 +129,9 @@ class HistoryPage(QWidget):
         )
 
     def search(self) -> None:
+        """Search and leave the keys where they are: the next letters refine the search;
+        Down (or Tab) goes to the results."""
         self.model.search(self.current_filter())
-        self.table.setFocus()
 
     def _fetch(self, f: SearchFilter, deliver: Callable[[list[InspectionSummary]], None]) -> None:
         station = self.ctx.station
