@@ -171,6 +171,22 @@ ITEM_KINDS = ("pass_fail", "measurement", "choice", "text", "photo")
 ChecklistItem = PassFailItem | MeasurementItem | ChoiceItem | TextItem | PhotoItem
 
 
+def step_label(item: ChecklistItem, position: int | None) -> str:
+    """What people call an item at a position ("Prong 2: Prong intact, …"), wherever they
+    read about it: the checklist, messages, the summary, nonconformance."""
+    if position is None or item.positions is None:
+        return item.prompt
+    return f"{item.positions.label} {position}: {item.prompt}"
+
+
+def label_of(template: ChecklistTemplate, item_id: str, position: int | None) -> str:
+    """The item's label in that template; its id only if the template no longer has it."""
+    try:
+        return step_label(template.item(item_id), position)
+    except KeyError:
+        return item_id + (f" #{position}" if position else "")
+
+
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 

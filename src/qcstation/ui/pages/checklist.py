@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from qcstation.domain.inspections import Answer, Inspection, Outcome, evaluate, positions_of
 from qcstation.domain.summaries import AnswerOutcome
-from qcstation.domain.templates import ChecklistItem, FollowUp
+from qcstation.domain.templates import ChecklistItem, FollowUp, step_label
 from qcstation.services import inspections
 from qcstation.ui.context import UiContext
 from qcstation.ui.pages.defect_dialog import DefectDialog
@@ -42,12 +42,6 @@ def steps_of(ins: Inspection) -> list[Step]:
         for item in section.items
         for pos in positions_of(item, ins.position_counts)
     ]
-
-
-def step_label(item: ChecklistItem, pos: int | None) -> str:
-    if pos is None or item.positions is None:
-        return item.prompt
-    return f"{item.positions.label} {pos}: {item.prompt}"
 
 
 class ChecklistPage(QWidget):
