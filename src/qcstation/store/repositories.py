@@ -270,7 +270,7 @@ def _conditions(f: SearchFilter, people: list[int] | None = None) -> list[Column
 NEWEST_FIRST = (InspectionRow.started_at.desc(), InspectionRow.id)
 
 
-def _people(text: str) -> Select[tuple[int]]:
+def _people(text: str) -> Select[Any]:
     """Users whose name or user name contains the text, whatever its case (a handful)."""
     return select(UserRow.id).where(
         or_(contains(UserRow.username, text), contains(UserRow.full_name, text))

@@ -9,15 +9,17 @@ its own % and _ escaped, so "10%" finds "10%", not everything starting with "10"
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 from sqlalchemy import ColumnElement, literal
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.expression import ColumnElement as _Element
 from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import Boolean
 
 ESCAPE = "\\"
+Column = ColumnElement[Any] | QueryableAttribute[Any]
 
 
 def like_pattern(text: str) -> str:
@@ -33,13 +35,13 @@ class ContainsNoCase(_Element[bool]):
     type = Boolean()
     _is_implicitly_boolean = True  # a comparison already: no "= 1" after it on SQLite
     # the statement cache keys on both parts; the text itself goes as a bound parameter
-    _traverse_internals: ClassVar[list[tuple[str, InternalTraversal]]] = [
+    _traverse_internals = [  # noqa: RUF012  (SQLAlchemy's own attribute, a list there)
         ("column", InternalTraversal.dp_clauseelement),
         ("pattern", InternalTraversal.dp_clauseelement),
     ]
 
-    def __init__(self, column: ColumnElement[Any], text: str):
-        self.column = column
+    def __init__(self, column: Column, text: str):
+        self.column = column if isinstance(column, ColumnElement) else column.__clause_element__()
         self.pattern = literal(like_pattern(text))
 
 
@@ -57,5 +59,5 @@ def _postgresql(element: ContainsNoCase, compiler: Any, **kw: Any) -> str:
     return f"{column} ILIKE {pattern} ESCAPE '{ESCAPE}'"
 
 
-def contains(column: ColumnElement[Any], text: str) -> ColumnElement[bool]:
+def contains(column: Column, text: str) -> ColumnElement[bool]:
     return ContainsNoCase(column, text)

@@ -15,6 +15,7 @@ from qcstation.domain.inspections import Inspection, Verdict
 from qcstation.domain.summaries import Completion
 from qcstation.domain.templates import label_of
 from qcstation.services import inspections
+from qcstation.services.errors import Conflict
 from qcstation.services.inspections import Incomplete
 from qcstation.ui.context import UiContext
 from qcstation.ui.documents import DocumentActions
@@ -72,10 +73,18 @@ class SummaryPage(QWidget):
         shortcut(self, "Ctrl+S", self.sign)
 
     def sign(self) -> None:
-        """The inspector's own signature, "performed", with the password re-entered."""
-        if self.done is not None and self.sign_button.isEnabled():
-            what = self.inspection.job_ticket if self.inspection else ""
-            self.docs.sign(self.done.inspection_id, performed_by_me=True, what=what)
+        """The inspector's own signature, "performed", with the password re-entered; the
+        signed report can be saved or printed with the same entry."""
+        if self.done is None:
+            self.ctx.errors.report(
+                Conflict("complete the inspection first (Ctrl+Enter): it is signed once completed")
+            )
+            return
+        if not self.sign_button.isEnabled():
+            self.ctx.errors.report(Conflict("you have signed this inspection already"))
+            return
+        what = self.inspection.job_ticket if self.inspection else ""
+        self.docs.sign(self.done.inspection_id, performed_by_me=True, what=what)
 
     def _signed(self, _inspection_id: str) -> None:
         self.sign_button.setEnabled(False)
