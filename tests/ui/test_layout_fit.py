@@ -134,9 +134,16 @@ def test_the_sign_in_and_lock_screens_fit(
             win.show()
             qtbot.waitExposed(win)
             found += check(driver, size, "sign-in", tmp_path)
+            driver.sign_in("ines", "not-her-password")  # the refusal wraps onto lines
+            found += check(driver, size, "sign-in-refused", tmp_path)
+            win.login.username.clear()
             driver.sign_in("ines", PASSWORDS["ines"])
             win.lock_now()
             found += check(driver, size, "locked", tmp_path)
+            win.lock_page.username.setText("ivan")  # not hers to unlock: it says so
+            win.lock_page.password.setText(PASSWORDS["ivan"])
+            win.lock_page.try_unlock()
+            found += check(driver, size, "locked-refused", tmp_path)
             win.lock_page.username.setText("ines")
             win.lock_page.password.setText(PASSWORDS["ines"])
             win.lock_page.try_unlock()

@@ -8,11 +8,13 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
     QFrame,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
     QScrollArea,
     QTableView,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -28,6 +30,24 @@ def muted(text: str = "") -> QLabel:
     label.setObjectName("muted")
     label.setWordWrap(True)
     return label
+
+
+def centre_card(owner: QWidget, card: QWidget, width: int = 460) -> None:
+    """A form card in the middle of owner (sign-in, lock), one fixed width.
+
+    Centred by stretches, not by an alignment flag: an aligned widget gets the height of
+    its size hint, too low once a line in it wraps, and its fields were drawn over each
+    other.
+    """
+    card.setFixedWidth(width)
+    middle = QHBoxLayout()
+    middle.addStretch(1)
+    middle.addWidget(card)
+    middle.addStretch(1)
+    outer = QVBoxLayout(owner)
+    outer.addStretch(1)
+    outer.addLayout(middle)
+    outer.addStretch(2)
 
 
 def button(text: str, key: str | None = None, name: str | None = None) -> QPushButton:

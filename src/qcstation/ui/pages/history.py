@@ -37,9 +37,8 @@ class HistoryPage(QWidget):
         self.setObjectName("history-page")
         self.text = QLineEdit()
         self.text.setObjectName("history-search")
-        self.text.setPlaceholderText(self.tr("Any part of a job, SKU, serial or inspector"))
-        self.text.setMinimumWidth(
-            self.text.fontMetrics().horizontalAdvance(self.text.placeholderText()) + 24
+        self.text.setPlaceholderText(
+            self.tr("Any part of a job ticket, SKU, serial or inspector's name, then Enter")
         )
         self.stage = QComboBox()
         self.stage.addItem(self.tr("Any stage"), None)
@@ -77,17 +76,22 @@ class HistoryPage(QWidget):
         export = button(self.tr("Save reports of the selected…"), "Ctrl+E")
         export.clicked.connect(self.export_selected)
         shortcut(self, "Ctrl+E", self.export_selected)
+        # The search box on a row of its own, as wide as the page; the filters under it.
         bar = QHBoxLayout()
-        for w in (self.text, self.stage, self.verdict, self.inspector):
-            bar.addWidget(w)
-        bar.addWidget(muted(self.tr("from")))
-        bar.addWidget(self.date_from)
-        bar.addWidget(muted(self.tr("to")))
-        bar.addWidget(self.date_to)
+        bar.addWidget(self.text, 1)
         bar.addWidget(find)
+        filters = QHBoxLayout()
+        for w in (self.stage, self.verdict, self.inspector):
+            filters.addWidget(w)
+        filters.addWidget(muted(self.tr("from")))
+        filters.addWidget(self.date_from)
+        filters.addWidget(muted(self.tr("to")))
+        filters.addWidget(self.date_to)
+        filters.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addWidget(title(self.tr("History")))
         layout.addLayout(bar)
+        layout.addLayout(filters)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.chain)
         foot = QHBoxLayout()

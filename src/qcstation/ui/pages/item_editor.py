@@ -123,6 +123,7 @@ class ItemEditor(QWidget):
             taken = self.body_layout.takeAt(0)
             gone = taken.widget() if taken is not None else None
             if gone is not None:
+                gone.hide()  # not drawn under the new item until it is deleted
                 gone.deleteLater()
         detail = []
         if isinstance(item, MeasurementItem):
