@@ -104,13 +104,17 @@ def test_every_checklist_item_fits_beside_the_camera(
     win = driver.win
     ines = driver.ctx.actor
     ins = inspections.start(demo_station, ines, stage, f"JT-FIT-{stage.value}", "RG-SOL-0412")
+    found: list[str] = []
+    win.next_piece()  # the start page, with her unfinished inspections listed
+    driver.settle()
+    assert win.start.unfinished.count() >= 1
+    found += check(driver, size, f"{stage.value}-start", tmp_path)
     win.open_inspection(ins)
     driver.settle()
     for _ in range(8):  # more than the strip keeps
         win.capture()
         driver.settle()
     page = win.checklist
-    found: list[str] = []
     for i in range(len(page.steps)):
         page.go_to(i)
         found += check(driver, size, f"{stage.value}-{i + 1}", tmp_path)

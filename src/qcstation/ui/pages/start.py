@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLineEdit,
-    QListWidget,
     QListWidgetItem,
     QRadioButton,
     QSpinBox,
@@ -30,6 +29,7 @@ from qcstation.services import inspections, lots, templates
 from qcstation.ui.context import UiContext
 from qcstation.ui.pages.lot_plan import LotPlanForm
 from qcstation.ui.widgets import VerticalScroll, button, muted, shortcut, title
+from qcstation.ui.wrapping_list import WrappingList
 
 
 def split_scan(text: str) -> list[str]:
@@ -82,19 +82,20 @@ class StartPage(QWidget):
         subject = QHBoxLayout()
         subject.addWidget(self.piece)
         subject.addWidget(self.lot)
+        subject.addSpacing(24)
         subject.addWidget(muted(self.tr("lot size")))
         subject.addWidget(self.lot_size)
+        subject.addStretch(1)
         # The sample size of a lot comes from its ISO 2859-1 plan (the lot form below).
         self.sample_size.hide()
         self.lot_form = LotPlanForm()
-        form = QFormLayout()
+        form = self.form = QFormLayout()
         form.addRow(self.tr("Job ticket"), self.scan)
         form.addRow(self.tr("SKU"), self.sku)
         form.addRow(self.tr("Serial"), self.serial)
         form.addRow(self.tr("Stage"), self.stage)
         form.addRow(self.tr("Subject"), subject)
-        self.unfinished = QListWidget()
-        self.unfinished.setObjectName("unfinished")
+        self.unfinished = WrappingList("unfinished")
         self.unfinished.itemActivated.connect(
             lambda row: self.resume_requested.emit(row.data(Qt.ItemDataRole.UserRole))
         )
@@ -126,6 +127,7 @@ class StartPage(QWidget):
         self.serial.returnPressed.connect(self.on_start)
         self.stage.currentIndexChanged.connect(self.load_template)
         self.lot.toggled.connect(self._subject_changed)
+        self._align_labels()
         shortcut(self, "Ctrl+Return", self.on_start)
         # Enter on the boxes that have no Enter of their own goes on as the form implies:
         # start when the ticket and SKU are there, else to the field still missing.
@@ -164,7 +166,10 @@ class StartPage(QWidget):
         self.unfinished.clear()
         for r in rows:
             when = f"{r.started_at.astimezone():%Y-%m-%d %H:%M}"
-            item = QListWidgetItem(f"{when}  {r.stage.label}  {r.job_ticket}  {r.sku}  {r.serial}")
+            what = " · ".join(p for p in (r.job_ticket, r.sku, r.serial) if p)
+            item = QListWidgetItem(
+                self.tr("{0} — {1}, started {2}").format(what, r.stage.label, when)
+            )
             item.setData(Qt.ItemDataRole.UserRole, r.id)
             self.unfinished.addItem(item)
 
@@ -213,6 +218,21 @@ class StartPage(QWidget):
         self.piece.setEnabled("piece" in tpl.subjects)
         (self.piece if "piece" in tpl.subjects else self.lot).setChecked(True)
         self.hint.setText(self.tr("Checklist: {0} v{1}").format(tpl.name, tpl.version))
+        self._align_labels()
+
+    def _align_labels(self) -> None:
+        """The three forms (piece, lot, counts) read as one: their fields start together."""
+        forms = [self.form, self.counts_form, self.lot_form.form]
+        labels = [
+            label
+            for f in forms
+            for row in range(f.rowCount())
+            if (item := f.itemAt(row, QFormLayout.ItemRole.LabelRole)) is not None
+            and (label := item.widget()) is not None
+        ]
+        widest = max((w.sizeHint().width() for w in labels), default=0)
+        for label in labels:
+            label.setMinimumWidth(widest)
 
     def on_scanned(self) -> None:
         parts = split_scan(self.scan.text())
