@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from qcstation import config
@@ -157,3 +158,55 @@ def test_the_sign_in_and_lock_screens_fit(
     finally:
         win.close()
         ctx.tasks.wait()
+
+
+def dialog_problems(driver: Driver, dialog: QWidget, name: str, shots: Path) -> list[str]:
+    driver.settle()
+    shots.mkdir(parents=True, exist_ok=True)
+    dialog.grab().save(str(shots / f"{name}.png"))
+    found = [f"{name}: {p}" for p in layout_check.problems(dialog)]
+    if dialog.width() > SIZES[0][0] or dialog.height() > SIZES[0][1]:
+        found.append(f"{name}: {dialog.width()}x{dialog.height()} is larger than the screen")
+    return found
+
+
+@pytest.mark.parametrize("bench", SIZES[:1], indirect=True, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_the_inspection_signing_and_defect_dialogs_fit(
+    bench: tuple[Driver, tuple[int, int]], demo_station: Station, tmp_path: Path
+) -> None:
+    from qcstation.domain.summaries import SearchFilter
+    from qcstation.services import signing
+    from qcstation.ui.pages.defect_dialog import DefectDialog
+    from qcstation.ui.pages.inspection_view import InspectionDialog
+
+    driver, _size = bench
+    found: list[str] = []
+    driver.sign_in("sam")
+    done = inspections.search(demo_station, SearchFilter(status="completed", limit=200))
+    ins_id = next(
+        r.id
+        for r in done
+        if {s.manifest.username for s in signing.signatures(demo_station, r.id)} == {r.inspector}
+    )
+    view = InspectionDialog(driver.ctx, ins_id, driver.win)
+    driver.qtbot.addWidget(view)
+    view.show()
+    found += dialog_problems(driver, view, "inspection", tmp_path)
+    view.sign()  # approve, with the report and the certificate offered beside it
+    assert view.docs.dialog is not None
+    found += dialog_problems(driver, view.docs.dialog, "sign", tmp_path)
+    view.docs.dialog.reject()
+    view.close()
+    driver.win.sign_out()
+    driver.win.activateWindow()
+    driver.qtbot.waitUntil(lambda: QApplication.activeWindow() is driver.win)
+    driver.sign_in("ines")
+    ins = inspections.start(demo_station, driver.ctx.actor, Stage.STONE_SETTING, "JT-D", "RG-1")
+    driver.win.open_inspection(ins)
+    driver.settle()
+    driver.press(Qt.Key.Key_F)  # stone secure fails: its defect form
+    form = driver.win.findChild(DefectDialog)
+    assert form is not None and form.isVisible()
+    found += dialog_problems(driver, form, "defect", tmp_path)
+    form.reject()
+    assert found == [], "\n".join(found)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
+    QHBoxLayout,
     QLineEdit,
     QMessageBox,
     QVBoxLayout,
@@ -43,6 +45,10 @@ Kind = Literal["report", "certificate"]
 T = TypeVar("T")
 
 
+DIALOG_WIDTH = 560
+SIGN_KEY = "sign"
+
+
 class PasswordDialog(QDialog):
     """The password again, and for a signature its meaning. Stays open on a refusal."""
 
@@ -60,7 +66,7 @@ class PasswordDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("password-dialog")
         self.setWindowTitle(heading)
-        self.setMinimumWidth(520)
+        self.setFixedWidth(DIALOG_WIDTH)  # one width: the wrapped lines keep their height
         self.meaning = QComboBox()
         self.meaning.setObjectName("meaning")
         for m in meanings or []:
@@ -79,8 +85,17 @@ class PasswordDialog(QDialog):
             box.toggled.connect(self.also_changed)
             self.also[key] = box
         form = QFormLayout()
-        if meanings:
+        if meanings and SIGN_KEY in self.also:  # "Sign it, as: Approved by", one row
+            signing_row = QHBoxLayout()
+            signing_row.addWidget(self.also[SIGN_KEY])
+            signing_row.addWidget(muted(self.tr("as")))
+            signing_row.addWidget(self.meaning, 1)
+            form.addRow(signing_row)
+        elif meanings:
             form.addRow(self.tr("Meaning"), self.meaning)
+        for key, box in self.also.items():
+            if key != SIGN_KEY or not meanings:
+                form.addRow(box)
         form.addRow(self.tr("Your password"), self.password)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -93,14 +108,20 @@ class PasswordDialog(QDialog):
         layout.addWidget(title(heading))
         if explanation:
             layout.addWidget(muted(explanation))
-        for box in self.also.values():
-            layout.addWidget(box)
         layout.addLayout(form)
         layout.addWidget(self.message)
         layout.addWidget(buttons)
         self.password.setFocus()
         self.describe: Callable[[set[str]], str] | None = None
         self.also_changed()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        # A window with wrapped text gets no minimum height from its layout: give it the
+        # height its lines take at its one width, so nothing is cut at the bottom.
+        layout = self.layout()
+        if layout is not None and layout.hasHeightForWidth():
+            self.setMinimumHeight(layout.heightForWidth(self.width()))
+        super().showEvent(event)
 
     def chosen(self) -> set[str]:
         return {key for key, box in self.also.items() if box.isChecked()}
@@ -130,7 +151,8 @@ class PasswordDialog(QDialog):
         self.message.setText(text[:1].upper() + text[1:])
 
 
-SIGN, SAVE_REPORT, PRINT_REPORT = "sign", "save_report", "print_report"
+SIGN = SIGN_KEY
+SAVE_REPORT, PRINT_REPORT = "save_report", "print_report"
 SAVE_CERTIFICATE, PRINT_CERTIFICATE = "save_certificate", "print_certificate"
 # the order one password does them in: the certificate needs the signature first
 ORDER = (SIGN, SAVE_REPORT, PRINT_REPORT, SAVE_CERTIFICATE, PRINT_CERTIFICATE)
@@ -238,18 +260,18 @@ class DocumentActions(QObject):
             )
             return None
         may_certify = self.ctx.can(Permission.REVIEW)
-        report_to = paths.setdefault(SAVE_REPORT, self.default_path("report", inspection_id))
+        paths.setdefault(SAVE_REPORT, self.default_path("report", inspection_id))
         # a document only printed is kept in the station's documents folder
         paths.setdefault(PRINT_REPORT, self.default_path("report", inspection_id))
         paths.setdefault(PRINT_CERTIFICATE, self.default_path("certificate", inspection_id))
         offers: list[tuple[str, str]] = []
         if meanings:
             offers.append((SIGN, self.tr("Sign it")))
-        offers.append((SAVE_REPORT, self.tr("Save the signed report as {0}").format(report_to)))
+        offers.append((SAVE_REPORT, self.tr("Save the signed report")))
         offers.append((PRINT_REPORT, self.tr("Print the signed report")))
         if SAVE_CERTIFICATE in wanted:
-            to = paths.setdefault(SAVE_CERTIFICATE, self.default_path("certificate", inspection_id))
-            offers.append((SAVE_CERTIFICATE, self.tr("Save the certificate as {0}").format(to)))
+            paths.setdefault(SAVE_CERTIFICATE, self.default_path("certificate", inspection_id))
+            offers.append((SAVE_CERTIFICATE, self.tr("Save the certificate")))
         if may_certify or PRINT_CERTIFICATE in wanted:
             offers.append((PRINT_CERTIFICATE, self.tr("Print the certificate")))
         ticked = wanted | (self.ticked - {SIGN, SAVE_CERTIFICATE})
@@ -274,6 +296,9 @@ class DocumentActions(QObject):
                 + explanation
             )
         dialog = self._ask(heading, self.tr("Go"), meanings, explanation, also)
+        for key in (SAVE_REPORT, SAVE_CERTIFICATE):  # where it goes, on the box itself
+            if key in dialog.also:
+                dialog.also[key].setToolTip(str(paths[key]))
         dialog.describe = self._verb  # the button says what it will do
         dialog.also_changed()
         station, actor = self.ctx.station, self.ctx.actor

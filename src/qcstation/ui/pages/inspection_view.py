@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFileDialog,
     QHBoxLayout,
+    QHeaderView,
     QScrollArea,
     QTableWidget,
     QTableWidgetItem,
@@ -48,7 +49,10 @@ class InspectionDialog(QDialog):
         self.answers.setHorizontalHeaderLabels(
             [self.tr("Check"), self.tr("Result"), self.tr("Reading / value"), self.tr("Note")]
         )
-        self.answers.horizontalHeader().setStretchLastSection(True)
+        header = self.answers.horizontalHeader()
+        for column in range(3):  # check, result, reading: as wide as their contents
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)  # the note: the rest
         self.answers.verticalHeader().setVisible(False)
         self.defects = muted()
         self.chain = muted()
@@ -158,7 +162,6 @@ class InspectionDialog(QDialog):
                 cell = QTableWidgetItem(text)
                 cell.setFlags(cell.flags() & ~Qt.ItemFlag.ItemIsEditable)
                 self.answers.setItem(r, c, cell)
-        self.answers.resizeColumnsToContents()
         # the disposition decided after completion, where there is one
         step = next(s for s in chain.steps if s.inspection_id == ins.id)
         decided = [d for _code, d in step.dispositions] or [d.disposition for d in ins.defects]
