@@ -162,3 +162,19 @@ def test_history_search_finds_parts_in_any_case_and_keeps_the_keys(
     d.press(K.Key_Down)  # down into the results
     assert d.focus() is history.table
     assert history.model.row_at(history.table.currentIndex()) is not None
+
+
+def test_disposition_keys_that_cannot_act_say_why(bench: Driver) -> None:
+    from qcstation.ui.pages.nonconformance import NonconformancePage
+
+    d = bench
+    d.sign_in("sam")
+    d.win.show_page(NonconformancePage)
+    d.settle()
+    page = d.win.findChild(NonconformancePage)
+    assert page is not None and page.model.rowCount() == 0
+    d.press(K.Key_W)  # rework, with nothing waiting
+    assert page.status.text() == "Nothing is waiting for a disposition."
+    d.press(K.Key_D)  # the decided ones
+    d.press(K.Key_S)  # scrap, on the decided list
+    assert "decided already" in page.status.text()

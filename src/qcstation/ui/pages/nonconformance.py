@@ -182,14 +182,35 @@ class NonconformancePage(QWidget):
         pix.loadFromData(data)
         self.photo.setPixmap(pix.scaledToHeight(150, Qt.TransformationMode.SmoothTransformation))
 
-    def open_selected(self) -> None:
+    def _cannot(self, why: str) -> None:
+        """A key that cannot act says why where the page reports, instead of nothing."""
+        self.status.setText(why)
+
+    def _selected_or_say(self) -> Nonconformance | None:
         n = self.selected()
+        if n is None:
+            self._cannot(
+                self.tr("Select a defect first (↑ and ↓ in the list).")
+                if self.model.rowCount()
+                else self.tr("Nothing is waiting for a disposition.")
+            )
+        return n
+
+    def open_selected(self) -> None:
+        n = self._selected_or_say()
         if n is not None:
             InspectionDialog(self.ctx, n.inspection_id, self).open()
 
     def decide(self, disposition: Disposition) -> None:
-        n = self.selected()
-        if n is None or self.decided.isChecked():
+        if self.decided.isChecked():
+            self._cannot(
+                self.tr(
+                    "These are decided already: press D to list the ones waiting for a disposition."
+                )
+            )
+            return
+        n = self._selected_or_say()
+        if n is None:
             return
         label = next(lbl for _k, d, lbl in KEYS if d is disposition)
         if disposition is Disposition.USE_AS_IS:
@@ -221,8 +242,11 @@ class NonconformancePage(QWidget):
 
     def open_capa(self) -> None:
         """Open a corrective action from the selected defect (it keeps its disposition)."""
-        n = self.selected()
-        if n is None or not self.ctx.can(Permission.MANAGE_CORRECTIVE_ACTIONS):
+        if not self.ctx.can(Permission.MANAGE_CORRECTIVE_ACTIONS):
+            self._cannot(self.tr("Corrective actions are opened by QA: ask a supervisor."))
+            return
+        n = self._selected_or_say()
+        if n is None:
             return
         dialog = NewCapaDialog(self.ctx, n.defect_id, self)
         dialog.title_text(f"{n.code} {n.name} — {n.sku}")
