@@ -210,3 +210,34 @@ def test_the_inspection_signing_and_defect_dialogs_fit(
     found += dialog_problems(driver, form, "defect", tmp_path)
     form.reject()
     assert found == [], "\n".join(found)
+
+
+@pytest.mark.parametrize("bench", SIZES[:1], indirect=True, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_history_columns_are_as_wide_as_what_they_show(
+    bench: tuple[Driver, tuple[int, int]],
+) -> None:
+    """After a search that found nothing, the next one's rows arrived from the worker into
+    a laid-out table: its columns kept their titles' width, "2026-…", until the window
+    was resized."""
+    from qcstation.ui.pages.history import HistoryPage
+
+    driver, _size = bench
+    driver.sign_in("ines")
+    driver.press(Qt.Key.Key_2, Qt.KeyboardModifier.AltModifier)
+    page = driver.win.findChild(HistoryPage)
+    assert page is not None and page.model.rowCount() > 0
+    for text in ("no such piece", ""):  # nothing found, then everything again
+        page.text.setText(text)
+        page.search()
+        driver.settle()
+    assert page.model.rowCount() > 0
+    table, header = page.table, page.table.horizontalHeader()
+    fm = table.fontMetrics()
+    for column in range(page.model.columnCount()):
+        widest = max(
+            fm.horizontalAdvance(str(page.model.index(r, column).data() or ""))
+            for r in range(page.model.rowCount())
+        )
+        assert header.sectionSize(column) > widest, page.model.headerData(
+            column, Qt.Orientation.Horizontal
+        )
