@@ -27,6 +27,7 @@ from qcstation.ui.main_window import MainWindow
 from .conftest import PASSWORDS, Driver, StillCamera
 
 SIZES = [(1280, 800), (1366, 768)]
+MAXIMISED_768 = 700  # 768 less a task bar (~40) and a window title (~28)
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +81,11 @@ def test_every_page_fits(bench: tuple[Driver, tuple[int, int]], tmp_path: Path) 
     found: list[str] = []
     if least.width() > size[0] or least.height() > size[1]:
         found.append(f"the window cannot be smaller than {least.width()}x{least.height()}")
+    if least.height() > MAXIMISED_768:
+        found.append(
+            f"the window needs {least.height()} px of height: maximised on a 1366x768 "
+            f"laptop, with a task bar and a title bar, it gets about {MAXIMISED_768}"
+        )
     for label, page in pages_of(win):
         win.show_page(type(page))
         if page is win.inspect:
