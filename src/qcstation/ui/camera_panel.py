@@ -16,16 +16,13 @@ import time
 from typing import Any, Protocol
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QProgressBar,
-    QScrollArea,
-    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -33,11 +30,10 @@ from PySide6.QtWidgets import (
 
 from qcstation.imaging.scenes import encode_png
 from qcstation.ui.image_view import ImageView, to_qimage
+from qcstation.ui.thumbnail_shelf import THUMB_HEIGHT, ThumbnailShelf
 from qcstation.ui.widgets import button, muted
 
 __all__ = ["CameraPanel", "FrameSource", "PreviewView", "to_qimage"]
-
-THUMB_HEIGHT = 64  # pixels
 
 
 class FrameSource(Protocol):
@@ -50,48 +46,6 @@ class FrameSource(Protocol):
 
 class PreviewView(ImageView):
     """The live picture: an :class:`ImageView` the panel feeds with the newest frame."""
-
-
-class ThumbnailShelf(QScrollArea):
-    """The captured thumbnails in a row that scrolls sideways rather than make the panel
-    wider than a 1280-pixel screen leaves it beside the checklist; hidden while empty, so
-    the live picture keeps that height."""
-
-    def __init__(self, row: QHBoxLayout):
-        super().__init__()
-        self.setObjectName("thumbnail-strip")
-        strip = QWidget()
-        row.setContentsMargins(0, 0, 0, 0)
-        strip.setLayout(row)
-        self.setWidget(strip)
-        self.setWidgetResizable(True)
-        self.setFrameShape(QFrame.Shape.NoFrame)
-        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-        sample = QToolButton()  # as high as a thumbnail, with room for the scroll bar
-        sample.setAutoRaise(True)
-        sample.setIconSize(QSize(THUMB_HEIGHT, THUMB_HEIGHT))
-        self.setFixedHeight(
-            sample.sizeHint().height() + self.horizontalScrollBar().sizeHint().height()
-        )
-        self._recount = QTimer(self)
-        self._recount.setSingleShot(True)
-        self._recount.setInterval(0)
-        self._recount.timeout.connect(self._show_if_filled)
-        strip.installEventFilter(self)
-        self.hide()
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() in (QEvent.Type.ChildAdded, QEvent.Type.ChildRemoved):
-            self._recount.start()
-        return super().eventFilter(watched, event)
-
-    def _show_if_filled(self) -> None:
-        strip = self.widget()
-        self.setVisible(
-            strip is not None
-            and bool(strip.findChildren(QWidget, options=Qt.FindChildOption.FindDirectChildrenOnly))
-        )
 
 
 class CameraPanel(QWidget):
@@ -192,7 +146,10 @@ class CameraPanel(QWidget):
         layout.addLayout(cal_row)
         layout.addLayout(row)
         layout.addLayout(view_row)
-        layout.addWidget(ThumbnailShelf(self.thumbs))
+        strip = QWidget()
+        self.thumbs.setContentsMargins(0, 0, 0, 0)
+        strip.setLayout(self.thumbs)
+        layout.addWidget(ThumbnailShelf(strip))
         self.timer = QTimer(self)
         self.timer.setInterval(15)
         self.timer.timeout.connect(self.poll)
