@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from qcstation.imaging.scenes import encode_png
 from qcstation.ui.image_view import ImageView, to_qimage
-from qcstation.ui.thumbnail_shelf import THUMB_HEIGHT, ThumbnailShelf
+from qcstation.ui.thumbnail_shelf import ThumbnailShelf
 from qcstation.ui.widgets import button, muted
 
 __all__ = ["CameraPanel", "FrameSource", "PreviewView", "to_qimage"]
@@ -270,7 +270,7 @@ class CameraPanel(QWidget):
         thumb = QToolButton()
         thumb.setObjectName("evidence-thumbnail")
         image = to_qimage(np.ascontiguousarray(frame)).copy()  # copy: the array may go
-        pixmap = QPixmap.fromImage(image).scaledToHeight(THUMB_HEIGHT)
+        pixmap = QPixmap.fromImage(image).scaledToHeight(64)
         thumb.setIcon(QIcon(pixmap))
         thumb.setIconSize(pixmap.size())
         thumb.setAutoRaise(True)
