@@ -8,12 +8,14 @@ than its contents. A PNG of each page is kept in the test's temporary directory.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QWidget
+from pytestqt.exceptions import TimeoutError as QtBotTimeout
 from pytestqt.qtbot import QtBot
 
 from qcstation import config
@@ -60,12 +62,20 @@ def check(driver: Driver, size: tuple[int, int], name: str, shots: Path) -> list
     """Problems of the window as it is now, each prefixed with the screen's name."""
     driver.settle()
     win = driver.win
+    settled(driver, win)
     shots.mkdir(parents=True, exist_ok=True)
     win.grab().save(str(shots / f"{size[0]}x{size[1]}-{name}.png"))
     found = [f"{name}: {p}" for p in layout_check.problems(win)]
     if (win.width(), win.height()) != size:
         found.append(f"{name}: the window is {win.width()}x{win.height()}, not {size}")
     return found
+
+
+def settled(driver: Driver, root: QWidget) -> None:
+    """Let a change of item or page finish laying out (it passes through a few posted
+    layout requests, slower on a busy machine); what is still wrong after that is real."""
+    with contextlib.suppress(QtBotTimeout):  # the caller reports what is still wrong
+        driver.qtbot.waitUntil(lambda: not layout_check.problems(root), timeout=3000)
 
 
 def pages_of(win: MainWindow) -> list[tuple[str, QWidget]]:
@@ -168,6 +178,7 @@ def test_the_sign_in_and_lock_screens_fit(
 
 def dialog_problems(driver: Driver, dialog: QWidget, name: str, shots: Path) -> list[str]:
     driver.settle()
+    settled(driver, dialog)
     shots.mkdir(parents=True, exist_ok=True)
     dialog.grab().save(str(shots / f"{name}.png"))
     found = [f"{name}: {p}" for p in layout_check.problems(dialog)]
