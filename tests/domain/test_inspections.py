@@ -156,8 +156,8 @@ def test_progress_and_missing_count_every_position() -> None:
     assert ins.progress() == (0, 10)
     missing = ins.missing()
     assert [str(m) for m in missing if m.item_id == "prong"] == [
-        f"prong #{p}: not answered" for p in range(1, 5)
-    ]
+        f"Prong {p}: Prong secure — not answered" for p in range(1, 5)
+    ]  # named as people know the item, not by its id
     assert "lot" not in {m.item_id for m in missing}  # optional
     answer_all_good(ins)
     assert ins.missing() == [] and ins.current_verdict() is Verdict.PASS
@@ -183,7 +183,7 @@ def test_a_defect_on_another_position_does_not_satisfy_the_follow_up() -> None:
     answer_all_good(ins)
     ins.answers[("prong", 2)] = Answer("prong", 2, Outcome.FAIL, note="bent", photos=1)
     ins.defects.append(Defect("SET-PRONG", Severity.MAJOR, "prong", 3))
-    assert [str(m) for m in ins.missing()] == ["prong #2: failed: log a defect"]
+    assert [str(m) for m in ins.missing()] == ["Prong 2: Prong secure — failed: log a defect"]
 
 
 def test_verdict_rules() -> None:

@@ -33,6 +33,7 @@ from qcstation.domain.templates import (
     MeasurementItem,
     PassFailItem,
     TextItem,
+    step_label,
 )
 
 
@@ -110,43 +111,47 @@ def evaluate(item: ChecklistItem, answer: Answer) -> Evaluation:
     """Judge one answer against its item; raise AnswerError when it does not fit."""
     ev = _judge(item, answer)
     if item.photo_required and ev.outcome is Outcome.PASS and answer.photos < 1:
-        raise AnswerError(f"item {item.id!r} needs a photo before it can pass")
+        raise AnswerError(f"{_named(item, answer.position)} needs a photo before it can pass")
     return ev
+
+
+def _named(item: ChecklistItem, position: int | None) -> str:
+    """An item as people know it, in a message: by its label, not its id."""
+    return f"“{step_label(item, position)}”"
 
 
 def _judge(item: ChecklistItem, answer: Answer) -> Evaluation:
     pos = answer.position
+    name = _named(item, pos)
     if answer.outcome is Outcome.NA:
         if not item.allow_na:
-            raise AnswerError(f"item {item.id!r} cannot be marked not applicable")
+            raise AnswerError(f"{name} cannot be marked not applicable")
         return Evaluation(item.id, pos, Outcome.NA)
     if isinstance(item, PassFailItem):
         if answer.outcome not in (Outcome.PASS, Outcome.FAIL):
-            raise AnswerError(f"item {item.id!r} takes pass or fail")
+            raise AnswerError(f"{name} takes pass or fail")
         return Evaluation(item.id, pos, answer.outcome)
     if isinstance(item, MeasurementItem):
         if len(answer.readings) != item.readings:
             raise AnswerError(
-                f"item {item.id!r} takes {item.readings} reading(s), got {len(answer.readings)}"
+                f"{name} takes {item.readings} reading(s), got {len(answer.readings)}"
             )
         if not all(math.isfinite(r) for r in answer.readings):
-            raise AnswerError(f"item {item.id!r}: readings must be finite numbers")
+            raise AnswerError(f"{name}: readings must be finite numbers")
         mean = statistics.fmean(answer.readings)
         ok = item.within(mean)
         stray = ok and not all(item.within(r) for r in answer.readings)
         return Evaluation(item.id, pos, Outcome.PASS if ok else Outcome.FAIL, mean, stray)
     if isinstance(item, ChoiceItem):
         if answer.value not in item.options:
-            raise AnswerError(
-                f"item {item.id!r}: {answer.value!r} is not one of {', '.join(item.options)}"
-            )
+            raise AnswerError(f"{name}: {answer.value!r} is not one of {', '.join(item.options)}")
         ok = answer.value in item.acceptable
         return Evaluation(item.id, pos, Outcome.PASS if ok else Outcome.FAIL)
     if isinstance(item, TextItem):
         if answer.value is None or not answer.value.strip():
-            raise AnswerError(f"item {item.id!r} needs some text")
+            raise AnswerError(f"{name} needs some text")
         if len(answer.value) > item.max_length:
-            raise AnswerError(f"item {item.id!r} takes at most {item.max_length} characters")
+            raise AnswerError(f"{name} takes at most {item.max_length} characters")
         return Evaluation(item.id, pos, Outcome.RECORDED)
     # PhotoItem: passes once a photo is attached, unless the inspector fails it.
     failed = answer.outcome is Outcome.FAIL
@@ -160,10 +165,11 @@ class Missing:
     item_id: str
     position: int | None
     reason: str
+    label: str = ""  # what people call the item ("Prong 2: Prong intact, …")
 
     def __str__(self) -> str:
-        where = f"{self.item_id}" + (f" #{self.position}" if self.position else "")
-        return f"{where}: {self.reason}"
+        where = self.label or f"{self.item_id}" + (f" #{self.position}" if self.position else "")
+        return f"{where} — {self.reason}"
 
 
 @dataclass
@@ -248,10 +254,10 @@ def missing(
             answer = by_key.get((item.id, pos))
             if answer is None:
                 if item.required:
-                    out.append(Missing(item.id, pos, "not answered"))
+                    out.append(Missing(item.id, pos, "not answered", step_label(item, pos)))
                 continue
             out.extend(
-                Missing(item.id, pos, FOLLOW_UP_REASONS[f])
+                Missing(item.id, pos, FOLLOW_UP_REASONS[f], step_label(item, pos))
                 for f in open_follow_ups(item, answer, defects)
             )
     return out

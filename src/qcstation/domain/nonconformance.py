@@ -73,12 +73,13 @@ class Nonconformance:
     decided_at: datetime | None = None
     reason: str = ""
     rework_inspection_id: str | None = None
+    item_label: str = ""  # what people call the item ("Prong 2: Prong intact, …")
 
     @property
     def where(self) -> str:
         if self.item_id is None:
             return ""
-        return self.item_id + (f" #{self.position}" if self.position else "")
+        return self.item_label or self.item_id + (f" #{self.position}" if self.position else "")
 
     @property
     def subject_label(self) -> str:

@@ -64,14 +64,14 @@ class Completion:
 class SearchFilter:
     """History search; every field optional, all given ones must match."""
 
-    text: str | None = None  # job ticket, SKU or serial, exact
+    text: str | None = None  # part of a job ticket, SKU, serial or inspector, any case
     sku: str | None = None
     serial: str | None = None
     job_ticket: str | None = None
     stage: Stage | None = None
     verdict: Verdict | None = None
     status: str | None = None
-    inspector: str | None = None
+    inspector: str | None = None  # part of a user name or full name, any case
     date_from: date | None = None
     date_to: date | None = None  # inclusive
     limit: int = 100

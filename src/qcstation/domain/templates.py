@@ -185,6 +185,14 @@ def step_label(item: ChecklistItem, position: int | None) -> str:
     return f"{item.positions.label} {position}: {item.prompt}"
 
 
+def label_of(template: ChecklistTemplate, item_id: str, position: int | None) -> str:
+    """The item's label in that template; its id only if the template no longer has it."""
+    try:
+        return step_label(template.item(item_id), position)
+    except KeyError:
+        return item_id + (f" #{position}" if position else "")
+
+
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 

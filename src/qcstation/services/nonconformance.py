@@ -32,6 +32,7 @@ from qcstation.domain.nonconformance import (
     check_disposition,
 )
 from qcstation.domain.stages import Stage
+from qcstation.domain.templates import ChecklistTemplate, label_of
 from qcstation.domain.users import Permission, User
 from qcstation.services import holds, records
 from qcstation.services.accounts import require
@@ -70,6 +71,7 @@ def _statement(decided_only: bool = False) -> Select[Unpack[tuple[Any, ...]]]:
             InspectionRow.subject,
             InspectionRow.lot_size,
             InspectionRow.stage,
+            InspectionRow.template_id,
             DefectRow.item_id,
             DefectRow.position,
             DefectRow.code,
@@ -132,6 +134,7 @@ def _photos(
 def _items(session: Session, q: Select[Unpack[tuple[Any, ...]]]) -> list[Nonconformance]:
     rows = session.execute(q).all()
     photos = _photos(session, {r[1] for r in rows})
+    templates: dict[int, ChecklistTemplate] = {}  # a queue uses a few checklist versions
     out = []
     for (
         defect_id,
@@ -142,6 +145,7 @@ def _items(session: Session, q: Select[Unpack[tuple[Any, ...]]]) -> list[Nonconf
         subject,
         lot_size,
         stage,
+        template_id,
         item_id,
         position,
         code,
@@ -159,6 +163,11 @@ def _items(session: Session, q: Select[Unpack[tuple[Any, ...]]]) -> list[Nonconf
     ) in rows:
         decided = decided_as is not None
         disposition = Disposition(decided_as if decided else logged)
+        label = ""
+        if item_id is not None:
+            if template_id not in templates:
+                templates[template_id] = repo.template_by_id(session, template_id)
+            label = label_of(templates[template_id], item_id, repo.position_in(position))
         out.append(
             Nonconformance(
                 defect_id=defect_id,
@@ -186,6 +195,7 @@ def _items(session: Session, q: Select[Unpack[tuple[Any, ...]]]) -> list[Nonconf
                 decided_at=decided_at,
                 reason=reason or "",
                 rework_inspection_id=rework_id if disposition is Disposition.REWORK else None,
+                item_label=label,
             )
         )
     return out

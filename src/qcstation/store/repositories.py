@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, union_all
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
 from sqlalchemy.orm import Session
 from typing_extensions import Unpack
 
@@ -24,6 +24,7 @@ from qcstation.store.models import (
     TemplateRow,
     UserRow,
 )
+from qcstation.store.text_match import contains
 
 
 def position_in(db_position: int) -> int | None:
@@ -233,8 +234,11 @@ def _day_start(d: Any) -> datetime:
     return datetime.combine(d, time.min, tzinfo=timezone.utc)
 
 
-def _conditions(f: SearchFilter) -> list[ColumnElement[bool]]:
-    """Every filter but the free text, as WHERE terms on inspections (and the user)."""
+def _conditions(f: SearchFilter, people: list[int] | None = None) -> list[ColumnElement[bool]]:
+    """Every filter but the free text, as WHERE terms on inspections (and the user).
+
+    ``people``: the users the inspector box matched, looked up first (see ``search``).
+    """
     terms: list[ColumnElement[bool]] = []
     for column, value in (
         (InspectionRow.sku, f.sku),
@@ -246,10 +250,8 @@ def _conditions(f: SearchFilter) -> list[ColumnElement[bool]]:
     ):
         if value:
             terms.append(column == value)
-    if f.inspector:
-        # equality to a scalar subquery keeps the (inspector_id, started_at) index in use
-        by_name = select(UserRow.id).where(UserRow.username == f.inspector).scalar_subquery()
-        terms.append(InspectionRow.inspector_id == by_name)
+    if f.inspector and f.inspector.strip():
+        terms.append(_by_people(f.inspector.strip(), people))
     if f.date_from:
         terms.append(InspectionRow.started_at >= _day_start(f.date_from))
     if f.date_to:
@@ -268,29 +270,56 @@ def _conditions(f: SearchFilter) -> list[ColumnElement[bool]]:
 NEWEST_FIRST = (InspectionRow.started_at.desc(), InspectionRow.id)
 
 
-def search_statement(f: SearchFilter) -> Select[Unpack[tuple[Any, ...]]]:
-    """History search, newest first, every filter served by an index.
+def _people(text: str) -> Select[Any]:
+    """Users whose name or user name contains the text, whatever its case (a handful)."""
+    return select(UserRow.id).where(
+        or_(contains(UserRow.username, text), contains(UserRow.full_name, text))
+    )
 
-    Free text may be a job ticket, a SKU or a serial. One OR over the three would make
-    the database collect and sort every match of a best-selling SKU; instead each column
-    gives its newest few through its own index and only those are merged.
+
+def _by_people(text: str, people: list[int] | None) -> ColumnElement[bool]:
+    if people is None:
+        return InspectionRow.inspector_id.in_(_people(text))
+    if not people:
+        return false()
+    if len(people) == 1:
+        # one person: equality keeps the (inspector_id, started_at) index in use, in order
+        return InspectionRow.inspector_id == people[0]
+    # several: "+ 0" keeps the planner on the newest-first walk, which stops at the
+    # page's end, instead of collecting and sorting every inspection of all of them
+    return (InspectionRow.inspector_id + 0).in_(people)
+
+
+def search_statement(
+    f: SearchFilter, people: list[int] | None = None
+) -> Select[Unpack[tuple[Any, ...]]]:
+    """History search, newest first.
+
+    Free text is found anywhere in a job ticket, SKU, serial or the inspector's name,
+    whatever its case, as people read it off a tag ("5529", "sn55", "rg-sol"). The
+    search walks the started-at index newest first and stops at the page's last row,
+    so a common text costs one page; a text few inspections contain costs one pass
+    over the table (bench/history_search.py measures both). Keyset paging (``after``)
+    starts the walk where the last page ended.
     """
-    terms = _conditions(f)
+    terms = _conditions(f, people)
     q = summaries().where(*terms)
-    if f.text:
-        t = f.text.strip()
-        arms = [
-            select(InspectionRow.id)
-            .where(column == t, *terms)
-            .order_by(*NEWEST_FIRST)
-            .limit(f.limit + f.offset)
-            .subquery()
-            for column in (InspectionRow.job_ticket, InspectionRow.sku, InspectionRow.serial)
-        ]
-        q = q.where(InspectionRow.id.in_(union_all(*(select(arm.c.id) for arm in arms))))
+    text = (f.text or "").strip()
+    if text:
+        q = q.where(
+            or_(
+                contains(InspectionRow.job_ticket, text),
+                contains(InspectionRow.sku, text),
+                contains(InspectionRow.serial, text),
+                InspectionRow.inspector_id.in_(_people(text)),
+            )
+        )
     q = q.order_by(*NEWEST_FIRST).limit(f.limit)
     return q.offset(f.offset) if f.offset else q
 
 
 def search(session: Session, f: SearchFilter) -> list[InspectionSummary]:
-    return [summary(row) for row in session.execute(search_statement(f))]
+    people = None
+    if f.inspector and f.inspector.strip():  # a handful of users: looked up first
+        people = list(session.scalars(_people(f.inspector.strip())))
+    return [summary(row) for row in session.execute(search_statement(f, people))]

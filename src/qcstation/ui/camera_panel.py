@@ -36,6 +36,7 @@ from qcstation.imaging.frames import Frame
 from qcstation.services.microscope import Shot
 from qcstation.ui.evidence_strip import EvidenceStrip
 from qcstation.ui.image_view import ImageView, to_qimage
+from qcstation.ui.thumbnail_shelf import ThumbnailShelf
 from qcstation.ui.widgets import button, muted
 
 __all__ = ["CameraPanel", "FrameSource", "PreviewView", "to_qimage"]
@@ -167,7 +168,7 @@ class CameraPanel(QWidget):
         layout.addLayout(row)
         layout.addLayout(view_row)
         layout.addWidget(self.notice)
-        layout.addWidget(self.strip)
+        layout.addWidget(ThumbnailShelf(self.strip))
         self.timer = QTimer(self)
         self.timer.setInterval(15)
         self.timer.timeout.connect(self.poll)

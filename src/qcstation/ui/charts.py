@@ -54,7 +54,9 @@ class Chart(QWidget):
         super().__init__(parent)
         self.title = title
         self.empty_text = self.tr("Nothing to show for this filter.")
-        self.setMinimumSize(320, 220)
+        # low enough that the dashboard's two rows of charts fit a 1366x768 laptop's
+        # window with its task bar; they take the room there is beyond that
+        self.setMinimumSize(320, 180)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def sizeHint(self) -> QSize:

@@ -43,6 +43,8 @@ from qcstation.ui.pages.settings import SettingsPage
 from qcstation.ui.pages.templates import TemplatesPage
 from qcstation.ui.pages.verify import VerifyPage
 
+DEFAULT_SIZE = (1440, 900)
+
 
 def settle(ctx: UiContext, timeout: float = 20.0) -> None:
     """Let queued work finish and its results paint."""
@@ -77,11 +79,15 @@ def sign_in(window: MainWindow, ctx: UiContext, user: str, password: str) -> Non
 
 
 def render_all(
-    station: Station, loc: config.Location, out: Path, source: FrameSource | None = None
+    station: Station,
+    loc: config.Location,
+    out: Path,
+    source: FrameSource | None = None,
+    size: tuple[int, int] = DEFAULT_SIZE,
 ) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     window, ctx = build_window(station, loc, source)
-    window.resize(1440, 900)
+    window.resize(*size)
     window.show()
     settle(ctx)
     shots: list[Path] = []
@@ -165,10 +171,15 @@ def documents_shots(
 ) -> None:
     """A signed inspection as the supervisor sees it, the signing dialog, and the verify
     page after checking that inspection's signed report."""
+
+    def waiting_for_sam(inspection_id: str) -> bool:  # signed, but not by him yet
+        names = [s.manifest.username for s in signing.signatures(station, inspection_id)]
+        return bool(names) and "sam" not in names
+
     signed = [
         r
         for r in inspections.search(station, SearchFilter(status="completed", limit=200))
-        if signing.signatures(station, r.id)
+        if waiting_for_sam(r.id)
     ]
     if not signed:
         return
@@ -181,6 +192,9 @@ def documents_shots(
     view.sign()
     settle(ctx)
     if view.docs.dialog is not None:
+        for also in ("print_report", "print_certificate"):  # one password for all three
+            if also in view.docs.dialog.also:
+                view.docs.dialog.also[also].setChecked(True)
         view.docs.dialog.password.setText("secret")
         grab("22-sign", view.docs.dialog)
         view.docs.dialog.reject()
@@ -348,6 +362,17 @@ def render_imaging(station: Station, loc: config.Location, out: Path) -> list[Pa
     return shots
 
 
+def window_size(text: str) -> tuple[int, int]:
+    """'1280x800' as (1280, 800)."""
+    try:
+        w, h = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size like 1280x800") from None
+    if w < 320 or h < 240:
+        raise argparse.ArgumentTypeError(f"{text} is smaller than any screen we support")
+    return w, h
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -355,6 +380,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out", type=Path, nargs="?", default=Path("docs/screenshots"))
     parser.add_argument("--theme", default="light")
     parser.add_argument("--language", default="en")
+    parser.add_argument(
+        "--size",
+        type=window_size,
+        default=DEFAULT_SIZE,
+        metavar="WxH",
+        help="window size in pixels (default 1440x900; a bench screen may be 1280x800)",
+    )
+    parser.add_argument(
+        "--window-only",
+        action="store_true",
+        help="only the main window's screens, not the microscope dialogs",
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     with tempfile.TemporaryDirectory(prefix="qcstation-shots-") as tmp:
@@ -370,10 +407,11 @@ def main(argv: list[str] | None = None) -> int:
         demo.fill(station, count=24)
         source = live_camera.demo_feed()
         try:
-            for path in render_all(station, loc, args.out, source):
+            for path in render_all(station, loc, args.out, source, args.size):
                 print(path)
-            for path in render_imaging(station, loc, args.out):
-                print(path)
+            if not args.window_only:
+                for path in render_imaging(station, loc, args.out):
+                    print(path)
         finally:
             source.stop()
             station.close()

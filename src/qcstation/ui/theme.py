@@ -76,6 +76,9 @@ def apply(app: QApplication, theme: str) -> None:
         QPushButton:default {{ border: 2px solid {c["highlight"]}; }}
         QPushButton#pass-button {{ background: {PASS_COLOUR}; color: white; font-weight: bold; }}
         QPushButton#fail-button {{ background: {FAIL_COLOUR}; color: white; font-weight: bold; }}
+        QPushButton:disabled, QPushButton#pass-button:disabled, QPushButton#fail-button:disabled {{
+            background: {c["window"]}; color: {c["muted"]};
+            border: {border_width}px dashed {c["border"]}; }}
         QLineEdit, QPlainTextEdit {{
             min-height: 36px; padding: 2px 8px; border: {border_width}px solid {c["border"]};
             border-radius: 4px; background: {c["base"]}; }}

@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
     QLabel,
-    QListWidget,
     QListWidgetItem,
     QProgressBar,
     QSplitter,
@@ -50,7 +49,8 @@ from qcstation.ui.pages import checklist_marks as marks
 from qcstation.ui.pages.defect_dialog import DefectDialog
 from qcstation.ui.pages.item_editor import ItemEditor
 from qcstation.ui.tasks import Owner
-from qcstation.ui.widgets import button, muted, shortcut
+from qcstation.ui.widgets import VerticalScroll, button, muted, shortcut
+from qcstation.ui.wrapping_list import WrappingList
 
 Step = tuple[ChecklistItem, int | None, str]  # item, position, section title
 Key = tuple[str, int | None]  # item id, position
@@ -99,17 +99,15 @@ class ChecklistPage(QWidget):
         self.notice.setObjectName("checklist-notice")
         self.notice.setWordWrap(True)
         self.notice.setVisible(False)
-        self.list = QListWidget()
-        self.list.setObjectName("item-list")
+        self.list = WrappingList("item-list")  # every item's whole name, wrapped
         self.list.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.list.setMinimumWidth(200)  # the splitter gives it more; 1366-pixel screens
         self.list.currentRowChanged.connect(self._row_clicked)
         self.editor = ItemEditor()
         self.editor.answered.connect(self.on_answered)
         back = button(self.tr("Back"), "←")
         nxt = button(self.tr("Next"), "→")
         defect = button(self.tr("Defect…"), "D")
-        done = button(self.tr("Summary"), "Ctrl+Enter")
+        done = button(self.tr("Summary"), "Ctrl+↵")  # Ctrl+Enter; the glyph keeps 1280 px
         back.clicked.connect(self.go_back)
         nxt.clicked.connect(self.go_next)
         defect.clicked.connect(self.log_defect)
@@ -117,17 +115,29 @@ class ChecklistPage(QWidget):
         nav = QHBoxLayout()
         for w in (back, nxt, defect, done):
             nav.addWidget(w)
+        # The item in hand above the rest of the checklist, the camera beside them: the
+        # live picture keeps the larger share of a 1280-pixel screen. A long prompt scrolls
+        # on a low screen instead of being drawn over the buttons.
+        editing = VerticalScroll(self.editor, "item-scroll")
+        editing.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         centre = QWidget()
+        centre.setObjectName("checklist-centre")
         centre_layout = QVBoxLayout(centre)
-        centre_layout.addWidget(self.editor, 1)
+        centre_layout.setContentsMargins(0, 0, 0, 0)
+        centre_layout.addWidget(editing)
         centre_layout.addWidget(self.notice)
         centre_layout.addLayout(nav)
+        centre_layout.addWidget(self.list, 1)
         split = QSplitter()
-        split.addWidget(self.list)
+        split.setObjectName("checklist-split")
         split.addWidget(centre)
         if camera is not None:
             split.addWidget(camera)
-        split.setSizes([330, 560, 620])
+        # Shares, not pixels: the split stays put from item to item (a wide choice does
+        # not push the camera aside) and follows the window when it is resized.
+        split.setSizes([2_000, 3_000])
+        split.setStretchFactor(0, 2)
+        split.setStretchFactor(1, 3)
         split.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
@@ -169,9 +179,9 @@ class ChecklistPage(QWidget):
         subject = inspection.serial or (
             self.tr("lot of {0}").format(inspection.lot_size) if inspection.lot_size else ""
         )
+        rest = [inspection.sku, subject, t.stage.label, f"{t.name} v{t.version}"]
         self.header.setText(
-            f"<b>{inspection.job_ticket}</b> · {inspection.sku} · {subject} · "
-            f"{t.stage.label} · {t.name} v{t.version}"
+            " · ".join([f"<b>{inspection.job_ticket}</b>", *(part for part in rest if part)])
         )
         self._refill_list()
         first_open = next(

@@ -76,7 +76,7 @@ def row_text(
     if not todo:
         return f"{mark}  {label}", colour
     # "!" beside the mark, where a narrow list still shows it; the words after the label
-    return f"{mark}{NEEDS} {label}  — {', '.join(todo)}", colour
+    return f"{mark}{NEEDS}  {label} — {', '.join(todo)}", colour
 
 
 def status_text(

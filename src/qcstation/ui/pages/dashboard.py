@@ -89,7 +89,10 @@ class DashboardPage(QWidget):
         for w in (self.sku, self.stage, self.station, self.bucket):
             filters.addWidget(w)
         filters.addWidget(show)
-        filters.addWidget(export)
+        # Export beside the title: the filter row alone fills a 1280-pixel screen.
+        head = QHBoxLayout()
+        head.addWidget(title(self.tr("Quality dashboard")), 1)
+        head.addWidget(export)
         self.totals = muted()
         self.totals.setObjectName("dashboard-totals")
         self.pareto = ParetoChart("")
@@ -103,7 +106,7 @@ class DashboardPage(QWidget):
         grid.addWidget(self.fpy, 0, 1)
         grid.addWidget(self.p_chart, 1, 0, 1, 2)
         layout = QVBoxLayout(self)
-        layout.addWidget(title(self.tr("Quality dashboard")))
+        layout.addLayout(head)
         layout.addLayout(filters)
         layout.addWidget(self.totals)
         layout.addLayout(grid, 1)

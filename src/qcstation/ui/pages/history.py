@@ -6,7 +6,8 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from PySide6.QtCore import QDate
+from PySide6.QtCore import QDate, QEvent, QObject, Qt
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -36,7 +37,9 @@ class HistoryPage(QWidget):
         self.setObjectName("history-page")
         self.text = QLineEdit()
         self.text.setObjectName("history-search")
-        self.text.setPlaceholderText(self.tr("Job ticket, SKU or serial"))
+        self.text.setPlaceholderText(
+            self.tr("Any part of a job ticket, SKU, serial or inspector's name, then Enter")
+        )
         self.stage = QComboBox()
         self.stage.addItem(self.tr("Any stage"), None)
         for s in Stage:
@@ -47,6 +50,7 @@ class HistoryPage(QWidget):
             self.verdict.addItem(self.tr(v.value.replace("_", " ")), v.value)
         self.inspector = QLineEdit()
         self.inspector.setPlaceholderText(self.tr("Inspector"))
+        self.inspector.setToolTip(self.tr("Any part of a user name or full name"))
         self.inspector.setMaximumWidth(140)
         self.date_from = QDateEdit()
         self.date_to = QDateEdit()
@@ -72,17 +76,22 @@ class HistoryPage(QWidget):
         export = button(self.tr("Save reports of the selected…"), "Ctrl+E")
         export.clicked.connect(self.export_selected)
         shortcut(self, "Ctrl+E", self.export_selected)
+        # The search box on a row of its own, as wide as the page; the filters under it.
         bar = QHBoxLayout()
-        for w in (self.text, self.stage, self.verdict, self.inspector):
-            bar.addWidget(w)
-        bar.addWidget(muted(self.tr("from")))
-        bar.addWidget(self.date_from)
-        bar.addWidget(muted(self.tr("to")))
-        bar.addWidget(self.date_to)
+        bar.addWidget(self.text, 1)
         bar.addWidget(find)
+        filters = QHBoxLayout()
+        for w in (self.stage, self.verdict, self.inspector):
+            filters.addWidget(w)
+        filters.addWidget(muted(self.tr("from")))
+        filters.addWidget(self.date_from)
+        filters.addWidget(muted(self.tr("to")))
+        filters.addWidget(self.date_to)
+        filters.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addWidget(title(self.tr("History")))
         layout.addLayout(bar)
+        layout.addLayout(filters)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.chain)
         foot = QHBoxLayout()
@@ -92,6 +101,20 @@ class HistoryPage(QWidget):
         self.table.selectionModel().currentRowChanged.connect(lambda _c, _p: self._show_chain())
         for field in (self.text, self.inspector):
             field.returnPressed.connect(self.search)
+            field.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() in (Qt.Key.Key_Down, Qt.Key.Key_PageDown)
+            and self.model.rowCount()
+        ):
+            self.table.setFocus()  # from the search box down into the results
+            if not self.table.currentIndex().isValid():
+                self.table.selectRow(0)
+            return True
+        return super().eventFilter(watched, event)
 
     def _date(self, edit: QDateEdit) -> date | None:
         if edit.date() == edit.minimumDate():
@@ -110,8 +133,9 @@ class HistoryPage(QWidget):
         )
 
     def search(self) -> None:
+        """Search and leave the keys where they are: the next letters refine the search;
+        Down (or Tab) goes to the results."""
         self.model.search(self.current_filter())
-        self.table.setFocus()
 
     def _fetch(self, f: SearchFilter, deliver: Callable[[list[InspectionSummary]], None]) -> None:
         station = self.ctx.station

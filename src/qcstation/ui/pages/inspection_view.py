@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QHBoxLayout,
+    QHeaderView,
     QScrollArea,
     QTableWidget,
     QTableWidgetItem,
@@ -25,10 +29,11 @@ from qcstation.domain.templates import MeasurementItem
 from qcstation.domain.users import Permission
 from qcstation.services import annotation_layers, holds, inspections, nonconformance, signing
 from qcstation.services.context import Station
+from qcstation.services.errors import Conflict
 from qcstation.services.inspections import EvidenceInfo
 from qcstation.ui import i18n
 from qcstation.ui.context import UiContext
-from qcstation.ui.documents import DocumentActions
+from qcstation.ui.documents import PRINT_CERTIFICATE, PRINT_REPORT, SAVE_REPORT, DocumentActions
 from qcstation.ui.pages.checklist import step_label
 from qcstation.ui.pages.measure_dialog import MeasureDialog
 from qcstation.ui.widgets import button, muted, shortcut, title
@@ -48,7 +53,10 @@ class InspectionDialog(QDialog):
         self.answers.setHorizontalHeaderLabels(
             [self.tr("Check"), self.tr("Result"), self.tr("Reading / value"), self.tr("Note")]
         )
-        self.answers.horizontalHeader().setStretchLastSection(True)
+        header = self.answers.horizontalHeader()
+        for column in range(3):  # check, result, reading: as wide as their contents
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)  # the note: the rest
         self.answers.verticalHeader().setVisible(False)
         self.defects = muted()
         self.chain = muted()
@@ -84,7 +92,11 @@ class InspectionDialog(QDialog):
         else:
             self.certificate_button.hide()
         doc_row.addStretch(1)
-        self._set_documents_enabled(False)
+        # Why the documents cannot be made yet, said before anyone presses a button.
+        self.documents_note = muted()
+        self.documents_note.setObjectName("documents-note")
+        self.documents_note.hide()
+        self._signatures: list[ESignature] = []
         self.inspection_id = inspection_id
         self.inspection: Inspection | None = None
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
@@ -97,6 +109,7 @@ class InspectionDialog(QDialog):
         layout.addWidget(self.chain)
         layout.addWidget(scroll)
         layout.addWidget(self.signatures)
+        layout.addWidget(self.documents_note)
         layout.addLayout(doc_row)
         layout.addWidget(close)
         station = ctx.station
@@ -113,7 +126,9 @@ class InspectionDialog(QDialog):
     def _loaded(self, loaded: tuple[Inspection, list[EvidenceInfo], ReworkChain, Hold]) -> None:
         ins, evidence, chain, hold = loaded
         self.inspection = ins
-        self._set_documents_enabled(ins.status is Status.COMPLETED)
+        why = self._why_not()
+        self.documents_note.setText(why or "")
+        self.documents_note.setVisible(bool(why))
         self._load_signatures()
         verdict = (
             ins.verdict.value.replace("_", " ")
@@ -162,7 +177,6 @@ class InspectionDialog(QDialog):
                 cell = QTableWidgetItem(text)
                 cell.setFlags(cell.flags() & ~Qt.ItemFlag.ItemIsEditable)
                 self.answers.setItem(r, c, cell)
-        self.answers.resizeColumnsToContents()
         # the disposition decided after completion, where there is one
         step = next(s for s in chain.steps if s.inspection_id == ins.id)
         decided = [d for _code, d in step.dispositions] or [d.disposition for d in ins.defects]
@@ -182,15 +196,35 @@ class InspectionDialog(QDialog):
 
     # --- signatures and documents ------------------------------------------------------------
 
-    def _set_documents_enabled(self, on: bool) -> None:
-        for b in (self.sign_button, self.report_button, self.print_button, self.certificate_button):
-            b.setEnabled(on)
+    def _why_not(self, kind: str = "") -> str | None:
+        """Why signing or a document cannot be done now, in words; None when it can."""
+        ins = self.inspection
+        if ins is None:
+            return self.tr("The inspection is still loading: try again in a moment.")
+        if ins.status is not Status.COMPLETED:
+            answered, total = ins.progress()
+            state = (
+                self.tr("still in progress ({0} of {1} answered)").format(answered, total)
+                if ins.status is Status.IN_PROGRESS
+                else ins.status.value.replace("_", " ")
+            )
+            return self.tr(
+                "This inspection is {0}: it is signed, and its report and certificate are "
+                "made, once it is completed at the bench."
+            ).format(state)
+        if kind == "certificate" and not self.ctx.can(Permission.REVIEW):
+            return self.tr("Certificates are issued by QA: ask a supervisor to print one.")
+        return None
+
+    def _refuse(self, why: str) -> None:
+        self.ctx.errors.report(Conflict(why))
 
     def _load_signatures(self) -> None:
         station, ins_id = self.ctx.station, self.inspection_id
         self.ctx.run(lambda: signing.signatures(station, ins_id), self._show_signatures)
 
     def _show_signatures(self, found: list[ESignature]) -> None:
+        self._signatures = found
         self.signatures.setText(
             self.tr("Signatures: {0}").format(
                 "; ".join(
@@ -202,25 +236,62 @@ class InspectionDialog(QDialog):
             )
         )
 
-    def sign(self) -> None:
-        if self.inspection is None or self.inspection.status is not Status.COMPLETED:
-            return
-        mine = self.ctx.user is not None and self.inspection.inspector == self.ctx.user.username
+    def _mine(self) -> bool:
+        return (
+            self.inspection is not None
+            and self.ctx.user is not None
+            and self.inspection.inspector == self.ctx.user.username
+        )
+
+    def _signed_by_me(self) -> bool:
+        me = self.ctx.user.username if self.ctx.user is not None else None
+        return any(s.manifest.username == me for s in self._signatures)
+
+    def _what(self) -> str:
         ins = self.inspection
-        self.docs.sign(ins.id, mine, f"{ins.job_ticket} · {ins.sku} · {ins.serial}".strip(" ·"))
+        assert ins is not None
+        return f"{ins.job_ticket} · {ins.sku} · {ins.serial}".strip(" ·")
+
+    def sign(self) -> None:
+        why = self._why_not()
+        if why is None and self._signed_by_me():
+            why = self.tr("You have signed this inspection already.")
+        if why is not None:
+            self._refuse(why)
+            return
+        assert self.inspection is not None
+        self.docs.sign(self.inspection.id, self._mine(), self._what())
 
     def _document(self, how: str, kind: str) -> None:
-        if self.inspection is None or self.inspection.status is not Status.COMPLETED:
+        why = self._why_not(kind)
+        if why is not None:
+            self._refuse(why)
             return
-        if kind == "certificate" and not self.ctx.can(Permission.REVIEW):
-            return
-        ins_id = self.inspection.id
-        if how == "print":
-            self.docs.print(
-                "certificate" if kind == "certificate" else "report", self.inspection.id
+        assert self.inspection is not None
+        wanted = {
+            ("export", "report"): SAVE_REPORT,
+            ("print", "report"): PRINT_REPORT,
+            ("print", "certificate"): PRINT_CERTIFICATE,
+        }[(how, kind)]
+        paths: dict[str, Path] = {}
+        if wanted == SAVE_REPORT:
+            chosen, _ = QFileDialog.getSaveFileName(
+                self,
+                self.tr("Save the signed PDF"),
+                str(self.docs.default_path("report", self.inspection.id)),
+                self.tr("PDF files (*.pdf)"),
             )
-        else:
-            self.docs.export("report", ins_id)
+            if not chosen:
+                return
+            paths[SAVE_REPORT] = Path(chosen)
+        # signing is offered beside the document, so one password does both
+        self.docs.issue(
+            self.inspection.id,
+            {wanted},
+            performed_by_me=None if self._signed_by_me() else self._mine(),
+            what=self._what(),
+            paths=paths,
+        )
 
     def _load_photo(self, station: Station, shown: EvidenceInfo) -> None:
         self.ctx.run(

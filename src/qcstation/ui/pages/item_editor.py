@@ -14,8 +14,10 @@ only once the inspector confirms it (Enter keeps it, Esc goes back to the field)
 from __future__ import annotations
 
 import statistics
+from dataclasses import replace
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QApplication,
     QGridLayout,
@@ -47,6 +49,8 @@ from qcstation.domain.templates import (
 from qcstation.ui import i18n
 from qcstation.ui.theme import FAIL_COLOUR, PASS_COLOUR, REVIEW_COLOUR
 from qcstation.ui.widgets import button, muted
+
+CHOICE_ROW = 420  # pixels a row of choice buttons may take (the editor beside the camera)
 
 
 def limits_text(item: MeasurementItem, decimal: str = ".") -> str:
@@ -112,6 +116,7 @@ class ItemEditor(QWidget):
         self.setObjectName("item-editor")
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # pass/fail keys land here
         self.item: ChecklistItem | None = None
+        self.previous: Answer | None = None
         self.position: int | None = None
         self.photos = 0
         self.section = muted()
@@ -127,6 +132,8 @@ class ItemEditor(QWidget):
         self.note = QLineEdit()
         self.note.setObjectName("note")
         self.note.setPlaceholderText(self.tr("Note (M to type; Enter to keep it)"))
+        self.note.returnPressed.connect(self._note_entered)
+        self.note.installEventFilter(self)
         self.status = muted()
         self.status.setObjectName("item-status")
         layout = QVBoxLayout(self)
@@ -158,6 +165,7 @@ class ItemEditor(QWidget):
         self.decimal = i18n.decimal_separator()
         if self.confirmation is not None:  # asked about another item: that question is moot
             self.confirmation.done(QMessageBox.StandardButton.Cancel)
+        self.previous = previous
         focused = QApplication.focusWidget()
         if focused is not None and self.body.isAncestorOf(focused):
             self.setFocus()  # the focused field is about to go: keep the keyboard here
@@ -275,11 +283,18 @@ class ItemEditor(QWidget):
         holder = QWidget()
         holder.setLayout(grid)
         self.options = list(item.options)
+        buttons = []
         for i, option in enumerate(item.options):
             b = button(option, str(i + 1) if i < 9 else None)
             b.setObjectName("pass-button" if option in item.acceptable else "")
             b.clicked.connect(lambda _=False, i=i: self.choose(i))
-            grid.addWidget(b, i // 3, i % 3)
+            buttons.append(b)
+        # As many columns as fit the narrow editor beside the camera: long options
+        # ("slight difference within customer tolerance") take a row each.
+        widest = max((b.sizeHint().width() for b in buttons), default=1)
+        columns = max(1, min(3, CHOICE_ROW // widest))
+        for i, b in enumerate(buttons):
+            grid.addWidget(b, i // columns, i % columns)
         self.body_layout.addWidget(holder)
 
     def _build_text(self, previous: Answer | None) -> None:
@@ -486,6 +501,26 @@ class ItemEditor(QWidget):
         field.setText(format_reading(round(value, item.decimals), item.decimals, self.decimal))
         field.setFocus()
         return True
+
+    def _note_entered(self) -> None:
+        """Enter keeps the note and gives the keys back to the item, so the next P answers
+        instead of being typed into the note. On an item answered before, the answer is
+        kept again with the note: a typed note is never dropped by moving on."""
+        note = self.note.text().strip()
+        if self.previous is not None and note != self.previous.note:
+            self.answered.emit(replace(self.previous, note=note, photos=self.photos))
+        self.focus_entry()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            watched is self.note
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() == Qt.Key.Key_Escape
+        ):
+            self.focus_entry()  # Esc leaves the note as typed, for the answer to take
+            return True
+        return super().eventFilter(watched, event)
 
     def keyPressEvent(self, event) -> None:
         if event.key() == Qt.Key.Key_M and self.note.isVisible():

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFormLayout, QFrame, QLineEdit, QVBoxLayout, QWidget
 
 from qcstation.domain.users import Permission, User
 from qcstation.services import accounts
 from qcstation.ui.context import UiContext
-from qcstation.ui.widgets import button, muted, title
+from qcstation.ui.widgets import button, centre_card, muted, title
 
 
 class LockPage(QWidget):
@@ -32,7 +32,6 @@ class LockPage(QWidget):
         self.password.returnPressed.connect(self.try_unlock)
         self.username.returnPressed.connect(self.password.setFocus)
         card = QFrame()
-        card.setMaximumWidth(460)
         form = QFormLayout()
         form.addRow(self.tr("User"), self.username)
         form.addRow(self.tr("Password"), self.password)
@@ -42,10 +41,7 @@ class LockPage(QWidget):
         box.addLayout(form)
         box.addWidget(self.message)
         box.addWidget(unlock)
-        outer = QVBoxLayout(self)
-        outer.addStretch(1)
-        outer.addWidget(card, 0, Qt.AlignmentFlag.AlignHCenter)
-        outer.addStretch(2)
+        centre_card(self, card)
 
     def lock(self, owner: User) -> None:
         self.owner = owner

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFormLayout, QFrame, QLineEdit, QVBoxLayout, QWidget
 
 from qcstation.services.errors import LoginFailed
-from qcstation.ui.widgets import button, muted, title
+from qcstation.ui.widgets import button, centre_card, muted, title
 
 if TYPE_CHECKING:
     from qcstation.domain.users import User
@@ -28,7 +28,6 @@ class LoginPage(QWidget):
         self._waiting = False
         self.setObjectName("login-page")
         card = QFrame()
-        card.setMaximumWidth(460)
         form = QFormLayout()
         self.username = QLineEdit()
         self.username.setObjectName("username")
@@ -48,10 +47,7 @@ class LoginPage(QWidget):
         box.addLayout(form)
         box.addWidget(self.message)
         box.addWidget(self.submit)
-        outer = QVBoxLayout(self)
-        outer.addStretch(1)
-        outer.addWidget(card, 0, Qt.AlignmentFlag.AlignHCenter)
-        outer.addStretch(2)
+        centre_card(self, card)
         self.username.returnPressed.connect(self.password.setFocus)
         self.password.returnPressed.connect(self.on_submit)
         self.submit.clicked.connect(self.on_submit)

@@ -26,7 +26,7 @@ class LotPlanForm(QWidget):
             self.level.addItem(level.value, level.value)
         self.level.setCurrentIndex(self.level.findData("II"))
         self.aql: dict[Severity, QComboBox] = {}
-        form = QFormLayout(self)
+        form = self.form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
         form.addRow(self.tr("Supplier"), self.supplier)
         form.addRow(self.tr("Inspection level"), self.level)

@@ -76,20 +76,25 @@ class NonconformancePage(QWidget):
         self.status = muted()
         self.status.setObjectName("nonconformance-status")
         self.last_decision = ""
+        # Two rows: what to do with the selected item, and its disposition; six buttons in
+        # one row do not fit a 1280-pixel screen.
         row = QHBoxLayout()
         view = button(self.tr("Open inspection"), "Enter")
         view.clicked.connect(self.open_selected)
         row.addWidget(view)
-        for key, disposition, label in KEYS:
-            b = button(self.tr(label), key, f"disposition-{disposition.value}")
-            b.clicked.connect(lambda _c=False, d=disposition: self.decide(d))
-            row.addWidget(b)
-            shortcut(self, key, lambda d=disposition: self.decide(d))
-        shortcut(self, "D", self.decided.toggle)
         capa = button(self.tr("Corrective action"), "C")
         capa.clicked.connect(self.open_capa)
         row.addWidget(capa)
+        row.addStretch(1)
         shortcut(self, "C", self.open_capa)
+        decide = QHBoxLayout()
+        decide.addWidget(muted(self.tr("Disposition:")))
+        for key, disposition, label in KEYS:
+            b = button(self.tr(label), key, f"disposition-{disposition.value}")
+            b.clicked.connect(lambda _c=False, d=disposition: self.decide(d))
+            decide.addWidget(b, 1)
+            shortcut(self, key, lambda d=disposition: self.decide(d))
+        shortcut(self, "D", self.decided.toggle)
         info = QHBoxLayout()
         info.addWidget(self.detail, 1)
         info.addWidget(self.photo)
@@ -108,6 +113,7 @@ class NonconformancePage(QWidget):
         layout.addLayout(info)
         layout.addWidget(self.status)
         layout.addLayout(row)
+        layout.addLayout(decide)
         self.table.selectionModel().currentRowChanged.connect(lambda _c, _p: self._show_detail())
         ctx.events.inspection_completed.connect(self._on_completed)
 
@@ -176,14 +182,35 @@ class NonconformancePage(QWidget):
         pix.loadFromData(data)
         self.photo.setPixmap(pix.scaledToHeight(150, Qt.TransformationMode.SmoothTransformation))
 
-    def open_selected(self) -> None:
+    def _cannot(self, why: str) -> None:
+        """A key that cannot act says why where the page reports, instead of nothing."""
+        self.status.setText(why)
+
+    def _selected_or_say(self) -> Nonconformance | None:
         n = self.selected()
+        if n is None:
+            self._cannot(
+                self.tr("Select a defect first (↑ and ↓ in the list).")
+                if self.model.rowCount()
+                else self.tr("Nothing is waiting for a disposition.")
+            )
+        return n
+
+    def open_selected(self) -> None:
+        n = self._selected_or_say()
         if n is not None:
             InspectionDialog(self.ctx, n.inspection_id, self).open()
 
     def decide(self, disposition: Disposition) -> None:
-        n = self.selected()
-        if n is None or self.decided.isChecked():
+        if self.decided.isChecked():
+            self._cannot(
+                self.tr(
+                    "These are decided already: press D to list the ones waiting for a disposition."
+                )
+            )
+            return
+        n = self._selected_or_say()
+        if n is None:
             return
         label = next(lbl for _k, d, lbl in KEYS if d is disposition)
         if disposition is Disposition.USE_AS_IS:
@@ -215,8 +242,11 @@ class NonconformancePage(QWidget):
 
     def open_capa(self) -> None:
         """Open a corrective action from the selected defect (it keeps its disposition)."""
-        n = self.selected()
-        if n is None or not self.ctx.can(Permission.MANAGE_CORRECTIVE_ACTIONS):
+        if not self.ctx.can(Permission.MANAGE_CORRECTIVE_ACTIONS):
+            self._cannot(self.tr("Corrective actions are opened by QA: ask a supervisor."))
+            return
+        n = self._selected_or_say()
+        if n is None:
             return
         dialog = NewCapaDialog(self.ctx, n.defect_id, self)
         dialog.title_text(f"{n.code} {n.name} — {n.sku}")

@@ -6,7 +6,8 @@ SKU and serial together, separated by '|' or ';' (JT-26-001234|RG-SOL-0412|SN123
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -26,7 +27,7 @@ from qcstation.services import inspections, lots, templates
 from qcstation.ui.context import UiContext
 from qcstation.ui.pages.lot_plan import LotPlanForm
 from qcstation.ui.pages.unfinished import LIST_KEY, UnfinishedList
-from qcstation.ui.widgets import button, muted, shortcut, title
+from qcstation.ui.widgets import VerticalScroll, button, muted, shortcut, title
 
 
 def split_scan(text: str) -> list[str]:
@@ -78,12 +79,14 @@ class StartPage(QWidget):
         subject = QHBoxLayout()
         subject.addWidget(self.piece)
         subject.addWidget(self.lot)
+        subject.addSpacing(24)
         subject.addWidget(muted(self.tr("lot size")))
         subject.addWidget(self.lot_size)
+        subject.addStretch(1)
         # The sample size of a lot comes from its ISO 2859-1 plan (the lot form below).
         self.sample_size.hide()
         self.lot_form = LotPlanForm()
-        form = QFormLayout()
+        form = self.form = QFormLayout()
         form.addRow(self.tr("Job ticket"), self.scan)
         form.addRow(self.tr("SKU"), self.sku)
         form.addRow(self.tr("Serial"), self.serial)
@@ -91,23 +94,53 @@ class StartPage(QWidget):
         form.addRow(self.tr("Subject"), subject)
         self.unfinished = UnfinishedList(ctx)  # held here, parked, held elsewhere
         self.unfinished.opened.connect(self.started.emit)
+        # The form on the left, as wide as a form reads well; what is still open on the
+        # right. The form scrolls on a low screen (a lot's sampling fields make it tall).
+        fields = QWidget()
+        fields.setObjectName("start-fields")
+        left = QVBoxLayout(fields)
+        left.setContentsMargins(0, 0, 8, 0)
+        left.addLayout(form)
+        left.addWidget(self.lot_form)
+        left.addLayout(self.counts_form)
+        left.addWidget(self.hint)
+        left.addWidget(self.go)
+        left.addStretch(1)
+        scroll = VerticalScroll(fields, "start-form")
+        scroll.setMaximumWidth(680)
+        right = QVBoxLayout()
+        right.addWidget(self.unfinished, 1)
+        columns = QHBoxLayout()
+        columns.addWidget(scroll, 3)
+        columns.addLayout(right, 2)
         layout = QVBoxLayout(self)
         layout.addWidget(title(self.tr("New inspection")))
-        layout.addLayout(form)
-        layout.addWidget(self.lot_form)
-        layout.addLayout(self.counts_form)
-        layout.addWidget(self.hint)
-        layout.addWidget(self.go)
-        layout.addWidget(self.unfinished)
-        layout.addStretch(1)
+        layout.addLayout(columns, 1)
         self.scan.returnPressed.connect(self.on_scanned)
         self.sku.returnPressed.connect(self.serial.setFocus)
         self.serial.returnPressed.connect(self.on_start)
         self.stage.currentIndexChanged.connect(self.load_template)
         self.lot.toggled.connect(self._subject_changed)
+        self._align_labels()
         shortcut(self, "Ctrl+Return", self.on_start)
         shortcut(self, LIST_KEY, self.unfinished.focus_list)
+        # Enter on the boxes that have no Enter of their own goes on as the form implies:
+        # start when the ticket and SKU are there, else to the field still missing.
+        for box in (self.stage, self.piece, self.lot, self.lot_size, self.lot_form):
+            box.installEventFilter(self)
         self._subject_changed()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+            and event.modifiers()
+            in (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.KeypadModifier)
+        ):
+            self.on_start()
+            return True
+        return super().eventFilter(watched, event)
 
     def reset(self) -> None:
         for field in (self.scan, self.sku, self.serial):
@@ -157,6 +190,7 @@ class StartPage(QWidget):
             spin.setRange(first.min, first.max)
             spin.setValue(first.default)
             spin.setObjectName(f"count-{label.lower()}")
+            spin.installEventFilter(self)  # Enter starts, as on the other boxes
             spin.setProperty("items", ids)
             self.count_fields[label] = spin
             self.counts_form.addRow(self.tr("Number of {0}s").format(label.lower()), spin)
@@ -165,6 +199,21 @@ class StartPage(QWidget):
         self.piece.setEnabled("piece" in tpl.subjects)
         (self.piece if "piece" in tpl.subjects else self.lot).setChecked(True)
         self.hint.setText(self.tr("Checklist: {0} v{1}").format(tpl.name, tpl.version))
+        self._align_labels()
+
+    def _align_labels(self) -> None:
+        """The three forms (piece, lot, counts) read as one: their fields start together."""
+        forms = [self.form, self.counts_form, self.lot_form.form]
+        labels = [
+            label
+            for f in forms
+            for row in range(f.rowCount())
+            if (item := f.itemAt(row, QFormLayout.ItemRole.LabelRole)) is not None
+            and (label := item.widget()) is not None
+        ]
+        widest = max((w.sizeHint().width() for w in labels), default=0)
+        for label in labels:
+            label.setMinimumWidth(widest)
 
     def on_scanned(self) -> None:
         parts = split_scan(self.scan.text())

@@ -6,7 +6,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
-    QListWidget,
     QListWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -14,13 +13,16 @@ from PySide6.QtWidgets import (
 
 from qcstation.domain.inspections import Inspection, Missing, Verdict
 from qcstation.domain.summaries import Completion
+from qcstation.domain.templates import label_of
 from qcstation.services import inspections
+from qcstation.services.errors import Conflict
 from qcstation.services.inspections import Incomplete
 from qcstation.ui.context import UiContext
 from qcstation.ui.documents import DocumentActions
 from qcstation.ui.pages.checklist import step_label
 from qcstation.ui.tasks import Owner
 from qcstation.ui.widgets import button, muted, shortcut, title
+from qcstation.ui.wrapping_list import WrappingList
 
 VERDICT_TEXT = {Verdict.PASS: "PASS", Verdict.FAIL: "FAIL", Verdict.NEEDS_REVIEW: "NEEDS REVIEW"}
 
@@ -41,11 +43,9 @@ class SummaryPage(QWidget):
         self.verdict = QLabel()
         self.verdict.setObjectName("verdict-pass")
         self.counts = muted()
-        self.missing = QListWidget()
-        self.missing.setObjectName("missing-list")
+        self.missing = WrappingList("missing-list")
         self.missing.itemActivated.connect(self._jump)
-        self.defects = QListWidget()
-        self.defects.setObjectName("defect-list")
+        self.defects = WrappingList("defect-list")
         self.back = button(self.tr("Back to the checklist"), "Esc")
         self.complete = button(self.tr("Complete inspection"), "Ctrl+Enter", "pass-button")
         self.next = button(self.tr("Next piece"), "Enter")
@@ -75,10 +75,18 @@ class SummaryPage(QWidget):
         shortcut(self, "Ctrl+S", self.sign)
 
     def sign(self) -> None:
-        """The inspector's own signature, "performed", with the password re-entered."""
-        if self.done is not None and self.sign_button.isEnabled():
-            what = self.inspection.job_ticket if self.inspection else ""
-            self.docs.sign(self.done.inspection_id, performed_by_me=True, what=what)
+        """The inspector's own signature, "performed", with the password re-entered; the
+        signed report can be saved or printed with the same entry."""
+        if self.done is None:
+            self.ctx.errors.report(
+                Conflict("complete the inspection first (Ctrl+Enter): it is signed once completed")
+            )
+            return
+        if not self.sign_button.isEnabled():
+            self.ctx.errors.report(Conflict("you have signed this inspection already"))
+            return
+        what = self.inspection.job_ticket if self.inspection else ""
+        self.docs.sign(self.done.inspection_id, performed_by_me=True, what=what)
 
     def _signed(self, _inspection_id: str) -> None:
         self.sign_button.setEnabled(False)
@@ -106,10 +114,12 @@ class SummaryPage(QWidget):
         self.defects.clear()
         for d in inspection.defects:
             where = (
-                f" — {d.item_id}" + (f" #{d.position}" if d.position else "") if d.item_id else ""
+                f" — {label_of(inspection.template, d.item_id, d.position)}" if d.item_id else ""
             )
+            note = f": {d.note}" if d.note else ""
             self.defects.addItem(
-                f"{d.code} ({d.severity.value}, {d.disposition.value}){where} {d.note}"
+                f"{d.code} ({d.severity.value}, {d.disposition.value.replace('_', ' ')})"
+                f"{where}{note}"
             )
         ready = self.missing.count() == 0
         self.complete.setEnabled(ready)

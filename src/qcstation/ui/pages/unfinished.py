@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QListWidget,
     QListWidgetItem,
     QStackedWidget,
     QVBoxLayout,
@@ -31,6 +30,7 @@ from qcstation.domain.inspections import Inspection
 from qcstation.services import holds
 from qcstation.services.holds import NotHeld
 from qcstation.ui.widgets import button, muted, shortcut
+from qcstation.ui.wrapping_list import WrappingList
 
 if TYPE_CHECKING:
     from qcstation.ui.context import UiContext
@@ -133,12 +133,7 @@ class UnfinishedList(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.rows: list[Unfinished] = []
-        self.list = QListWidget()
-        self.list.setObjectName("unfinished")
-        self.list.setMaximumHeight(160)
-        # a long reason wraps onto a second line rather than hiding behind a scroll bar
-        self.list.setWordWrap(True)
-        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list = WrappingList("unfinished")  # a long reason wraps, never hides
         self.list.itemActivated.connect(lambda _row: self.act())
         self.list.currentRowChanged.connect(self._describe_keys)
         self.keys = muted()
@@ -149,7 +144,7 @@ class UnfinishedList(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         heading = self.tr("Unfinished inspections ({0} to choose, Enter to continue)")
         layout.addWidget(muted(heading.format(LIST_KEY)))
-        layout.addWidget(self.list)
+        layout.addWidget(self.list, 1)
         layout.addWidget(self.keys)
         layout.addWidget(self.note)
         shortcut(self.list, ABANDON_KEY, self.abandon)
