@@ -47,7 +47,7 @@ from qcstation.domain.users import ROOT_ACTOR, Permission, PlantRoot, User
 from qcstation.services import _keyring, accounts
 from qcstation.services import backup as making
 from qcstation.services.accounts import require
-from qcstation.services.audit import fingerprint
+from qcstation.services.audit import RESTORE_EVENT, fingerprint
 from qcstation.services.backup_archive import (
     NOTHING,
     SETTINGS_MEMBER,
@@ -85,7 +85,7 @@ from qcstation.store.evidence import EvidenceStore
 from qcstation.store.models import AuditEntry, SigningKeyRow, UserRow
 from qcstation.store.types import utcnow
 
-EVENT = "restore"
+EVENT = RESTORE_EVENT
 REASON = "restore from a backup"
 
 
