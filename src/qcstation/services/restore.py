@@ -38,7 +38,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, create_engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from qcstation import config
@@ -47,7 +47,7 @@ from qcstation.domain.users import ROOT_ACTOR, Permission, PlantRoot, User
 from qcstation.services import _keyring, accounts
 from qcstation.services import backup as making
 from qcstation.services.accounts import require
-from qcstation.services.audit import RESTORE_EVENT, fingerprint
+from qcstation.services.audit import RESTORE_EVENT, Seals, fingerprint
 from qcstation.services.backup_archive import (
     NOTHING,
     SETTINGS_MEMBER,
@@ -152,41 +152,41 @@ def _inside(archive: Archive, tar: tarfile.TarFile, tmp: Path) -> Path | None:
                 + (f" (and {len(problems) - 4} more)" if len(problems) > 4 else "")
                 + f"; refused, {NOTHING}"
             )
-        standing, head = _sqlite_standing(copy, archive.key_id)
-        if head != (archive.chain_id, *archive.head):
-            raise BackupError(
-                f"{archive.path}: its database ends at another audit entry than the manifest "
-                f"says; {NOTHING}"
-            )
-        _judge_signer(archive, standing)
+        engine = create_engine("sqlite://", creator=lambda: snapshots.read_only(copy))
+        try:
+            with Session(engine) as s:
+                _check_restored(s, archive)
+        finally:
+            engine.dispose()
         return copy
     _judge_signer(archive, _csv_standing(archive, tar))
     return None
 
 
-def _sqlite_standing(path: Path, key_id: str) -> tuple[dict[str, Any] | None, tuple[Any, ...]]:
-    con = snapshots.read_only(path)
-    try:
-        row = con.execute(
-            "SELECT k.kind, k.revoked_at, u.username, u.role, u.active FROM signing_keys k "
-            "LEFT JOIN users u ON u.id = k.user_id WHERE k.key_id = ?",
-            (key_id,),
-        ).fetchone()
-        head = con.execute("SELECT chain_id, last_id, last_hash FROM audit_head").fetchone()
-    finally:
-        con.close()
-    standing = None
-    if row is not None:
-        kind, revoked, username, role, active = row
-        standing = {
-            "kind": kind,
-            "revoked": revoked is not None,
-            "username": username,
-            "role": role,
-            "active": bool(active),
-        }
-    chain_id, last_id, last_hash = head if head else ("", 0, "")
-    return standing, (chain_id or "", int(last_id), str(last_hash))
+def _check_restored(s: Session, archive: Archive) -> None:
+    """The backed-up database, read: its trail ends where the manifest says, the signer is
+    an administrator in it, and its trail verifies."""
+    if audit.chain_head(s) != (archive.chain_id, *archive.head):
+        raise BackupError(
+            f"{archive.path}: its database ends at another audit entry than the manifest "
+            f"says; {NOTHING}"
+        )
+    _judge_signer(archive, _orm_standing(s, archive.key_id))
+    _verify_trail(s, archive)
+
+
+def _verify_trail(s: Session, archive: Archive) -> None:
+    """The backed-up trail must verify on its own: every link and seal, against the plant
+    root the backup names (trusted by now), and every record against its latest entry.
+    So a backup edited by someone holding a plant key (who could re-sign the manifest)
+    still cannot bring in a record, or a role, that its trail does not prove."""
+    report = audit.verify(s, Seals(s, archive.root), max_findings=5)
+    if report.findings:
+        raise BackupError(
+            f"{archive.path}: the audit trail it holds does not verify "
+            f"({len(report.findings)}{'+' if len(report.findings) >= 5 else ''} problem(s); "
+            f"the first: {report.findings[0]}); refused, {NOTHING}"
+        )
 
 
 def _csv(archive: Archive, tar: tarfile.TarFile, table: str) -> Iterator[dict[str, str]]:
@@ -210,6 +210,30 @@ def _csv_standing(archive: Archive, tar: tarfile.TarFile) -> dict[str, Any] | No
         "username": user["username"] if user else None,
         "role": user["role"] if user else None,
         "active": bool(user) and user["active"] in ("t", "true", "1"),  # type: ignore[index]
+    }
+
+
+def _orm_standing(s: Session, key_id: str) -> dict[str, Any] | None:
+    found = s.execute(
+        select(
+            SigningKeyRow.kind,
+            SigningKeyRow.revoked_at,
+            UserRow.username,
+            UserRow.role,
+            UserRow.active,
+        )
+        .outerjoin(UserRow, UserRow.id == SigningKeyRow.user_id)
+        .where(SigningKeyRow.key_id == key_id)
+    ).first()
+    if found is None:
+        return None
+    kind, revoked, username, role, active = found
+    return {
+        "kind": kind,
+        "revoked": revoked is not None,
+        "username": username,
+        "role": role,
+        "active": bool(active),
     }
 
 
@@ -737,12 +761,8 @@ class _Job:
                     f"{listed[table]['rows']}; {NOTHING}"
                 )
         pgdata.set_sequences(conn, present, a.manifest.get("sequences", {}))
-        head = conn.execute(text("SELECT chain_id, last_id, last_hash FROM audit_head")).one()
-        if (head[0] or "", int(head[1]), head[2]) != (a.chain_id, *a.head):
-            raise BackupError(
-                f"{a.path}: its database ends at another audit entry than the manifest says; "
-                f"{NOTHING}"
-            )
+        with Session(bind=conn) as s:
+            _check_restored(s, a)
 
     def _by(self, actor: User | PlantRoot) -> str:
         name = self.authority.name if self.authority is not None else actor.audit_name
