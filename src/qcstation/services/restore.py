@@ -75,6 +75,7 @@ from qcstation.services.errors import (
 from qcstation.store import anchors, audit, pgdata, schema, snapshots
 from qcstation.store import repositories as repo
 from qcstation.store.database import (
+    BUSY_TIMEOUT_MS,
     Database,
     DatabaseError,
     create,
@@ -558,7 +559,7 @@ class _Job:
         db = sqlite_file(self.location.database_url)
         assert db is not None
         actor: User | PlantRoot | None = None
-        replaced = False
+        swapped = False
         lock = _hold_writers(db) if self.replacing else None
         try:
             safety, dump = None, None
@@ -578,15 +579,20 @@ class _Job:
                 self._keep(db, safety, dump)
             evidence = self._evidence_and_settings()
             db.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(copy, db)
-            replaced = True
+            if lock is not None:
+                lock.close()
+                lock = None
+                _copy_into(copy, db)  # through SQLite: open connections see the restored data
+            else:
+                os.replace(copy, db)  # nothing readable was there
+                swapped = True
         except BaseException:
             self._drop_safety()
             raise
         finally:
             if lock is not None:
                 lock.close()
-        if replaced:
+        if swapped:
             for suffix in ("-wal", "-shm", "-journal"):  # they belonged to the replaced file
                 Path(f"{db}{suffix}").unlink(missing_ok=True)
         return self._finish(head, actor, evidence)
@@ -749,7 +755,7 @@ class _Job:
                     f"has; {NOTHING}"
                 )
             try:
-                rows = pgdata.load_table(conn, table, header, pgdata.csv_rows(stream))
+                rows = pgdata.load_table(conn, table, header, pgdata.csv_rows(stream, table))
             except Exception as exc:  # the server refused a value: name the table, keep nothing
                 first = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
                 raise BackupError(
@@ -820,8 +826,27 @@ def _settle(path: Path) -> None:
         con.close()
 
 
+def _copy_into(source: Path, db: Path) -> None:
+    """Write the restored database into the station's file in one SQLite transaction, so
+    a program that still has it open reads the restored data, never a file moved away."""
+    src = snapshots.read_only(source)
+    try:
+        dst = sqlite3.connect(db, timeout=BUSY_TIMEOUT_MS / 1000)
+        try:
+            src.backup(dst)
+        finally:
+            dst.close()
+    except sqlite3.Error as exc:
+        raise BackupError(
+            f"could not write the restored database into {db} ({exc}): it is as it was; {NOTHING}"
+        ) from None
+    finally:
+        src.close()
+
+
 def _hold_writers(db: Path) -> sqlite3.Connection | None:
-    """Keep every other writer out of the database from its safety copy to its replacement."""
+    """Keep every other writer out of the database from its safety copy to its replacement
+    (released just before SQLite's own backup takes the lock again to write it)."""
     if not db.exists():
         return None
     try:
