@@ -679,3 +679,32 @@ def test_b10_an_unreadable_database_is_replaced_only_with_the_root_passphrase(
         assert any("restored by plant-root" in n for n in report.notes), report.notes
     finally:
         again.close()
+
+
+@SQLITE_ONLY
+def test_b10_a_deleted_database_is_not_a_new_machine_when_the_anchor_remembers(
+    station: Station, inspector: User, password: str, made: Path
+) -> None:
+    """Deleting the database first does not make an older backup a fresh start: this
+    station's anchor saw further, so the rollback still needs the root, and is recorded."""
+    finish(station, inspector, serial="SN2")
+    db = sqlite_file(station.db.url)
+    assert db is not None
+    station.close()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    loc = station.location
+    with pytest.raises(Conflict, match="this station saw the audit trail up to entry #"):
+        restore.restore(loc, made)
+    with pytest.raises(PermissionDenied, match=r"cannot be read .*--root-passphrase"):
+        restore.restore(loc, made, True, Credentials("alice", password))
+    assert not db.exists()
+    result = restore.restore(loc, made, True, Credentials(root_passphrase=password))
+    assert result.recorded_by == "plant-root" and result.safety_copy is None
+    again = open_station(loc)
+    try:
+        report = audit.verify(again)
+        assert report.ok, report.findings
+        assert any("restored by plant-root" in n for n in report.notes), report.notes
+    finally:
+        again.close()

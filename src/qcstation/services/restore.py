@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, create_engine, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from qcstation import config
@@ -64,7 +65,7 @@ from qcstation.services.backup_archive import (
     trust,
     trusted_roots,
 )
-from qcstation.services.context import Station, open_station
+from qcstation.services.context import open_station
 from qcstation.services.errors import (
     Conflict,
     LoginFailed,
@@ -296,6 +297,8 @@ def _examine(location: config.Location, archive: Archive) -> _Target:
         try:
             con = snapshots.read_only(db)
             try:
+                if not con.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+                    return _Target(location, [], False, "the database is empty", None, anchored)
                 row = con.execute("SELECT chain_id, last_id, last_hash FROM audit_head").fetchone()
             finally:
                 con.close()
@@ -349,7 +352,7 @@ class _Authority:
 
 
 def _authorise(target: _Target, archive: Archive, creds: Credentials) -> _Authority:
-    if creds.username:
+    if creds.username and (target.readable or not creds.root_passphrase):
         if not target.readable:
             raise PermissionDenied(
                 f"the database being replaced cannot be read ({target.problem or 'it is gone'}),"
@@ -420,7 +423,13 @@ def _acting_in(s: Session, authority: _Authority, archive: Archive) -> User | Pl
                 if opened is not None:
                     return replace(repo.user(row), credential=opened)
     if authority.root_passphrase:
-        plant = _keyring.unlock_plant(s, authority.root_passphrase)
+        try:
+            plant = _keyring.unlock_plant(s, authority.root_passphrase)
+        except ServiceError:
+            raise PermissionDenied(
+                "wrong root passphrase for the plant root in this backup (the passphrase as "
+                f"it was when the backup was made); {NOTHING}"
+            ) from None
         if fingerprint(plant.root) != archive.root_sha256:
             raise BackupError(f"{archive.path}: its plant root is not the one it names")
         root = PlantRoot(_keyring.SessionKey.of(plant.root_key))
@@ -526,6 +535,7 @@ class _Job:
             "manifest_sha256": a.manifest_sha256,
             "made_by": a.signer,
             "made_at": a.created_at,
+            "authorised_by": self.authority.name if self.authority else "",
             "restored_head": {"id": a.head[0], "hash": a.head[1]},
             "replaced_head": self._before(),
             "safety_copy": str(safety or ""),
@@ -554,7 +564,7 @@ class _Job:
             s, f"backups/{self.archive.manifest_sha256[:16]}", EVENT, self._detail(safety)
         )
 
-    # SQLite: a scratch copy, prepared and signed, then one rename over the database.
+    # SQLite: a scratch copy, checked, signed, then written over the database in one go.
     def sqlite(self, copy: Path) -> RestoreResult:
         db = sqlite_file(self.location.database_url)
         assert db is not None
@@ -688,18 +698,18 @@ class _Job:
         try:
             with engine.connect() as conn, conn.begin():
                 safety_dump = None
-                if self.replacing:
+                fresh = not self.target.holds
+                if fresh:
+                    schema.migrate(conn, self.archive.schema)
+                    present = pgdata.columns(conn)
+                else:
                     present = self._replaceable(conn)
-                    conn.execute(text("SELECT id FROM audit_head FOR UPDATE"))  # writers wait
                     folder = self.tmp / "safety"
                     folder.mkdir()
                     safety_dump = making.dump_postgresql(conn, folder)
-                else:
-                    schema.migrate(conn, self.archive.schema)
-                    present = pgdata.columns(conn)
                 pgdata.truncate(conn, present)  # also the rows the migrations seed
                 self._load(conn, present)
-                if not self.replacing and self.archive.schema != schema.head():
+                if fresh and self.archive.schema != schema.head():
                     schema.migrate(conn, "head")
                 if self.replacing:
                     assert self.authority is not None
@@ -723,13 +733,24 @@ class _Job:
         return self._finish(head, actor, evidence)
 
     def _replaceable(self, conn: Connection) -> dict[str, list[str]]:
-        rev = conn.execute(text(f"SELECT version_num FROM {pgdata.ALEMBIC_TABLE}")).scalar()
-        if rev != self.archive.schema:
+        """The tables of a plant database this backup may replace, locked against writers:
+        the same schema as the backup's, which is this qcstation's."""
+        try:
+            with conn.begin_nested():
+                rev = conn.execute(text(f"SELECT version_num FROM {pgdata.ALEMBIC_TABLE}")).scalar()
+                conn.execute(text("SELECT id FROM audit_head FOR UPDATE"))  # writers wait
+        except DBAPIError as exc:
             raise BackupError(
-                f"the plant database is at schema {rev} and the backup at "
-                f"{self.archive.schema}: a backup replaces a plant database of its own schema "
-                "only. Restore it into a new, empty database (the DBA creates one) and point "
-                f"the stations at it; {NOTHING}"
+                f"the plant database cannot be read as a qcstation database "
+                f"({str(exc.orig or exc).strip().splitlines()[0]}): restore into a new, empty "
+                f"database (the DBA creates one) and point the stations at it; {NOTHING}"
+            ) from None
+        if rev != self.archive.schema or rev != schema.head():
+            raise BackupError(
+                f"the plant database is at schema {rev}, the backup at {self.archive.schema} "
+                f"and this qcstation at {schema.head()}: a backup replaces a plant database of "
+                "its own schema only. Restore it into a new, empty database (the DBA creates "
+                f"one) and point the stations at it; {NOTHING}"
             )
         return pgdata.columns(conn)
 
@@ -890,14 +911,3 @@ def _write_private(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-__all__ = [
-    "BackupError",
-    "Credentials",
-    "RestoreResult",
-    "ServiceError",
-    "Station",
-    "restore",
-    "verify_archive",
-]
