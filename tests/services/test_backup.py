@@ -183,6 +183,12 @@ def test_cli_backup_and_restore(
     assert cli.main(["restore", str(out), *new, "--root-fingerprint", str(fp)]) == 0
     assert "Restored the sqlite database" in capsys.readouterr().out
     assert cli.main(["audit", "verify", *new]) == 0
+    # or with the root certificate as `keys public -o` writes it
+    pem = tmp_path / "root.pem"
+    assert cli.main(["keys", "public", "-o", str(pem), *where]) == 0
+    newer = ["--data-dir", str(tmp_path / "newer")]
+    assert cli.main(["restore", str(out), *newer, "--trust", str(pem)]) == 0
+    assert "Restored the sqlite database" in capsys.readouterr().out
 
 
 @pytest.fixture

@@ -59,8 +59,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     if args.check:
         checked, untrusted = restore.verify_archive(archive, loc, given)
         if untrusted:
-            _out(f"{archive}: the signature and every file match the manifest, but it is")
-            _out(f"  {untrusted}.")
+            _out(f"{archive}: the signature and every file match the manifest. It is {untrusted}.")
             return PROBLEM
         _out(
             f"{archive}: signed by {checked.signer} under the plant root "

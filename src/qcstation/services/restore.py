@@ -129,9 +129,9 @@ def verify_archive(
         trusted = trusted_roots(location, given)
         if trusted is None:
             return archive, (
-                f"signed by {archive.signer} under the plant root {pretty(archive.root_sha256)}; "
-                "not checked against a trusted root: pass --root-fingerprint FP (or --trust "
-                "ROOT.pem), or check it on a station of the plant"
+                f"signed by {archive.signer} under the plant root {pretty(archive.root_sha256)}, "
+                "which was not checked against a root you trust: pass --root-fingerprint FP "
+                "(or --trust ROOT.pem), or check it on a station of the plant"
             )
         trust(archive, trusted)
         with tempfile.TemporaryDirectory(prefix="qcstation-check-") as tmp:
