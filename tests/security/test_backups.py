@@ -517,6 +517,7 @@ def test_b7_an_older_backup_over_newer_work_is_recorded_reported_and_kept(
     assert "signed by alice" in said
     safety = Path(said.split("What it replaced is kept in ")[1].split(" (")[0])
     assert safety.is_file() and safety.stat().st_mode & 0o077 == 0
+    assert safety.parent.stat().st_mode & 0o077 == 0  # backups/: this account's only
     # The newer inspection is gone from the station, and the station says why.
     with pytest.raises(Exception, match=newer):
         inspections.get(station, newer)

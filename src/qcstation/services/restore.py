@@ -625,7 +625,7 @@ class _Job:
 
     def _keep(self, db: Path, safety: Path, dump: making.Dump | None) -> None:
         assert self.authority is not None
-        safety.parent.mkdir(parents=True, exist_ok=True)
+        safety.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         signer = self.authority.safety_signer
         if dump is None or signer is None:
             self._raw_copy(db, safety)
