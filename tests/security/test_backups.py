@@ -6,7 +6,7 @@ password by the project's own code), a backup from another plant, SQL appended t
 PostgreSQL archive, a trigger smuggled into a SQLite file, `restore --force` with no
 credentials, an older backup put back over newer work. Each asserts the refusal's words
 and that nothing was written, or that the rollback is recorded and reported as the
-administrator's restore. docs/security.md lists them as rows B1-B9.
+administrator's restore. docs/security.md lists them as rows B1-B10.
 """
 
 from __future__ import annotations

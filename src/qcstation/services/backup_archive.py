@@ -75,10 +75,6 @@ class Signer:
     certificate: x509.Certificate
     root: x509.Certificate
 
-    @property
-    def is_root(self) -> bool:
-        return self.name == ROOT_ACTOR
-
 
 def signed_manifest(fields: dict[str, Any], signer: Signer) -> tuple[bytes, bytes]:
     """The manifest's bytes with the signer and plant filled in, and its signature."""
@@ -245,9 +241,9 @@ def _verify_signature(
         if any(n not in manifest for n in ("schema", "audit", "database", "created_at")):
             raise KeyError("a signed manifest names them all")
         signature = base64.b64decode(sig, validate=True)
-    except (KeyError, IndexError, TypeError, ValueError):
+        public = keys.certificate_public_key(cert)
+    except (KeyError, IndexError, TypeError, ValueError):  # KeyFileError is a ValueError
         raise BackupError(f"{path}: its signed manifest is incomplete; {NOTHING}") from None
-    public = keys.certificate_public_key(cert)
     if keys.key_id(public) != key_id:
         raise BackupError(f"{path}: the manifest's certificate is not for the key it names")
     if not keys.verify(public, signature, SIGNED_CONTEXT + raw):
