@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from qcstation import config, content
 from qcstation.domain.templates import ChecklistTemplate
 from qcstation.domain.yaml_files import ContentError, parse
-from qcstation.services import backup, templates
-from qcstation.services.backup import BackupError
+from qcstation.services import restore, templates
+from qcstation.services.backup_archive import BackupError
 from qcstation.store.evidence import EvidenceError, EvidenceStore
 
 FINAL_QC = (content.templates_dir() / "final_qc.yaml").read_text("utf-8")
@@ -53,7 +53,7 @@ def test_restore_refuses_members_that_escape_the_target(tmp_path: Path, name: st
     bad = archive(tmp_path / "evil.qcbackup", {name: b"owned", "manifest.json": b"{}"})
     target = config.resolve(tmp_path / "target", None)
     with pytest.raises(BackupError, match="not part of a qcstation backup"):
-        backup.restore(target, bad)
+        restore.restore(target, bad)
     assert not (tmp_path / "escaped.txt").exists() and not (tmp_path / "escaped").exists()
     assert not list((tmp_path / "target").glob("**/*.db"))
 
@@ -61,7 +61,7 @@ def test_restore_refuses_members_that_escape_the_target(tmp_path: Path, name: st
 def test_restore_refuses_links(tmp_path: Path) -> None:
     bad = archive(tmp_path / "link.qcbackup", {"settings.yaml": b""}, kind=tarfile.SYMTYPE)
     with pytest.raises(BackupError, match="a link"):
-        backup.verify_archive(bad)
+        restore.verify_archive(bad)
 
 
 def test_evidence_names_are_digests_only(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ make forged seals count.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,12 +20,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qcstation.accounts import keys
-from qcstation.domain.users import Role
+from qcstation.domain.users import ROOT_ACTOR, Role
 from qcstation.services import _keyring
 from qcstation.services.context import Station
 from qcstation.store import anchors, audit
 from qcstation.store.audit import Finding, VerifyReport
 from qcstation.store.models import AuditEntry, SigningKeyRow, UserRow
+
+# The audit event a restore writes (services/restore.py).
+RESTORE_EVENT = "restore"
 
 __all__ = ["Finding", "Seals", "VerifyReport", "fingerprint", "pin", "verify"]
 
@@ -162,8 +166,11 @@ def verify(station: Station, root_sha256: str | None = None) -> VerifyReport:
         report = audit.verify(s, Seals(s, root))
         if saved.problem:
             extra.append(Finding(None, "anchor", str(path), saved.problem))
-        extra += _against_anchor(s, chain, report, notes)
+        adopted: list[anchors.Restore] = []
+        extra += _against_anchor(s, chain, report, notes, adopted)
     if report.ok and not extra and not saved.problem:
+        for r in adopted:  # learnt from the trail: this station's anchor now knows it too
+            anchors.record_restore(path, chain_id, r, None)
         _remember(station, report, chain_id, found_fp, chain)
     return VerifyReport(
         report.entries,
@@ -177,18 +184,38 @@ def verify(station: Station, root_sha256: str | None = None) -> VerifyReport:
 
 
 def _against_anchor(
-    s: Session, chain: anchors.Chain, report: VerifyReport, notes: list[str]
+    s: Session,
+    chain: anchors.Chain,
+    report: VerifyReport,
+    notes: list[str],
+    adopted: list[anchors.Restore],
 ) -> list[Finding]:
     for r in chain.restores:
         notes.append(
             f"restored by {r.by} at {r.at} from {r.backup}: the trail went from entry "
             f"#{r.before.get('id', 0)} back to #{r.after.get('id', 0)}"
+            + (
+                f", the restore is entry #{r.after['recorded_at']}"
+                if "recorded_at" in r.after
+                else ""
+            )
             + (f" (the replaced database is kept at {r.safety_copy})" if r.safety_copy else "")
         )
     head = chain.head
     if head is None:
         return []
     last_id = report.head[0]
+    stored = s.scalar(select(AuditEntry.hash).where(AuditEntry.id == head.id))
+    if head.id > last_id or stored != head.hash:
+        restore = _restore_that_replaced(s, chain, head, report)
+        if restore is not None:
+            adopted.append(restore)
+            notes.append(
+                f"restored by {restore.by} at {restore.at} from {restore.backup} (entry "
+                f"#{restore.after.get('recorded_at')} of the trail, signed): this station had "
+                f"seen entry #{head.id}, which that restore replaced"
+            )
+            return []
     if head.id > last_id:
         return [
             Finding(
@@ -200,7 +227,6 @@ def _against_anchor(
                 "older copy of the database was put back",
             )
         ]
-    stored = s.scalar(select(AuditEntry.hash).where(AuditEntry.id == head.id))
     if stored != head.hash:
         return [
             Finding(
@@ -213,6 +239,51 @@ def _against_anchor(
         ]
     notes.append(f"agrees with what this station saw up to entry #{head.id}")
     return []
+
+
+def _restore_that_replaced(
+    s: Session, chain: anchors.Chain, head: anchors.Head, report: VerifyReport
+) -> anchors.Restore | None:
+    """An administrator's restore, signed in the trail, that replaced what this station saw.
+
+    On a plant database every station anchors the chain, but only the one that ran the
+    restore recorded it. The others learn it from the trail: a restore event, in an intact
+    chain, by an administrator (or the plant root), that replaced a trail reaching at least
+    the entry this station saw, which it saw before the restore was made. A station that
+    saw entries after a restore (or recorded that restore itself) is not covered by it: an
+    older copy put back then is still reported.
+    """
+    if not report.ok or not head.seen_at:
+        return None
+    admins = set(s.scalars(select(UserRow.username).where(UserRow.role == Role.ADMIN.value)))
+    admins.add(ROOT_ACTOR)
+    known = {r.after.get("recorded_at") for r in chain.restores}
+    events = s.execute(
+        select(AuditEntry.id, AuditEntry.at, AuditEntry.actor, AuditEntry.new)
+        .where(AuditEntry.entity == audit.EVENT, AuditEntry.action == RESTORE_EVENT)
+        .order_by(AuditEntry.id.desc())
+    ).all()
+    for e in events:
+        try:
+            detail = json.loads(e.new or "{}")
+            replaced = detail.get("replaced_head") or {}
+            reached = int(replaced.get("id", -1))
+        except (TypeError, ValueError, AttributeError):
+            continue
+        at = e.at.isoformat(timespec="seconds")
+        if e.actor not in admins or e.id in known or reached < head.id or head.seen_at >= at:
+            continue
+        if reached == head.id and replaced.get("hash") != head.hash:
+            continue
+        return anchors.Restore(
+            at,
+            e.actor,
+            str(detail.get("backup", "")),
+            replaced,
+            {**(detail.get("restored_head") or {}), "recorded_at": e.id},
+            str(detail.get("safety_copy", "")),
+        )
+    return None
 
 
 def _remember(

@@ -1,61 +1,56 @@
-"""Backup and restore of a station: the database, the evidence files, a manifest of hashes.
+"""Making a backup: the database as data, the evidence, a manifest signed by its maker.
 
-A backup is one tar file:
+The file's layout and the checks a restore makes are in services/backup_archive.py; the
+restore itself is services/restore.py. A backup is made by an administrator signed in: the
+manifest carries their certificate (issued by the plant root) and is signed with their own
+key, opened at sign-in, so a restore can tell who made it, that nobody changed it since,
+and that it belongs to this plant. It records the audit chain's head in the very snapshot
+it copies, so a restore knows how far back it takes the record.
 
-    manifest.json              what is inside, with the SHA-256 and size of every member
-    database/qcstation.db      SQLite: a consistent copy made with the online backup API
-    database/qcstation.sql     PostgreSQL: a plain pg_dump (needs pg_dump on PATH)
-    evidence/ab/abcd…          every evidence file, named by its SHA-256
-    settings.yaml              the station's settings, when it has a file
-
-It is written to OUT.partial and renamed when complete, so a crash never leaves a file
-that looks like a backup. Restore reads the whole archive and checks every member against
-the manifest (and every evidence file against its own name) BEFORE writing anything; a
-member whose name is not one of the names above (an absolute path, '..', a link) is
-refused, so nothing can be written outside the target. It refuses a target that already
-holds data unless told to overwrite it.
+It is written to OUT.partial (readable by this account only: it holds every record,
+password hash and sealed key) and renamed when complete, so a crash never leaves a file
+that looks like a backup.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
-import json
 import os
-import re
+import sqlite3
 import tarfile
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
+
+from sqlalchemy import Connection, select, text
+from sqlalchemy.orm import Session
 
 from qcstation import __version__, config
-from qcstation.domain.users import Permission, User
+from qcstation.accounts import keys
+from qcstation.domain.users import ROOT_ACTOR, Permission, PlantRoot, User
+from qcstation.services import _keyring
 from qcstation.services.accounts import require
-from qcstation.services.context import Station
-from qcstation.services.errors import Conflict, InvalidInput
-from qcstation.store import schema, snapshots
-from qcstation.store.database import Database, sqlite_file
-from qcstation.store.evidence import SHA256_RE, EvidenceStore
-
-FORMAT = "qcstation-backup"
-FORMAT_VERSION = 1
-MANIFEST = "manifest.json"
-SQLITE_MEMBER = "database/qcstation.db"
-PG_MEMBER = "database/qcstation.sql"
-SETTINGS_MEMBER = "settings.yaml"
-# The only names a member may have: anything else is refused, never extracted.
-MEMBER_RE = re.compile(
-    r"^(database/qcstation\.(db|sql)|settings\.yaml|evidence/([0-9a-f]{2})/(\3[0-9a-f]{62}))$"
+from qcstation.services.backup_archive import (
+    SETTINGS_MEMBER,
+    SQLITE_MEMBER,
+    TABLES,
+    BackupError,
+    Signer,
+    signed_manifest,
 )
+from qcstation.services.context import Station
+from qcstation.services.errors import Conflict, PermissionDenied
+from qcstation.store import pgdata, snapshots
+from qcstation.store.database import sqlite_file
+from qcstation.store.evidence import SHA256_RE, EvidenceStore
+from qcstation.store.models import SigningKeyRow
+
 CHUNK = 1 << 20
-
-
-class BackupError(InvalidInput):
-    """A backup that cannot be made or restored; the message says which file and why."""
+PURPOSE_BACKUP = "backup"
+PURPOSE_SAFETY = "what a restore replaced"
 
 
 @dataclass(frozen=True)
@@ -65,15 +60,122 @@ class BackupResult:
     evidence_files: int
     size: int
     manifest_sha256: str
+    signer: str
+    head: tuple[int, str]
 
 
 @dataclass(frozen=True)
-class RestoreResult:
-    database: str
-    evidence_files: int
-    members: int
-    created_at: str
-    warnings: list[str] = field(default_factory=list)
+class Dump:
+    """A database copied as data into a scratch folder, with what the manifest says of it."""
+
+    members: list[tuple[str, Path]]
+    facts: dict[str, Any]  # schema, audit, and for PostgreSQL tables and sequences
+
+
+def backup(station: Station, actor: User, out: Path) -> BackupResult:
+    """Write a backup of the station's database and evidence to ``out`` (a .tar file).
+
+    Administrators only: the file holds every record, password hash and sealed key.
+    """
+    with station.db.read() as s:
+        require(s, actor, Permission.ADMINISTER)
+        signer = signer_for(s, actor)
+    out = _new_file(out)
+    with tempfile.TemporaryDirectory(dir=out.parent, prefix=".qcstation-backup-") as tmp:
+        if station.db.dialect == "sqlite":
+            source = sqlite_file(station.db.url)
+            if source is None:
+                raise BackupError("an in-memory database cannot be backed up")
+            dump = dump_sqlite(source, Path(tmp))
+        else:
+            with station.db.engine.connect() as conn:
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+                with conn.begin():
+                    conn.execute(text("SET TRANSACTION READ ONLY"))
+                    dump = dump_postgresql(conn, Path(tmp))
+        return write(station, out, dump, signer, PURPOSE_BACKUP, evidence=True)
+
+
+def signer_for(s: Session, actor: User | PlantRoot) -> Signer:
+    """The actor's open key with the certificate the plant root issued for it."""
+    root_row = _keyring.plant_row(s, _keyring.ROOT)
+    if root_row is None or not root_row.certificate:
+        raise BackupError("this plant has no root certificate: run `qcstation keys issue` first")
+    root = keys.load_certs_pem(root_row.certificate)[0]
+    credential = actor.credential
+    if credential is None:
+        raise PermissionDenied(
+            f"{actor.audit_name} is not signed in with a usable signing key: sign in again "
+            "(a backup is signed with the key the password opens)"
+        )
+    if isinstance(actor, PlantRoot):
+        if credential.key_id != root_row.key_id:
+            raise BackupError("the key given is not this plant's root")
+        return Signer(ROOT_ACTOR, credential, root, root)
+    row = s.scalars(select(SigningKeyRow).where(SigningKeyRow.key_id == credential.key_id)).first()
+    if row is None or row.user_id != actor.id or row.revoked_at is not None:
+        raise PermissionDenied(f"{actor.username}'s signing key is not usable: sign in again")
+    cert = keys.load_certs_pem(row.certificate)[0] if row.certificate else None
+    if cert is None or not keys.issued_by(cert, root):
+        raise PermissionDenied(
+            f"{actor.username}'s signing key is not certified by the plant root yet, so a "
+            "backup could not prove who made it: an administrator runs `qcstation keys issue` "
+            "first"
+        )
+    return Signer(actor.username, credential, cert, root)
+
+
+def _new_file(out: Path) -> Path:
+    out = out.expanduser().resolve()
+    if out.exists():
+        raise Conflict(f"{out} exists already: choose a new name (backups are never overwritten)")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BackupError(f"cannot create the folder {out.parent}: {exc.strerror}") from None
+    return out
+
+
+def dump_sqlite(source: Path, tmp: Path) -> Dump:
+    """A consistent copy of the file, and the schema and audit head inside that copy."""
+    target = tmp / "qcstation.db"
+    snapshots.sqlite_copy(source, target)
+    con = snapshots.read_only(target)
+    try:
+        (rev,) = con.execute("SELECT version_num FROM alembic_version").fetchone()
+        chain_id, last_id, last_hash = con.execute(
+            "SELECT chain_id, last_id, last_hash FROM audit_head WHERE id = 1"
+        ).fetchone()
+    except (sqlite3.Error, TypeError) as exc:
+        raise BackupError(f"{source} is not a qcstation database ({exc})") from None
+    finally:
+        con.close()
+    return Dump(
+        [(SQLITE_MEMBER, target)],
+        {"schema": rev, "audit": _audit(chain_id, last_id, last_hash), "database": "sqlite"},
+    )
+
+
+def dump_postgresql(conn: Connection, tmp: Path) -> Dump:
+    """Every table's rows as CSV, inside the caller's transaction (one snapshot)."""
+    tables = pgdata.columns(conn)
+    rev = conn.execute(text(f"SELECT version_num FROM {pgdata.ALEMBIC_TABLE}")).scalar_one()
+    head = conn.execute(text("SELECT chain_id, last_id, last_hash FROM audit_head")).one()
+    facts = pgdata.write_dump(conn, tables, tmp)
+    return Dump(
+        [(f"{TABLES}{t}.csv", tmp / f"{t}.csv") for t in facts],
+        {
+            "schema": rev,
+            "audit": _audit(*head),
+            "database": "postgresql",
+            "tables": facts,
+            "sequences": pgdata.sequences(conn, tables),
+        },
+    )
+
+
+def _audit(chain_id: str | None, last_id: int, last_hash: str) -> dict[str, Any]:
+    return {"chain_id": chain_id or "", "head": {"id": int(last_id), "hash": str(last_hash)}}
 
 
 def _sha256_file(path: Path) -> tuple[str, int]:
@@ -85,13 +187,13 @@ def _sha256_file(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def _add(tar: tarfile.TarFile, name: str, fh: IO[bytes], size: int) -> None:
+def _add(tar: tarfile.TarFile, name: str, fh: Any, size: int) -> None:
     info = tarfile.TarInfo(name)
-    info.size, info.mode, info.mtime = size, 0o644, 0
+    info.size, info.mode, info.mtime = size, 0o600, 0
     tar.addfile(info, fh)
 
 
-def _evidence_files(store: EvidenceStore) -> Iterator[str]:
+def evidence_names(store: EvidenceStore) -> Iterator[str]:
     if not store.root.exists():
         return
     for sub in sorted(p for p in store.root.iterdir() if p.is_dir() and len(p.name) == 2):
@@ -100,61 +202,83 @@ def _evidence_files(store: EvidenceStore) -> Iterator[str]:
                 yield path.name
 
 
-def backup(station: Station, actor: User, out: Path) -> BackupResult:
-    """Write a backup of the station's database and evidence to ``out`` (a .tar file).
+def write(
+    station: Station,
+    out: Path,
+    dump: Dump,
+    signer: Signer,
+    purpose: str,
+    evidence: bool,
+) -> BackupResult:
+    """Write the archive: the dump, the evidence (or, for a safety copy, only its names:
+    a restore never removes evidence), settings, then the signed manifest."""
+    return write_archive(
+        out,
+        dump,
+        signer,
+        purpose,
+        station.name,
+        station.now().isoformat(),
+        station.evidence,
+        station.location.data_dir / config.SETTINGS_FILE,
+        evidence,
+    )
 
-    Administrators only: the file holds every record, password hash and sealed key.
-    """
-    with station.db.read() as s:
-        require(s, actor, Permission.ADMINISTER)
-    out = out.expanduser().resolve()
-    if out.exists():
-        raise Conflict(f"{out} exists already: choose a new name (backups are never overwritten)")
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise BackupError(f"cannot create the folder {out.parent}: {exc.strerror}") from None
+
+def write_archive(
+    out: Path,
+    dump: Dump,
+    signer: Signer,
+    purpose: str,
+    station_name: str,
+    created_at: str,
+    store: EvidenceStore,
+    settings: Path,
+    evidence: bool,
+) -> BackupResult:
     partial = out.with_name(out.name + ".partial")
     files: dict[str, dict[str, Any]] = {}
-    _state, rev = schema.state(station.db.engine)
+    in_place: list[str] = []
+    count = 0
     try:
-        with tempfile.TemporaryDirectory(dir=out.parent, prefix=".qcstation-backup-") as tmp:
-            with tarfile.open(partial, "w", format=tarfile.PAX_FORMAT) as tar:
-                member, dump = _dump_database(station, Path(tmp))
-                sha, size = _sha256_file(dump)
-                with dump.open("rb") as fh:
-                    _add(tar, member, fh, size)
-                files[member] = {"sha256": sha, "size": size}
-                evidence = 0
-                for name in _evidence_files(station.evidence):
-                    data = station.evidence.read(name)  # checks the hash: never back up damage
+        # Readable by this account only, from its first byte.
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as raw:
+            with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
+                for member, path in dump.members:
+                    sha, size = _sha256_file(path)
+                    with path.open("rb") as fh:
+                        _add(tar, member, fh, size)
+                    files[member] = {"sha256": sha, "size": size}
+                for name in evidence_names(store):
+                    if not evidence:
+                        in_place.append(name)
+                        continue
+                    data = store.read(name)  # checks the hash: never back up damage
                     member = f"evidence/{name[:2]}/{name}"
                     _add(tar, member, io.BytesIO(data), len(data))
                     files[member] = {"sha256": name, "size": len(data)}
-                    evidence += 1
-                settings = station.location.data_dir / config.SETTINGS_FILE
+                    count += 1
                 if settings.exists():
                     sha, size = _sha256_file(settings)
                     with settings.open("rb") as fh:
                         _add(tar, SETTINGS_MEMBER, fh, size)
                     files[SETTINGS_MEMBER] = {"sha256": sha, "size": size}
-                manifest = json.dumps(
-                    {
-                        "format": FORMAT,
-                        "format_version": FORMAT_VERSION,
-                        "qcstation": __version__,
-                        "created_at": station.now().isoformat(),
-                        "station": station.name,
-                        "database": station.db.dialect,
-                        "schema": rev,
-                        "files": files,
-                    },
-                    indent=2,
-                    sort_keys=True,
-                ).encode()
-                _add(tar, MANIFEST, io.BytesIO(manifest), len(manifest))
-            with partial.open("rb") as fh:
-                os.fsync(fh.fileno())
+                fields = {
+                    **dump.facts,
+                    "qcstation": __version__,
+                    "purpose": purpose,
+                    "created_at": created_at,
+                    "station": station_name,
+                    "files": files,
+                }
+                if not evidence:
+                    fields["evidence_in_place"] = in_place
+                manifest, signature = signed_manifest(fields, signer)
+                _add(tar, "manifest.json", io.BytesIO(manifest), len(manifest))
+                _add(tar, "manifest.sig", io.BytesIO(signature), len(signature))
+            raw.flush()
+            os.fsync(raw.fileno())
         os.replace(partial, out)
     except OSError as exc:
         partial.unlink(missing_ok=True)
@@ -165,218 +289,13 @@ def backup(station: Station, actor: User, out: Path) -> BackupResult:
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
+    audit = dump.facts["audit"]["head"]
     return BackupResult(
         out,
-        station.db.dialect,
-        evidence,
+        str(dump.facts["database"]),
+        count,
         out.stat().st_size,
         hashlib.sha256(manifest).hexdigest(),
-    )
-
-
-def _dump_database(station: Station, tmp: Path) -> tuple[str, Path]:
-    if station.db.dialect == "sqlite":
-        source = sqlite_file(station.db.url)
-        if source is None:
-            raise BackupError("an in-memory database cannot be backed up")
-        target = tmp / "qcstation.db"
-        snapshots.sqlite_copy(source, target)
-        return SQLITE_MEMBER, target
-    target = tmp / "qcstation.sql"
-    snapshots.pg_dump(station.db.url, target)
-    return PG_MEMBER, target
-
-
-# --- restore ---------------------------------------------------------------------------
-
-
-@dataclass
-class _Checked:
-    manifest: dict[str, Any]
-    members: dict[str, tarfile.TarInfo]
-
-
-def verify_archive(path: Path) -> dict[str, Any]:
-    """Check a backup against its manifest without restoring it; returns the manifest."""
-    with _open(path) as tar:
-        return _check(path, tar).manifest
-
-
-def _open(path: Path) -> tarfile.TarFile:
-    try:
-        return tarfile.open(path.expanduser(), "r:")
-    except FileNotFoundError:
-        raise BackupError(f"there is no backup file {path}") from None
-    except (tarfile.TarError, OSError) as exc:
-        raise BackupError(f"{path} is not a qcstation backup (not a tar file: {exc})") from None
-
-
-def _check(path: Path, tar: tarfile.TarFile) -> _Checked:
-    members: dict[str, tarfile.TarInfo] = {}
-    manifest_info = None
-    try:
-        for info in tar:
-            if info.name == MANIFEST and info.isfile():
-                manifest_info = info
-                continue
-            if not info.isfile() or not MEMBER_RE.match(info.name):
-                raise BackupError(
-                    f"{path} holds a member {info.name!r} that is not part of a qcstation "
-                    "backup (a link, a folder, or a name outside the backup's own folders); "
-                    "refused, nothing was restored"
-                )
-            if info.name in members:
-                raise BackupError(f"{path} holds {info.name!r} twice; nothing was restored")
-            members[info.name] = info
-        if manifest_info is None:
-            raise BackupError(f"{path} has no {MANIFEST}: not a qcstation backup")
-        raw = _read(tar, manifest_info)
-    except tarfile.TarError as exc:
-        raise BackupError(f"{path} is damaged or cut short ({exc}); nothing was restored") from None
-    try:
-        manifest = json.loads(raw)
-        files = manifest["files"]
-        assert manifest["format"] == FORMAT and isinstance(files, dict)
-    except (ValueError, KeyError, TypeError, AssertionError):
-        raise BackupError(f"{path}: its {MANIFEST} is damaged; nothing was restored") from None
-    if int(manifest.get("format_version", 0)) > FORMAT_VERSION:
-        raise BackupError(f"{path} was made by a newer qcstation: install it to restore")
-    missing = sorted(set(files) - set(members))
-    extra = sorted(set(members) - set(files))
-    if missing or extra:
-        raise BackupError(
-            f"{path} does not match its manifest: "
-            + (f"missing {', '.join(missing[:5])}" if missing else "")
-            + ("; " if missing and extra else "")
-            + (f"unlisted {', '.join(extra[:5])}" if extra else "")
-            + "; nothing was restored"
-        )
-    for name, info in members.items():
-        digest, size = hashlib.sha256(), 0
-        fh = tar.extractfile(info)
-        assert fh is not None
-        for chunk in iter(lambda fh=fh: fh.read(CHUNK), b""):  # type: ignore[misc]
-            digest.update(chunk)
-            size += len(chunk)
-        expected = files[name]
-        if digest.hexdigest() != expected.get("sha256") or size != expected.get("size"):
-            raise BackupError(
-                f"{path}: {name} does not match the manifest (its SHA-256 differs): the "
-                "backup is damaged; nothing was restored"
-            )
-        if name.startswith("evidence/") and digest.hexdigest() != name.rsplit("/", 1)[1]:
-            raise BackupError(f"{path}: evidence file {name} is not what its name says")
-    return _Checked(manifest, members)
-
-
-def _read(tar: tarfile.TarFile, info: tarfile.TarInfo) -> bytes:
-    fh = tar.extractfile(info)
-    assert fh is not None
-    return fh.read()
-
-
-def target_holds_data(location: config.Location) -> list[str]:
-    """What in the target would be overwritten (empty: safe to restore into)."""
-    found = []
-    if location.is_sqlite:
-        db = sqlite_file(location.database_url)
-        if db is not None and db.exists() and db.stat().st_size > 0:
-            found.append(f"the database {db}")
-    else:
-        db_ = Database(location.database_url)
-        try:
-            if schema.state(db_.engine)[0] is not schema.SchemaState.EMPTY:
-                found.append("the PostgreSQL database (it has qcstation tables)")
-        finally:
-            db_.dispose()
-    if any(True for _ in _evidence_files(EvidenceStore(location.evidence_dir))):
-        found.append(f"evidence files in {location.evidence_dir}")
-    return found
-
-
-def restore(location: config.Location, archive: Path, overwrite: bool = False) -> RestoreResult:
-    """Verify the archive completely, then restore it into the location's database and
-    evidence folder."""
-    archive = archive.expanduser().resolve()
-    with _open(archive) as tar:
-        checked = _check(archive, tar)
-        manifest = checked.manifest
-        kind = "sqlite" if SQLITE_MEMBER in checked.members else "postgresql"
-        if PG_MEMBER in checked.members and SQLITE_MEMBER in checked.members:
-            raise BackupError(f"{archive} holds two databases; nothing was restored")
-        if (kind == "sqlite") != location.is_sqlite:
-            raise BackupError(
-                f"{archive} is a {kind} backup but the target is "
-                f"{'a SQLite file' if location.is_sqlite else 'a PostgreSQL database'}: "
-                "restore it into the same kind of database"
-            )
-        in_the_way = target_holds_data(location)
-        if in_the_way and not (overwrite and location.is_sqlite):
-            hint = (
-                "restore into an empty data directory, or pass --force to replace it"
-                if location.is_sqlite
-                else "restore into an empty PostgreSQL database (create a new one)"
-            )
-            raise Conflict(
-                f"the target already holds data ({'; '.join(in_the_way)}): {hint}; "
-                "nothing was restored"
-            )
-        warnings: list[str] = []
-        evidence = EvidenceStore(location.evidence_dir)
-        count = 0
-        for name, info in checked.members.items():
-            if name.startswith("evidence/"):
-                stored = evidence.put(_read(tar, info))  # atomic, fsynced, hash from content
-                if stored.sha256 != name.rsplit("/", 1)[1]:
-                    raise BackupError(f"{archive}: {name} changed while it was restored")
-                count += 1
-        settings = location.data_dir / config.SETTINGS_FILE
-        if SETTINGS_MEMBER in checked.members:
-            if settings.exists():
-                warnings.append(f"kept this station's own {settings} (the backup's was not used)")
-            else:
-                _write_atomically(settings, _read(tar, checked.members[SETTINGS_MEMBER]))
-        if kind == "sqlite":
-            db = sqlite_file(location.database_url)
-            assert db is not None
-            _restore_sqlite(tar, checked.members[SQLITE_MEMBER], db)
-        else:
-            with tempfile.TemporaryDirectory(prefix=".qcstation-restore-") as tmp:
-                dump = Path(tmp) / "qcstation.sql"
-                dump.write_bytes(_read(tar, checked.members[PG_MEMBER]))
-                snapshots.psql_restore(location.database_url, dump)
-    return RestoreResult(
-        kind, count, len(checked.members), str(manifest.get("created_at", "")), warnings
-    )
-
-
-def _restore_sqlite(tar: tarfile.TarFile, info: tarfile.TarInfo, db: Path) -> None:
-    db.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomically(db, _read(tar, info))
-    for suffix in ("-wal", "-shm", "-journal"):  # they belong to the replaced file
-        Path(f"{db}{suffix}").unlink(missing_ok=True)
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".qcstation-restore-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def describe(manifest: dict[str, Any]) -> str:
-    files = manifest.get("files", {})
-    evidence = sum(1 for n in files if n.startswith("evidence/"))
-    when = manifest.get("created_at", "?")
-    with contextlib.suppress(TypeError, ValueError):
-        when = datetime.fromisoformat(when).strftime("%Y-%m-%d %H:%M UTC")
-    return (
-        f"{manifest.get('database')} backup of station {manifest.get('station')!r} made "
-        f"{when} at schema {manifest.get('schema')}, {evidence} evidence files"
+        signer.name,
+        (int(audit["id"]), str(audit["hash"])),
     )

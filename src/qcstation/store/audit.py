@@ -430,6 +430,7 @@ def verify(
     latest: dict[tuple[str, str], tuple[int, bytes | None]] = {}
     usernames = {i: n for i, n in session.execute(select(UserRow.id, UserRow.username))}
     revoked: dict[str, int] = {}  # key id -> the entry that revoked it
+    standing: dict[str, tuple[Any, Any]] = {}  # user name -> (role, active), as the chain says
     creators: dict[str, str] = {}  # key id -> the actor whose sealed entries created it
     segment: list[Any] = []  # entries since the last seal
     prev, expected_id, count, signed, legacy = GENESIS, 1, 0, 0, 0
@@ -454,6 +455,14 @@ def verify(
             break
         if e.entity != EVENT:
             latest[(e.entity, e.entity_id)] = (e.id, _digest(e.new))
+        if e.entity == "users":
+            problem = _granted_by_stranger(e, standing)
+            if (
+                problem
+                and e.id >= signed_from
+                and add(Finding(e.id, e.entity, e.entity_id, problem))
+            ):
+                break
         prev, expected_id = e.hash, e.id + 1
         if e.id < signed_from:
             legacy += 1
@@ -533,6 +542,38 @@ def _check_segment(
         return "the signature is damaged"
     message = seal_message(chain_id, seal.id, seal.hash)
     return check_seal(seal.key_id, seal.actor, message, raw, creators.get(seal.key_id))
+
+
+def _granted_by_stranger(e: Any, standing: dict[str, tuple[Any, Any]]) -> str | None:
+    """A user created, or a role or account state changed, by someone who was not an
+    administrator at that point of the chain (the plant root and the very first user, who
+    creates herself at init, excepted). Keeps ``standing`` up to date as the chain goes.
+
+    A signature proves who wrote an entry, not that they were allowed to: without this an
+    inspector could sign, with her own key, the entry that makes her an administrator."""
+    if e.new is None:
+        return None
+    new, old = json.loads(e.new), json.loads(e.old) if e.old else {}
+    name = str(new.get("username"))
+    before = standing.get(e.actor, (None, None))
+    first = not standing
+    standing[name] = (new.get("role"), new.get("active"))
+    if e.action == "update" and (old.get("role"), old.get("active")) == standing[name]:
+        return None  # a password, a name: the account's own business
+    if e.actor == actor_for_kind("root") or (e.action == "create" and first and name == e.actor):
+        return None
+    role, active = before
+    if role == "admin" and active:
+        return None
+    did = (
+        f"created {name} as {new.get('role')}"
+        if e.action == "create"
+        else f"made {name} {new.get('role')}" + ("" if new.get("active") else " (disabled)")
+    )
+    return (
+        f"{e.actor} ({role or 'no user'}) {did}, which only an administrator may: rights "
+        "given by someone without the right to give them"
+    )
 
 
 def _misattributed(segment: list[Any], usernames: dict[int, str]) -> Iterator[Finding]:

@@ -52,6 +52,16 @@ def state(engine: Engine) -> tuple[SchemaState, str | None]:
     return (SchemaState.BEHIND if rev in known else SchemaState.AHEAD), rev
 
 
+def known(revision: str) -> bool:
+    """True when this qcstation's migrations include ``revision``."""
+    return revision in {s.revision for s in ScriptDirectory.from_config(_config()).walk_revisions()}
+
+
+def migrate(connection: Connection, revision: str = "head") -> None:
+    """Run the migrations up to ``revision`` on a connection, inside its transaction."""
+    command.upgrade(_config(connection), revision)
+
+
 def upgrade(engine: Engine) -> tuple[str | None, str]:
     """Migrate to the newest schema; return (from, to). Refuses a database from the future."""
     st, rev = state(engine)

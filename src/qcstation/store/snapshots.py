@@ -1,19 +1,25 @@
-"""Copies of a whole database: SQLite through its online backup API, PostgreSQL through
-pg_dump (plain SQL) and psql. Used by backup and restore (services/backup.py)."""
+"""Copies of a SQLite database, and what a copy from elsewhere must look like before use.
+
+A backup keeps a station's SQLite database as the file itself (copied with SQLite's online
+backup API). A file is more than rows: it carries its own schema, and a trigger or view
+hidden in it would run inside every station that opened it. So a copy that comes back
+from an archive is compared with the schema qcstation's own migrations make at its
+revision (a scratch file migrated here), object by object, before anything uses it.
+"""
 
 from __future__ import annotations
 
-import os
-import shutil
+import functools
+import re
 import sqlite3
-import subprocess
+import tempfile
 from pathlib import Path
 
-from sqlalchemy.engine import URL, make_url
+from qcstation.store.database import DatabaseError
 
-from qcstation.store.database import DatabaseError, redact
-
-TOOL_TIMEOUT_S = 3600
+# Objects SQLite makes by itself: the indexes behind UNIQUE and PRIMARY KEY constraints
+# (derived from the table's own text), AUTOINCREMENT's counters, ANALYZE's statistics.
+_INTERNAL = ("sqlite_autoindex_", "sqlite_sequence", "sqlite_stat")
 
 
 def sqlite_copy(source: Path, target: Path) -> None:
@@ -35,63 +41,75 @@ def sqlite_copy(source: Path, target: Path) -> None:
         src.close()
 
 
-def _libpq(url: str) -> tuple[URL, dict[str, str], list[str]]:
-    """The URL as libpq wants it (no password on a command line), its environment, and
-    the schema named by a search_path option (tests put each plant in a schema)."""
-    parsed = make_url(url)
-    env = dict(os.environ)
-    if parsed.password:
-        env["PGPASSWORD"] = str(parsed.password)
-    schemas: list[str] = []
-    options = parsed.query.get("options")
-    if isinstance(options, str) and "search_path=" in options:
-        schemas = [options.split("search_path=", 1)[1].split()[0].split(",")[0]]
-    plain = parsed.set(drivername="postgresql", password=None)
-    return plain, env, schemas
+def read_only(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
 
 
-def _tool(name: str) -> str:
-    found = shutil.which(name)
-    if not found:
-        raise DatabaseError(
-            f"{name} is not on PATH: install the PostgreSQL client tools "
-            "(the same major version as the server) to back up or restore a plant database"
-        )
-    return found
+def _normal(sql: str | None) -> str:
+    return re.sub(r"\s+", " ", (sql or "").replace('"', "")).strip()
 
 
-def pg_dump(url: str, target: Path) -> None:
-    plain, env, schemas = _libpq(url)
-    args = [_tool("pg_dump"), "--no-owner", "--no-privileges", "--format=plain"]
-    args += [f"--schema={s}" for s in schemas]
-    args += ["--file", str(target), "--dbname", plain.render_as_string(hide_password=False)]
-    _run(args, env, f"pg_dump of {redact(url)}")
-
-
-def psql_restore(url: str, dump: Path) -> None:
-    """Replay a plain dump in one transaction: all of it or nothing."""
-    plain, env, _ = _libpq(url)
-    args = [
-        _tool("psql"),
-        "--no-psqlrc",
-        "--quiet",
-        "--single-transaction",
-        "--set=ON_ERROR_STOP=1",
-        "--file",
-        str(dump),
-        "--dbname",
-        plain.render_as_string(hide_password=False),
-    ]
-    _run(args, env, f"restoring into {redact(url)}")
-
-
-def _run(args: list[str], env: dict[str, str], what: str) -> None:
+def objects(path: Path) -> set[tuple[str, str, str, str]]:
+    """The schema a SQLite file declares: (type, name, table, SQL text normalised)."""
+    con = read_only(path)
     try:
-        proc = subprocess.run(
-            args, env=env, capture_output=True, text=True, timeout=TOOL_TIMEOUT_S, check=False
+        rows = con.execute("SELECT type, name, tbl_name, sql FROM sqlite_master").fetchall()
+    finally:
+        con.close()
+    return {
+        (str(t), str(n), str(tb), _normal(s))
+        for t, n, tb, s in rows
+        if not str(n).startswith(_INTERNAL)
+    }
+
+
+@functools.cache
+def expected_objects(revision: str) -> frozenset[tuple[str, str, str, str]]:
+    """What qcstation's migrations make, up to ``revision``, in a fresh SQLite file."""
+    from qcstation.store import schema
+    from qcstation.store.database import create
+
+    with tempfile.TemporaryDirectory(prefix="qcstation-schema-") as tmp:
+        path = Path(tmp) / "expected.db"
+        engine = create(f"sqlite:///{path}")
+        try:
+            with engine.begin() as conn:
+                schema.migrate(conn, revision)
+        finally:
+            engine.dispose()
+        return frozenset(objects(path))
+
+
+def schema_problems(path: Path, revision: str) -> list[str]:
+    """What in the file is not exactly the schema of ``revision`` (empty: it is)."""
+    try:
+        con = read_only(path)
+        try:
+            checked = con.execute("PRAGMA quick_check").fetchone()
+            versions = [r[0] for r in con.execute("SELECT version_num FROM alembic_version")]
+        finally:
+            con.close()
+        found = objects(path)
+    except sqlite3.Error as exc:
+        return [f"it is not a readable SQLite database ({exc})"]
+    if not checked or checked[0] != "ok":
+        return [f"SQLite finds it damaged ({checked[0] if checked else 'no answer'})"]
+    if versions != [revision]:
+        return [f"it says it is at schema {', '.join(versions) or 'none'}, not {revision}"]
+    expected = expected_objects(revision)
+    problems = []
+    for kind, name, table, _sql in sorted(found - expected):
+        same_name = any(e[0] == kind and e[1] == name for e in expected)
+        problems.append(
+            f"its {kind} {name!r}"
+            + (f" on {table}" if table != name else "")
+            + (
+                " is not defined as qcstation's migrations define it"
+                if same_name
+                else " is not one qcstation's migrations make"
+            )
         )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise DatabaseError(f"{what} failed: {exc}") from exc
-    if proc.returncode != 0:
-        lines = (proc.stderr or proc.stdout).strip().splitlines()
-        raise DatabaseError(f"{what} failed: {lines[-1] if lines else proc.returncode}")
+    for kind, name, _table, _sql in sorted(expected - found):
+        if not any(f[0] == kind and f[1] == name for f in found):
+            problems.append(f"its {kind} {name!r} is missing")
+    return problems
