@@ -30,7 +30,15 @@ from qcstation.store.models import AuditEntry, SigningKeyRow, UserRow
 # The audit event a restore writes (services/restore.py).
 RESTORE_EVENT = "restore"
 
-__all__ = ["Finding", "Seals", "VerifyReport", "fingerprint", "pin", "verify"]
+__all__ = [
+    "Finding",
+    "Seals",
+    "VerifyReport",
+    "check_anchor",
+    "fingerprint",
+    "pin",
+    "verify",
+]
 
 
 def fingerprint(cert: x509.Certificate) -> str:
@@ -181,6 +189,37 @@ def verify(station: Station, root_sha256: str | None = None) -> VerifyReport:
         report.head,
         report.signed_entries,
     )
+
+
+def check_anchor(station: Station) -> list[Finding]:
+    """The quick part of verify, for the window at every sign-in: is the database still the
+    one this station saw (the same plant root, a chain that reaches the newest head it
+    anchored)? A few reads, whatever the trail's length; the full check is ``verify``."""
+    path = anchor_path(station)
+    saved = anchors.load(path)
+    if saved.problem:
+        return [Finding(None, "anchor", str(path), saved.problem)]
+    with station.db.read() as s:
+        chain_id, last_id, last_hash = audit.chain_head(s)
+        chain = saved.chains.get(chain_id)
+        if chain is None:
+            return []
+        out: list[Finding] = []
+        root = _root(s)
+        found = fingerprint(root) if root is not None else None
+        if chain.root_sha256 and found != chain.root_sha256:
+            out.append(
+                Finding(
+                    None,
+                    "signing_keys",
+                    "root",
+                    f"the plant root in the database ({(found or 'none')[:16]}…) is not the "
+                    f"one this station pinned ({chain.root_sha256[:16]}…): the plant's keys "
+                    "were replaced",
+                )
+            )
+        head = VerifyReport(0, 0, [], [], chain_id, (last_id, last_hash))
+        return out + _against_anchor(s, chain, head, [], [])
 
 
 def _against_anchor(

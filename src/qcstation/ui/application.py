@@ -32,7 +32,7 @@ def attach_workspace(
     """Give a window (maybe just its sign-in form so far) the station and its workspace."""
     errors = ErrorReporter(lambda: window)
     tasks = TaskRunner(errors.report)
-    ctx = UiContext(station, tasks, errors, location.settings)
+    ctx = UiContext(station, tasks, errors, location.settings, reads=TaskRunner(errors.report))
     window.attach(ctx, CameraPanel(source))
     if sync.is_offline_copy(station, location):
         window.offline_sync = OfflineSync(ctx, location, window.connection_note, window)  # type: ignore[attr-defined]

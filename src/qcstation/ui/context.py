@@ -31,6 +31,7 @@ class Events(QObject):
     templates_changed = Signal()
     users_changed = Signal()
     settings_changed = Signal(object)  # Settings
+    audit_checked = Signal(object)  # list of audit Findings: what the last check found
 
 
 @dataclass
@@ -42,6 +43,8 @@ class UiContext:
     events: Events = field(default_factory=Events)
     user: User | None = None
     camera: Any = None  # the CameraPanel: its shot() is what every capture keeps
+    # A second worker for long reads (a whole audit trail): saves never wait behind them.
+    reads: TaskRunner | None = None
 
     def can(self, permission: Permission) -> bool:
         return self.user is not None and self.user.can(permission)
@@ -58,6 +61,15 @@ class UiContext:
         """Work on the worker; with an owner, ``applies(owner)`` decides on arrival whether
         the result is still shown (see ui/tasks.py)."""
         self.tasks.run(fn, on_done, on_error, owner=owner, applies=applies)
+
+    def run_read(
+        self,
+        fn: Callable[[], Any],
+        on_done: Callable[[Any], None] | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
+    ) -> None:
+        """A long read on its own worker (the one worker when there is no second)."""
+        (self.reads or self.tasks).run(fn, on_done, on_error)
 
     @property
     def actor(self) -> User:

@@ -68,6 +68,7 @@ class MainWindow(QMainWindow):
         # so the sign-in form can show before they are loaded.
         from qcstation.services import inspections
         from qcstation.ui import camera_panel
+        from qcstation.ui.audit_alert import AuditAlert
         from qcstation.ui.bench_evidence import BenchEvidence
         from qcstation.ui.pages.checklist import ChecklistPage
         from qcstation.ui.pages.corrective import CorrectiveActionsPage
@@ -142,6 +143,8 @@ class MainWindow(QMainWindow):
         body.addWidget(self.area, 1)
         self.workspace = QWidget()
         work = QVBoxLayout(self.workspace)
+        self.audit_alert = AuditAlert(ctx)  # the trail disagrees with this station's anchor
+        work.addWidget(self.audit_alert)
         work.addLayout(bar)
         work.addLayout(body, 1)
         for w in (self.workspace, self.lock_page):
@@ -217,6 +220,7 @@ class MainWindow(QMainWindow):
             max(170, self.nav.sizeHintForColumn(0) + 2 * self.nav.frameWidth() + 16)
         )
         self.top.setCurrentWidget(self.workspace)
+        self.audit_alert.check()
         self.ctx.events.signed_in.emit(user)
         self.idle.start()
         self.nav.setCurrentRow(0)
@@ -360,4 +364,6 @@ class MainWindow(QMainWindow):
         self._app().removeEventFilter(self)
         self.camera.timer.stop()
         self.ctx.tasks.wait()
+        if self.ctx.reads is not None:
+            self.ctx.reads.wait()
         super().closeEvent(event)

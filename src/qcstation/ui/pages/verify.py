@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from qcstation.reports.raster import render_pages
-from qcstation.services import verify
+from qcstation.services import audit, verify
 from qcstation.services.verify import Unverifiable, Verification
 from qcstation.ui import theme
 from qcstation.ui.context import UiContext
@@ -64,14 +64,18 @@ class VerifyPage(QWidget):
         self.page_view.setObjectName("verify-page-view")
         self.page_view.setFixedWidth(340)
         self.page_view.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignHCenter)
+        self.trail_button = button(self.tr("Check the audit trail"), "Ctrl+T")
         self.open_button.clicked.connect(self.choose_pdf)
         self.scan_button.clicked.connect(self.start_scan)
+        self.trail_button.clicked.connect(self.check_trail)
         self.payload.returnPressed.connect(self.check_payload)
         shortcut(self, "Ctrl+O", self.choose_pdf)
         shortcut(self, "F6", self.start_scan)
+        shortcut(self, "Ctrl+T", self.check_trail)
         row = QHBoxLayout()
         row.addWidget(self.open_button)
         row.addWidget(self.scan_button)
+        row.addWidget(self.trail_button)
         row.addStretch(1)
         results = QVBoxLayout()
         results.addWidget(self.verdict)
@@ -81,7 +85,7 @@ class VerifyPage(QWidget):
         body.addLayout(results, 1)
         body.addWidget(self.page_view)
         layout = QVBoxLayout(self)
-        layout.addWidget(title(self.tr("Verify a report or certificate")))
+        layout.addWidget(title(self.tr("Verify a report, a certificate or the audit trail")))
         layout.addWidget(
             muted(
                 self.tr(
@@ -132,6 +136,41 @@ class VerifyPage(QWidget):
             self.show_unreadable(exc)
         else:
             self.ctx.errors.report(exc)
+
+    # --- the audit trail ----------------------------------------------------------------------
+
+    def check_trail(self) -> None:
+        """The whole trail against its signatures, this station's anchor and every record,
+        on the reading worker: saves go on meanwhile."""
+        self.lines.clear()
+        self.page_view.clear()
+        self.subject.setText("")
+        self._verdict(self.tr("Checking the audit trail…"), theme.REVIEW_COLOUR)
+        self.trail_button.setEnabled(False)
+        station = self.ctx.station
+        self.ctx.run_read(lambda: audit.verify(station), self.show_trail, self._trail_failed)
+
+    def show_trail(self, report: audit.VerifyReport) -> None:
+        self.trail_button.setEnabled(True)
+        self.lines.clear()
+        for note in report.notes:
+            self.lines.addItem(note)
+        for finding in report.findings:
+            self.lines.addItem(self.tr("PROBLEM: {0}").format(finding))
+        self.subject.setText(
+            self.tr("{0} entries, {1} signatures, {2} records checked").format(
+                report.entries, report.signed_entries, report.records
+            )
+        )
+        if report.ok:
+            self._verdict(self.tr("AUDIT TRAIL INTACT"), theme.PASS_COLOUR)
+        else:
+            self._verdict(self.tr("THE AUDIT TRAIL SHOWS PROBLEMS"), theme.FAIL_COLOUR)
+        self.ctx.events.audit_checked.emit(list(report.findings))
+
+    def _trail_failed(self, exc: BaseException) -> None:
+        self.trail_button.setEnabled(True)
+        self._failed(exc)
 
     # --- a PDF ------------------------------------------------------------------------------
 

@@ -1,0 +1,76 @@
+"""The window says so when the audit trail was cut short or put back, and the Verify page
+checks the whole trail by key while the bench goes on saving."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from sqlalchemy import text
+
+from qcstation.domain.inspections import Answer, Outcome
+from qcstation.domain.stages import Stage
+from qcstation.services import accounts, inspections
+from qcstation.services.context import Station
+from qcstation.ui.pages.verify import VerifyPage
+
+from .conftest import Driver
+
+
+def _reads_done(d: Driver) -> None:
+    reads = d.ctx.reads
+    assert reads is not None
+    d.qtbot.waitUntil(lambda: reads.pending == 0, timeout=60000)
+    d.qtbot.wait(30)
+
+
+def test_a_trail_cut_short_is_shown_at_the_next_sign_in(
+    driver: Driver, ui_station: Station
+) -> None:
+    d = driver
+    ines = accounts.login(ui_station, "ines", "ines-demo-pass")
+    ins = inspections.start(ui_station, ines, Stage.CASTING, "JT-A", "RG-1", "SN-A")
+    inspections.record_answer(ui_station, ines, ins.id, Answer("fill", outcome=Outcome.PASS))
+    d.sign_in("ines")
+    _reads_done(d)
+    assert not d.win.audit_alert.isVisible()
+    d.win.sign_out()
+    # Behind the app's back: the last entries and what they made, gone; the head moved back.
+    with ui_station.db.engine.begin() as conn:
+        last = conn.execute(text("SELECT max(id) FROM audit_log")).scalar_one()
+        conn.execute(text("DELETE FROM answers"))
+        conn.execute(text("DELETE FROM audit_log WHERE id >= :i"), {"i": last - 1})
+        h = conn.execute(text("SELECT hash FROM audit_log WHERE id = :i"), {"i": last - 2})
+        conn.execute(
+            text("UPDATE audit_head SET last_id = :i, last_hash = :h"),
+            {"i": last - 2, "h": h.scalar_one()},
+        )
+    d.sign_in("ines")
+    _reads_done(d)
+    alert = d.win.audit_alert
+    assert alert.isVisible()
+    assert f"ends at entry #{last - 2}, but this station saw entry #{last}" in alert.text()
+    assert "Do not issue reports or certificates" in alert.text()
+
+
+def test_the_whole_trail_is_checked_by_key_on_the_verify_page(
+    driver: Driver, ui_station: Station
+) -> None:
+    d = driver
+    d.sign_in("sam")
+    d.win.show_page(VerifyPage)
+    page = d.win.area.currentWidget()
+    assert isinstance(page, VerifyPage)
+    page.setFocus()
+    d.qtbot.keyClick(page, Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier)
+    _reads_done(d)
+    assert page.verdict.text() == "AUDIT TRAIL INTACT"
+    assert "signatures" in page.subject.text()
+    assert not d.win.audit_alert.isVisible()
+    # A row changed behind the app's back: the check names it, and the window shows it.
+    with ui_station.db.engine.begin() as conn:
+        conn.execute(text("UPDATE users SET role = 'admin' WHERE username = 'ines'"))
+    d.qtbot.keyClick(page, Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier)
+    _reads_done(d)
+    assert page.verdict.text() == "THE AUDIT TRAIL SHOWS PROBLEMS"
+    shown = [page.lines.item(i).text() for i in range(page.lines.count())]
+    assert any("users" in line and "role is 'admin'" in line for line in shown), shown
+    assert d.win.audit_alert.isVisible()
