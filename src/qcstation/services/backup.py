@@ -37,7 +37,7 @@ from qcstation.domain.users import Permission, User
 from qcstation.services.accounts import require
 from qcstation.services.context import Station
 from qcstation.services.errors import Conflict, InvalidInput
-from qcstation.store import schema, snapshots
+from qcstation.store import private, schema, snapshots
 from qcstation.store.database import Database, sqlite_file
 from qcstation.store.evidence import SHA256_RE, EvidenceStore
 
@@ -119,6 +119,7 @@ def backup(station: Station, actor: User, out: Path) -> BackupResult:
     _state, rev = schema.state(station.db.engine)
     try:
         with tempfile.TemporaryDirectory(dir=out.parent, prefix=".qcstation-backup-") as tmp:
+            private.create_file(partial)  # every record and key: this account's only
             with tarfile.open(partial, "w", format=tarfile.PAX_FORMAT) as tar:
                 member, dump = _dump_database(station, Path(tmp))
                 sha, size = _sha256_file(dump)

@@ -24,7 +24,7 @@ from pathlib import Path
 from qcstation import __version__
 from qcstation.config import Location
 from qcstation.services.context import Station, connect, open_station
-from qcstation.store import schema
+from qcstation.store import private, schema
 from qcstation.store.database import DatabaseError, DriverError, sqlite_file
 from qcstation.store.types import utcnow
 
@@ -69,9 +69,10 @@ def backup_path(data_dir: Path, revision: str | None, now: datetime | None = Non
 
 def copy_sqlite(source: Path, target: Path) -> None:
     """A consistent copy of a live SQLite file (WAL included), checked before it counts."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+    private.make_dir(target.parent)
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
+    private.create_file(partial)  # a copy of every record: this account's only
     src = sqlite3.connect(source)
     try:
         dst = sqlite3.connect(partial)
