@@ -40,6 +40,10 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         "QCSTATION_PASSWORD",
     ):
         monkeypatch.delenv(name, raising=False)
+    # Stations of a plant keep their key in a secret store, chosen explicitly: the tests
+    # choose the file (this machine has no OS keyring); tests/security/test_plant_secrets.py
+    # takes the choice away and tests the keyring with a backend of its own.
+    monkeypatch.setenv("QCSTATION_SECRET_STORE", "file")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "home" / "data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "home" / "config"))

@@ -57,7 +57,7 @@ class Settings(BaseModel):
         default=None,
         description="where the plant database password and the station key are kept: the OS "
         "keyring, or a file in the data directory readable by this account only; empty: the "
-        "OS keyring when this computer has one (store/secrets.py)",
+        "OS keyring when this computer has one (store/secret_store.py)",
     )
     idle_lock_minutes: int = Field(default=5, ge=1, le=240)
     theme: Literal["light", "dark", "high_contrast"] = "light"
@@ -117,7 +117,7 @@ class Location:
     database_url: str  # never with a password in it: that is database_password
     settings: Settings
     warnings: tuple[str, ...] = ()
-    # From the secret store (store/secrets.py), for the URL's role on its server.
+    # From the secret store (store/secret_store.py), for the URL's role on its server.
     database_password: str | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -193,12 +193,12 @@ def resolve(data_dir: str | Path | None = None, database_url: str | None = None)
     if not url.startswith("sqlite"):
         from sqlalchemy.exc import ArgumentError
 
-        from qcstation.store import secrets
+        from qcstation.store import secret_store
 
         try:
-            url, password = secrets.split_password(url)
+            url, password = secret_store.split_password(url)
             if password is None:
-                password = secrets.database_password(path, settings.secret_store, url)
+                password = secret_store.database_password(path, settings.secret_store, url)
         except ArgumentError:
             pass  # not a URL: opening the database says so, naming what was given
     return Location(path, url, settings, tuple(warnings), password)
@@ -209,19 +209,19 @@ def _password_out_of_settings(path: Path, settings: Settings, warnings: list[str
     move it into the secret store and write the file again without it (said once)."""
     from sqlalchemy.exc import ArgumentError
 
-    from qcstation.store import secrets
+    from qcstation.store import secret_store
 
     try:
-        bare, password = secrets.split_password(str(settings.database_url))
+        bare, password = secret_store.split_password(str(settings.database_url))
     except ArgumentError:
         return settings  # not a URL: opening the database will say so
     if password is None:
         return settings
     try:
-        _bare, where = secrets.keep_database_password(
+        _bare, where = secret_store.keep_database_password(
             path, settings.secret_store, str(settings.database_url)
         )
-    except secrets.SecretStoreError as exc:
+    except secret_store.SecretStoreError as exc:
         warnings.append(
             f"{path / SETTINGS_FILE} holds the plant database password in plain text, and it "
             f"stays there until a safe place is chosen: {exc}"

@@ -28,6 +28,7 @@ def commands() -> tuple[ModuleType, ...]:
         backup,
         dashboard,
         lots,
+        plantdb,
         quality,
         sampling,
         signing,
@@ -36,7 +37,7 @@ def commands() -> tuple[ModuleType, ...]:
         users,
     )
 
-    return (station, users, sampling, signing, quality, lots, dashboard, backup, sync)
+    return (station, users, sampling, signing, quality, lots, dashboard, backup, sync, plantdb)
 
 
 def _common() -> argparse.ArgumentParser:

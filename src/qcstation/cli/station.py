@@ -44,16 +44,35 @@ from qcstation.cli._shared import (
 
 
 def cmd_init(args: argparse.Namespace) -> int:
+    from qcstation.store import secret_store
+
     loc = _location(args)
     update: dict[str, Any] = {}
     if args.station:
         update["station_name"] = args.station
+    if args.secret_store:
+        update["secret_store"] = args.secret_store
     if args.database_url and not args.database_url.startswith("sqlite"):
-        update["database_url"] = args.database_url  # later runs find the plant server
+        # Later runs find the plant server; the URL is kept without its password.
+        update["database_url"] = loc.database_url
     if update:
         loc = config.Location(
-            loc.data_dir, loc.database_url, loc.settings.model_copy(update=update), loc.warnings
+            loc.data_dir,
+            loc.database_url,
+            loc.settings.model_copy(update=update),
+            loc.warnings,
+            loc.database_password,
         )
+    if not loc.is_sqlite:
+        # A station of a plant server keeps its key (and maybe the server's password) in
+        # the secret store: say where, or why nowhere, before anything is written.
+        store = secret_store.require_store(
+            loc.data_dir, loc.settings.secret_store, "this station's key"
+        )
+        name = secret_store.password_name(loc.database_url)
+        if loc.database_password is not None and name is not None:
+            store.set(name, loc.database_password)
+        _out(f"This station's secrets (its key, the database password) are kept in {store.where}.")
     station = connect(loc)
     try:
         joining = setup.plant_exists(station)
@@ -316,6 +335,13 @@ def register(add: Any, group: Any) -> None:
     )
     p.add_argument("--full-name", help="the administrator's printed name")
     p.add_argument("--station", help="this station's name (default: the computer's name)")
+    p.add_argument(
+        "--secret-store",
+        choices=["keyring", "file"],
+        help="where a station of a plant server keeps its key and database password: the OS "
+        "keyring, or a file in the data directory only this account reads (default: the OS "
+        "keyring when there is one; env QCSTATION_SECRET_STORE)",
+    )
 
     db = group("db", "database schema and health")
     add("upgrade", cmd_db_upgrade, "migrate the database to this version's schema", db)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select, text
 
+from qcstation.services import station_secrets
 from qcstation.services.context import Station
 from qcstation.store import private, schema
 from qcstation.store.evidence import EvidenceError
@@ -48,6 +49,12 @@ def check(station: Station) -> CheckReport:
                 report.problems.append(str(exc))
         report.lines.append(f"evidence files verified: {checked}")
     _check_files(station, report)
+    if station.location.is_sqlite and not station.location.settings.secret_store:
+        report.lines.append("secrets: none kept (this station's data is its own SQLite file)")
+    else:
+        secrets = station_secrets.status(station.location)
+        report.lines += secrets.lines()
+        report.problems += secrets.problems
     leftovers = station.evidence.leftovers()
     if leftovers:
         report.lines.append(

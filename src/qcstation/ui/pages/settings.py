@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from qcstation.config import Settings
-from qcstation.services import maintenance
+from qcstation.services import maintenance, problems
 from qcstation.services import settings as settings_service
 from qcstation.ui import i18n, theme
 from qcstation.ui.capture_key import DEFAULT as DEFAULT_CAPTURE_KEY
@@ -150,10 +150,19 @@ class SettingsPage(QWidget):
 
         def done(saved: Settings) -> None:
             self.ctx.settings = saved
+            # A password typed into the URL went into the secret store, not the file.
+            self.database_url.setText(saved.database_url or "")
             self.status.setText(self.tr("Saved."))
             self.ctx.events.settings_changed.emit(saved)
 
-        self.ctx.run(lambda: settings_service.save(station, new), done)
+        def failed(exc: BaseException) -> None:
+            said = problems.describe(exc, None)  # no store for a typed password, say
+            if said is None:
+                self.ctx.errors.report(exc)
+            else:
+                self.status.setText(said)
+
+        self.ctx.run(lambda: settings_service.save(station, new), done, failed)
 
     def test_connection(self) -> None:
         url = self.database_url.text().strip()

@@ -21,6 +21,7 @@ The choice is logged when a store is opened and shown by `qcstation secrets stat
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -111,10 +112,8 @@ class KeyringStore:
     def delete(self, name: str) -> None:
         import keyring.errors
 
-        try:
+        with contextlib.suppress(keyring.errors.PasswordDeleteError):  # nothing kept
             self.backend.delete_password(self.service, name)
-        except keyring.errors.PasswordDeleteError:
-            pass
 
 
 # --- a file only this account reads --------------------------------------------------------
@@ -133,7 +132,9 @@ class FileStore:
         except FileNotFoundError:
             return {}
         except (OSError, ValueError) as exc:
-            raise SecretStoreError(f"{self.path} cannot be read ({exc}): fix or delete it") from None
+            raise SecretStoreError(
+                f"{self.path} cannot be read ({exc}): fix or delete it"
+            ) from None
         if not isinstance(raw, dict) or raw.get("format") != FORMAT:
             raise SecretStoreError(f"{self.path} is not a qcstation secrets file")
         if private.exposed(self.path):
@@ -241,7 +242,9 @@ def split_password(url: str) -> tuple[str, str | None]:
     parsed = make_url(url)
     if parsed.password is None:
         return url, None
-    return parsed.set(password=None).render_as_string(hide_password=False), str(parsed.password)
+    # URL.set(password=None) means "leave it": build the URL again without one.
+    bare = parsed._replace(password=None)
+    return bare.render_as_string(hide_password=False), str(parsed.password)
 
 
 def database_password(data_dir: Path, setting: str | None, url: str) -> str | None:
