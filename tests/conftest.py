@@ -28,6 +28,7 @@ from qcstation.services.context import Station, connect
 PG_ENV = "QCSTATION_TEST_DATABASE_URL"
 REQUIRE_PG_ENV = "QCSTATION_REQUIRE_POSTGRES"
 PASSWORD = "correct horse battery"
+AS_STATION_ENV = "QCSTATION_TEST_AS_STATION_ROLE"
 
 
 @pytest.fixture(autouse=True)
@@ -101,10 +102,42 @@ def bare_station(location: config.Location) -> Iterator[Station]:
 
 
 @pytest.fixture
-def station(bare_station: Station) -> Station:
-    """An initialised station: schema, admin 'alice', shipped checklists and catalog."""
+def station(bare_station: Station, request: pytest.FixtureRequest) -> Station:
+    """An initialised station: schema, admin 'alice', shipped checklists and catalog.
+
+    With QCSTATION_TEST_AS_STATION_ROLE set, a PostgreSQL station then works on as a
+    station login of its own (least privilege, services/plant_roles.py), as a plant's
+    benches do: the suite run that way shows the application needs no more."""
     setup.init(bare_station, "alice", PASSWORD, "Alice Admin")
+    if os.environ.get(AS_STATION_ENV) and bare_station.db.dialect == "postgresql":
+        request.getfixturevalue("station_login")
     return bare_station
+
+
+@pytest.fixture
+def station_login(bare_station: Station) -> Iterator[str]:
+    """Reconnect the (initialised, PostgreSQL) station as its own station login: a group
+    role with the station grants and a LOGIN role in it, both made for this test's schema
+    by the owner, and dropped afterwards. Yields the login role's name."""
+    from qcstation.services import plant_roles
+    from qcstation.store.database import Database
+
+    owner = bare_station.db
+    with owner.engine.connect() as conn:
+        schema = str(conn.scalar(text("SELECT current_schema()")))
+    group = f"qcg_{schema}"
+    plant_roles.grant(owner, group)
+    role, password, url = plant_roles.create_login(owner, f"test {schema}", group)
+    bare_station.db = Database(url, owner.anchor_path, password)
+    try:
+        yield role
+    finally:
+        bare_station.db.dispose()
+        bare_station.db = owner
+        with owner.engine.begin() as conn:
+            for name in (role, group):
+                conn.exec_driver_sql(f'DROP OWNED BY "{name}"')
+                conn.exec_driver_sql(f'DROP ROLE "{name}"')
 
 
 @pytest.fixture

@@ -48,6 +48,48 @@ def cmd_secrets_set_db_password(args: argparse.Namespace) -> int:
     return OK
 
 
+def cmd_db_roles(args: argparse.Namespace) -> int:
+    from qcstation.services import plant_roles, station_secrets
+    from qcstation.services.context import open_station
+
+    loc = _location(args)
+    here = loc.settings.station_name
+    names = list(dict.fromkeys(args.station or []))
+    others = [n for n in names if n != here]
+    if others and not args.show_password:
+        raise UsageError(
+            f"{', '.join(others)} is not this station ({here!r}): its new password would have "
+            "to be shown to be carried there; add --show-password, or run this command on "
+            "that station"
+        )
+    station = open_station(loc)
+    try:
+        result = plant_roles.grant(station.db, args.group)
+        logins = [(n, *plant_roles.create_login(station.db, n, args.group)) for n in names]
+    finally:
+        station.close()
+    _out(
+        f"Role {result.group!r} may now do what a station does on the {result.tables} tables "
+        f"of schema {result.schema!r}, and nothing more."
+    )
+    for table in result.unknown:
+        _err(
+            f"warning: table {table!r} is not one qcstation knows: {result.group} may only read it"
+        )
+    for name, role, password, url in logins:
+        if name == here:
+            where = station_secrets.switch_login(loc, url, password)
+            _out(
+                f"This station ({name!r}) now connects as {role}; its password is kept in {where}."
+            )
+        else:
+            _out(f"Station {name!r} connects as {role} with the password {password}")
+            _out(
+                f"  on that station: qcstation secrets set-db-password, and its database URL {url}"
+            )
+    return OK
+
+
 def register(add: Any, group: Any) -> None:
     sub = group("secrets", "where this station keeps its key and the plant database password")
     add("status", cmd_secrets_status, "say where the secrets are kept and what is kept", sub)
@@ -65,4 +107,24 @@ def register(add: Any, group: Any) -> None:
         "keep the plant database password for this station's URL (prompt, or "
         f"{ENV_DATABASE_PASSWORD})",
         sub,
+    )
+
+
+def register_roles(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--station",
+        action="append",
+        metavar="NAME",
+        help="make (or give a new password to) this station's own login; repeatable. This "
+        "station's is saved here (URL in settings, password in the secret store)",
+    )
+    p.add_argument(
+        "--group",
+        default="qcstation_station",
+        help="the stations' group role (default %(default)s)",
+    )
+    p.add_argument(
+        "--show-password",
+        action="store_true",
+        help="print the new password of a station other than this one, to carry it there",
     )

@@ -321,6 +321,12 @@ def cmd_self_test(args: argparse.Namespace) -> int:
     return OK if app.self_test(_out, data_dir) else PROBLEM
 
 
+ROLES_HELP = (
+    "(the plant database's owner) give the station role exactly what stations may do, and "
+    "a login of its own to each station named"
+)
+
+
 def register(add: Any, group: Any) -> None:
     p = add(
         "init",
@@ -346,6 +352,9 @@ def register(add: Any, group: Any) -> None:
     db = group("db", "database schema and health")
     add("upgrade", cmd_db_upgrade, "migrate the database to this version's schema", db)
     add("check", cmd_db_check, "check database integrity and evidence files", db)
+    from qcstation.cli.plantdb import cmd_db_roles, register_roles
+
+    register_roles(add("roles", cmd_db_roles, ROLES_HELP, db))
 
     tsub = group("template", "checklist templates")
     p = add("validate", cmd_template_validate, "check template files without importing them", tsub)

@@ -125,3 +125,22 @@ def settings_without_password(
     except ArgumentError:
         return settings, ""  # not a URL: the connection test and the next start say so
     return settings.model_copy(update={"database_url": bare}), where
+
+
+def switch_login(location: config.Location, url: str, password: str) -> str:
+    """Make this station connect as ``url`` (its own login) with ``password``: the password
+    goes into the store, the URL into settings.yaml, and a password kept for the URL used
+    until now (the owner's, at set-up) is forgotten. Returns where the password went."""
+    store = secret_store.require_store(
+        location.data_dir, location.settings.secret_store, "the station's database password"
+    )
+    new_name = secret_store.password_name(url)
+    old_name = secret_store.password_name(location.database_url)
+    assert new_name is not None
+    store.set(new_name, password)
+    if old_name is not None and old_name != new_name:
+        store.delete(old_name)
+    config.save_settings(
+        location.data_dir, location.settings.model_copy(update={"database_url": url})
+    )
+    return store.where
