@@ -6,7 +6,18 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from qcstation.cli._shared import OK, PROBLEM, UsageError, _err, _location, _out, _secret
+from qcstation.cli._shared import (
+    ENV_ROOT_PASSPHRASE,
+    OK,
+    PROBLEM,
+    UsageError,
+    _err,
+    _location,
+    _login,
+    _out,
+    _secret,
+    _user_opt,
+)
 
 ENV_DATABASE_PASSWORD = "QCSTATION_DATABASE_PASSWORD"
 
@@ -128,3 +139,44 @@ def register_roles(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="print the new password of a station other than this one, to carry it there",
     )
+
+
+def cmd_keys_station(args: argparse.Namespace) -> int:
+    import os
+
+    from qcstation.services import station_keys
+    from qcstation.services.context import open_station
+
+    loc = _location(args)
+    if loc.is_sqlite and not args.revoke:
+        raise UsageError("a station with its own SQLite file sends nothing: it needs no key")
+    station = open_station(loc)
+    try:
+        admin = _login(station, args)
+        if args.revoke:
+            if not args.reason:
+                raise UsageError("say why with --reason (it is kept in the audit trail)")
+            n = station_keys.revoke(station, admin, args.revoke, args.reason)
+            _out(f"Revoked {n} key(s) of station {args.revoke!r}: what it sends is refused.")
+            return OK
+        passphrase = os.environ.get(ENV_ROOT_PASSPHRASE)
+        made = station_keys.create(station, admin, passphrase)
+    finally:
+        station.close()
+    _out(f"Station {made.station!r} has a new key {made.key_id[:16]}…, kept in its secret store.")
+    if not made.certified:
+        _out("It waits for the plant root's certificate: `qcstation keys issue` (administrators).")
+    return OK
+
+
+def register_station_key(add: Any, keys_group: Any) -> None:
+    p = add(
+        "station",
+        cmd_keys_station,
+        "make (or renew) this station's own key, which signs what its outbox sends; with "
+        "--revoke NAME, revoke a station's keys",
+        keys_group,
+    )
+    p.add_argument("--revoke", metavar="NAME", help="the station whose keys to revoke")
+    p.add_argument("--reason", help="why (with --revoke)")
+    _user_opt(p)

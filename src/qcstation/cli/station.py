@@ -86,6 +86,16 @@ def cmd_init(args: argparse.Namespace) -> int:
     if update:
         config.save_settings(loc.data_dir, loc.settings)
     _out(f"Database ready at schema {result.schema_to} ({_where(loc)}).")
+    if result.station_key is not None:
+        _out(
+            f"Station key {result.station_key.key_id[:16]}… made for {result.station!r}"
+            + (
+                ", certified by the plant root."
+                if result.station_key.certified
+                else "; it waits for the plant root's certificate: an administrator runs "
+                "`qcstation keys issue`."
+            )
+        )
     if result.joined:
         _out(
             f"Station {result.station!r} registered on the plant database by "
