@@ -16,7 +16,7 @@ from qcstation import cli, config
 from qcstation.accounts import keys as pki
 from qcstation.domain.users import Role
 from qcstation.services import accounts, keys, setup, station_keys, sync
-from qcstation.services.context import connect, open_station
+from qcstation.services.context import Station, connect, open_station
 from qcstation.services.errors import SigningRefused
 from qcstation.store import secret_store
 from qcstation.store.models import SigningKeyRow
@@ -108,6 +108,17 @@ def test_a_renewed_station_key_retires_the_old_one_and_signs_from_then_on(
     first = station_keys.load(loc).key_id
     assert cli.main(["keys", "station", "--user", "alice", "--data-dir", str(d)]) == 0
     assert "waits for the plant root's certificate" in capsys.readouterr().out
+    # Until it is issued nothing is sent, and nothing is set aside either.
+    local = sync.open_local(loc)
+    try:
+        finish(local_with_ines(loc, local), accounts.login(local, "ines", PASSWORD))
+        assert cli.main(["sync", "--user", "alice", "--data-dir", str(d)]) == 2
+        assert "waits for the plant root's certificate, so nothing was sent" in (
+            capsys.readouterr().err
+        )
+        assert sync.waiting(local) == 1 and sync.refused(local) == []
+    finally:
+        local.close()
     monkeypatch.setenv(keys.ENV_ROOT_PASSPHRASE, PASSWORD)
     assert cli.main(["keys", "issue", "--all", "--user", "alice", "--data-dir", str(d)]) == 0
     assert "station:bench-1" in capsys.readouterr().out
@@ -120,15 +131,26 @@ def test_a_renewed_station_key_retires_the_old_one_and_signs_from_then_on(
     local = sync.open_local(loc)
     try:
         alice = accounts.login(server, "alice", PASSWORD)
-        accounts.create_user(server, alice, "ines", PASSWORD, Role.INSPECTOR)
-        keys.issue_pending(server, alice, PASSWORD)
-        sync.pull(server, local, alice)
-        finish(local, accounts.login(local, "ines", PASSWORD))
         result = sync.sync(server, local, alice)
         assert (result.sent, result.refused) == (1, ())
     finally:
         server.close()
         local.close()
+
+
+def local_with_ines(loc: config.Location, local: Station) -> Station:
+    """The bench's offline copy, with an inspector ines (made on the server) copied in."""
+    server = open_station(loc)
+    try:
+        alice = accounts.login(server, "alice", PASSWORD)
+        # Her key issued at once: `keys issue` would certify the station's waiting key too.
+        accounts.create_user(
+            server, alice, "ines", PASSWORD, Role.INSPECTOR, root_passphrase=PASSWORD
+        )
+        sync.pull(server, local, alice)
+    finally:
+        server.close()
+    return local
 
 
 def test_a_station_without_its_key_is_told_what_to_do(pg_schema_url: str, tmp_path: Path) -> None:

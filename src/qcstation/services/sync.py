@@ -482,6 +482,19 @@ def trusted_root(server: Station) -> x509.Certificate | None:
     return root
 
 
+def _own_key_certified(server: Station, local: Station) -> None:
+    """A key waiting for the plant root's certificate is not the records' fault: nothing
+    is sent (and nothing set aside) until an administrator issues it."""
+    key_id = station_keys.load(local.location).key_id
+    with server.db.read() as s:
+        row = s.scalars(select(SigningKeyRow).where(SigningKeyRow.key_id == key_id)).first()
+    if row is not None and row.revoked_at is None and not row.certificate:
+        raise SigningRefused(
+            f"station {local.name!r}'s key waits for the plant root's certificate, so nothing "
+            "was sent; an administrator runs `qcstation keys issue`, then sync again"
+        )
+
+
 def push(server: Station, local: Station, actor: User) -> Pushed:
     """Deliver the outbox in order. A record the server refuses is set aside with the
     reason and the next one goes; any other failure (the network, the server) stops
@@ -495,6 +508,7 @@ def push(server: Station, local: Station, actor: User) -> Pushed:
     if not items:
         return Pushed(0, 0)
     root = trusted_root(server)
+    _own_key_certified(server, local)
     sent = already = 0
     refusals: list[tuple[str, str]] = []
     for item in items:
