@@ -76,6 +76,8 @@ GRANTS: dict[str, Grant] = {
     "corrective_actions": Grant(
         True,
         (
+            "title",
+            "problem",
             "status",
             "containment",
             "root_cause_category",
