@@ -368,7 +368,7 @@ def _deliver(
     local: Station,
     item: OutboxRow,
     actor: User,
-    root: x509.Certificate | None,
+    trust: sync_checks.Trust,
 ) -> bool:
     """Check one record and write it on the server with its receipt, in one transaction.
     True when it was new, False when the server had it already; sync_checks.Refused when
@@ -402,7 +402,7 @@ def _deliver(
             )
         sync_checks.check_station(
             s,
-            root,
+            trust.root,
             item.record_id,
             item.version,
             item.payload,
@@ -412,7 +412,7 @@ def _deliver(
             p,
             local.name,
         )
-        latest = sync_checks.check_entries(s, root, item.record_id, p)
+        latest = sync_checks.check_entries(trust, item.record_id, p)
         users_by_id = {u.id: u.username for u in s.scalars(select(UserRow))}
         by = sync_checks.actors(p["audit"]["entries"])
         sync_checks.check_rows(item.record_id, p, latest, by, CHILDREN, users_by_id)
@@ -509,11 +509,13 @@ def push(server: Station, local: Station, actor: User) -> Pushed:
         return Pushed(0, 0)
     root = trusted_root(server)
     _own_key_certified(server, local)
+    with server.db.read() as s:
+        trust = sync_checks.Trust.read(s, root)
     sent = already = 0
     refusals: list[tuple[str, str]] = []
     for item in items:
         try:
-            new = _deliver(server, local, item, actor, root)
+            new = _deliver(server, local, item, actor, trust)
         except sync_checks.Refused as exc:
             with local.db.write(None, local.name, reason="refused by the server") as s:
                 row = s.get_one(OutboxRow, item.id)

@@ -31,6 +31,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -157,22 +158,42 @@ def _hashed(e: Mapping[str, Any]) -> dict[str, Any]:
     return {k: e[k] for k in HASHED}
 
 
-def _creator(s: Session, key_id: str) -> str | None:
-    """Who wrote the server's entry that created this key (an administrator vouches)."""
-    row_id = s.scalar(select(SigningKeyRow.id).where(SigningKeyRow.key_id == key_id))
-    if row_id is None:
-        return None
-    return s.scalar(
-        select(AuditEntry.actor).where(
-            AuditEntry.entity == "signing_keys",
-            AuditEntry.entity_id == str(row_id),
-            AuditEntry.action == "create",
-        )
-    )
+@dataclass
+class Trust:
+    """The server's keys as the checks trust them, read once per sync: the pinned root,
+    every key's seal checker, revocations, and who created each key there."""
+
+    root: x509.Certificate | None
+    seals: Seals
+    revoked: dict[str, datetime]
+    creators: dict[str, str]
+
+    @classmethod
+    def read(cls, s: Session, root: x509.Certificate | None) -> Trust:
+        keys_by_row = dict(s.execute(select(SigningKeyRow.id, SigningKeyRow.key_id)).all())
+        creators = {
+            keys_by_row[int(entity_id)]: actor
+            for entity_id, actor in s.execute(
+                select(AuditEntry.entity_id, AuditEntry.actor).where(
+                    AuditEntry.entity == "signing_keys", AuditEntry.action == "create"
+                )
+            )
+            if entity_id.isdigit() and int(entity_id) in keys_by_row
+        }
+        revoked = {
+            k: at
+            for k, at in s.execute(
+                select(SigningKeyRow.key_id, SigningKeyRow.revoked_at).where(
+                    SigningKeyRow.revoked_at.is_not(None)
+                )
+            )
+            if at is not None
+        }
+        return cls(root, Seals(s, root), revoked, creators)
 
 
 def check_entries(
-    s: Session, root: x509.Certificate | None, record_id: str, p: Mapping[str, Any]
+    trust: Trust, record_id: str, p: Mapping[str, Any]
 ) -> dict[tuple[str, str], dict[str, Any] | None]:
     """Check the signed stretch; return the latest state of each row it touches."""
     trail = p.get("audit") or {}
@@ -181,15 +202,7 @@ def check_entries(
     station = p["station"]
     if not entries:
         raise Refused(record_id, "it carries no audit entries")
-    seals = Seals(s, root)
-    revoked = {
-        k: at
-        for k, at in s.execute(
-            select(SigningKeyRow.key_id, SigningKeyRow.revoked_at).where(
-                SigningKeyRow.revoked_at.is_not(None)
-            )
-        )
-    }
+    seals, revoked = trust.seals, trust.revoked
     latest: dict[tuple[str, str], dict[str, Any] | None] = {}
     segment: list[dict[str, Any]] = []
     prev = entries[0]["prev_hash"]
@@ -225,7 +238,7 @@ def check_entries(
         except ValueError:
             raise Refused(record_id, f"{where} has a damaged signature") from None
         message = chain.seal_message(chain_id, e["id"], e["hash"])
-        problem = seals(e["key_id"], e["actor"], message, raw, _creator(s, str(e["key_id"])))
+        problem = seals(e["key_id"], e["actor"], message, raw, trust.creators.get(e["key_id"]))
         if problem:
             raise Refused(record_id, f"{where}: {problem}")
         segment = []
