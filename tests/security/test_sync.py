@@ -372,3 +372,17 @@ def test_entries_whose_last_signature_is_cut_off_are_refused(plant: Any) -> None
     last["signature"] = last["key_id"] = None
     rewrite(a, good, p)
     assert "carry no signature" in dict(deliver(a).refused)[good]
+
+
+def test_a_payload_qcstation_never_writes_is_refused_and_holds_nothing_up(plant: Any) -> None:
+    """Signed with the station key, but missing its inspection and its people: refused with
+    what is wrong, and the genuine record queued after it still goes."""
+    make, _hq = plant
+    a = make("bench-a")
+    good, bad = offline_work(a)
+    junk = str(uuid.uuid4())
+    rewrite(a, junk, {"format": 2, "kind": "inspection", "record_id": junk, "station": "bench-a"})
+    sync.queue(a.local)
+    result = deliver(a)
+    assert "its payload is not one qcstation writes" in dict(result.refused)[junk]
+    assert result.sent == 2 and on_server(a, good) == on_server(a, bad) == 1

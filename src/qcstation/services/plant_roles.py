@@ -270,6 +270,8 @@ def drop_login(db: Database, station_name: str) -> bool:
 
 def current_login(db_conn: Connection) -> str | None:
     """The station whose login this connection uses: its role name, or None for another
-    role (the owner, a DBA)."""
+    role (the owner, a DBA) or a database without roles."""
+    if db_conn.dialect.name != "postgresql":
+        return None
     role = str(db_conn.scalar(text("SELECT current_user")))
     return role if role.startswith(LOGIN_PREFIX) else None

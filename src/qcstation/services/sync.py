@@ -31,6 +31,7 @@ from typing import Any
 
 from cryptography import x509
 from sqlalchemy import event, func, inspect, or_, select
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from qcstation import config
@@ -42,7 +43,7 @@ from qcstation.services import numbering, station_keys, sync_checks
 from qcstation.services.context import Station, connect, open_station
 from qcstation.services.errors import Conflict, PermissionDenied, SigningRefused
 from qcstation.store import anchors, audit, schema
-from qcstation.store.database import DatabaseUnavailable, sqlite_url
+from qcstation.store.database import DatabaseError, DatabaseUnavailable, sqlite_url
 from qcstation.store.evidence import EvidenceError
 from qcstation.store.models import (
     AnswerRow,
@@ -372,7 +373,32 @@ def _deliver(
 ) -> bool:
     """Check one record and write it on the server with its receipt, in one transaction.
     True when it was new, False when the server had it already; sync_checks.Refused when
-    the server will not take it."""
+    the server will not take it. A payload that is not what qcstation writes (a field
+    missing, a value of the wrong kind, rows the server's tables refuse) is refused too:
+    it must not hold the queue up forever."""
+    try:
+        return _deliver_checked(server, local, item, actor, trust)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise sync_checks.Refused(
+            item.record_id, f"its payload is not one qcstation writes ({type(exc).__name__}: {exc})"
+        ) from None
+    except (IntegrityError, DatabaseError) as exc:
+        cause = exc if isinstance(exc, IntegrityError) else exc.__cause__
+        if not isinstance(cause, (IntegrityError, DataError)):
+            raise  # the server or the network: the record waits for the next sync
+        first = str(cause.orig or cause).strip().splitlines()[0]
+        raise sync_checks.Refused(
+            item.record_id, f"its rows do not fit the server's tables ({first})"
+        ) from None
+
+
+def _deliver_checked(
+    server: Station,
+    local: Station,
+    item: OutboxRow,
+    actor: User,
+    trust: sync_checks.Trust,
+) -> bool:
     p = sync_checks.parse(item.record_id, item.payload)
     completed = p["inspection"].get("completed_at")
     reason = (
