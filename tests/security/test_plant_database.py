@@ -278,6 +278,11 @@ def test_db_roles_sets_a_bench_up_with_its_own_login(
             assert audit.verify(station).ok
         finally:
             station.close()
+        # db check shows where the secrets are and that the data directory is private.
+        assert cli.main(["db", "check", "--data-dir", str(data)]) == 0
+        out = capsys.readouterr().out
+        assert "secrets: kept in the file" in out and "readable by this account only" in out
+        assert "holds database-password:" in out and loc.database_password not in out
         # The station's own login cannot hand itself more rights.
         assert cli.main(["db", "roles", "--group", group, "--data-dir", str(data)]) == 2
         assert "only the owner" in capsys.readouterr().err
