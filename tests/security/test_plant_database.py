@@ -305,3 +305,42 @@ def test_db_roles_sets_a_bench_up_with_its_own_login(
                     conn.exec_driver_sql(f'DROP OWNED BY "{name}"')
                     conn.exec_driver_sql(f'DROP ROLE "{name}"')
         admin.dispose()
+
+
+@pytest.mark.postgres
+def test_a_new_bench_is_set_up_with_its_own_login_then_joins_with_it(
+    pg_schema_url: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """docs/security-plantdb.md's steps: the DBA gives a fresh bench its login (the owner's
+    URL typed there, not kept), then the bench joins the plant as that login."""
+    monkeypatch.setenv("QCSTATION_PASSWORD", PASSWORD)
+    office = ["--data-dir", str(tmp_path / "office"), "--database-url", pg_schema_url]
+    assert cli.main(["init", "--admin", "alice", "--station", "office", *office]) == 0
+    group = f"qcg_{uuid.uuid4().hex[:12]}"
+    bench = tmp_path / "bench"
+    try:
+        argv = ["--group", group, "--station", "bench-2", "--data-dir", str(bench)]
+        assert cli.main(["db", "roles", *argv, "--database-url", pg_schema_url]) == 0
+        capsys.readouterr()
+        assert cli.main(["init", "--admin", "alice", "--data-dir", str(bench)]) == 0
+        out = capsys.readouterr().out
+        assert "Station 'bench-2' registered on the plant database" in out
+        assert "certified by the plant root" in out
+        loc = config.resolve(bench)
+        assert make_url(loc.database_url).username == plant_roles.login_role("bench-2")
+        station = open_station(loc)
+        try:
+            assert audit.verify(station).ok
+        finally:
+            station.close()
+    finally:
+        admin = create_engine(make_url(pg_schema_url))
+        with admin.begin() as conn:
+            for name in (plant_roles.login_role("bench-2"), group):
+                if conn.scalar(text("SELECT 1 FROM pg_roles WHERE rolname = :n"), {"n": name}):
+                    conn.exec_driver_sql(f'DROP OWNED BY "{name}"')
+                    conn.exec_driver_sql(f'DROP ROLE "{name}"')
+        admin.dispose()

@@ -64,8 +64,10 @@ def cmd_db_roles(args: argparse.Namespace) -> int:
     from qcstation.services.context import open_station
 
     loc = _location(args)
-    here = loc.settings.station_name
     names = list(dict.fromkeys(args.station or []))
+    # A bench not set up yet (no name in its settings) is the one station named.
+    named_here = "station_name" in loc.settings.model_fields_set
+    here = loc.settings.station_name if named_here or len(names) != 1 else names[0]
     others = [n for n in names if n != here]
     if others and not args.show_password:
         raise UsageError(
@@ -89,7 +91,7 @@ def cmd_db_roles(args: argparse.Namespace) -> int:
         )
     for name, role, password, url in logins:
         if name == here:
-            where = station_secrets.switch_login(loc, url, password)
+            where = station_secrets.switch_login(loc, url, password, name)
             _out(
                 f"This station ({name!r}) now connects as {role}; its password is kept in {where}."
             )

@@ -127,10 +127,11 @@ def settings_without_password(
     return settings.model_copy(update={"database_url": bare}), where
 
 
-def switch_login(location: config.Location, url: str, password: str) -> str:
-    """Make this station connect as ``url`` (its own login) with ``password``: the password
-    goes into the store, the URL into settings.yaml, and a password kept for the URL used
-    until now (the owner's, at set-up) is forgotten. Returns where the password went."""
+def switch_login(location: config.Location, url: str, password: str, station_name: str) -> str:
+    """Make this station (``station_name``) connect as ``url``, its own login, with
+    ``password``: the password goes into the store, the URL and name into settings.yaml,
+    and a password kept for the URL used until now (the owner's, at set-up) is forgotten.
+    Returns where the password went."""
     store = secret_store.require_store(
         location.data_dir, location.settings.secret_store, "the station's database password"
     )
@@ -141,6 +142,7 @@ def switch_login(location: config.Location, url: str, password: str) -> str:
     if old_name is not None and old_name != new_name:
         store.delete(old_name)
     config.save_settings(
-        location.data_dir, location.settings.model_copy(update={"database_url": url})
+        location.data_dir,
+        location.settings.model_copy(update={"database_url": url, "station_name": station_name}),
     )
     return store.where
