@@ -123,11 +123,10 @@ def station_login(bare_station: Station) -> Iterator[str]:
     from qcstation.store.database import Database
 
     owner = bare_station.db
-    with owner.engine.connect() as conn:
-        schema = str(conn.scalar(text("SELECT current_schema()")))
-    group = f"qcg_{schema}"
+    tag = uuid.uuid4().hex[:12]  # roles are the server's, shared by every test database
+    group = f"qcg_{tag}"
     plant_roles.grant(owner, group)
-    role, password, url = plant_roles.create_login(owner, f"test {schema}", group)
+    role, password, url = plant_roles.create_login(owner, f"test {tag}", group)
     bare_station.db = Database(url, owner.anchor_path, password)
     try:
         yield role
