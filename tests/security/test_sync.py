@@ -386,3 +386,22 @@ def test_a_payload_qcstation_never_writes_is_refused_and_holds_nothing_up(plant:
     result = deliver(a)
     assert "its payload is not one qcstation writes" in dict(result.refused)[junk]
     assert result.sent == 2 and on_server(a, good) == on_server(a, bad) == 1
+
+
+def test_records_an_older_qcstation_queued_are_built_again_and_signed(plant: Any) -> None:
+    """An outbox row from before station keys (format 1, no signature) is not refused for
+    that: the next sync builds it again from the bench's copy and signs it."""
+    make, _hq = plant
+    a = make("bench-a")
+    good, _bad = offline_work(a)
+    sync.queue(a.local)
+    old = json.loads(outbox(a, good).payload)
+    old.pop("format")
+    old["audit"] = old["audit"]["entries"]  # as qcstation 0.9 wrote it
+    rewrite(a, good, old, sign=False)
+    with a.local.db.write(None, a.local.name) as s:
+        row = s.scalars(select(OutboxRow).where(OutboxRow.record_id == good)).one()
+        row.station_key_id = row.station_signature = None
+    result = deliver(a)
+    assert (result.sent, result.refused) == (2, ())
+    assert json.loads(outbox(a, good).payload)["format"] == 2
