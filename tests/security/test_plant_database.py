@@ -344,3 +344,22 @@ def test_a_new_bench_is_set_up_with_its_own_login_then_joins_with_it(
                     conn.exec_driver_sql(f'DROP OWNED BY "{name}"')
                     conn.exec_driver_sql(f'DROP ROLE "{name}"')
         admin.dispose()
+
+
+@pytest.mark.postgres
+@on_postgresql
+def test_a_station_login_cannot_upgrade_the_schema_and_says_who_can(
+    bench: Station, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from qcstation.services import upgrades
+
+    from ..services.test_upgrades import inject
+
+    inject(monkeypatch, tmp_path)
+    with pytest.raises(upgrades.UpgradeFailed) as caught:
+        upgrades.upgrade(bench)
+    said = str(caught.value)
+    assert "this station's login may not change the schema" in said
+    assert "qcstation db upgrade --database-url OWNER_URL" in said and "nothing was changed" in said
+    with bench.db.engine.connect() as conn:
+        assert conn.scalar(text("SELECT version_num FROM alembic_version")) != "9999"

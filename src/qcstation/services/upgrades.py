@@ -122,6 +122,14 @@ def upgrade(station: Station) -> Upgraded:
         except Exception as exc:
             if db_file is not None:
                 raise
+            if "permission denied" in str(exc) or "must be owner" in str(exc):
+                raise UpgradeFailed(
+                    f"the plant database is at schema {rev}, this qcstation needs "
+                    f"{schema.head()}, and this station's login may not change the schema "
+                    "(docs/security-plantdb.md): the database's owner runs `qcstation db "
+                    "upgrade --database-url OWNER_URL`, then `qcstation db roles` for the "
+                    "new tables; nothing was changed"
+                ) from exc
             raise UpgradeFailed(
                 f"upgrading the PostgreSQL database from schema {rev} to {schema.head()} "
                 f"failed ({_first_line(exc)}); PostgreSQL rolled the upgrade back, so the "
