@@ -29,6 +29,7 @@ from qcstation.services.context import Station, connect
 PG_ENV = "QCSTATION_TEST_DATABASE_URL"
 REQUIRE_PG_ENV = "QCSTATION_REQUIRE_POSTGRES"
 PASSWORD = "correct horse battery"
+AS_STATION_ENV = "QCSTATION_TEST_AS_STATION_ROLE"
 
 
 @pytest.fixture(autouse=True)
@@ -41,6 +42,10 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         "QCSTATION_PASSWORD",
     ):
         monkeypatch.delenv(name, raising=False)
+    # Stations of a plant keep their key in a secret store, chosen explicitly: the tests
+    # choose the file (this machine has no OS keyring); tests/security/test_plant_secrets.py
+    # takes the choice away and tests the keyring with a backend of its own.
+    monkeypatch.setenv("QCSTATION_SECRET_STORE", "file")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "home" / "data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "home" / "config"))
@@ -187,8 +192,13 @@ def station(
     bare_station: Station,
     _initialised: dict[str, Path],
     tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
 ) -> Station:
-    """An initialised station: schema, admin 'alice', shipped checklists and catalog."""
+    """An initialised station: schema, admin 'alice', shipped checklists and catalog.
+
+    With QCSTATION_TEST_AS_STATION_ROLE set, a PostgreSQL station then works on as a
+    station login of its own (least privilege, services/plant_roles.py), as a plant's
+    benches do: the suite run that way shows the application needs no more."""
     loc = bare_station.location
     if not loc.is_sqlite and not (make_url(loc.database_url).database or "").startswith("t_"):
         # A database this fixture did not make (a test's own URL): never replace it.
@@ -202,7 +212,34 @@ def station(
         bare_station.location,
         lambda st: setup.init(st, "alice", PASSWORD, "Alice Admin"),
     )
+    if os.environ.get(AS_STATION_ENV) and bare_station.db.dialect == "postgresql":
+        request.getfixturevalue("station_login")
     return bare_station
+
+
+@pytest.fixture
+def station_login(bare_station: Station) -> Iterator[str]:
+    """Reconnect the (initialised, PostgreSQL) station as its own station login: a group
+    role with the station grants and a LOGIN role in it, both made for this test's schema
+    by the owner, and dropped afterwards. Yields the login role's name."""
+    from qcstation.services import plant_roles
+    from qcstation.store.database import Database
+
+    owner = bare_station.db
+    tag = uuid.uuid4().hex[:12]  # roles are the server's, shared by every test database
+    group = f"qcg_{tag}"
+    plant_roles.grant(owner, group)
+    role, password, url = plant_roles.create_login(owner, f"test {tag}", group)
+    bare_station.db = Database(url, owner.anchor_path, password)
+    try:
+        yield role
+    finally:
+        bare_station.db.dispose()
+        bare_station.db = owner
+        with owner.engine.begin() as conn:
+            for name in (role, group):
+                conn.exec_driver_sql(f'DROP OWNED BY "{name}"')
+                conn.exec_driver_sql(f'DROP ROLE "{name}"')
 
 
 @pytest.fixture

@@ -18,9 +18,10 @@ __all__ = [
     "save_settings",
 ]
 
+import logging
 import os
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -28,6 +29,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from qcstation.paths import ENV_DATA_DIR, ENV_DATABASE_URL, choose_data_dir, default_data_dir
+from qcstation.store import private
 
 SETTINGS_FILE = "settings.yaml"
 DATABASE_FILE = "qcstation.db"
@@ -50,6 +52,12 @@ class Settings(BaseModel):
         description="keeps the microscope's picture from anywhere on the checklist, also from "
         "a field; give a foot pedal a key nobody types (F9, Pause). Space also captures "
         "outside text fields",
+    )
+    secret_store: Literal["keyring", "file"] | None = Field(
+        default=None,
+        description="where the plant database password and the station key are kept: the OS "
+        "keyring, or a file in the data directory readable by this account only; empty: the "
+        "OS keyring when this computer has one (store/secret_store.py)",
     )
     idle_lock_minutes: int = Field(default=5, ge=1, le=240)
     theme: Literal["light", "dark", "high_contrast"] = "light"
@@ -106,9 +114,11 @@ class Location:
     """Resolved paths and database URL for one run of qcstation."""
 
     data_dir: Path
-    database_url: str
+    database_url: str  # never with a password in it: that is database_password
     settings: Settings
     warnings: tuple[str, ...] = ()
+    # From the secret store (store/secret_store.py), for the URL's role on its server.
+    database_password: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def evidence_dir(self) -> Path:
@@ -142,21 +152,15 @@ def load_settings(data_dir: Path) -> tuple[Settings, list[str]]:
 
 
 def save_settings(data_dir: Path, settings: Settings) -> None:
-    path = data_dir / SETTINGS_FILE
-    tmp = path.with_suffix(".tmp")
     text = yaml.safe_dump(settings.model_dump(exclude_defaults=True), sort_keys=True)
-    # fsync before the rename: after a power cut the file is the old one or the new one,
-    # never an empty or half-written one that would start the station on defaults.
-    with tmp.open("w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    # Atomic, so a power cut never leaves an empty file that would start the station on
+    # defaults; 0600, as everything in the data directory.
+    private.write_atomically(data_dir / SETTINGS_FILE, text.encode("utf-8"))
 
 
 def ensure_writable(data_dir: Path) -> None:
     try:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        private.make_dir(data_dir)
         probe = data_dir / ".write-test"
         probe.write_bytes(b"ok")
         probe.unlink()
@@ -170,12 +174,63 @@ def ensure_writable(data_dir: Path) -> None:
 def resolve(data_dir: str | Path | None = None, database_url: str | None = None) -> Location:
     """Work out where this run keeps its data; creates and checks the data directory."""
     path = choose_data_dir(data_dir)
+    narrowed = private.tighten(path)  # what an older qcstation left readable by others
     ensure_writable(path)
     settings, warnings = load_settings(path)
+    if narrowed:  # an older qcstation's data directory: noted in the log, checked by db check
+        logging.getLogger("qcstation.files").warning(
+            "narrowed to this account only: %s", ", ".join(str(p) for p in narrowed)
+        )
+    if settings.database_url:
+        settings = _password_out_of_settings(path, settings, warnings)
     url = (
         database_url
         or os.environ.get(ENV_DATABASE_URL)
         or settings.database_url
         or f"sqlite:///{path / DATABASE_FILE}"
     )
-    return Location(path, url, settings, tuple(warnings))
+    password = None
+    if not url.startswith("sqlite"):
+        from sqlalchemy.exc import ArgumentError
+
+        from qcstation.store import secret_store
+
+        try:
+            url, password = secret_store.split_password(url)
+            if password is None:
+                password = secret_store.database_password(path, settings.secret_store, url)
+        except ArgumentError:
+            pass  # not a URL: opening the database says so, naming what was given
+    return Location(path, url, settings, tuple(warnings), password)
+
+
+def _password_out_of_settings(path: Path, settings: Settings, warnings: list[str]) -> Settings:
+    """An older settings.yaml keeps the plant database password in its URL, in plain text:
+    move it into the secret store and write the file again without it (said once)."""
+    from sqlalchemy.exc import ArgumentError
+
+    from qcstation.store import secret_store
+
+    try:
+        bare, password = secret_store.split_password(str(settings.database_url))
+    except ArgumentError:
+        return settings  # not a URL: opening the database will say so
+    if password is None:
+        return settings
+    try:
+        _bare, where = secret_store.keep_database_password(
+            path, settings.secret_store, str(settings.database_url)
+        )
+    except secret_store.SecretStoreError as exc:
+        warnings.append(
+            f"{path / SETTINGS_FILE} holds the plant database password in plain text, and it "
+            f"stays there until a safe place is chosen: {exc}"
+        )
+        return settings
+    moved = settings.model_copy(update={"database_url": bare})
+    save_settings(path, moved)
+    warnings.append(
+        f"the plant database password was moved from {path / SETTINGS_FILE} into {where}; "
+        "the settings file keeps the URL without it"
+    )
+    return moved

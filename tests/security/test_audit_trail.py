@@ -28,6 +28,7 @@ from qcstation.store.database import sqlite_file
 from qcstation.store.models import UserRow
 
 from ..services.test_nonconformance import failed
+from ..tampering import as_owner
 
 
 def _entries(station: Station, after: int = 0) -> list[Any]:
@@ -64,7 +65,7 @@ def decided(station: Station, inspector: User, supervisor: User) -> tuple[str, i
 def _rehash_from(station: Station, first: int, sign_as: _keyring.SessionKey | None) -> None:
     """Recompute every link from entry ``first`` on with the project's own entry_hash; with
     ``sign_as``, also re-sign every sealed entry with that key (the attacker's own)."""
-    with station.db.engine.begin() as conn:
+    with as_owner(station.db.engine) as conn:
         chain_id = conn.execute(text("SELECT chain_id FROM audit_head")).scalar_one()
         prev = conn.execute(
             text("SELECT hash FROM audit_log WHERE id = :i"), {"i": first - 1}
@@ -101,7 +102,7 @@ def test_a1_truncating_the_end_and_moving_the_head_back_is_found(
     station: Station, decided: tuple[str, int, int]
 ) -> None:
     _ins, before, last = decided
-    with station.db.engine.begin() as conn:
+    with as_owner(station.db.engine) as conn:
         conn.execute(text("DELETE FROM dispositions"))
         conn.execute(text("DELETE FROM audit_log WHERE id > :i"), {"i": before})
         h = conn.execute(text("SELECT hash FROM audit_log WHERE id = :i"), {"i": before})
@@ -126,7 +127,7 @@ def test_a1_the_anchor_lives_outside_the_database_and_only_this_account_reads_it
 
 def _change_verdict(station: Station, ins_id: str) -> int:
     """Make the failed inspection a pass, and patch its newest entry to agree."""
-    with station.db.engine.begin() as conn:
+    with as_owner(station.db.engine) as conn:
         conn.execute(text("UPDATE inspections SET verdict = 'pass' WHERE id = :i"), {"i": ins_id})
         e = conn.execute(
             text(
@@ -169,7 +170,7 @@ def test_a2_renaming_the_supervisors_entries_to_herself_is_still_found(
 ) -> None:
     ins_id, before, _last = decided
     patched = _change_verdict(station, ins_id)
-    with station.db.engine.begin() as conn:
+    with as_owner(station.db.engine) as conn:
         conn.execute(text("UPDATE audit_log SET actor = 'ines' WHERE id > :i"), {"i": before})
     _rehash_from(station, patched, sign_as=_her_key(station, inspector, password))
     found = _findings(station)
@@ -222,7 +223,7 @@ def test_a4_an_entry_written_behind_the_apps_back_carries_no_signature(
     station: Station, decided: tuple[str, int, int]
 ) -> None:
     _ins, _before, last = decided
-    with station.db.engine.begin() as conn:
+    with as_owner(station.db.engine) as conn:
         prev = conn.execute(
             text("SELECT hash FROM audit_log WHERE id = :i"), {"i": last}
         ).scalar_one()
@@ -266,7 +267,7 @@ def test_a4_a_revoked_key_cannot_record_and_its_later_seals_do_not_count(
         inspections.start(station, inspector, Stage.CASTING, "JT-1", "RG-1", "SN1")
     # Forged with her (revoked) key anyway, behind the app's back: found.
     last = _last_id(station)
-    with station.db.engine.begin() as conn:
+    with as_owner(station.db.engine) as conn:
         chain_id = conn.execute(text("SELECT chain_id FROM audit_head")).scalar_one()
         prev = conn.execute(text("SELECT hash FROM audit_log WHERE id = :i"), {"i": last})
         fields = {

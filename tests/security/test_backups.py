@@ -43,6 +43,7 @@ from qcstation.store.models import UserRow
 
 from ..conftest import postgres_url
 from ..services.conftest import finish
+from ..tampering import as_owner
 
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 POSTGRES_ONLY = pytest.mark.parametrize(
@@ -281,7 +282,7 @@ def test_b3_an_inspector_who_signs_her_own_promotion_cannot_back_up_for_the_plan
     with station.db.read() as s:
         her_key = _keyring.open_session_key(s, s.get_one(UserRow, inspector.id), password)
     assert her_key is not None
-    with station.db.engine.begin() as conn:
+    with as_owner(station.db.engine) as conn:
         chain_id, last, prev = conn.execute(
             text("SELECT chain_id, last_id, last_hash FROM audit_head")
         ).one()
@@ -630,7 +631,7 @@ def test_b9_other_stations_learn_the_restore_from_the_trail_but_not_a_later_roll
         (restored_head, _), _, _ = state_of(bench2)
         finish(bench2, accounts.login(bench2, "ines", password), serial="SN3")
         assert audit.verify(bench2).ok
-        with bench2.db.engine.begin() as conn:
+        with as_owner(bench2.db.engine) as conn:
             for table in ("answers", "evidence", "defects", "signatures"):
                 conn.execute(
                     text(

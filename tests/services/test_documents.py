@@ -26,6 +26,7 @@ from qcstation.services.documents import CertificateDetails
 from qcstation.services.errors import Conflict, LoginFailed, PermissionDenied, SigningRefused
 from qcstation.services.verify import Unverifiable
 
+from ..tampering import as_owner
 from .conftest import finish
 
 POPPLER = shutil.which("pdfsig") and shutil.which("pdftoppm")
@@ -126,7 +127,7 @@ def test_a_row_changed_behind_the_apps_back_is_named_by_verify_and_audit(
 ) -> None:
     out = tmp_path / "report.pdf"
     documents.export_report(station, supervisor, password, signed, out)
-    with station.db.engine.begin() as conn:
+    with as_owner(station.db.engine) as conn:
         conn.execute(
             text("UPDATE inspections SET serial = 'SN-FORGED' WHERE id = :i"), {"i": signed}
         )
@@ -229,7 +230,7 @@ def test_the_qr_payload_verifies_offline_and_detects_changes(
     with pytest.raises(Unverifiable, match="no qcstation certificate payload"):
         verify.verify_qr("https://example.com/hello", station)
     # the database's record changes: the QR still verifies offline, not against the database
-    with station.db.engine.begin() as conn:
+    with as_owner(station.db.engine) as conn:
         conn.execute(text("UPDATE inspections SET verdict = 'fail' WHERE id = :i"), {"i": signed})
     problems = verify.verify_qr(payload, station).problems
     assert any("differs from the certified one" in p for p in problems)

@@ -16,7 +16,7 @@ from qcstation.domain.stages import Stage
 from qcstation.domain.users import Role
 from qcstation.services import accounts, audit, inspections, setup, sync, templates
 from qcstation.services.context import Station, connect, open_station
-from qcstation.services.errors import Conflict, LoginFailed, PermissionDenied
+from qcstation.services.errors import LoginFailed, PermissionDenied
 from qcstation.store.database import DatabaseUnavailable
 from qcstation.store.models import (
     AnswerRow,
@@ -152,15 +152,17 @@ def test_offline_station_catches_up_exactly_once(
         assert count(plant, ReceiptRow) == 3
 
         # A changed copy of a delivered record is refused: completed records never change.
+        # It is set aside with the reason, not retried, and the queue goes on.
         with local.db.write(None, "bench-9") as s:
             row = s.scalars(select(OutboxRow).where(OutboxRow.record_id == done[1])).one()
             row.payload = row.payload.replace("OFF-1", "OFF-X")
             row.payload_sha256 = sha256_hex(row.payload)
             row.sent_at = None
-        with pytest.raises(Conflict, match="different content"):
-            sync.push(plant, local, alice)
+        pushed = sync.push(plant, local, alice)
+        assert [r for r, _why in pushed.refused] == [done[1]]
+        assert "different content" in pushed.refused[0][1]
         assert inspections.get(plant, done[1]).serial == "OFF-1"
-        assert sync.waiting(local) == 1
+        assert sync.waiting(local) == 0
         with local.db.read() as s:
             assert (
                 "different content"
@@ -168,6 +170,7 @@ def test_offline_station_catches_up_exactly_once(
                     select(OutboxRow.last_error).where(OutboxRow.record_id == done[1])
                 ).one()
             )
+        assert sync.push(plant, local, alice).refused == ()  # set aside, not retried
     finally:
         local.close()
         plant.close()

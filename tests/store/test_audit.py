@@ -13,6 +13,8 @@ from qcstation.services.context import Station
 from qcstation.store.audit import AuditError
 from qcstation.store.models import Station as StationRow
 
+from ..tampering import as_owner
+
 
 @pytest.fixture
 def recorded(station: Station, inspector: User) -> str:
@@ -45,7 +47,7 @@ def test_entries_hold_who_what_old_new_and_reason(station: Station, recorded: st
 
 
 def test_a_row_changed_with_raw_sql_is_named(station: Station, recorded: str) -> None:
-    with station.db.engine.begin() as conn:
+    with as_owner(station.db.engine) as conn:
         conn.execute(text("UPDATE answers SET outcome = 'fail' WHERE item_id = 'fill'"))
     report = audit.verify(station)
     assert not report.ok
@@ -57,7 +59,7 @@ def test_a_row_changed_with_raw_sql_is_named(station: Station, recorded: str) ->
 
 
 def test_an_altered_entry_breaks_the_chain(station: Station, recorded: str) -> None:
-    with station.db.engine.begin() as conn:
+    with as_owner(station.db.engine) as conn:
         conn.execute(text("UPDATE audit_log SET actor = 'mallory' WHERE id = 5"))
     report = audit.verify(station)
     assert [f.entry_id for f in report.findings][:1] == [5]
@@ -65,14 +67,14 @@ def test_an_altered_entry_breaks_the_chain(station: Station, recorded: str) -> N
 
 
 def test_a_deleted_entry_is_found(station: Station, recorded: str) -> None:
-    with station.db.engine.begin() as conn:
+    with as_owner(station.db.engine) as conn:
         conn.execute(text("DELETE FROM audit_log WHERE id = 7"))
     report = audit.verify(station)
     assert any("entry #7 is missing" in f.message for f in report.findings)
 
 
 def test_entries_cut_from_the_end_are_found(station: Station, recorded: str) -> None:
-    with station.db.engine.begin() as conn:
+    with as_owner(station.db.engine) as conn:
         last = conn.execute(text("SELECT max(id) FROM audit_log")).scalar()
         conn.execute(text("DELETE FROM audit_log WHERE id = :i"), {"i": last})
     report = audit.verify(station)
@@ -80,7 +82,7 @@ def test_entries_cut_from_the_end_are_found(station: Station, recorded: str) -> 
 
 
 def test_a_row_inserted_behind_the_back_is_found(station: Station, recorded: str) -> None:
-    with station.db.engine.begin() as conn:
+    with as_owner(station.db.engine) as conn:
         conn.execute(text("INSERT INTO stations (name, created_at) VALUES ('ghost', '2026-01-01')"))
     report = audit.verify(station)
     assert [(f.entity, f.message) for f in report.findings] == [
@@ -89,7 +91,7 @@ def test_a_row_inserted_behind_the_back_is_found(station: Station, recorded: str
 
 
 def test_a_deleted_row_is_found(station: Station, recorded: str) -> None:
-    with station.db.engine.begin() as conn:
+    with as_owner(station.db.engine) as conn:
         conn.execute(text("DELETE FROM answers"))
     report = audit.verify(station)
     assert any(

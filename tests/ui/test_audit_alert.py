@@ -12,6 +12,7 @@ from qcstation.services import accounts, inspections
 from qcstation.services.context import Station
 from qcstation.ui.pages.verify import VerifyPage
 
+from ..tampering import as_owner
 from .conftest import Driver
 
 
@@ -34,7 +35,7 @@ def test_a_trail_cut_short_is_shown_at_the_next_sign_in(
     assert not d.win.audit_alert.isVisible()
     d.win.sign_out()
     # Behind the app's back: the last entries and what they made, gone; the head moved back.
-    with ui_station.db.engine.begin() as conn:
+    with as_owner(ui_station.db.engine) as conn:
         last = conn.execute(text("SELECT max(id) FROM audit_log")).scalar_one()
         conn.execute(text("DELETE FROM answers"))
         conn.execute(text("DELETE FROM audit_log WHERE id >= :i"), {"i": last - 1})
@@ -66,7 +67,7 @@ def test_the_whole_trail_is_checked_by_key_on_the_verify_page(
     assert "signatures" in page.subject.text()
     assert not d.win.audit_alert.isVisible()
     # A row changed behind the app's back: the check names it, and the window shows it.
-    with ui_station.db.engine.begin() as conn:
+    with as_owner(ui_station.db.engine) as conn:
         conn.execute(text("UPDATE users SET role = 'admin' WHERE username = 'ines'"))
     d.qtbot.keyClick(page, Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier)
     _reads_done(d)

@@ -28,6 +28,7 @@ def commands() -> tuple[ModuleType, ...]:
         backup,
         dashboard,
         lots,
+        plantdb,
         quality,
         sampling,
         signing,
@@ -36,7 +37,7 @@ def commands() -> tuple[ModuleType, ...]:
         users,
     )
 
-    return (station, users, sampling, signing, quality, lots, dashboard, backup, sync)
+    return (station, users, sampling, signing, quality, lots, dashboard, backup, sync, plantdb)
 
 
 def _common() -> argparse.ArgumentParser:
@@ -128,8 +129,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from qcstation.cli.station import cmd_self_test
 
         args.func = cmd_self_test
+    from qcstation.store import private
+
     try:
-        return int(args.func(args))
+        with private.umask():  # everything a command or the window creates: this account's only
+            return int(args.func(args))
     except KeyboardInterrupt:
         print("qcstation: interrupted; everything committed so far is kept", file=sys.stderr)
         return 130

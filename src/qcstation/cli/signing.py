@@ -356,5 +356,8 @@ def register(add: Any, group: Any) -> None:
     p.add_argument("username")
     p.add_argument("--reason", required=True)
     _user_opt(p)
+    from qcstation.cli.plantdb import register_station_key
+
+    register_station_key(add, ksub)
     p = add("public", cmd_keys_public, "print the plant root and seal certificates (PEM)", ksub)
     p.add_argument("-o", "--output", help="write to a file instead")

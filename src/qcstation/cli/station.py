@@ -45,16 +45,35 @@ from qcstation.cli._shared import (
 
 
 def cmd_init(args: argparse.Namespace) -> int:
+    from qcstation.store import secret_store
+
     loc = _location(args)
     update: dict[str, Any] = {}
     if args.station:
         update["station_name"] = args.station
+    if args.secret_store:
+        update["secret_store"] = args.secret_store
     if args.database_url and not args.database_url.startswith("sqlite"):
-        update["database_url"] = args.database_url  # later runs find the plant server
+        # Later runs find the plant server; the URL is kept without its password.
+        update["database_url"] = loc.database_url
     if update:
         loc = config.Location(
-            loc.data_dir, loc.database_url, loc.settings.model_copy(update=update), loc.warnings
+            loc.data_dir,
+            loc.database_url,
+            loc.settings.model_copy(update=update),
+            loc.warnings,
+            loc.database_password,
         )
+    if not loc.is_sqlite:
+        # A station of a plant server keeps its key (and maybe the server's password) in
+        # the secret store: say where, or why nowhere, before anything is written.
+        store = secret_store.require_store(
+            loc.data_dir, loc.settings.secret_store, "this station's key"
+        )
+        name = secret_store.password_name(loc.database_url)
+        if loc.database_password is not None and name is not None:
+            store.set(name, loc.database_password)
+        _out(f"This station's secrets (its key, the database password) are kept in {store.where}.")
     station = connect(loc)
     try:
         joining = setup.plant_exists(station)
@@ -68,6 +87,16 @@ def cmd_init(args: argparse.Namespace) -> int:
     if update:
         config.save_settings(loc.data_dir, loc.settings)
     _out(f"Database ready at schema {result.schema_to} ({_where(loc)}).")
+    if result.station_key is not None:
+        _out(
+            f"Station key {result.station_key.key_id[:16]}… made for {result.station!r}"
+            + (
+                ", certified by the plant root."
+                if result.station_key.certified
+                else "; it waits for the plant root's certificate: an administrator runs "
+                "`qcstation keys issue`."
+            )
+        )
     if result.joined:
         _out(
             f"Station {result.station!r} registered on the plant database by "
@@ -303,6 +332,12 @@ def cmd_self_test(args: argparse.Namespace) -> int:
     return OK if app.self_test(_out, data_dir) else PROBLEM
 
 
+ROLES_HELP = (
+    "(the plant database's owner) give the station role exactly what stations may do, and "
+    "a login of its own to each station named"
+)
+
+
 def register(add: Any, group: Any) -> None:
     p = add(
         "init",
@@ -317,10 +352,20 @@ def register(add: Any, group: Any) -> None:
     )
     p.add_argument("--full-name", help="the administrator's printed name")
     p.add_argument("--station", help="this station's name (default: the computer's name)")
+    p.add_argument(
+        "--secret-store",
+        choices=["keyring", "file"],
+        help="where a station of a plant server keeps its key and database password: the OS "
+        "keyring, or a file in the data directory only this account reads (default: the OS "
+        "keyring when there is one; env QCSTATION_SECRET_STORE)",
+    )
 
     db = group("db", "database schema and health")
     add("upgrade", cmd_db_upgrade, "migrate the database to this version's schema", db)
     add("check", cmd_db_check, "check database integrity and evidence files", db)
+    from qcstation.cli.plantdb import cmd_db_roles, register_roles
+
+    register_roles(add("roles", cmd_db_roles, ROLES_HELP, db))
 
     tsub = group("template", "checklist templates")
     p = add("validate", cmd_template_validate, "check template files without importing them", tsub)

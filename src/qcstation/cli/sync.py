@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from qcstation.cli._shared import OK, UsageError, _location, _login, _out
+from qcstation.cli._shared import OK, PROBLEM, UsageError, _err, _location, _login, _out
 from qcstation.services.context import open_station
 from qcstation.store.database import DatabaseUnavailable
 
@@ -25,6 +25,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
         queued = sync.queue(local)
         if args.status:
             _out(f"{sync.waiting(local)} completed inspection(s) wait in the outbox.")
+            for _record_id, why in sync.refused(local):
+                _out(f"  set aside: {why}")
             return OK
         try:
             server = open_station(loc)
@@ -46,7 +48,9 @@ def cmd_sync(args: argparse.Namespace) -> int:
         + f"; {queued} newly queued, {result.waiting} still waiting."
     )
     _out(f"Refreshed {result.pulled} users, checklists and catalog entries from the server.")
-    return OK
+    for record_id, why in result.refused:
+        _err(f"the server refused inspection {record_id}: {why}; it is set aside in the outbox")
+    return PROBLEM if result.refused else OK
 
 
 def register(add: Any, group: Any) -> None:

@@ -35,7 +35,9 @@ class Station:
 
 def connect(location: Location) -> Station:
     """Open the database without touching the schema (for init and db upgrade)."""
-    db = Database(location.database_url, location.data_dir / anchors.FILE)
+    db = Database(
+        location.database_url, location.data_dir / anchors.FILE, location.database_password
+    )
     return Station(
         location, db, EvidenceStore(location.evidence_dir), location.settings.station_name
     )

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from qcstation.accounts import keys
 from qcstation.domain.signing import KeyInfo, KeyStatus
 from qcstation.domain.users import Permission, User
-from qcstation.services import _keyring
+from qcstation.services import _keyring, station_keys
 from qcstation.services.accounts import login, require
 from qcstation.services.context import Station
 from qcstation.services.errors import InvalidInput, NotFound
@@ -98,6 +98,22 @@ def pending(station: Station) -> list[PendingKey]:
                     maker.username if maker else "?",
                 )
             )
+        for row in station_keys.pending(s, root_cert):  # a station's, made at init or join
+            maker = s.get(UserRow, row.created_by_id) if row.created_by_id else None
+            name = station_keys.named(row)
+            out.append(
+                PendingKey(
+                    station_keys.unit(str(name)),
+                    f"{name} station",
+                    station_keys.STATION,
+                    row.key_id,
+                    row.origin,
+                    row.subject,
+                    "",
+                    row.created_at,
+                    maker.username if maker else "?",
+                )
+            )
         return out
 
 
@@ -146,6 +162,12 @@ def issue_pending(
                 continue
             _keyring.issue(row, user, plant, station.now())
             done.append(_keyring.info(row, user.username))
+        for row in station_keys.pending(s, plant.root):
+            if wanted is not None and not any(row.key_id.startswith(a) for a in wanted):
+                continue
+            name = str(station_keys.named(row))
+            station_keys.certify(row, name, plant, station.now())
+            done.append(_keyring.info(row, station_keys.unit(name)))
         return done
 
 

@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select, text
 
+from qcstation.services import station_secrets
 from qcstation.services.context import Station
-from qcstation.store import schema
+from qcstation.store import private, schema
 from qcstation.store.evidence import EvidenceError
 from qcstation.store.models import EvidenceRow, InspectionRow
 
@@ -47,6 +48,13 @@ def check(station: Station) -> CheckReport:
             except EvidenceError as exc:
                 report.problems.append(str(exc))
         report.lines.append(f"evidence files verified: {checked}")
+    _check_files(station, report)
+    if station.location.is_sqlite and not station.location.settings.secret_store:
+        report.lines.append("secrets: none kept (this station's data is its own SQLite file)")
+    else:
+        secrets = station_secrets.status(station.location)
+        report.lines += secrets.lines()
+        report.problems += secrets.problems
     leftovers = station.evidence.leftovers()
     if leftovers:
         report.lines.append(
@@ -54,6 +62,23 @@ def check(station: Station) -> CheckReport:
             f"(never referenced; safe to delete), e.g. {leftovers[0]}"
         )
     return report
+
+
+def _check_files(station: Station, report: CheckReport) -> None:
+    """The data directory and what it keeps at its top: this account's only."""
+    data_dir = station.location.data_dir
+    if not private.POSIX:
+        report.lines.append(f"data directory: {data_dir} (in the user's profile)")
+        return
+    known = [data_dir, *(data_dir / n for n in private.KNOWN_FILES)]
+    exposed = [p for p in known if p.exists() and private.exposed(p)]
+    for path in exposed:
+        report.problems.append(
+            f"{path} can be read by other users of this computer: run `chmod go= {path}` "
+            "(qcstation narrows it at its next start)"
+        )
+    if not exposed:
+        report.lines.append(f"data directory: {data_dir}, readable by this account only")
 
 
 def remove_leftovers(station: Station, min_age_s: float = 3600.0) -> int:

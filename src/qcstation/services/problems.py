@@ -9,6 +9,7 @@ from qcstation.services.errors import ServiceError
 from qcstation.store.database import DatabaseError, DriverError, is_environmental, translate
 from qcstation.store.evidence import EvidenceError
 from qcstation.store.schema import SchemaTooNew
+from qcstation.store.secret_store import SecretStoreError
 
 KNOWN: tuple[type[BaseException], ...] = (
     ServiceError,
@@ -17,6 +18,7 @@ KNOWN: tuple[type[BaseException], ...] = (
     EvidenceError,
     ConfigError,
     SchemaTooNew,
+    SecretStoreError,
 )
 
 

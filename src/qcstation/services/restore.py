@@ -707,8 +707,9 @@ class _Job:
                     folder = self.tmp / "safety"
                     folder.mkdir()
                     safety_dump = making.dump_postgresql(conn, folder)
-                pgdata.truncate(conn, present)  # also the rows the migrations seed
-                self._load(conn, present)
+                with pgdata.rules_aside(conn, present):
+                    pgdata.truncate(conn, present)  # also the rows the migrations seed
+                    self._load(conn, present)
                 if fresh and self.archive.schema != schema.head():
                     schema.migrate(conn, "head")
                 if self.replacing:

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from qcstation import content
 from qcstation.domain.users import Permission, Role, User
-from qcstation.services import accounts, audit, keys, templates
+from qcstation.services import accounts, audit, keys, station_keys, templates
 from qcstation.services.accounts import require
 from qcstation.services.context import Station
 from qcstation.services.errors import Conflict, LoginFailed
@@ -27,6 +27,8 @@ class InitResult:
     defect_codes: int
     root_created: bool = False
     joined: bool = False  # an existing plant database: only this station was registered
+    # A station of a plant server: its key (services/station_keys.py); None on SQLite.
+    station_key: station_keys.StationKeyInfo | None = None
 
 
 def init(
@@ -48,13 +50,31 @@ def init(
     accounts.create_user(station, None, admin_name, password, Role.ADMIN, full_name)
     admin = accounts.login(station, admin_name, password)  # signed in: she signs what follows
     register_station(station, admin)
-    created = keys.setup_plant(station, admin, root_passphrase or keys.root_passphrase(password))
+    passphrase = root_passphrase or keys.root_passphrase(password)
+    created = keys.setup_plant(station, admin, passphrase)
     audit.pin(station)  # this station trusts this plant root from now on
+    own_key = _station_key(station, admin, passphrase)
     codes = templates.import_catalog(station, admin, content.defect_catalog())
     result = templates.import_files(station, admin, content.shipped_templates())
     return InitResult(
-        before, after, admin, station.name, result.imported + result.unchanged, codes, created
+        before,
+        after,
+        admin,
+        station.name,
+        result.imported + result.unchanged,
+        codes,
+        created,
+        station_key=own_key,
     )
+
+
+def _station_key(
+    station: Station, admin: User, passphrase: str | None
+) -> station_keys.StationKeyInfo | None:
+    """A station of a plant server signs what its outbox sends with a key of its own."""
+    if station.location.is_sqlite:
+        return None  # a lone bench sends nothing anywhere
+    return station_keys.create(station, admin, passphrase)
 
 
 def plant_exists(station: Station) -> bool:
@@ -91,13 +111,16 @@ def join(
             f"a station named {station.name!r} is registered on this database already: "
             "give this one another name with --station (each station needs its own name)"
         )
+    own_key = _station_key(station, admin, keys.root_passphrase(password))
     with station.db.read() as s:
         active = s.scalars(
             select(TemplateRow).where(TemplateRow.active).order_by(TemplateRow.template_key)
         ).all()
         shared = [f"{t.template_key}@{t.version}" for t in active]
         codes = s.scalar(select(func.count()).select_from(DefectCode)) or 0
-    return InitResult(before, after, admin, station.name, shared, codes, False, joined=True)
+    return InitResult(
+        before, after, admin, station.name, shared, codes, False, joined=True, station_key=own_key
+    )
 
 
 def register_station(station: Station, actor: User) -> bool:

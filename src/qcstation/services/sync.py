@@ -16,27 +16,35 @@ exactly once. The rules that make conflicts impossible are in docs/multi-station
 The local copy is data_dir/offline.db (SQLite) with its evidence in
 data_dir/offline-evidence; its own audit chain covers what happened offline, and those
 entries travel with the record into the server's receipt.
+
+What the server accepts is in sync_checks.py: the station's signature (its station key,
+services/station_keys.py), the inspectors' own signed audit entries, the rows as signed,
+the verdict derived again. A record it refuses is set aside on the station with the
+reason, and the next one goes: one bad record never stops the queue, nor is it retried.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from cryptography import x509
 from sqlalchemy import event, func, inspect, or_, select
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from qcstation import config
 from qcstation.domain.inspections import Status
 from qcstation.domain.records import canonical_json, sha256_hex
 from qcstation.domain.users import User
-from qcstation.services import numbering
+from qcstation.services import audit as audit_service
+from qcstation.services import numbering, station_keys, sync_checks
 from qcstation.services.context import Station, connect, open_station
-from qcstation.services.errors import Conflict, NotFound, PermissionDenied
-from qcstation.store import audit, schema
-from qcstation.store.database import DatabaseUnavailable, sqlite_url
+from qcstation.services.errors import Conflict, PermissionDenied, SigningRefused
+from qcstation.store import anchors, audit, schema
+from qcstation.store.database import DatabaseError, DatabaseUnavailable, sqlite_url
+from qcstation.store.evidence import EvidenceError
 from qcstation.store.models import (
     AnswerRow,
     AuditEntry,
@@ -87,6 +95,14 @@ class SyncResult:
     sent: int  # delivered to the server now
     already: int  # the server had them already (a delivery whose acknowledgement was lost)
     waiting: int  # still in the outbox
+    refused: tuple[tuple[str, str], ...] = ()  # (record id, why) set aside by this sync
+
+
+@dataclass(frozen=True)
+class Pushed:
+    sent: int
+    already: int
+    refused: tuple[tuple[str, str], ...] = ()
 
 
 def offline_location(location: config.Location) -> config.Location:
@@ -230,58 +246,106 @@ def _payload(s: Session, ins: InspectionRow) -> dict[str, Any]:
         ).all()
         payload[name] = [{**_columns(r), "by": users[getattr(r, by)]} for r in rows]
         entity_ids[name] = [str(r.id) for r in rows]  # type: ignore[attr-defined]
-    entries = s.scalars(
-        select(AuditEntry)
-        .where(
-            or_(
-                *(
-                    (AuditEntry.entity == entity) & AuditEntry.entity_id.in_(ids)
-                    for entity, ids in entity_ids.items()
-                    if ids
-                )
-            )
-        )
-        .order_by(AuditEntry.id)
-    ).all()
-    payload["audit"] = [_columns(e) for e in entries]
+    payload["format"] = sync_checks.FORMAT
+    payload["audit"] = {
+        "chain_id": audit.chain_head(s)[0],
+        "entries": [_columns(e) for e in _signed_stretch(s, entity_ids)],
+    }
     return payload
 
 
+def _signed_stretch(s: Session, entity_ids: dict[str, list[str]]) -> list[AuditEntry]:
+    """The station's chain without a gap, from the seal before the record's first entry to
+    the seal on its last: every change of the record, each under its actor's signature,
+    and nothing of it left out (sync_checks.py checks exactly that)."""
+    touching = or_(
+        *(
+            (AuditEntry.entity == entity) & AuditEntry.entity_id.in_(ids)
+            for entity, ids in entity_ids.items()
+            if ids
+        )
+    )
+    first, last = s.execute(
+        select(func.min(AuditEntry.id), func.max(AuditEntry.id)).where(touching)
+    ).one()
+    sealed = AuditEntry.signature.is_not(None)
+    start = (
+        s.scalar(select(func.max(AuditEntry.id)).where(sealed, AuditEntry.id < first)) or 0
+    ) + 1
+    end = s.scalar(select(func.min(AuditEntry.id)).where(sealed, AuditEntry.id >= last))
+    if end is None:  # every commit ends signed: entries written behind qcstation's back
+        raise Conflict(
+            f"the audit entries of inspection {entity_ids['inspections'][0]} are unsigned"
+        )
+    return list(
+        s.scalars(
+            select(AuditEntry).where(AuditEntry.id.between(start, end)).order_by(AuditEntry.id)
+        )
+    )
+
+
 def queue(local: Station) -> int:
-    """Put every completed inspection of this station that is not in the outbox into it."""
-    with local.db.write(None, local.name, reason="queue for the server") as s:
-        queued = set(s.scalars(select(OutboxRow.record_id)))
-        n = 0
-        for ins in s.scalars(
-            select(InspectionRow)
+    """Put every completed inspection of this station that is not in the outbox into it,
+    signed with the station's key. Records an older qcstation queued without a signature
+    are built again from the local copy and signed (a completed record never changes)."""
+    with local.db.read() as s:
+        queued = {
+            r.record_id: r
+            for r in s.scalars(select(OutboxRow).where(OutboxRow.refused_at.is_(None)))
+        }
+        done = s.scalars(
+            select(InspectionRow.id)
             .join(StationRow, StationRow.id == InspectionRow.station_id)
             .where(InspectionRow.status == Status.COMPLETED.value, StationRow.name == local.name)
             .order_by(InspectionRow.completed_at)
-        ):
-            if ins.id in queued:
-                continue
-            text = canonical_json(_payload(s, ins))
-            s.add(
-                OutboxRow(
-                    record_id=ins.id,
+        ).all()
+    refused = _refused_ids(local)
+    todo = [
+        i
+        for i in done
+        if i not in refused
+        and (i not in queued or (queued[i].sent_at is None and not queued[i].station_signature))
+    ]
+    if not todo:
+        return 0
+    key = station_keys.load(local.location)
+    n = 0
+    with local.db.write(None, local.name, reason="queue for the server") as s:
+        for ins_id in todo:
+            text = canonical_json(_payload(s, s.get_one(InspectionRow, ins_id)))
+            digest = sha256_hex(text)
+            row = s.scalars(select(OutboxRow).where(OutboxRow.record_id == ins_id)).first()
+            if row is None:
+                row = OutboxRow(
+                    record_id=ins_id,
                     version=1,
                     kind="inspection",
-                    payload=text,
-                    payload_sha256=sha256_hex(text),
                     queued_at=local.now(),
                     sent_at=None,
                     attempts=0,
                     last_error="",
                 )
-            )
-            n += 1
+                s.add(row)
+                n += 1
+            row.payload, row.payload_sha256 = text, digest
+            row.station_key_id = key.key_id
+            row.station_signature = key.sign_outbox(ins_id, row.version or 1, digest)
         return n
+
+
+def _refused_ids(local: Station) -> set[str]:
+    with local.db.read() as s:
+        return set(s.scalars(select(OutboxRow.record_id).where(OutboxRow.refused_at.is_not(None))))
 
 
 def waiting(local: Station) -> int:
     with local.db.read() as s:
         return (
-            s.scalar(select(func.count()).select_from(OutboxRow).where(OutboxRow.sent_at.is_(None)))
+            s.scalar(
+                select(func.count())
+                .select_from(OutboxRow)
+                .where(OutboxRow.sent_at.is_(None), OutboxRow.refused_at.is_(None))
+            )
             or 0
         )
 
@@ -289,19 +353,59 @@ def waiting(local: Station) -> int:
 # --- station to server -------------------------------------------------------------------
 
 
-def _deliver(server: Station, local: Station, item: OutboxRow, actor: User) -> bool:
-    """Write one record on the server with its receipt, in one transaction.
-    True when it was new, False when the server had it already."""
-    p = json.loads(item.payload)
-    for ev in p["evidence"]:  # files first: a row never points at a missing file
-        stored = server.evidence.put(local.evidence.read(ev["sha256"]))
-        assert stored.sha256 == ev["sha256"]
-    completed = p["inspection"]["completed_at"]
+def refused(local: Station) -> list[tuple[str, str]]:
+    """Records the server refused, set aside here with the reason."""
+    with local.db.read() as s:
+        return [
+            (r.record_id, r.last_error)
+            for r in s.scalars(
+                select(OutboxRow).where(OutboxRow.refused_at.is_not(None)).order_by(OutboxRow.id)
+            )
+        ]
+
+
+def _deliver(
+    server: Station,
+    local: Station,
+    item: OutboxRow,
+    actor: User,
+    trust: sync_checks.Trust,
+) -> bool:
+    """Check one record and write it on the server with its receipt, in one transaction.
+    True when it was new, False when the server had it already; sync_checks.Refused when
+    the server will not take it. A payload that is not what qcstation writes (a field
+    missing, a value of the wrong kind, rows the server's tables refuse) is refused too:
+    it must not hold the queue up forever."""
+    try:
+        return _deliver_checked(server, local, item, actor, trust)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise sync_checks.Refused(
+            item.record_id, f"its payload is not one qcstation writes ({type(exc).__name__}: {exc})"
+        ) from None
+    except (IntegrityError, DatabaseError) as exc:
+        cause = exc if isinstance(exc, IntegrityError) else exc.__cause__
+        if not isinstance(cause, (IntegrityError, DataError)):
+            raise  # the server or the network: the record waits for the next sync
+        first = str(cause.orig or cause).strip().splitlines()[0]
+        raise sync_checks.Refused(
+            item.record_id, f"its rows do not fit the server's tables ({first})"
+        ) from None
+
+
+def _deliver_checked(
+    server: Station,
+    local: Station,
+    item: OutboxRow,
+    actor: User,
+    trust: sync_checks.Trust,
+) -> bool:
+    p = sync_checks.parse(item.record_id, item.payload)
+    completed = p["inspection"].get("completed_at")
     reason = (
         f"synced from offline station {p['station']} by {actor.username}; inspected there "
         f"by {p['inspector']}, completed at {completed}"
     )
-    with server.db.write(actor, p["station"], reason=reason) as s:
+    with server.db.write(actor, str(p["station"])[:64], reason=reason) as s:
         numbering.lock(s)  # one delivery at a time: the receipt check below cannot race
         receipt = s.scalars(
             select(ReceiptRow).where(
@@ -310,18 +414,35 @@ def _deliver(server: Station, local: Station, item: OutboxRow, actor: User) -> b
         ).first()
         if receipt is not None:
             if receipt.payload_sha256 != item.payload_sha256:
-                raise Conflict(
-                    f"inspection {item.record_id} version {item.version} reached the server "
-                    "before with different content; a completed record never changes, so "
-                    "this copy is refused (see docs/multi-station.md)"
+                raise sync_checks.Refused(
+                    item.record_id,
+                    f"version {item.version} reached the server before with different "
+                    "content; a completed record never changes (see docs/multi-station.md)",
                 )
             return False
         if s.get(InspectionRow, item.record_id) is not None:
-            raise Conflict(
-                f"inspection {item.record_id} exists on the server but did not come from "
-                f"station {p['station']}'s outbox; an inspection belongs to one station"
+            raise sync_checks.Refused(
+                item.record_id,
+                f"it exists on the server but did not come from station {p['station']}'s "
+                "outbox; an inspection belongs to one station",
             )
-        users = {u.username: u.id for u in s.scalars(select(UserRow))}
+        sync_checks.check_station(
+            s,
+            trust.root,
+            item.record_id,
+            item.version,
+            item.payload,
+            item.payload_sha256,
+            item.station_key_id,
+            item.station_signature,
+            p,
+            local.name,
+        )
+        latest = sync_checks.check_entries(trust, item.record_id, p)
+        users_by_id = {u.id: u.username for u in s.scalars(select(UserRow))}
+        by = sync_checks.actors(p["audit"]["entries"])
+        sync_checks.check_rows(item.record_id, p, latest, by, CHILDREN, users_by_id)
+        users = {name: uid for uid, name in users_by_id.items()}
         tpl = s.scalars(
             select(TemplateRow).where(
                 TemplateRow.template_key == p["template"]["key"],
@@ -329,33 +450,33 @@ def _deliver(server: Station, local: Station, item: OutboxRow, actor: User) -> b
             )
         ).first()
         if tpl is None or tpl.sha256 != p["template"]["sha256"]:
-            raise NotFound(
+            raise sync_checks.Refused(
+                item.record_id,
                 f"the server has no checklist {p['template']['key']}@{p['template']['version']} "
-                "with the content the station used"
+                "with the content the station used",
             )
         station = s.scalars(select(StationRow).where(StationRow.name == p["station"])).first()
         if station is None:
-            raise NotFound(f"station {p['station']!r} is not registered on the server")
-
-        def user_id(name: str) -> int:
-            if name not in users:
-                raise NotFound(f"user {name!r} of inspection {item.record_id} is not on the server")
-            return users[name]
-
+            raise sync_checks.Refused(
+                item.record_id, f"station {p['station']!r} is not registered on the server"
+            )
+        for ev in p["evidence"]:  # files first: a row never points at a missing file
+            try:
+                server.evidence.put(local.evidence.read(ev["sha256"]))
+            except EvidenceError as exc:  # reading checks the file against its name
+                raise sync_checks.Refused(item.record_id, str(exc)) from None
         ins = _from_columns(InspectionRow, p["inspection"])
-        if ins["id"] != item.record_id or p["record_id"] != item.record_id:
-            raise Conflict(f"outbox entry {item.record_id} holds another record")
-        ins.update(template_id=tpl.id, inspector_id=user_id(p["inspector"]), station_id=station.id)
-        s.add(InspectionRow(**ins))
+        ins.update(template_id=tpl.id, inspector_id=users[p["inspector"]], station_id=station.id)
+        row = InspectionRow(**ins)
+        s.add(row)
         s.flush()
-        for name, model, by in CHILDREN:
+        for name, model, by_column in CHILDREN:
             for values in p[name]:
-                row = _from_columns(model, values)
-                row.pop("id")  # the server numbers its own rows
-                if row["inspection_id"] != item.record_id:
-                    raise Conflict(f"outbox entry {item.record_id} holds another record's rows")
-                row[by] = user_id(values["by"])
-                s.add(model(**row))
+                child = _from_columns(model, values)
+                child.pop("id")  # the server numbers its own rows
+                child[by_column] = users[values["by"]]
+                s.add(model(**child))
+        sync_checks.check_verdict(s, row, p["inspection"].get("verdict"))
         s.add(
             ReceiptRow(
                 record_id=item.record_id,
@@ -365,21 +486,70 @@ def _deliver(server: Station, local: Station, item: OutboxRow, actor: User) -> b
                 payload_sha256=item.payload_sha256,
                 station_audit=canonical_json(p["audit"]),
                 received_at=server.now(),
+                station_key_id=item.station_key_id,
+                station_signature=item.station_signature,
             )
         )
     return True
 
 
-def push(server: Station, local: Station, actor: User) -> tuple[int, int]:
-    """Deliver the outbox in order; (sent now, already on the server)."""
+def trusted_root(server: Station) -> x509.Certificate | None:
+    """The plant root in the server's database, if it is the one this station pinned."""
+    with server.db.read() as s:
+        root = sync_checks.plant_root(s)
+        chain_id = audit.chain_head(s)[0]
+    pinned = anchors.load(server.location.data_dir / anchors.FILE).chains.get(chain_id)
+    pinned_fp = pinned.root_sha256 if pinned is not None else None
+    if root is not None and pinned_fp and audit_service.fingerprint(root) != pinned_fp:
+        raise SigningRefused(
+            "the plant root on the server is not the one this station pinned: the plant's "
+            "keys were replaced; nothing is sent (run `qcstation audit verify`)"
+        )
+    return root
+
+
+def _own_key_certified(server: Station, local: Station) -> None:
+    """A key waiting for the plant root's certificate is not the records' fault: nothing
+    is sent (and nothing set aside) until an administrator issues it."""
+    key_id = station_keys.load(local.location).key_id
+    with server.db.read() as s:
+        row = s.scalars(select(SigningKeyRow).where(SigningKeyRow.key_id == key_id)).first()
+    if row is not None and row.revoked_at is None and not row.certificate:
+        raise SigningRefused(
+            f"station {local.name!r}'s key waits for the plant root's certificate, so nothing "
+            "was sent; an administrator runs `qcstation keys issue`, then sync again"
+        )
+
+
+def push(server: Station, local: Station, actor: User) -> Pushed:
+    """Deliver the outbox in order. A record the server refuses is set aside with the
+    reason and the next one goes; any other failure (the network, the server) stops
+    here and everything left waits for the next sync."""
     with local.db.read() as s:
         items = s.scalars(
-            select(OutboxRow).where(OutboxRow.sent_at.is_(None)).order_by(OutboxRow.id)
+            select(OutboxRow)
+            .where(OutboxRow.sent_at.is_(None), OutboxRow.refused_at.is_(None))
+            .order_by(OutboxRow.id)
         ).all()
+    if not items:
+        return Pushed(0, 0)
+    root = trusted_root(server)
+    _own_key_certified(server, local)
+    with server.db.read() as s:
+        trust = sync_checks.Trust.read(s, root)
     sent = already = 0
+    refusals: list[tuple[str, str]] = []
     for item in items:
         try:
-            new = _deliver(server, local, item, actor)
+            new = _deliver(server, local, item, actor, trust)
+        except sync_checks.Refused as exc:
+            with local.db.write(None, local.name, reason="refused by the server") as s:
+                row = s.get_one(OutboxRow, item.id)
+                row.refused_at = local.now()
+                row.attempts += 1
+                row.last_error = str(exc)[:2000]
+            refusals.append((item.record_id, exc.why))
+            continue
         except Exception as exc:
             with local.db.write(None, local.name, reason="outbox delivery failed") as s:
                 row = s.get_one(OutboxRow, item.id)
@@ -395,15 +565,15 @@ def push(server: Station, local: Station, actor: User) -> tuple[int, int]:
             row.last_error = ""
         sent += new
         already += not new
-    return sent, already
+    return Pushed(sent, already, tuple(refusals))
 
 
 def sync(server: Station, local: Station, actor: User) -> SyncResult:
     """Queue, deliver, then refresh the station's reference data, as ``actor``."""
     queued = queue(local)
-    sent, already = push(server, local, actor)
+    pushed = push(server, local, actor)
     pulled = pull(server, local, actor)
-    return SyncResult(pulled, queued, sent, already, waiting(local))
+    return SyncResult(pulled, queued, pushed.sent, pushed.already, waiting(local), pushed.refused)
 
 
 def is_offline_copy(station: Station, location: config.Location) -> bool:

@@ -24,7 +24,7 @@ from pathlib import Path
 from qcstation import __version__
 from qcstation.config import Location
 from qcstation.services.context import Station, connect, open_station
-from qcstation.store import schema
+from qcstation.store import private, schema
 from qcstation.store.database import DatabaseError, DriverError, sqlite_file
 from qcstation.store.types import utcnow
 
@@ -69,9 +69,10 @@ def backup_path(data_dir: Path, revision: str | None, now: datetime | None = Non
 
 def copy_sqlite(source: Path, target: Path) -> None:
     """A consistent copy of a live SQLite file (WAL included), checked before it counts."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+    private.make_dir(target.parent)
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
+    private.create_file(partial)  # a copy of every record: this account's only
     src = sqlite3.connect(source)
     try:
         dst = sqlite3.connect(partial)
@@ -121,6 +122,14 @@ def upgrade(station: Station) -> Upgraded:
         except Exception as exc:
             if db_file is not None:
                 raise
+            if "permission denied" in str(exc) or "must be owner" in str(exc):
+                raise UpgradeFailed(
+                    f"the plant database is at schema {rev}, this qcstation needs "
+                    f"{schema.head()}, and this station's login may not change the schema "
+                    "(docs/security-plantdb.md): the database's owner runs `qcstation db "
+                    "upgrade --database-url OWNER_URL`, then `qcstation db roles` for the "
+                    "new tables; nothing was changed"
+                ) from exc
             raise UpgradeFailed(
                 f"upgrading the PostgreSQL database from schema {rev} to {schema.head()} "
                 f"failed ({_first_line(exc)}); PostgreSQL rolled the upgrade back, so the "

@@ -25,7 +25,7 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
-from qcstation.store import anchors, audit
+from qcstation.store import anchors, audit, private
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -65,8 +65,9 @@ def redact(url: str) -> str:
         return "<unparseable URL>"
 
 
-def create(url: str) -> Engine:
-    """An engine for a URL, with the settings this application relies on."""
+def create(url: str, password: str | None = None) -> Engine:
+    """An engine for a URL, with the settings this application relies on; ``password``
+    (from the secret store) is added when the URL has none."""
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -76,6 +77,8 @@ def create(url: str) -> Engine:
         ) from None
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3, never psycopg2
+    if password is not None and parsed.password is None:
+        parsed = parsed.set(password=password)
     try:
         if parsed.get_backend_name() == "sqlite":
             return _sqlite_engine(parsed)
@@ -89,6 +92,10 @@ def create(url: str) -> Engine:
 
 
 def _sqlite_engine(url: Any) -> Engine:
+    path = Path(url.database) if url.database and url.database != ":memory:" else None
+    if path is not None and not path.exists() and path.parent.is_dir():
+        # Made 0600 before SQLite opens it: its -wal and -shm files take the same mode.
+        private.create_file(path)
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
 
     @event.listens_for(engine, "connect")
@@ -163,11 +170,11 @@ class Actor(Protocol):
 class Database:
     """One engine plus the two kinds of session the services use."""
 
-    def __init__(self, url: str, anchor_path: Path | None = None):
+    def __init__(self, url: str, anchor_path: Path | None = None, password: str | None = None):
         self.url = url
         # Where this station remembers the newest signed head (store/anchors.py).
         self.anchor_path = anchor_path
-        self.engine = create(url)
+        self.engine = create(url, password)
         self.dialect = self.engine.dialect.name
         writer = self.engine.execution_options(qc_begin="IMMEDIATE")
         self._read = sessionmaker(self.engine, expire_on_commit=False)

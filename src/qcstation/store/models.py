@@ -561,6 +561,11 @@ class OutboxRow(Base):
     sent_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
+    # Migration 0010: the station key's signature over payload_sha256 (sync_checks.py),
+    # and when the server refused the record (kept aside with the reason in last_error).
+    station_key_id: Mapped[str | None] = mapped_column(String(64))
+    station_signature: Mapped[str | None] = mapped_column(Text)
+    refused_at: Mapped[datetime | None]
 
 
 class ReceiptRow(Base):
@@ -577,6 +582,8 @@ class ReceiptRow(Base):
     payload_sha256: Mapped[str] = mapped_column(String(64))
     station_audit: Mapped[str] = mapped_column(Text)
     received_at: Mapped[datetime]
+    station_key_id: Mapped[str | None] = mapped_column(String(64))  # migration 0010
+    station_signature: Mapped[str | None] = mapped_column(Text)
 
 
 class LoginStats(Base):

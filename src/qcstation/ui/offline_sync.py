@@ -43,11 +43,14 @@ class OfflineSync(QObject):
             self.note.setText(waiting)
             return
         self.last = result
-        self.note.setText(
-            self.tr("Server reached: {0} inspection(s) sent, {1} waiting").format(
-                result.sent + result.already, result.waiting
-            )
+        text = self.tr("Server reached: {0} inspection(s) sent, {1} waiting").format(
+            result.sent + result.already, result.waiting
         )
+        if result.refused:  # set aside with the reason: `qcstation sync --status` lists them
+            text += self.tr("; {0} refused by the server (qcstation sync --status)").format(
+                len(result.refused)
+            )
+        self.note.setText(text)
 
     def _failed(self, exc: BaseException) -> None:
         self.busy = False

@@ -17,14 +17,14 @@ from PySide6.QtWidgets import (
 )
 
 from qcstation.config import Settings
-from qcstation.services import maintenance
+from qcstation.services import maintenance, problems
 from qcstation.services import settings as settings_service
 from qcstation.ui import i18n, theme
 from qcstation.ui.capture_key import DEFAULT as DEFAULT_CAPTURE_KEY
 from qcstation.ui.capture_key import refusal
 from qcstation.ui.context import UiContext
 from qcstation.ui.pages.camera_settings import CameraSettings
-from qcstation.ui.widgets import button, muted, title
+from qcstation.ui.widgets import button, muted, shortcut, title
 
 
 class SettingsPage(QWidget):
@@ -79,8 +79,9 @@ class SettingsPage(QWidget):
         form.addRow("", self.probe_result)
         self.status = muted()
         save = button(self.tr("Save"), "Ctrl+S")
-        save.setShortcut(QKeySequence("Ctrl+S"))
         save.clicked.connect(self.save)
+        # Within this page only: a window-wide Ctrl+S met the other pages' and fired none.
+        shortcut(self, "Ctrl+S", self.save)
         # The form scrolls, the Save button stays: with the camera's settings the page is
         # taller than a 768-pixel screen.
         body = QWidget()
@@ -148,12 +149,31 @@ class SettingsPage(QWidget):
         new = Settings.model_validate(self.collected().model_dump())
         station = self.ctx.station
 
+        typed_url = new.database_url
+
         def done(saved: Settings) -> None:
             self.ctx.settings = saved
-            self.status.setText(self.tr("Saved."))
+            # A password typed into the URL went into the secret store, not the file.
+            self.database_url.setText(saved.database_url or "")
+            if saved.database_url != typed_url:
+                self.status.setText(
+                    self.tr(
+                        "Saved. The database password is kept in this station's secret store "
+                        "(qcstation secrets status), not in the settings file."
+                    )
+                )
+            else:
+                self.status.setText(self.tr("Saved."))
             self.ctx.events.settings_changed.emit(saved)
 
-        self.ctx.run(lambda: settings_service.save(station, new), done)
+        def failed(exc: BaseException) -> None:
+            said = problems.describe(exc, None)  # no store for a typed password, say
+            if said is None:
+                self.ctx.errors.report(exc)
+            else:
+                self.status.setText(said)
+
+        self.ctx.run(lambda: settings_service.save(station, new), done, failed)
 
     def test_connection(self) -> None:
         url = self.database_url.text().strip()
