@@ -27,6 +27,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from qcstation.domain.stages import Stage
 from qcstation.paths import ENV_DATA_DIR, ENV_DATABASE_URL, choose_data_dir, default_data_dir
 
 SETTINGS_FILE = "settings.yaml"
@@ -70,6 +71,13 @@ class Settings(BaseModel):
         default=None,
         description="URL pattern for certificate QR codes, with {payload} (and optionally "
         "{number}) in it, e.g. https://example.com/verify?c={payload}; empty: the bare payload",
+    )
+    certificate_stages: list[Stage] = Field(
+        default_factory=lambda: [Stage.FINAL_QC, Stage.PACKAGING],
+        min_length=1,
+        description="the stages whose inspections may get a customer certificate (an "
+        "administrator's setting): a certificate speaks of the finished piece, never of an "
+        "in-process stage",
     )
     # Microscope imaging (issue 4).
     calibration_max_age_days: int = Field(
@@ -144,7 +152,7 @@ def load_settings(data_dir: Path) -> tuple[Settings, list[str]]:
 def save_settings(data_dir: Path, settings: Settings) -> None:
     path = data_dir / SETTINGS_FILE
     tmp = path.with_suffix(".tmp")
-    text = yaml.safe_dump(settings.model_dump(exclude_defaults=True), sort_keys=True)
+    text = yaml.safe_dump(settings.model_dump(mode="json", exclude_defaults=True), sort_keys=True)
     # fsync before the rename: after a power cut the file is the old one or the new one,
     # never an empty or half-written one that would start the station on defaults.
     with tmp.open("w", encoding="utf-8") as fh:
