@@ -39,10 +39,13 @@ SEAL_FORMAT = "qcstation-audit-seal/1"
 REDACTED = {
     "users": {"password_hash"},
     "signing_keys": {"encrypted_key", "sealed_plant_key"},
+    "plant_key_wraps": {"envelope"},
 }
 # Operational counters, not part of the quality record: a wrong password must not need a
 # signature (nobody is signed in yet), and must not grow the trail.
-EXCLUDED = {"users": {"failed_logins"}}
+# signing_keys.sealed_plant_key: where qcstation < 0.10 handed the seal to every user;
+# migration 0010 empties it (the wraps live in plant_key_wraps, audited, since).
+EXCLUDED = {"users": {"failed_logins"}, "signing_keys": {"sealed_plant_key"}}
 # Entries that record an event rather than a row's new state (an unlock, a restore...).
 EVENT = "event"
 # Rows that name the person who made them: that person must be the entry's actor, so a
