@@ -40,10 +40,19 @@ def _value(item: ChecklistItem, answer: Answer | None) -> str | None:
     return text or None
 
 
-def _clip(text: str) -> str:
-    """At most what the QR payload holds for one claim (a whole character)."""
-    data = text.encode("utf-8")[:MAX_CLAIM_BYTES]
-    return data.decode("utf-8", errors="ignore").strip()
+class ClaimTooLong(ValueError):
+    """A claim longer than a certificate's QR code carries: it would have to be cut."""
+
+
+def _whole(code: str, text: str) -> str:
+    """The claim as recorded, or refused: a certificate never prints half of a claim."""
+    if len(text.encode("utf-8")) > MAX_CLAIM_BYTES:
+        raise ClaimTooLong(
+            f"the {CLAIM_LABELS[code].lower()} on record is longer than a certificate carries "
+            f"({len(text.encode('utf-8'))} of at most {MAX_CLAIM_BYTES} bytes): "
+            f"{text[:40]!r}…; shorten it where it is recorded"
+        )
+    return text
 
 
 def _stones(count: str | None, carat: str | None) -> str | None:
@@ -91,7 +100,7 @@ def claims_from_record(
     stones = _stones(by_claim.get("stone_count"), by_claim.get("stone_carat"))
     if stones:
         found["S"] = stones
-    return tuple(Claim(code, _clip(found[code])) for code in CLAIM_LABELS if found.get(code))
+    return tuple(Claim(code, _whole(code, found[code])) for code in CLAIM_LABELS if found.get(code))
 
 
 def as_rows(claims: tuple[Claim, ...]) -> list[tuple[str, str]]:

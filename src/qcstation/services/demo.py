@@ -198,7 +198,28 @@ def passing_answer(item: ChecklistItem, pos: int | None) -> Answer:
     return Answer(item.id, pos, Outcome.PASS)
 
 
+def _claim(item: ChecklistItem, pos: int | None, rng: random.Random) -> Answer:
+    """A plausible statement about a finished piece, for the items a certificate prints."""
+    if item.claim == "gross_weight":
+        return Answer(item.id, pos, readings=(round(rng.uniform(1.2, 9.8), 2),))
+    if item.claim == "stone_count":
+        return Answer(item.id, pos, readings=(float(rng.choice([0, 1, 1, 3, 5, 12])),))
+    if item.claim == "stone_carat":
+        return Answer(item.id, pos, readings=(round(rng.uniform(0.1, 1.5), 2),))
+    if item.claim == "hallmark":
+        huid = "".join(rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(6))
+        return Answer(item.id, pos, value=f"BIS 750 HUID {huid}")
+    if item.claim == "ring_size":
+        return Answer(item.id, pos, value=rng.choice(["EU 52", "EU 54", "EU 56", "US 7"]))
+    if isinstance(item, ChoiceItem):  # metal and fineness: gold, as the demo's SKUs are
+        golds = [o for o in item.acceptable if "gold" in o or o in ("585 (14k)", "750 (18k)")]
+        return Answer(item.id, pos, value=rng.choice(golds or list(item.acceptable)))
+    return passing_answer(item, pos)
+
+
 def _answer(item: ChecklistItem, pos: int | None, rng: random.Random, bad: bool) -> Answer:
+    if item.claim is not None and not bad:
+        return _claim(item, pos, rng)
     if item.allow_na and not bad and rng.random() < 0.15:
         return Answer(item.id, pos, Outcome.NA)
     if isinstance(item, MeasurementItem):

@@ -36,18 +36,25 @@ from typing import Any, Literal
 from xml.sax.saxutils import escape
 
 from cryptography.hazmat.primitives import serialization
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qcstation.accounts import keys
 from qcstation.domain import certificates
-from qcstation.domain.certificate_claims import as_data, as_rows, claims_from_record, from_data
+from qcstation.domain.certificate_claims import (
+    ClaimTooLong,
+    as_data,
+    as_rows,
+    claims_from_record,
+    from_data,
+)
 from qcstation.domain.certificates import CertificateClaim, Claim
 from qcstation.domain.documents import ChainHead, DocumentFacts, Person
 from qcstation.domain.inspections import Status
 from qcstation.domain.signing import Meaning, SignatureCheck, canonical_record
 from qcstation.domain.users import Permission, Role, User
 from qcstation.domain.verdicts import FinalVerdict
-from qcstation.reports.certificate import build_certificate
+from qcstation.reports.certificate import LayoutOverflow, build_certificate
 from qcstation.reports.inspection_report import build_report
 from qcstation.reports.model import CertificateContent, ReportContent
 from qcstation.reports.pdfsign import (
@@ -479,7 +486,10 @@ def _prepare_certificate(
         hands = _open(s, me, password)
         head = _chain_head(s)
         description, material = dc.sku_record(s, ins.sku)
-        claims = claims_from_record(ins, description, material)
+        try:
+            claims = claims_from_record(ins, description, material)
+        except ClaimTooLong as exc:
+            raise Conflict(f"{exc}; no certificate was issued") from None
         details = {
             "format": FORMAT,
             "verdict": verdict.value,
@@ -576,6 +586,24 @@ def _same_certificate(
         )
 
 
+def old_format_notes(station: Station) -> list[str]:
+    """What `db upgrade` says about documents issued before they were bound to the record."""
+    with station.db.read() as s:
+        old: dict[str, int] = {}
+        for kind, details in s.execute(select(DocumentRow.kind, DocumentRow.details)):
+            if (details or {}).get("format") != FORMAT:
+                old[kind] = old.get(kind, 0) + 1
+    if not old:
+        return []
+    counted = " and ".join(f"{n} {kind}{'s' if n != 1 else ''}" for kind, n in sorted(old.items()))
+    return [
+        f"{counted} were issued by an older qcstation: signed with their exporter's own key, "
+        "their content not bound to the record. `qcstation verify` says who signed them and "
+        "whether they are intact, and that they are not valid proof: reissue the ones still "
+        "in use (`qcstation report export ID`, `qcstation certificate reissue ID --reason`)"
+    ]
+
+
 def _finish_certificate(
     station: Station,
     prepared: _Prepared,
@@ -586,7 +614,13 @@ def _finish_certificate(
     assert prepared.certificate is not None
     chosen = size or station.location.settings.paper_size
     buf = io.BytesIO()
-    area = build_certificate(prepared.certificate, chosen, buf)
+    try:
+        area = build_certificate(prepared.certificate, chosen, buf)
+    except LayoutOverflow as exc:
+        raise InvalidInput(
+            f"certificate {prepared.number} was not written: {exc} (the number stays the "
+            "certificate's; print it on another size)"
+        ) from None
     font = 4 if chosen == "card" else 7
     signed = _sign(station, prepared, buf.getvalue(), area, timestamper, font)
     write_atomically(out, signed)
