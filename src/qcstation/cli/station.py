@@ -254,7 +254,7 @@ def cmd_inspections_list(args: argparse.Namespace) -> int:
                 r.job_ticket,
                 r.sku,
                 r.serial,
-                r.verdict.value if r.verdict else r.status,
+                r.shown_verdict,
                 r.inspector,
                 r.id,
             )

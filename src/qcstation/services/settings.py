@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from qcstation import config
 from qcstation.services.context import Station
 
 
 def save(station: Station, settings: config.Settings) -> config.Settings:
-    """Write settings.yaml in the data directory; changes of database or data location
-    take effect at the next start."""
+    """Write settings.yaml in the data directory. The running station follows at once
+    (plant name, paper, certificate stages...); changes of database or data location take
+    effect at the next start."""
     config.save_settings(station.location.data_dir, settings)
+    station.location = replace(station.location, settings=settings)
     return settings

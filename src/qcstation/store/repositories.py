@@ -20,6 +20,7 @@ from qcstation.store.models import (
     DefectRow,
     EvidenceRow,
     InspectionRow,
+    ReviewRow,
     Station,
     TemplateRow,
     UserRow,
@@ -179,6 +180,11 @@ _SUMMARY_FIELDS = (
     InspectionRow.started_at,
     InspectionRow.completed_at,
     InspectionRow.lot_size,
+    # the review's decision, per row shown (a page), so History says ACCEPTED ON REVIEW
+    select(ReviewRow.decision)
+    .where(ReviewRow.inspection_id == InspectionRow.id)
+    .correlate(InspectionRow)
+    .scalar_subquery(),
 )
 
 
@@ -209,6 +215,7 @@ def summary(row: Any) -> InspectionSummary:
         started,
         completed,
         lot_size,
+        decision,
     ) = row
     return InspectionSummary(
         id_,
@@ -226,6 +233,7 @@ def summary(row: Any) -> InspectionSummary:
         started,
         completed,
         lot_size,
+        decision,
     )
 
 

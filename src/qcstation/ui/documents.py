@@ -29,7 +29,7 @@ from qcstation.domain.signing import Meaning
 from qcstation.domain.users import Permission
 from qcstation.services import documents, signing
 from qcstation.services.documents import Exported
-from qcstation.services.errors import ServiceError
+from qcstation.services.errors import PermissionDenied, ServiceError
 from qcstation.ui import printing
 from qcstation.ui.context import UiContext
 from qcstation.ui.widgets import muted, title
@@ -163,6 +163,16 @@ class DocumentActions(QObject):
 
     # --- export and print -------------------------------------------------------------------
 
+    def may_issue(self) -> bool:
+        """Reports and certificates are the plant's: issued by supervisors and administrators
+        (who hold its document key). Anyone else is told so before any password is asked."""
+        if self.ctx.can(Permission.REVIEW):
+            return True
+        self.ctx.errors.report(
+            PermissionDenied(documents.WHO_ISSUES[:1].upper() + documents.WHO_ISSUES[1:])
+        )
+        return False
+
     def default_path(self, kind: Kind, inspection_id: str) -> Path:
         return self.ctx.station.location.data_dir / "documents" / f"{kind}-{inspection_id}.pdf"
 
@@ -170,6 +180,8 @@ class DocumentActions(QObject):
         self, kind: Kind, inspection_id: str, path: Path | None = None
     ) -> PasswordDialog | None:
         """Ask where (unless given) and for the password, then write the signed PDF."""
+        if not self.may_issue():
+            return None
         if path is None:
             chosen, _ = QFileDialog.getSaveFileName(
                 self.parent_widget,
@@ -186,7 +198,7 @@ class DocumentActions(QObject):
         self, inspection_ids: list[str], folder: Path | None = None
     ) -> PasswordDialog | None:
         """Signed reports of several completed inspections into one folder, named by number."""
-        if not inspection_ids:
+        if not inspection_ids or not self.may_issue():
             return None
         if folder is None:
             chosen = QFileDialog.getExistingDirectory(
@@ -219,8 +231,10 @@ class DocumentActions(QObject):
         self._with_password(dialog, work, saved)
         return dialog
 
-    def print(self, kind: Kind, inspection_id: str) -> PasswordDialog:
+    def print(self, kind: Kind, inspection_id: str) -> PasswordDialog | None:
         """Export to the station's documents folder, then the print preview of that file."""
+        if not self.may_issue():
+            return None
         return self._make(kind, inspection_id, self.default_path(kind, inspection_id), True)
 
     def _make(self, kind: Kind, inspection_id: str, path: Path, then_print: bool) -> PasswordDialog:

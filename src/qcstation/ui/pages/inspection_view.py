@@ -16,13 +16,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from qcstation.domain.inspections import Inspection, Status, evaluate, positions_of
+from qcstation.domain.inspections import Decision, Inspection, Status, evaluate, positions_of
 from qcstation.domain.nonconformance import ReworkChain
 from qcstation.domain.numbers import format_readings
 from qcstation.domain.signing import ESignature
 from qcstation.domain.templates import MeasurementItem
 from qcstation.domain.users import Permission
-from qcstation.services import annotation_layers, inspections, nonconformance, signing
+from qcstation.domain.verdicts import shown as shown_verdict
+from qcstation.services import annotation_layers, inspections, nonconformance, review, signing
 from qcstation.services.context import Station
 from qcstation.services.inspections import EvidenceInfo
 from qcstation.ui import i18n
@@ -104,21 +105,20 @@ class InspectionDialog(QDialog):
                 inspections.get(station, inspection_id),
                 inspections.evidence_of(station, inspection_id),
                 nonconformance.chain(station, inspection_id),
+                review.decision_of(station, inspection_id),
             ),
             self._loaded,
         )
 
-    def _loaded(self, loaded: tuple[Inspection, list[EvidenceInfo], ReworkChain]) -> None:
-        ins, evidence, chain = loaded
+    def _loaded(
+        self, loaded: tuple[Inspection, list[EvidenceInfo], ReworkChain, Decision | None]
+    ) -> None:
+        ins, evidence, chain, decision = loaded
         self.inspection = ins
         self._set_documents_enabled(ins.status is Status.COMPLETED)
         self._load_signatures()
-        verdict = (
-            ins.verdict.value.replace("_", " ")
-            if ins.verdict
-            else ins.status.value.replace("_", " ")
-        )
-        self.heading.setText(f"{ins.job_ticket} · {ins.sku} · {ins.serial} — {verdict.upper()}")
+        verdict = shown_verdict(ins.verdict, decision, ins.status.value)  # as History says
+        self.heading.setText(f"{ins.job_ticket} · {ins.sku} · {ins.serial} — {verdict}")
         self.info.setText(
             self.tr("{0}, checklist {1} v{2}; by {3} at {4}; started {5}").format(
                 ins.template.stage.label,
@@ -203,8 +203,6 @@ class InspectionDialog(QDialog):
 
     def _document(self, how: str, kind: str) -> None:
         if self.inspection is None or self.inspection.status is not Status.COMPLETED:
-            return
-        if kind == "certificate" and not self.ctx.can(Permission.REVIEW):
             return
         ins_id = self.inspection.id
         if how == "print":
