@@ -87,7 +87,9 @@ def content(tmp_path: Path, claims: list[tuple[str, str]]) -> CertificateContent
     )
 
 
-def words(pdf: Path) -> list[tuple[int, float, float, list[tuple[float, float, float, float, str]]]]:
+def words(
+    pdf: Path,
+) -> list[tuple[int, float, float, list[tuple[float, float, float, float, str]]]]:
     """Per page: (number, width, height, [(x0, y0, x1, y1, word)])."""
     out = subprocess.run(
         ["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True

@@ -106,16 +106,36 @@ def test_an_inspector_is_not_offered_the_certificate(driver: Any, ui_station: St
     assert not view.certificate_button.isVisible()
 
 
+def test_an_inspector_asking_for_a_report_is_told_who_issues_it(
+    driver: Any, ui_station: Station, tmp_path: Path
+) -> None:
+    """Reports are the plant's: an inspector pressing Save or Print report is told why
+    nothing happens, before any password is asked (and nothing is written)."""
+    ins_id = signed_by_ines(ui_station)
+    driver.sign_in("ines")
+    view = open_dialog(driver, ins_id)
+    for how in ("print", "export"):
+        view.docs.dialog = None
+        view._document(how, "report")
+        driver.settle()
+        assert view.docs.dialog is None, "no password is asked of someone who may not issue"
+    view._document("print", "certificate")
+    driver.settle()
+    said = [str(e) for e in driver.ctx.errors.shown]
+    assert len(said) == 3 and all("issued by a supervisor or an administrator" in t for t in said)
+    assert not view.docs.default_path("report", ins_id).exists()
+
+
 def test_print_paints_the_signed_pdf_itself_page_for_page(
     driver: Any, ui_station: Station, tmp_path: Path
 ) -> None:
     ins_id = signed_by_ines(ui_station)
-    driver.sign_in("ines")
+    driver.sign_in("sam")
     view = open_dialog(driver, ins_id)
     view._document("print", "report")
     dialog = view.docs.dialog
     assert dialog is not None
-    answer(driver, dialog, PASSWORDS["ines"])
+    answer(driver, dialog, PASSWORDS["sam"])
     preview = view.findChild(QPrintPreviewDialog, "print-preview")
     assert preview is not None and preview.isVisible()
     preview.close()
@@ -159,8 +179,8 @@ def test_print_paints_the_signed_pdf_itself_page_for_page(
 def signed_report(ui_station: Station, tmp_path: Path) -> Path:
     ins_id = signed_by_ines(ui_station, seed=9)
     out = tmp_path / "r.pdf"
-    ines = accounts.login(ui_station, "ines", PASSWORDS["ines"])
-    documents.export_report(ui_station, ines, PASSWORDS["ines"], ins_id, out)
+    sam = accounts.login(ui_station, "sam", PASSWORDS["sam"])
+    documents.export_report(ui_station, sam, PASSWORDS["sam"], ins_id, out)
     return out
 
 
@@ -210,10 +230,13 @@ def test_verify_page_says_a_truncated_pdf_cannot_be_checked(
 def test_a_certificate_held_under_the_camera_verifies(
     driver: Any, ui_station: Station, tmp_path: Path
 ) -> None:
-    ins_id = completed(ui_station, seed=3)
+    from ..services.conftest import finish
+
     ines = accounts.login(ui_station, "ines", PASSWORDS["ines"])
     sam = accounts.login(ui_station, "sam", PASSWORDS["sam"])
+    ins_id = finish(ui_station, ines, serial="SN-CAM")  # final QC, all passed
     signing.sign(ui_station, ines, ins_id, signing.Meaning.PERFORMED, PASSWORDS["ines"])
+    signing.sign(ui_station, sam, ins_id, signing.Meaning.APPROVED, PASSWORDS["sam"])
     cert = tmp_path / "cert.pdf"
     documents.export_certificate(ui_station, sam, PASSWORDS["sam"], ins_id, cert)
     page_image = next(render_pages(cert.read_bytes(), 150)).rgb[:, :, ::-1].copy()  # BGR
@@ -251,7 +274,7 @@ def test_history_saves_signed_reports_of_the_selected_inspections(
     ines = accounts.login(ui_station, "ines", PASSWORDS["ines"])
     for i in ids:
         signing.sign(ui_station, ines, i, signing.Meaning.PERFORMED, PASSWORDS["ines"])
-    driver.sign_in("ines")
+    driver.sign_in("sam")
     driver.win.go_page(1)
     driver.settle()
     page = driver.win.findChild(HistoryPage)
@@ -270,7 +293,7 @@ def test_history_saves_signed_reports_of_the_selected_inspections(
     page.export_selected(folder)
     dialog = page.docs.dialog
     assert dialog is not None
-    answer(driver, dialog, PASSWORDS["ines"])
+    answer(driver, dialog, PASSWORDS["sam"])
     pdfs = sorted(folder.glob("*.pdf"))
     assert len(pdfs) == 2
     assert all(verify.verify_pdf(p, ui_station).ok for p in pdfs)

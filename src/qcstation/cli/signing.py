@@ -295,8 +295,8 @@ def cmd_keys_revoke(args: argparse.Namespace) -> int:
         done = keys.revoke(station, admin, args.username, args.reason, passphrase)
     finally:
         station.close()
-    _out(done.describe(args.username))
-    return OK if not done.held or done.rotated else PROBLEM
+    _out(("WARNING: " if done.held and not done.rotated else "") + done.describe(args.username))
+    return OK
 
 
 def cmd_keys_public(args: argparse.Namespace) -> int:

@@ -262,7 +262,7 @@ def _full(
     left, right, top = m + band + 10 * mm, W - m - band - 10 * mm, H - m - band - 14 * mm
     width = right - left
     # the bottom block: QR code (right), PDF signature and fine print (left)
-    q = 40 * mm
+    q = 50 * mm  # the claims make the payload long: room keeps each module readable
     qx, qy = right - q, m + band + 22 * mm
     head_h = 62.0  # plant and number lines, the title, the subtitle
     plan = _plan_full(content, left, right, top - head_h - (qy + q + 6 * mm))
@@ -335,7 +335,7 @@ def _card(c: Any, content: CertificateContent, photo: Any, found: list[Signature
     bottom = m + band + 3.2 * mm
     width = right - left
     _card_frame(c, content)
-    q = 22 * mm
+    q = 30 * mm  # a version 2 payload (the claims) needs the room to stay readable
     qx, qy = right - q, bottom + 1.5 * mm
     text_w = qx - left - 2 * mm
     heading, _hh = fitted("Certificate of Inspection", width, 12, 8, 5, "cellb")

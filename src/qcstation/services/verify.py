@@ -410,7 +410,7 @@ def verify_qr(
     verification URL holding it) or an image file of the code."""
     text = given
     path = Path(given)
-    if len(given) < 400 and path.suffix and path.is_file():
+    if _image_file(given):
         try:
             found = qr.decode_file(path)
         except ValueError as exc:
@@ -437,6 +437,16 @@ def verify_qr(
         with station.db.read() as s:
             _check_qr(payload, url_number, s, given_keys + _station_keys(s), result)
     return result
+
+
+def _image_file(given: str) -> bool:
+    """The text names an image file (not a payload or a web address)."""
+    if given.strip().startswith(certificates.PREFIX) or "://" in given:
+        return False
+    try:
+        return bool(Path(given).suffix) and Path(given).is_file()
+    except OSError:  # a name too long for the file system: text, not a file
+        return False
 
 
 def verify_qr_image(
