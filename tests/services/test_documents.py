@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 
