@@ -255,8 +255,9 @@ def open_hands(
         )
     if not may_hold(user):
         raise SigningRefused(
-            f"{name} is a {user.role}: reports and certificates are issued by a supervisor "
-            "or an administrator, who hold the plant's document key; ask one to issue it"
+            f"{name} ({user.role}) does not issue documents: reports and certificates are "
+            "issued by a supervisor or an administrator, who hold the plant's document key; "
+            "ask one to issue it"
         )
     holder = session.scalars(
         select(SigningKeyRow).where(SigningKeyRow.key_id == holder_key_id)

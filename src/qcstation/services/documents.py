@@ -596,8 +596,9 @@ def old_format_notes(station: Station) -> list[str]:
     if not old:
         return []
     counted = " and ".join(f"{n} {kind}{'s' if n != 1 else ''}" for kind, n in sorted(old.items()))
+    were = "was" if sum(old.values()) == 1 else "were"
     return [
-        f"{counted} were issued by an older qcstation: signed with their exporter's own key, "
+        f"{counted} {were} issued by an older qcstation: signed with their exporter's own key, "
         "their content not bound to the record. `qcstation verify` says who signed them and "
         "whether they are intact, and that they are not valid proof: reissue the ones still "
         "in use (`qcstation report export ID`, `qcstation certificate reissue ID --reason`)"
