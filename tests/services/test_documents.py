@@ -472,3 +472,19 @@ def test_an_unreachable_time_stamp_server_is_said_and_nothing_is_written(
     with pytest.raises(SigningRefused, match="time-stamp server"):
         documents.export_report(station, supervisor, password, signed, out)
     assert not out.exists()
+
+
+@needs_poppler
+def test_a_photo_is_evidence_not_a_passed_check_on_the_certificate_and_the_report(
+    station: Station, supervisor: User, signed: str, password: str, tmp_path: Path
+) -> None:
+    """Final QC v2: 18 items, of which 2 are text (recorded) and 1 a photo: 15 checks."""
+    cert = documents.export_certificate(station, supervisor, password, signed, tmp_path / "c.pdf")
+    report = documents.export_report(station, supervisor, password, signed, tmp_path / "r.pdf")
+    for pdf in (cert.path, report.path):
+        printed = subprocess.run(
+            ["pdftotext", "-raw", str(pdf), "-"], capture_output=True, text=True, check=True
+        ).stdout
+        said = " ".join(printed.split())
+        assert "15 checks: 15 passed, 0 failed (2 recorded, 1 photo taken)" in said, pdf
+        assert "18 checks" not in said and "16 checks" not in said
