@@ -54,6 +54,6 @@ def test_settings_choose_the_certified_stages_and_the_certificate_follows(
     driver.settle()
     saved = config.load_settings(ui_station.location.data_dir)[0]
     assert saved.certificate_stages == [Stage.PACKAGING]
-    with pytest.raises(Conflict, match="issued for Packaging inspections .* not for Final QC"):
+    with pytest.raises(Conflict, match=r"issued for Packaging inspections .* not for Final QC"):
         documents.export_certificate(ui_station, sam, PASSWORDS["sam"], ins, tmp_path / "c.pdf")
     assert not (tmp_path / "c.pdf").exists()
