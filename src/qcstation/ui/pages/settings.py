@@ -78,7 +78,7 @@ class SettingsPage(QWidget):
         grid = QGridLayout(stages)
         grid.setContentsMargins(0, 0, 0, 0)
         for i, stage in enumerate(Stage):
-            box = QCheckBox(stage.label)
+            box = QCheckBox(stage.label.replace("&", "&&"))  # "&" would be a mnemonic
             box.setObjectName(f"certificate-stage-{stage.value}")
             self.certificate_stages[stage] = box
             grid.addWidget(box, i // 4, i % 4)
