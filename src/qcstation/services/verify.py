@@ -200,7 +200,7 @@ def _check_signature(
     result: Verification,
 ) -> None:
     kind = "time-stamped (B-T)" if c.timestamped else "signer's clock (B-B)"
-    result.lines.append(f"signature {c.field!r} by {c.signer}, {_when(c.signing_time)}, {kind}")
+    result.lines.append(f"PDF signature by {_name(c)}, {_when(c.signing_time)}, {kind}")
     if not c.intact or not c.valid:
         result.problems.append(
             "the document was changed after it was signed: its bytes no longer match the signature"
@@ -244,6 +244,19 @@ def _check_signature(
         _against_database(s, signer_key, facts, result)
 
 
+def _name(c: PdfSignatureCheck) -> str:
+    """The signer's common name (and unit), as a person reads it."""
+    try:
+        cert = x509.load_der_x509_certificate(c.signer_certificate)
+    except ValueError:
+        return c.signer
+    cn = cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+    unit = keys.certificate_unit(cert)
+    if not cn:
+        return c.signer
+    return f"{cn[0].value!s}" + (f" ({unit})" if unit and unit not in str(cn[0].value) else "")
+
+
 def _key_in_force(key: PublishedKey, signed_at: datetime | None, result: Verification) -> None:
     # A PDF signing time has whole seconds: the second it ended counts as after it.
     if key.retired_at is not None and (
@@ -264,7 +277,7 @@ def _not_the_plants(c: PdfSignatureCheck, s: Session | None, result: Verificatio
     match = _REASON.search(c.reason)
     if match is None:
         result.problems.append(
-            f"not signed by the plant's document key (signed by {c.signer}): "
+            f"not signed by the plant's document key (signed by {_name(c)}): "
             "not a document this plant issued"
         )
         return
@@ -284,7 +297,7 @@ def _not_the_plants(c: PdfSignatureCheck, s: Session | None, result: Verificatio
     proven = "intact and" if c.intact and c.valid else "damaged, but"
     result.problems.append(
         f"an old-format qcstation document{' this station issued' if issued else ''}: its "
-        f"signature is {proven} was made by {c.signer} with their own key on "
+        f"signature is {proven} was made by {_name(c)} with their own key on "
         f"{_when(c.signing_time)}; what it says is not bound to the record and the plant's "
         f"document key did not sign it, so it is not valid proof of the inspection: {REISSUE}"
     )
