@@ -217,6 +217,13 @@ def test_a_revoked_user_cannot_sign_from_the_cli(
     assert "WARNING" in out and "keys rotate --root-passphrase" in out
     code, out, _ = run(capsys, "keys", "list", *where)
     assert "must be rotated" in out and "held by sam, whose key was revoked" in out
+    code, out, _ = run(capsys, "audit", "verify", *where)
+    assert code == 0 and "WARNING: the plant's document key" in out  # intact, yet exposed
+    monkeypatch.setenv("QCSTATION_ROOT_PASSPHRASE", "ada-demo-pass")
+    code, out, err = run(capsys, "keys", "rotate", "--root-passphrase", "--user", "ada", *where)
+    assert code == 0 and "new certificate seal" in out and "handed to 1 supervisor" in out, err
+    code, out, _ = run(capsys, "keys", "list", *where)
+    assert "WARNING" not in out and out.count(" retired ") >= 2
     monkeypatch.setenv("QCSTATION_PASSWORD", "sam-demo-pass")
     code, _, err = run(capsys, "sign", ins, "--meaning", "reviewed", "--user", "sam", *where)
     assert code == 2 and "revoked" in err

@@ -419,6 +419,9 @@ def test_d6_a_role_change_hands_the_plant_keys_over_and_takes_them_back(
     assert not any(k.can_seal for k in keys.list_keys(station) if k.username == "sam")
     with pytest.raises(PermissionDenied, match="may not issue documents"):
         documents.export_report(station, supervisor, password, "x", Path("/nonexistent"))
+    accounts.set_active(station, admin, "ines", False)  # she left: her copy is taken back
+    assert not any(k.can_seal for k in keys.list_keys(station) if k.username == "ines")
+    assert any("whose account was disabled" in w for w in keys.warnings(station))
     assert audit.verify(station).ok
 
 

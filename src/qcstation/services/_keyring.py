@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from qcstation.accounts import keys, sealing
 from qcstation.domain.signing import KeyInfo, KeyStatus
 from qcstation.services.errors import InvalidInput, SigningRefused
-from qcstation.store.models import SigningKeyRow, UserRow
+from qcstation.store.models import PlantKeyWrapRow, SigningKeyRow, UserRow
 
 ROOT, SEAL, USER, DOCUMENT = "root", "seal", "user", "document"
 PLANT, IMPORTED = "plant", "imported"
@@ -218,9 +218,15 @@ def current_key(session: Session, user_id: int) -> SigningKeyRow | None:
 
 
 def _retire_current(session: Session, user_id: int, now: datetime) -> None:
+    """Retire the user's live key; the plant keys wrapped to it go with it (the new key
+    receives them when it is issued)."""
     for row in user_keys(session, user_id):
         if row.retired_at is None and row.revoked_at is None:
             row.retired_at = now
+            for wrap in session.scalars(
+                select(PlantKeyWrapRow).where(PlantKeyWrapRow.holder_key_id == row.id)
+            ):
+                session.delete(wrap)
 
 
 def enroll(

@@ -275,6 +275,11 @@ def set_active(station: Station, actor: User, username: str, active: bool) -> Us
         if row.id == actor.id and not active:
             raise Conflict("you cannot disable your own account")
         row.active = active
+        if not active:  # someone who left takes no plant key along: `keys list` says rotate
+            held = _plant_keys.drop_all_wraps_of_user(s, row.id)
+            _plant_keys.note_exposed(
+                s, held, f"held by {username}, whose account was disabled", station.now()
+            )
         return repo.user(row)
 
 
