@@ -488,3 +488,23 @@ def test_a_photo_is_evidence_not_a_passed_check_on_the_certificate_and_the_repor
         said = " ".join(printed.split())
         assert "15 checks: 15 passed, 0 failed (2 recorded, 1 photo taken)" in said, pdf
         assert "18 checks" not in said and "16 checks" not in said
+
+
+def test_upgrade_says_when_the_active_final_qc_records_no_claims(
+    station: Station, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qcstation import content
+    from qcstation.services import upgrades
+
+    assert documents.claim_notes(station) == []  # the shipped final QC is the active one
+    newer = tmp_path / "final_qc.yaml"
+    newer.write_text(
+        (content.templates_dir() / "final_qc.yaml")
+        .read_text("utf-8")
+        .replace("version: 2", "version: 3"),
+        "utf-8",
+    )
+    monkeypatch.setattr(content, "shipped_templates", lambda: [newer])
+    said = upgrades.upgrade(station).describe()
+    assert "the active Final QC checklist is version 2; version 3 records what" in said
+    assert f"qcstation template import {newer}" in said

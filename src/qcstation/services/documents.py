@@ -586,6 +586,40 @@ def _same_certificate(
         )
 
 
+def claim_notes(station: Station) -> list[str]:
+    """A certified stage's active checklist older than the shipped one that records the
+    certificate's claims (a plant upgraded from before 0.10 still runs final QC version 1):
+    its certificates state the SKU and serial only until the shipped version is imported."""
+    from qcstation import content
+    from qcstation.domain.yaml_files import ContentError, load_template
+    from qcstation.store.models import TemplateRow
+
+    stages = {st.value for st in station.location.settings.certificate_stages}
+    with station.db.read() as s:
+        active = {
+            r.template_key: r.version
+            for r in s.scalars(select(TemplateRow).where(TemplateRow.active))
+            if r.stage in stages
+        }
+    out = []
+    for path in content.shipped_templates():
+        try:
+            shipped = load_template(path)
+        except (ContentError, OSError):
+            continue
+        running = active.get(shipped.template)
+        if running is None or running >= shipped.version:
+            continue
+        if any(item.claim for item in shipped.items()):
+            out.append(
+                f"the active {shipped.name} checklist is version {running}; version "
+                f"{shipped.version} records what certificates state (weight, metal, stones...): "
+                f"import it (`qcstation template import {path}`), until then certificates "
+                "state the SKU and serial only"
+            )
+    return out
+
+
 def old_format_notes(station: Station) -> list[str]:
     """What `db upgrade` says about documents issued before they were bound to the record."""
     with station.db.read() as s:

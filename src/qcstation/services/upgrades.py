@@ -119,7 +119,11 @@ def _notes(station: Station) -> list[str]:
     from qcstation.services import documents, keys
 
     try:
-        return keys.warnings(station) + documents.old_format_notes(station)
+        return (
+            keys.warnings(station)
+            + documents.old_format_notes(station)
+            + documents.claim_notes(station)
+        )
     except DatabaseError:
         return []
 
