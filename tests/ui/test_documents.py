@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from qcstation.domain.stages import Stage
 from qcstation.reports.raster import render_pages
@@ -111,16 +111,30 @@ def test_an_inspector_asking_for_a_report_is_told_who_issues_it(
 ) -> None:
     """Reports are the plant's: an inspector pressing Save or Print report is told why
     nothing happens, before any password is asked (and nothing is written)."""
+    from PySide6.QtCore import Qt
+
     ins_id = signed_by_ines(ui_station)
     driver.sign_in("ines")
     view = open_dialog(driver, ins_id)
-    for how in ("print", "export"):
-        view.docs.dialog = None
-        view._document(how, "report")
+    view.activateWindow()
+    view.sign_button.setFocus()
+    ctrl, shift = Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.ShiftModifier
+    for key, mods in ((Qt.Key.Key_E, ctrl), (Qt.Key.Key_P, ctrl), (Qt.Key.Key_P, ctrl | shift)):
+        driver.qtbot.keyClick(view.sign_button, key, mods)  # Save report, Print, Certificate
         driver.settle()
         assert view.docs.dialog is None, "no password is asked of someone who may not issue"
-    view._document("print", "certificate")
-    driver.settle()
+        said = [
+            w
+            for w in QApplication.topLevelWidgets()
+            if isinstance(w, QMessageBox) and w.objectName() == "problem-message"
+        ]
+        box = next(b for b in said if b.isVisible())  # the reason, said in a message
+        assert "issued by a supervisor or an administrator" in box.text()
+        driver.qtbot.keyClick(box, Qt.Key.Key_Return)  # read, and closed by a key
+        driver.settle()
+        view.activateWindow()  # offscreen, closing a message does not give the focus back
+        view.sign_button.setFocus()
+        driver.settle()
     said = [str(e) for e in driver.ctx.errors.shown]
     assert len(said) == 3 and all("issued by a supervisor or an administrator" in t for t in said)
     assert not view.docs.default_path("report", ins_id).exists()
