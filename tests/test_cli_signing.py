@@ -52,7 +52,10 @@ def test_demo_data_is_signed(demo_dir: Path, capsys: pytest.CaptureFixture[str])
     finally:
         station.close()
     code, out, _ = run(capsys, "keys", "list", "--data-dir", str(demo_dir))
-    assert code == 0 and out.count(" active ") == 6  # root, seal and the four demo users
+    # root, seal, document key and the four demo users; the plant keys only with ada and sam
+    assert code == 0 and out.count(" active ") == 7
+    holders = [line.split()[1] for line in out.splitlines() if " yes " in line]
+    assert sorted(holders) == ["ada", "sam"]
 
 
 def test_sign_export_verify_and_tamper(
@@ -113,6 +116,24 @@ def test_sign_export_verify_and_tamper(
     assert code == 1 and "answers" in out
 
 
+def _final_qc_approved(data: Path) -> str:
+    """A final QC inspection on the demo station, performed by ines and approved by sam."""
+    from qcstation.services import accounts
+
+    from .services.conftest import finish
+
+    station = open_station(config.resolve(data))
+    try:
+        ines = accounts.login(station, "ines", "ines-demo-pass")
+        sam = accounts.login(station, "sam", "sam-demo-pass")
+        ins = finish(station, ines, serial="SN-CLI-1")
+        signing.sign(station, ines, ins, Meaning.PERFORMED, "ines-demo-pass")
+        signing.sign(station, sam, ins, Meaning.APPROVED, "sam-demo-pass")
+        return ins
+    finally:
+        station.close()
+
+
 @pytest.mark.skipif(not shutil.which("pdftoppm"), reason="poppler-utils missing")
 def test_certificate_export_and_qr_check(
     demo_dir: Path,
@@ -121,14 +142,17 @@ def test_certificate_export_and_qr_check(
     tmp_path: Path,
 ) -> None:
     where = ["--data-dir", str(demo_dir)]
-    ins = completed_ids(capsys, demo_dir)[0]
+    ins = _final_qc_approved(demo_dir)
     monkeypatch.setenv("QCSTATION_PASSWORD", "ines-demo-pass")
     out_pdf = tmp_path / "card.pdf"
     code, _, err = run(
         capsys, "certificate", "export", ins, "-o", str(out_pdf), "--user", "ines", *where
     )
-    assert code == 2 and "may not review" in err  # inspectors do not issue certificates
+    assert code == 2 and "may not issue documents" in err  # inspectors issue nothing
     monkeypatch.setenv("QCSTATION_PASSWORD", "sam-demo-pass")
+    with pytest.raises(SystemExit):  # the claims come from the record, never typed
+        cli.main(["certificate", "export", ins, "-o", str(out_pdf), "--metal", "9k", *where])
+    capsys.readouterr()
     code, out, err = run(
         capsys,
         "certificate",
@@ -138,10 +162,6 @@ def test_certificate_export_and_qr_check(
         str(out_pdf),
         "--size",
         "card",
-        "--metal",
-        "18k gold",
-        "--weight",
-        "3.1 g",
         "--user",
         "sam",
         *where,
@@ -150,9 +170,33 @@ def test_certificate_export_and_qr_check(
     subprocess.run(
         ["pdftoppm", "-r", "220", "-png", str(out_pdf), str(tmp_path / "scan")], check=True
     )
-    (png,) = tmp_path.glob("scan-*.png")
-    code, out, _ = run(capsys, "verify", "--qr", str(png), *where)
-    assert code == 0 and "signed by the plant seal: valid" in out
+    front, _back = sorted(tmp_path.glob("scan-*.png"))
+    code, out, _ = run(capsys, "verify", "--qr", str(front), *where)
+    assert code == 0 and "sealed by the plant's certificate seal" in out
+    assert "claim: Serial: SN-CLI-1" in out and "matches the database's record" in out
+    code, out, _ = run(capsys, "verify", str(out_pdf), *where)
+    assert code == 0 and "claim: Serial: SN-CLI-1" in out and "issued" in out
+    # reissued with a reason: a new number; the old one verifies as superseded
+    old = tmp_path / "old.pdf"
+    out_pdf.rename(old)
+    code, out, err = run(
+        capsys,
+        "certificate",
+        "reissue",
+        ins,
+        "--reason",
+        "customer's copy lost",
+        "-o",
+        str(out_pdf),
+        "--user",
+        "sam",
+        *where,
+    )
+    assert code == 0 and "supersedes certificate" in out, err
+    code, out, _ = run(capsys, "verify", str(old), *where)
+    assert code == 1 and "superseded by certificate" in out
+    code, out, _ = run(capsys, "verify", str(out_pdf), *where)
+    assert code == 0, out
     code, _, err = run(capsys, "verify", "--qr", "not a payload", *where)
     assert code == 2 and "no qcstation certificate payload" in err
     code, _, err = run(capsys, "verify", *where)
@@ -169,6 +213,17 @@ def test_a_revoked_user_cannot_sign_from_the_cli(
     monkeypatch.setenv("QCSTATION_PASSWORD", "ada-demo-pass")
     code, out, _ = run(capsys, "keys", "revoke", "sam", "--reason", "left", "--user", "ada", *where)
     assert code == 0 and "revoked 1 key(s)" in out
+    # sam held the plant's document key and seal: the answer says to rotate them
+    assert "WARNING" in out and "keys rotate --root-passphrase" in out
+    code, out, _ = run(capsys, "keys", "list", *where)
+    assert "must be rotated" in out and "held by sam, whose key was revoked" in out
+    code, out, _ = run(capsys, "audit", "verify", *where)
+    assert code == 0 and "WARNING: the plant's document key" in out  # intact, yet exposed
+    monkeypatch.setenv("QCSTATION_ROOT_PASSPHRASE", "ada-demo-pass")
+    code, out, err = run(capsys, "keys", "rotate", "--root-passphrase", "--user", "ada", *where)
+    assert code == 0 and "new certificate seal" in out and "handed to 1 supervisor" in out, err
+    code, out, _ = run(capsys, "keys", "list", *where)
+    assert "WARNING" not in out and out.count(" retired ") >= 2
     monkeypatch.setenv("QCSTATION_PASSWORD", "sam-demo-pass")
     code, _, err = run(capsys, "sign", ins, "--meaning", "reviewed", "--user", "sam", *where)
     assert code == 2 and "revoked" in err

@@ -1,7 +1,7 @@
 ; Inno Setup script for qcstation on Windows (Inno Setup 6.2 or newer).
 ;
 ; installer/windows/build-installer.sh builds the bundle and runs this with
-;   ISCC.exe /DAppVersion=0.1.0 /DSourceDir=build\windows\dist\qcstation
+;   ISCC.exe /DAppVersion=0.2.0 /DSourceDir=build\windows\dist\qcstation
 ;            /DOutputDir=build\windows installer\windows\qcstation.iss
 ; (and /DSignInstaller "/Sqcsign=signtool.exe sign ... $f" when a certificate is there).
 ;

@@ -1,3 +1,3 @@
 """qcstation: quality inspection station for jewelry manufacturing."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -28,6 +28,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from qcstation.domain.stages import Stage
 from qcstation.paths import ENV_DATA_DIR, ENV_DATABASE_URL, choose_data_dir, default_data_dir
 from qcstation.store import private
 
@@ -78,6 +79,13 @@ class Settings(BaseModel):
         default=None,
         description="URL pattern for certificate QR codes, with {payload} (and optionally "
         "{number}) in it, e.g. https://example.com/verify?c={payload}; empty: the bare payload",
+    )
+    certificate_stages: list[Stage] = Field(
+        default_factory=lambda: [Stage.FINAL_QC, Stage.PACKAGING],
+        min_length=1,
+        description="the stages whose inspections may get a customer certificate (an "
+        "administrator's setting): a certificate speaks of the finished piece, never of an "
+        "in-process stage",
     )
     # Microscope imaging (issue 4).
     calibration_max_age_days: int = Field(
@@ -152,7 +160,7 @@ def load_settings(data_dir: Path) -> tuple[Settings, list[str]]:
 
 
 def save_settings(data_dir: Path, settings: Settings) -> None:
-    text = yaml.safe_dump(settings.model_dump(exclude_defaults=True), sort_keys=True)
+    text = yaml.safe_dump(settings.model_dump(mode="json", exclude_defaults=True), sort_keys=True)
     # Atomic, so a power cut never leaves an empty file that would start the station on
     # defaults; 0600, as everything in the data directory.
     private.write_atomically(data_dir / SETTINGS_FILE, text.encode("utf-8"))

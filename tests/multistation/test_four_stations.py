@@ -69,9 +69,9 @@ def test_four_station_processes_share_one_plant_database(
     capsys.readouterr()
     plant = open_station(config.resolve(hq))
     admin = accounts.login(plant, "alice", PASSWORD)
-    for i in range(len(STATIONS)):
+    for i in range(len(STATIONS)):  # each inspects and issues its reports: supervisors
         accounts.create_user(
-            plant, admin, f"insp{i}", PASSWORD, Role.INSPECTOR, root_passphrase=PASSWORD
+            plant, admin, f"insp{i}", PASSWORD, Role.SUPERVISOR, root_passphrase=PASSWORD
         )
     # A new version imported and activated at HQ is what every station must use:
     # templates live on the server, not on the stations.
@@ -79,7 +79,7 @@ def test_four_station_processes_share_one_plant_database(
     v2.write_text(
         (content.templates_dir() / "final_qc.yaml")
         .read_text("utf-8")
-        .replace("version: 1", "version: 2")
+        .replace("version: 2", "version: 3")
         .replace("name: Final QC", "name: Final QC (plant revision)"),
         "utf-8",
     )
@@ -87,7 +87,7 @@ def test_four_station_processes_share_one_plant_database(
     final = next(
         t for t in templates.list_templates(plant) if t.stage is Stage.FINAL_QC and t.active
     )
-    assert final.version == 2
+    assert final.version == 3
     env = {**os.environ, "QCSTATION_PASSWORD": PASSWORD}
 
     dirs = []
@@ -157,7 +157,7 @@ def test_four_station_processes_share_one_plant_database(
     assert len(done) == len(STATIONS) * PER_STATION
     numbers = [d["number"] for d in done]
     assert len(set(numbers)) == len(numbers)
-    assert all(d["template"] == f"{final.template_key}@2" for d in done)
+    assert all(d["template"] == f"{final.template_key}@{final.version}" for d in done)
     with plant.db.read() as s:
         stations = {r.id: r.name for r in s.scalars(select(StationRow))}
         rows = {r.id: r for r in s.scalars(select(InspectionRow))}

@@ -397,7 +397,7 @@ def test_records_an_older_qcstation_queued_are_built_again_and_signed(plant: Any
     sync.queue(a.local)
     old = json.loads(outbox(a, good).payload)
     old.pop("format")
-    old["audit"] = old["audit"]["entries"]  # as qcstation 0.9 wrote it
+    old["audit"] = old["audit"]["entries"]  # as qcstation 0.1 wrote it
     rewrite(a, good, old, sign=False)
     with a.local.db.write(None, a.local.name) as s:
         row = s.scalars(select(OutboxRow).where(OutboxRow.record_id == good)).one()

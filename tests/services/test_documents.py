@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -22,7 +21,6 @@ from qcstation.domain.users import User
 from qcstation.reports import qr
 from qcstation.services import audit, documents, keys, signing, verify
 from qcstation.services.context import Station
-from qcstation.services.documents import CertificateDetails
 from qcstation.services.errors import Conflict, LoginFailed, PermissionDenied, SigningRefused
 from qcstation.services.verify import Unverifiable
 
@@ -31,9 +29,6 @@ from .conftest import finish
 
 POPPLER = shutil.which("pdfsig") and shutil.which("pdftoppm")
 needs_poppler = pytest.mark.skipif(not POPPLER, reason="poppler-utils (pdfsig, pdftoppm) missing")
-DETAILS = CertificateDetails(
-    "18k solitaire ring", "18k yellow gold", "750", "3.42 g", "1 x 0.50 ct"
-)
 
 
 @pytest.fixture
@@ -166,16 +161,30 @@ def test_export_needs_the_password_and_a_completed_record(
     assert not (tmp_path / "r.pdf").exists()
     open_one = finish(station, inspector, complete=False)
     with pytest.raises(Conflict, match="complete it first"):
-        documents.export_report(station, inspector, password, open_one, tmp_path / "r.pdf")
-    with pytest.raises(PermissionDenied):
-        documents.export_certificate(station, inspector, password, signed, tmp_path / "c.pdf")
+        documents.export_report(station, supervisor, password, open_one, tmp_path / "r.pdf")
+    for export in (documents.export_report, documents.export_certificate):
+        with pytest.raises(PermissionDenied, match="issued by a supervisor or an admin"):
+            export(station, inspector, password, signed, tmp_path / "x.pdf")
+    assert not (tmp_path / "x.pdf").exists()
 
 
-def test_a_certificate_needs_an_electronic_signature(
-    station: Station, supervisor: User, completed: str, password: str, tmp_path: Path
+def test_a_certificate_needs_a_supervisors_approval(
+    station: Station,
+    inspector: User,
+    supervisor: User,
+    completed: str,
+    password: str,
+    tmp_path: Path,
 ) -> None:
-    with pytest.raises(Conflict, match="sign it first"):
+    with pytest.raises(Conflict, match="no supervisor has approved"):
         documents.export_certificate(station, supervisor, password, completed, tmp_path / "c.pdf")
+    signing.sign(station, inspector, completed, Meaning.PERFORMED, password)
+    with pytest.raises(Conflict, match="no supervisor has approved"):
+        documents.export_certificate(station, supervisor, password, completed, tmp_path / "c.pdf")
+    signing.sign(station, supervisor, completed, Meaning.REVIEWED, password)
+    with pytest.raises(Conflict, match="no supervisor has approved"):
+        documents.export_certificate(station, supervisor, password, completed, tmp_path / "c.pdf")
+    assert not (tmp_path / "c.pdf").exists()
 
 
 @needs_poppler
@@ -195,13 +204,14 @@ def test_certificate_layouts_render_and_their_qr_verifies_from_pixels(
         password,
         signed,
         out,
-        size,
-        DETAILS,  # type: ignore[arg-type]
+        size,  # type: ignore[arg-type]
     )
     assert "-C" in e.number
     assert verify.verify_pdf(out, station).ok
     assert "Signature is Valid." in pdfsig(out)
-    (page,) = render(out, dpi=200 if size == "card" else 150)
+    pages = render(out, dpi=200 if size == "card" else 150)
+    assert len(pages) == (2 if size == "card" else 1)  # the card's claims are on its back
+    page = pages[0]
     texts = qr.decode_file(page)
     assert texts and texts[0].startswith("QC1.")
     result = verify.verify_qr(str(page), station)
@@ -219,7 +229,7 @@ def test_the_qr_payload_verifies_offline_and_detects_changes(
     station: Station, supervisor: User, signed: str, password: str, tmp_path: Path
 ) -> None:
     out = tmp_path / "c.pdf"
-    documents.export_certificate(station, supervisor, password, signed, out, "a4", DETAILS)
+    documents.export_certificate(station, supervisor, password, signed, out, "a4")
     payload = _payload_of(station, supervisor, signed, password, tmp_path)
     plant = _root_pem(station, tmp_path)
     assert verify.verify_qr(payload, None, [plant]).ok
@@ -295,7 +305,7 @@ def test_batch_export_names_files_by_number(
     assert all(verify.verify_pdf(d.path, station).ok for d in done)
 
 
-def test_a_stolen_key_used_after_revocation_fails_verification(
+def test_a_stolen_user_key_issues_nothing_before_or_after_revocation(
     station: Station,
     admin: User,
     supervisor: User,
@@ -307,40 +317,39 @@ def test_a_stolen_key_used_after_revocation_fails_verification(
 
     from reportlab.pdfgen import canvas
 
-    from qcstation.reports.pdfsign import sign_pdf
+    from qcstation.reports.pdfsign import SigningIdentity, sign_pdf
     from qcstation.services import _keyring
-    from qcstation.services.documents import _identity
     from qcstation.store.models import UserRow
 
     before = tmp_path / "before.pdf"
     documents.export_report(station, supervisor, password, signed, before)
-    with station.db.read() as s:  # a thief with sam's password unseals the key...
+    with station.db.read() as s:  # a thief with sam's password unseals his own key...
         stolen = _keyring.unlock(s, s.get_one(UserRow, supervisor.id), password)
-    time.sleep(1.05 - datetime.now().microsecond / 1e6)  # PDF signing times have whole seconds
     keys.revoke(station, admin, "sam", "laptop stolen")
     with pytest.raises(SigningRefused, match="revoked"):
         documents.export_report(station, supervisor, password, signed, tmp_path / "x.pdf")
-    buf = io.BytesIO()  # ...and signs a forged report outside the application
+    buf = io.BytesIO()  # ...and signs a report of his own outside the application
     c = canvas.Canvas(buf)
     c.drawString(72, 720, "forged report")
     c.save()
-    reason = next(x for x in verify.verify_pdf(before, station).lines if x.startswith("report "))
-    number, inspection = reason.split()[1], reason.split()[-1]
-    digest = next(x for x in verify.verify_pdf(before, station).lines if "SHA-256" in x).split()[-1]
     forged = tmp_path / "forged.pdf"
     forged.write_bytes(
         sign_pdf(
             buf.getvalue(),
-            _identity(stolen),
+            SigningIdentity(
+                crypto.private_der(stolen.private_key),
+                stolen.certificate.public_bytes(serialization.Encoding.DER),
+                tuple(x.public_bytes(serialization.Encoding.DER) for x in stolen.chain),
+            ),
             None,
-            f"qcstation report {number}; inspection {inspection}; record sha256 {digest}",
+            "qcstation report X-R000001; inspection i; record sha256 " + "0" * 64,
             "elsewhere",
             "%(signer)s",
         )
     )
     result = verify.verify_pdf(forged, station)
-    assert any("revoked on" in p for p in result.problems), result.problems
-    assert verify.verify_pdf(before, station).ok  # signed before the revocation: still valid
+    assert any("not valid proof" in p for p in result.problems), result.problems
+    assert verify.verify_pdf(before, station).ok  # issued by the plant: still valid
 
 
 def test_pades_b_t_with_a_time_stamp_authority(
@@ -464,3 +473,39 @@ def test_an_unreachable_time_stamp_server_is_said_and_nothing_is_written(
     with pytest.raises(SigningRefused, match="time-stamp server"):
         documents.export_report(station, supervisor, password, signed, out)
     assert not out.exists()
+
+
+@needs_poppler
+def test_a_photo_is_evidence_not_a_passed_check_on_the_certificate_and_the_report(
+    station: Station, supervisor: User, signed: str, password: str, tmp_path: Path
+) -> None:
+    """Final QC v2: 18 items, of which 2 are text (recorded) and 1 a photo: 15 checks."""
+    cert = documents.export_certificate(station, supervisor, password, signed, tmp_path / "c.pdf")
+    report = documents.export_report(station, supervisor, password, signed, tmp_path / "r.pdf")
+    for pdf in (cert.path, report.path):
+        printed = subprocess.run(
+            ["pdftotext", "-raw", str(pdf), "-"], capture_output=True, text=True, check=True
+        ).stdout
+        said = " ".join(printed.split())
+        assert "15 checks: 15 passed, 0 failed (2 recorded, 1 photo taken)" in said, pdf
+        assert "18 checks" not in said and "16 checks" not in said
+
+
+def test_upgrade_says_when_the_active_final_qc_records_no_claims(
+    station: Station, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qcstation import content
+    from qcstation.services import upgrades
+
+    assert documents.claim_notes(station) == []  # the shipped final QC is the active one
+    newer = tmp_path / "final_qc.yaml"
+    newer.write_text(
+        (content.templates_dir() / "final_qc.yaml")
+        .read_text("utf-8")
+        .replace("version: 2", "version: 3"),
+        "utf-8",
+    )
+    monkeypatch.setattr(content, "shipped_templates", lambda: [newer])
+    said = upgrades.upgrade(station).describe()
+    assert "the active Final QC checklist is version 2; version 3 records what" in said
+    assert f"qcstation template import {newer}" in said

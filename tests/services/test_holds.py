@@ -210,7 +210,7 @@ def test_an_abandoned_inspection_is_never_completed_signed_or_certified(
     with pytest.raises(Conflict, match="abandoned"):
         signing.sign(station, inspector, ins_id, Meaning.PERFORMED, password)
     with pytest.raises(Conflict, match="not completed"):
-        documents.export_report(station, inspector, password, ins_id, tmp_path / "r.pdf")
+        documents.export_report(station, supervisor, password, ins_id, tmp_path / "r.pdf")
     with pytest.raises(Conflict, match="not completed"):
         documents.export_certificate(station, supervisor, password, ins_id, tmp_path / "c.pdf")
     assert not list(tmp_path.glob("*.pdf"))

@@ -115,7 +115,7 @@ def test_a_revoked_user_cannot_sign(
 ) -> None:
     with pytest.raises(InvalidInput, match="reason"):
         keys.revoke(station, admin, "ines", "")
-    assert keys.revoke(station, admin, "ines", "left the company") == 1
+    assert keys.revoke(station, admin, "ines", "left the company").count == 1
     with pytest.raises(SigningRefused, match="revoked"):
         signing.sign(station, inspector, completed, Meaning.PERFORMED, password)
     assert _signature_count(station) == 0
@@ -155,7 +155,12 @@ def test_create_user_with_the_root_passphrase_issues_at_once(
         station, admin, "ivan", password, Role.INSPECTOR, "Ivan", root_passphrase=password
     )
     (k,) = [k for k in keys.list_keys(station) if k.username == "ivan"]
-    assert k.status is KeyStatus.ACTIVE and k.can_seal
+    assert k.status is KeyStatus.ACTIVE and not k.can_seal  # an inspector issues nothing
+    accounts.create_user(
+        station, admin, "sue", password, Role.SUPERVISOR, "Sue", root_passphrase=password
+    )
+    (k,) = [k for k in keys.list_keys(station) if k.username == "sue"]
+    assert k.status is KeyStatus.ACTIVE and k.can_seal  # a supervisor holds the plant keys
     with pytest.raises(InvalidInput, match="wrong root passphrase"):
         accounts.create_user(station, admin, "ivy", password, Role.INSPECTOR, root_passphrase="x")
     assert "ivy" not in {u.username for u in accounts.list_users(station)}
@@ -289,4 +294,5 @@ def test_a_company_pki_identity_signs_once_an_admin_approves_it(
     documents.export_report(station, supervisor, password, completed, out)
     result = verify.verify_pdf(out, station)
     assert result.ok, result.problems
-    assert "Sam Supervisor" in result.lines[0]
+    # issued with the plant document key his approved identity opened, and named as issuer
+    assert any("by Sam Supervisor (supervisor)" in line for line in result.lines)

@@ -60,9 +60,16 @@ def window(qtbot: QtBot, ui_station: Station) -> Iterator[tuple[MainWindow, UiCo
     win.show()
     qtbot.waitExposed(win)
     win.activateWindow()
+    # Keys go to the active window: wait until it is this one (an earlier test's window,
+    # or a slow machine, must not take them).
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is win, timeout=10000)
     yield win, ctx
     win.close()
     ctx.tasks.wait()
+    if ctx.reads is not None:
+        ctx.reads.wait()
+    win.deleteLater()  # its application-wide filters (the capture key) go with it
+    QApplication.processEvents()
 
 
 class Driver:

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from qcstation.domain.stages import Stage
 from qcstation.reports.raster import render_pages
@@ -106,16 +106,50 @@ def test_an_inspector_is_not_offered_the_certificate(driver: Any, ui_station: St
     assert not view.certificate_button.isVisible()
 
 
+def test_an_inspector_asking_for_a_report_is_told_who_issues_it(
+    driver: Any, ui_station: Station, tmp_path: Path
+) -> None:
+    """Reports are the plant's: an inspector pressing Save or Print report is told why
+    nothing happens, before any password is asked (and nothing is written)."""
+    from PySide6.QtCore import Qt
+
+    ins_id = signed_by_ines(ui_station)
+    driver.sign_in("ines")
+    view = open_dialog(driver, ins_id)
+    view.activateWindow()
+    view.sign_button.setFocus()
+    ctrl, shift = Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.ShiftModifier
+    for key, mods in ((Qt.Key.Key_E, ctrl), (Qt.Key.Key_P, ctrl), (Qt.Key.Key_P, ctrl | shift)):
+        driver.qtbot.keyClick(view.sign_button, key, mods)  # Save report, Print, Certificate
+        driver.settle()
+        assert view.docs.dialog is None, "no password is asked of someone who may not issue"
+        said = [
+            w
+            for w in QApplication.topLevelWidgets()
+            if isinstance(w, QMessageBox) and w.objectName() == "problem-message"
+        ]
+        box = next(b for b in said if b.isVisible())  # the reason, said in a message
+        assert "issued by a supervisor or an administrator" in box.text()
+        driver.qtbot.keyClick(box, Qt.Key.Key_Return)  # read, and closed by a key
+        driver.settle()
+        view.activateWindow()  # offscreen, closing a message does not give the focus back
+        view.sign_button.setFocus()
+        driver.settle()
+    said = [str(e) for e in driver.ctx.errors.shown]
+    assert len(said) == 3 and all("issued by a supervisor or an administrator" in t for t in said)
+    assert not view.docs.default_path("report", ins_id).exists()
+
+
 def test_print_paints_the_signed_pdf_itself_page_for_page(
     driver: Any, ui_station: Station, tmp_path: Path
 ) -> None:
     ins_id = signed_by_ines(ui_station)
-    driver.sign_in("ines")
+    driver.sign_in("sam")
     view = open_dialog(driver, ins_id)
     view._document("print", "report")
     dialog = view.docs.dialog
     assert dialog is not None
-    answer(driver, dialog, PASSWORDS["ines"])
+    answer(driver, dialog, PASSWORDS["sam"])
     preview = view.findChild(QPrintPreviewDialog, "print-preview")
     assert preview is not None and preview.isVisible()
     preview.close()
@@ -159,8 +193,8 @@ def test_print_paints_the_signed_pdf_itself_page_for_page(
 def signed_report(ui_station: Station, tmp_path: Path) -> Path:
     ins_id = signed_by_ines(ui_station, seed=9)
     out = tmp_path / "r.pdf"
-    ines = accounts.login(ui_station, "ines", PASSWORDS["ines"])
-    documents.export_report(ui_station, ines, PASSWORDS["ines"], ins_id, out)
+    sam = accounts.login(ui_station, "sam", PASSWORDS["sam"])
+    documents.export_report(ui_station, sam, PASSWORDS["sam"], ins_id, out)
     return out
 
 
@@ -210,10 +244,13 @@ def test_verify_page_says_a_truncated_pdf_cannot_be_checked(
 def test_a_certificate_held_under_the_camera_verifies(
     driver: Any, ui_station: Station, tmp_path: Path
 ) -> None:
-    ins_id = completed(ui_station, seed=3)
+    from ..services.conftest import finish
+
     ines = accounts.login(ui_station, "ines", PASSWORDS["ines"])
     sam = accounts.login(ui_station, "sam", PASSWORDS["sam"])
+    ins_id = finish(ui_station, ines, serial="SN-CAM")  # final QC, all passed
     signing.sign(ui_station, ines, ins_id, signing.Meaning.PERFORMED, PASSWORDS["ines"])
+    signing.sign(ui_station, sam, ins_id, signing.Meaning.APPROVED, PASSWORDS["sam"])
     cert = tmp_path / "cert.pdf"
     documents.export_certificate(ui_station, sam, PASSWORDS["sam"], ins_id, cert)
     page_image = next(render_pages(cert.read_bytes(), 150)).rgb[:, :, ::-1].copy()  # BGR
@@ -251,7 +288,7 @@ def test_history_saves_signed_reports_of_the_selected_inspections(
     ines = accounts.login(ui_station, "ines", PASSWORDS["ines"])
     for i in ids:
         signing.sign(ui_station, ines, i, signing.Meaning.PERFORMED, PASSWORDS["ines"])
-    driver.sign_in("ines")
+    driver.sign_in("sam")
     driver.win.go_page(1)
     driver.settle()
     page = driver.win.findChild(HistoryPage)
@@ -270,7 +307,7 @@ def test_history_saves_signed_reports_of_the_selected_inspections(
     page.export_selected(folder)
     dialog = page.docs.dialog
     assert dialog is not None
-    answer(driver, dialog, PASSWORDS["ines"])
+    answer(driver, dialog, PASSWORDS["sam"])
     pdfs = sorted(folder.glob("*.pdf"))
     assert len(pdfs) == 2
     assert all(verify.verify_pdf(p, ui_station).ok for p in pdfs)

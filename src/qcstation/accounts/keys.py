@@ -1,8 +1,10 @@
 """The plant's signing keys: a root certificate, the certificates it issues, PKCS#12 imports.
 
 The plant root is a self-signed ECDSA P-256 CA; it issues each user an ECDSA P-256
-signing certificate, and one Ed25519 "seal" certificate whose key signs the QR codes on
-customer certificates (the seal's public key is what an offline verifier needs). Nothing
+signing certificate, one Ed25519 "seal" certificate whose key signs the QR codes on
+customer certificates (the seal's public key is what an offline verifier needs), and one
+ECDSA P-256 "document" certificate (OU plant-documents, extended key usage
+documentSigning) whose key signs every report and certificate PDF the plant issues. Nothing
 here touches the database: the services store what these functions return, with every
 private key sealed (see accounts/sealing.py).
 """
@@ -18,12 +20,16 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
 PublicKey = ec.EllipticCurvePublicKey | rsa.RSAPublicKey | ed25519.Ed25519PublicKey
 
 ROOT_YEARS, USER_YEARS = 25, 5
+# The plant document key's certificate: a unit no user name can be (user names have no
+# space), and RFC 9336's documentSigning purpose, which no user certificate carries.
+DOCUMENTS_UNIT = "plant documents"
+DOCUMENT_SIGNING = ObjectIdentifier("1.3.6.1.5.5.7.3.36")
 _BACKDATE = timedelta(minutes=10)  # tolerate a verifier whose clock is a little behind
 
 
@@ -127,6 +133,48 @@ def issue(
         )
         .sign(root_key, hashes.SHA256())
     )
+
+
+def issue_document_key(
+    root_key: ec.EllipticCurvePrivateKey,
+    root: x509.Certificate,
+    public_key: ec.EllipticCurvePublicKey,
+    plant: str,
+    now: datetime,
+) -> x509.Certificate:
+    """The plant document key's certificate: it signs reports and certificates, nothing else."""
+    root_public = root_key.public_key()
+    return (
+        x509.CertificateBuilder()
+        .subject_name(_name(f"{plant} documents", plant, DOCUMENTS_UNIT))
+        .issuer_name(root.subject)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - _BACKDATE)
+        .not_valid_after(min(now + timedelta(days=365 * USER_YEARS), root.not_valid_after_utc))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(True, True, False, False, False, False, False, False, False),
+            critical=True,
+        )
+        .add_extension(x509.ExtendedKeyUsage([DOCUMENT_SIGNING]), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(root_public), critical=False
+        )
+        .sign(root_key, hashes.SHA256())
+    )
+
+
+def is_document_certificate(cert: x509.Certificate) -> bool:
+    """Made by ``issue_document_key``: the plant's own document certificate, never a user's."""
+    if certificate_unit(cert) != DOCUMENTS_UNIT:
+        return False
+    try:
+        usage = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    except x509.ExtensionNotFound:
+        return False
+    return DOCUMENT_SIGNING in list(usage)
 
 
 def subject_text(cert: x509.Certificate) -> str:

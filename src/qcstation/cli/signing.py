@@ -85,29 +85,35 @@ def cmd_report_export(args: argparse.Namespace) -> int:
 def cmd_certificate_export(args: argparse.Namespace) -> int:
     from qcstation.services import documents
 
-    details = documents.CertificateDetails(
-        args.description or "",
-        args.metal or "",
-        args.fineness or "",
-        args.weight or "",
-        args.stones or "",
-    )
     station = open_station(_location(args))
     try:
         user, password = _named_user(station, args)
-        e = documents.export_certificate(
-            station,
-            user,
-            password,
-            args.id,
-            Path(args.output),
-            args.size,
-            details if details.as_dict() else None,
-        )
+        if args.reissue:
+            e = documents.reissue_certificate(
+                station, user, password, args.id, args.reason or "", Path(args.output), args.size
+            )
+        else:
+            e = documents.export_certificate(
+                station, user, password, args.id, Path(args.output), args.size
+            )
     finally:
         station.close()
     _out(f"certificate {e.number} -> {e.path}")
+    if e.supersedes:
+        _out(
+            f"  it supersedes certificate {e.supersedes}, which verifies as superseded from now on"
+        )
     return OK
+
+
+def cmd_certificate_reissue(args: argparse.Namespace) -> int:
+    args.reissue = True
+    return cmd_certificate_export(args)
+
+
+def cmd_certificate_issue(args: argparse.Namespace) -> int:
+    args.reissue = False
+    return cmd_certificate_export(args)
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -116,9 +122,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if bool(args.qr) == bool(args.file):
         raise UsageError("give a PDF file, or --qr PAYLOAD_OR_IMAGE")
     station = _station_if_any(args)
+    pattern = _location(args).settings.certificate_verify_url
     try:
         if args.qr:
-            result = verify.verify_qr(args.qr, station, [Path(p) for p in args.public_key])
+            result = verify.verify_qr(args.qr, station, [Path(p) for p in args.public_key], pattern)
         else:
             result = verify.verify_pdf(Path(args.file), station, [Path(p) for p in args.trust])
     finally:
@@ -138,15 +145,19 @@ def cmd_keys_list(args: argparse.Namespace) -> int:
     station = open_station(_location(args))
     try:
         rows = keys.list_keys(station)
+        warnings = keys.warnings(station)
     finally:
         station.close()
     _table(
-        ("kind", "user", "status", "algorithm", "origin", "seal", "key id", "subject"),
+        ("kind", "user", "status", "since", "algorithm", "origin", "issues", "key id", "subject"),
         [
             (
                 k.kind,
                 k.username or "",
                 k.status.value,
+                f"{(k.revoked_at or k.retired_at):%Y-%m-%d}"
+                if k.revoked_at or k.retired_at
+                else "",
                 k.algorithm,
                 k.origin,
                 "yes" if k.can_seal else "",
@@ -155,6 +166,32 @@ def cmd_keys_list(args: argparse.Namespace) -> int:
             )
             for k in rows
         ],
+    )
+    _out("(issues: the key holds the plant's document key and seal: it issues documents)")
+    for warning in warnings:
+        _out(f"WARNING: {warning}")
+    return OK
+
+
+def cmd_keys_rotate(args: argparse.Namespace) -> int:
+    from qcstation.services import keys
+
+    station = open_station(_location(args))
+    try:
+        admin = _login(station, args)
+        passphrase = _secret(ENV_ROOT_PASSPHRASE, "Root passphrase: ")
+        done = keys.rotate(station, admin, passphrase)
+    finally:
+        station.close()
+    for key_id in done.retired:
+        _out(f"retired {key_id[:16]}: what it signed before stays valid, nothing after")
+    _out(
+        f"new certificate seal {done.seal_key_id[:16]}, "
+        f"new document key {done.document_key_id[:16]}"
+    )
+    _out(
+        f"handed to {done.wraps // 2} supervisor(s) and administrator(s); give customers and "
+        "auditors the new public keys file (`qcstation keys public -o FILE`)"
     )
     return OK
 
@@ -251,10 +288,14 @@ def cmd_keys_revoke(args: argparse.Namespace) -> int:
 
     station = open_station(_location(args))
     try:
-        n = keys.revoke(station, _login(station, args), args.username, args.reason)
+        admin = _login(station, args)
+        passphrase = (
+            _secret(ENV_ROOT_PASSPHRASE, "Root passphrase: ") if args.root_passphrase else None
+        )
+        done = keys.revoke(station, admin, args.username, args.reason, passphrase)
     finally:
         station.close()
-    _out(f"revoked {n} key(s) of {args.username}; they can no longer sign")
+    _out(("WARNING: " if done.held and not done.rotated else "") + done.describe(args.username))
     return OK
 
 
@@ -270,7 +311,7 @@ def cmd_keys_public(args: argparse.Namespace) -> int:
     pretty = ":".join(fingerprint[i : i + 4] for i in range(0, len(fingerprint), 4))
     if args.output:
         Path(args.output).write_text(pem, "ascii")
-        _out(f"plant root and seal certificates -> {args.output}")
+        _out(f"plant public keys (root, seals, document keys, with their state) -> {args.output}")
         _out(f"plant root SHA-256 {pretty}")
         _out("  (auditors check a trail against it: `audit verify --root-fingerprint`)")
     else:
@@ -294,12 +335,26 @@ def register(add: Any, group: Any) -> None:
     p.add_argument("-o", "--output", required=True, help="the PDF file (a folder for several)")
     _user_opt(p)
     csub = group("certificate", "customer certificates (PDF with a signed QR code)")
-    p = add("export", cmd_certificate_export, "export a customer certificate", csub)
+    p = add(
+        "export",
+        cmd_certificate_issue,
+        "issue (or print again) the customer certificate; its claims come from the record",
+        csub,
+    )
     p.add_argument("id", help="inspection ID")
     p.add_argument("-o", "--output", required=True, help="the PDF file")
     p.add_argument("--size", choices=["a4", "letter", "card"], help="default: settings paper")
-    for name in ("description", "metal", "fineness", "weight", "stones"):
-        p.add_argument(f"--{name}", help=f"the piece's {name} as printed")
+    _user_opt(p)
+    p = add(
+        "reissue",
+        cmd_certificate_reissue,
+        "a new certificate with a new number, superseding the one in force",
+        csub,
+    )
+    p.add_argument("id", help="inspection ID")
+    p.add_argument("--reason", required=True, help="why it is reissued (kept with it)")
+    p.add_argument("-o", "--output", required=True, help="the PDF file")
+    p.add_argument("--size", choices=["a4", "letter", "card"], help="default: settings paper")
     _user_opt(p)
     p = add(
         "verify",
@@ -355,9 +410,33 @@ def register(add: Any, group: Any) -> None:
     p = add("revoke", cmd_keys_revoke, "revoke a user's signing keys", ksub)
     p.add_argument("username")
     p.add_argument("--reason", required=True)
+    p.add_argument(
+        "--root-passphrase",
+        action="store_true",
+        help="when the user held the plant's document key and seal, rotate them at once "
+        f"(the passphrase from {ENV_ROOT_PASSPHRASE} or a prompt)",
+    )
     _user_opt(p)
     from qcstation.cli.plantdb import register_station_key
 
     register_station_key(add, ksub)
-    p = add("public", cmd_keys_public, "print the plant root and seal certificates (PEM)", ksub)
+    p = add(
+        "rotate",
+        cmd_keys_rotate,
+        "a new certificate seal and plant document key for supervisors and administrators; "
+        "the old ones are retired",
+        ksub,
+    )
+    p.add_argument(
+        "--root-passphrase",
+        action="store_true",
+        help=f"(always needed) the passphrase from {ENV_ROOT_PASSPHRASE} or a prompt",
+    )
+    _user_opt(p)
+    p = add(
+        "public",
+        cmd_keys_public,
+        "print the plant's public keys: root, seals and document keys with their state (PEM)",
+        ksub,
+    )
     p.add_argument("-o", "--output", help="write to a file instead")

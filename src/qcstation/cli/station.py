@@ -284,7 +284,7 @@ def cmd_inspections_list(args: argparse.Namespace) -> int:
                 r.job_ticket,
                 r.sku,
                 r.serial,
-                r.verdict.value if r.verdict else r.status,
+                r.shown_verdict,
                 r.inspector,
                 r.id,
             )
@@ -299,13 +299,18 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     fingerprint = (args.root_fingerprint or "").replace(":", "").strip().lower() or None
     if fingerprint is not None and not re.fullmatch(r"[0-9a-f]{64}", fingerprint):
         raise UsageError("--root-fingerprint takes the 64 hex digits `keys public` prints")
+    from qcstation.services import keys
+
     station = open_station(_location(args))
     try:
         report = audit.verify(station, fingerprint)
+        warnings = keys.warnings(station)
     finally:
         station.close()
     for note in report.notes:
         _out(f"  {note}")
+    for warning in warnings:
+        _out(f"WARNING: {warning}")
     if report.ok:
         _out(
             f"Audit trail intact: {report.entries} entries chained, {report.signed_entries} "

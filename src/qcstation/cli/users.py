@@ -54,6 +54,30 @@ def cmd_users_unlock(args: argparse.Namespace) -> int:
     return OK
 
 
+def cmd_users_role(args: argparse.Namespace) -> int:
+    from qcstation.domain.users import Role
+
+    station = open_station(_location(args))
+    try:
+        admin = _login(station, args)
+        secret = (
+            (os.environ.get(ENV_ROOT) or _password("Plant root passphrase: "))
+            if (args.root_passphrase)
+            else None
+        )
+        done = accounts.set_role(station, admin, args.username, Role(args.role), secret)
+    finally:
+        station.close()
+    _out(f"{args.username} is now {done.user.role.value} (recorded in the audit trail).")
+    if done.handed:
+        _out(
+            f"  {args.username}'s key holds the plant's document key and seal: they issue documents"
+        )
+    if done.note:
+        _out(f"  {done.note}")
+    return OK
+
+
 def register(add: Any, group: Any) -> None:
     sub = group("users", "who may sign in")
     add("list", cmd_users_list, "users, their roles, and who is locked out", sub)
@@ -69,4 +93,20 @@ def register(add: Any, group: Any) -> None:
         "--root-passphrase",
         action="store_true",
         help=f"unlock with the plant root passphrase (prompted, or {ENV_ROOT})",
+    )
+    p = add(
+        "role",
+        cmd_users_role,
+        "change a user's role; a supervisor or administrator receives the plant's document "
+        "key and seal, anyone else gives them back",
+        sub,
+    )
+    p.add_argument("username")
+    p.add_argument("role", choices=["inspector", "supervisor", "admin"])
+    p.add_argument("--user", help="the administrator who changes it (or QCSTATION_USER)")
+    p.add_argument(
+        "--root-passphrase",
+        action="store_true",
+        help="hand over (or rotate) the plant keys with the root passphrase "
+        f"(prompted, or {ENV_ROOT})",
     )

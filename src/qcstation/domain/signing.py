@@ -223,7 +223,7 @@ class KeyStatus(str, Enum):
 
 @dataclass(frozen=True)
 class KeyInfo:
-    kind: str  # root | seal | user
+    kind: str  # root | seal | document | user
     username: str | None
     key_id: str
     algorithm: str
@@ -232,4 +232,5 @@ class KeyInfo:
     status: KeyStatus
     not_after: datetime | None
     revoked_at: datetime | None = None
-    can_seal: bool = False  # holds the seal key: may issue customer certificates
+    can_seal: bool = False  # holds the plant's issuing keys: may issue reports and certificates
+    retired_at: datetime | None = None

@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from qcstation.domain.inspections import Answer, Evaluation, Missing, Verdict
 from qcstation.domain.stages import Stage
+from qcstation.domain.verdicts import shown
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,12 @@ class InspectionSummary:
     started_at: datetime
     completed_at: datetime | None
     lot_size: int | None = None
+    decision: str | None = None  # a supervisor's review: accepted | rejected
+
+    @property
+    def shown_verdict(self) -> str:
+        """The verdict as every screen shows it (ACCEPTED ON REVIEW...): domain/verdicts."""
+        return shown(self.verdict, self.decision, self.status)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,12 @@ from qcstation.domain.stages import Stage
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_\-]*$"
 
+# What an item's answer may state on a customer certificate (domain/certificate_claims.py):
+# the certificate prints these from the record, never from text typed at export.
+ClaimName = Literal[
+    "metal", "fineness", "gross_weight", "stone_count", "stone_carat", "hallmark", "ring_size"
+]
+
 
 class FollowUp(str, Enum):
     """What a failed item asks for before the inspection can be completed."""
@@ -79,6 +85,9 @@ class _ItemBase(BaseModel):
     )
     positions: Positions | None = None
     on_fail: OnFail = OnFail()
+    claim: ClaimName | None = Field(
+        default=None, description="what the answer states on a customer certificate"
+    )
 
     @field_validator("reference_image")
     @classmethod
@@ -216,10 +225,20 @@ class ChecklistTemplate(BaseModel):
     @model_validator(mode="after")
     def _unique_item_ids(self) -> ChecklistTemplate:
         seen: set[str] = set()
+        claims: set[str] = set()
         for item in self.items():
             if item.id in seen:
                 raise ValueError(f"duplicate item id {item.id!r}")
             seen.add(item.id)
+            if item.claim is not None:
+                if item.claim in claims:
+                    raise ValueError(f"two items state the certificate claim {item.claim!r}")
+                if item.positions is not None or isinstance(item, (PassFailItem, PhotoItem)):
+                    raise ValueError(
+                        f"item {item.id!r}: a certificate claim is a measurement, choice or "
+                        "text item without positions"
+                    )
+                claims.add(item.claim)
         return self
 
     def items(self) -> Iterator[ChecklistItem]:

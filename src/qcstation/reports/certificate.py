@@ -1,4 +1,7 @@
-"""The customer certificate: A4/Letter, or a wallet card (ID-1, 85.6 x 54 mm).
+"""The customer certificate: A4/Letter, or a wallet card (ID-1, 85.6 x 54 mm, two sides).
+
+Every text is wrapped and shrunk to its box, never cut: a claim that does not fit even at
+the smallest legible size raises LayoutOverflow rather than printing half of it.
 
 Security features a copier or an editor cannot carry over unnoticed: a guilloche border,
 micro-printed certificate numbers along it, the record's SHA-256, the PDF signature, and
@@ -8,16 +11,20 @@ the QR code whose payload is signed by the plant seal (it verifies offline).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import IO, Any
+from xml.sax.saxutils import escape
 
 from reportlab.graphics import renderPDF
 from reportlab.lib import colors
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen import canvas as rl_canvas
 from reportlab.platypus import Paragraph, Table, TableStyle
 
 from qcstation.reports import layout, qr
-from qcstation.reports.layout import INK, MUTED, RULE, para
+from qcstation.reports.layout import INK, MUTED, RULE
 from qcstation.reports.model import CertificateContent, CertificateSize, SignatureArea
 from qcstation.reports.photos import jpeg_files
 
@@ -69,16 +76,61 @@ def _rosette(c: Any, cx: float, cy: float, r: float, petals: int) -> None:
         c.restoreState()
 
 
+class LayoutOverflow(ValueError):
+    """The certificate's text does not fit its paper even at the smallest legible size."""
+
+
 def _microtext(c: Any, x: float, y: float, w: float, text: str, size: float) -> None:
+    """A line of micro-printing: whole repeats of the text only (nothing printed is cut)."""
     c.saveState()
     c.setFont("Helvetica", size)
     c.setFillColor(MUTED)
-    unit = c.stringWidth(text + " · ", "Helvetica", size)
-    line = (text + " · ") * max(1, int(w / unit) + 1)
-    while c.stringWidth(line, "Helvetica", size) > w:
-        line = line[:-1]
+    unit = text + " · "
+    while c.stringWidth(unit, "Helvetica", size) > w and size > 1.2:
+        size -= 0.2
+        c.setFont("Helvetica", size)
+    n = max(1, int(w / c.stringWidth(unit, "Helvetica", size)))
+    line = (unit * n).rstrip(" ·")
     c.drawString(x, y, line)
     c.restoreState()
+
+
+def _style(name: str, size: float, **kw: Any) -> ParagraphStyle:
+    base = _S[name]
+    return ParagraphStyle(
+        f"{name}-{size:.2f}", parent=base, fontSize=size, leading=size * 1.22, **kw
+    )
+
+
+def fitted(
+    text: str,
+    width: float,
+    height: float,
+    size: float,
+    smallest: float,
+    style: str = "body",
+    markup: bool = False,
+    **kw: Any,
+) -> tuple[Paragraph, float]:
+    """A paragraph that fits the box, wrapped and shrunk (never cut): (paragraph, height).
+    LayoutOverflow when even the smallest size does not fit."""
+    source = text if markup else escape(text).replace("\n", "<br/>")
+    while True:
+        p = Paragraph(source, _style(style, size, **kw))
+        _w, h = p.wrap(width, height)
+        if h <= height + 0.01 and p.minWidth() <= width + 0.01:
+            return p, float(h)
+        if size <= smallest:
+            raise LayoutOverflow(
+                f"{text[:40]!r}… does not fit in {width / mm:.0f} x {height / mm:.0f} mm"
+            )
+        size = max(smallest, size - 0.25)
+
+
+def _draw(p: Paragraph, c: Any, x: float, top: float, width: float) -> float:
+    _w, h = p.wrap(width, 10_000)
+    p.drawOn(c, x, top - h)
+    return float(h)
 
 
 def _signer_lines(content: CertificateContent) -> list[str]:
@@ -110,6 +162,89 @@ def _photo(c: Any, photo: Any, x: float, top: float, box: float) -> float:
     return float(pb.height)
 
 
+def _claims_table(rows: Any, width: float, size: float, label_width: float) -> Table:
+    cells = [
+        [
+            Paragraph(escape(k), _style("cellb", size)),
+            Paragraph(escape(v), _style("body", size)),
+        ]
+        for k, v in rows
+    ]
+    t = Table(cells, colWidths=[label_width, width - label_width])
+    pad = max(1.0, size / 4)
+    t.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LINEBELOW", (0, 0), (-1, -1), 0.3, RULE),
+                ("LEFTPADDING", (0, 0), (-1, -1), pad),
+                ("RIGHTPADDING", (0, 0), (-1, -1), pad),
+                ("TOPPADDING", (0, 0), (-1, -1), pad * 0.6),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), pad * 0.8),
+            ]
+        )
+    )
+    return t
+
+
+def _table_fits(t: Table, width: float, height: float) -> tuple[bool, float]:
+    w, h = t.wrap(width, height)
+    return w <= width + 0.01 and h <= height + 0.01, float(h)
+
+
+@dataclass(frozen=True)
+class _FullPlan:
+    scale: float
+    plant: Paragraph
+    subtitle: Paragraph
+    table: Table
+    photo_box: float
+    verdict_size: float
+    signers: Paragraph
+    summary: Paragraph | None
+
+
+def _plan_full(content: CertificateContent, left: float, right: float, room: float) -> _FullPlan:
+    """The largest scale at which the flowing part fits the room above the bottom block."""
+    width = right - left
+    for scale in (1.0, 0.92, 0.84, 0.76, 0.68, 0.6):
+        try:
+            box = 80 * mm * scale
+            tx_w = width - box - 8 * mm
+            body = 8.5 * scale
+            t = _claims_table(content.description, tx_w, body, 26 * mm)
+            fits, th = _table_fits(t, tx_w, 10_000)
+            verdict_size = 18.0
+            while stringWidth(content.verdict, "Helvetica-Bold", verdict_size) > width - 10 * mm:
+                verdict_size -= 0.5
+            signers, sh = fitted(
+                "<br/>".join(escape(x) for x in _signer_lines(content)),
+                width,
+                60 * mm,
+                9 * scale,
+                5,
+                markup=True,
+            )
+            summary = None
+            mh = 0.0
+            if content.summary:
+                text = "<b>What was inspected</b><br/>" + "<br/>".join(
+                    "• " + escape(x) for x in content.summary
+                )
+                summary, mh = fitted(text, width, 60 * mm, 9 * scale, 5, markup=True)
+            used = max(box, th) + 8 * mm + 16 * mm + 7 * mm + sh + 5 * mm + mh
+            if fits and used <= room:
+                plant, _ph = fitted(content.plant.upper(), width * 0.55, 24, 9, 5, "caption")
+                subtitle, _h = fitted(content.title, width, 30, 10, 6.5, "caption")
+                return _FullPlan(scale, plant, subtitle, t, box, verdict_size, signers, summary)
+        except LayoutOverflow:
+            continue
+    raise LayoutOverflow(
+        "the certificate's claims do not fit an A4 or letter page even at the smallest "
+        "size: shorten the SKU's description"
+    )
+
+
 def _full(
     c: Any,
     content: CertificateContent,
@@ -125,89 +260,160 @@ def _full(
     _microtext(c, inner_l, H - m - band - 5, inner_r - inner_l, micro, 3)
     _microtext(c, inner_l, m + band + 3, inner_r - inner_l, micro, 3)
     left, right, top = m + band + 10 * mm, W - m - band - 10 * mm, H - m - band - 14 * mm
+    width = right - left
+    # the bottom block: QR code (right), PDF signature and fine print (left)
+    q = 50 * mm  # the claims make the payload long: room keeps each module readable
+    qx, qy = right - q, m + band + 22 * mm
+    head_h = 62.0  # plant and number lines, the title, the subtitle
+    plan = _plan_full(content, left, right, top - head_h - (qy + q + 6 * mm))
+    # header: the number on the right, the plant's name in the room left of it
     c.setFillColor(MUTED)
     c.setFont("Helvetica", 9)
-    c.drawString(left, top, content.plant.upper())
     c.drawRightString(right, top, f"Certificate No. {content.number}")
     c.drawRightString(right, top - 12, f"Issued {content.issued:%d %B %Y}")
+    number_w = stringWidth(f"Certificate No. {content.number}", "Helvetica", 9) + 6 * mm
+    plant, _h = fitted(content.plant.upper(), width - number_w, 24, 9, 5, "caption")
+    _draw(plant, c, left, top + 7, width - number_w)
     c.setFillColor(INK)
     c.setFont("Helvetica-Bold", 22)
     c.drawString(left, top - 34, "Certificate of Inspection")
-    c.setFont("Helvetica", 10)
-    c.setFillColor(MUTED)
-    c.drawString(left, top - 50, content.title[:90])
-    # photo (left) and description (right)
-    box_top, box = top - 64, 80 * mm
-    used = _photo(c, photo, left, box_top, box)
-    tx = left + box + 8 * mm
-    rows = [[para(k, _S["cellb"]), para(v, _S["body"])] for k, v in content.description]
-    t = Table(rows, colWidths=[24 * mm, right - tx - 24 * mm])
-    t.setStyle(
-        TableStyle(
-            [
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("LINEBELOW", (0, 0), (-1, -1), 0.3, RULE),
-                ("LEFTPADDING", (0, 0), (-1, -1), 2),
-            ]
-        )
-    )
-    _tw, th = t.wrapOn(c, right - tx, box)
-    t.drawOn(c, tx, box_top - th)
-    # verdict band, then who signed
-    vy = box_top - max(used, th) - 24 * mm
+    sub_h = _draw(plan.subtitle, c, left, top - 42, width)
+    box_top = top - 42 - max(sub_h, 12) - 6
+    used = _photo(c, photo, left, box_top, plan.photo_box)
+    tx = left + plan.photo_box + 8 * mm
+    _w, th = plan.table.wrapOn(c, right - tx, 10_000)
+    plan.table.drawOn(c, tx, box_top - th)
+    vy = box_top - max(used, th) - 8 * mm - 16 * mm
     colour = layout.GOOD if content.verdict_ok else layout.BAD
     c.setFillColor(colors.Color(colour.red, colour.green, colour.blue, alpha=0.08))
     c.setStrokeColor(colour)
-    c.roundRect(left, vy, right - left, 16 * mm, 3 * mm, stroke=1, fill=1)
+    c.roundRect(left, vy, width, 16 * mm, 3 * mm, stroke=1, fill=1)
     c.setFillColor(MUTED)
     c.setFont("Helvetica", 9)
     c.drawString(left + 5 * mm, vy + 10.5 * mm, "Verdict")
     c.setFillColor(colour)
-    c.setFont("Helvetica-Bold", 18)
+    c.setFont("Helvetica-Bold", plan.verdict_size)
     c.drawString(left + 5 * mm, vy + 4 * mm, content.verdict)
-    y = vy - 9 * mm
-    c.setFillColor(INK)
-    c.setFont("Helvetica", 9)
-    for line in _signer_lines(content):
-        c.drawString(left, y, line)
-        y -= 12
-    if content.summary:
-        y -= 10
-        c.setFont("Helvetica-Bold", 9)
-        c.drawString(left, y, "What was inspected")
-        c.setFont("Helvetica", 9)
-        for line in content.summary:
-            y -= 12
-            c.drawString(left + 3 * mm, y, f"• {line}")
-    # bottom block: QR code (right), PDF signature and fine print (left)
-    q = 40 * mm
-    qx, qy = right - q, m + band + 22 * mm
+    y = vy - 7 * mm
+    y -= _draw(plan.signers, c, left, y, width)
+    if plan.summary is not None:
+        y -= 5 * mm
+        _draw(plan.summary, c, left, y, width)
     renderPDF.draw(qr.drawing(content.qr_text, q), c, qx, qy)
     c.setFont("Helvetica", 6.5)
     c.setFillColor(MUTED)
     c.drawCentredString(qx + q / 2, qy - 5, "Scan to verify")
-    hint = Paragraph(content.verify_hint, _S["caption"])
-    _w, hh = hint.wrapOn(c, q + 6 * mm, 20 * mm)
+    hint, hh = fitted(content.verify_hint, q + 6 * mm, 20 * mm, 6.5, 4, "caption", markup=True)
     hint.drawOn(c, qx - 3 * mm, qy - 8 - hh)
     sig_w, sig_h = 78 * mm, 20 * mm
     sx, sy = left, qy + q - sig_h - 2 * mm
     c.drawString(sx, sy + sig_h + 4, "Document signature (PAdES)")
     x0, y0 = c.absolutePosition(sx, sy)
     found.append(SignatureArea(1, (x0, y0, x0 + sig_w, y0 + sig_h)))
-    fine = Paragraph(
-        f"Record SHA-256 {content.record_hash}<br/>Plant seal key {content.seal_key_id[:16]}…<br/>"
-        "Any change to this document or to its inspection record is detected: the QR code "
-        "(signed by the plant seal) and the PDF signature both bind this exact record.",
-        _S["small"],
+    issued_by = f"Issued by {escape(content.issued_by)}<br/>" if content.issued_by else ""
+    fine, fh = fitted(
+        f"{issued_by}Record SHA-256 {content.record_hash}<br/>Plant seal key "
+        f"{content.seal_key_id[:16]}<br/>The QR code (sealed by the plant) carries the "
+        "verdict and every claim above; the PDF signature (the plant's document key) "
+        "binds this document to its inspection record. A change to either is detected.",
+        qx - left - 8 * mm,
+        sy - (m + band + 6) - 4,
+        7,
+        4,
+        "small",
+        markup=True,
     )
-    _w, fh = fine.wrapOn(c, qx - left - 8 * mm, 30 * mm)
-    fine.drawOn(c, left, qy - 8 - fh)
-
-
-_CARD_FIELDS = ("Article", "Serial", "Metal", "Fineness", "Weight", "Stones", "SKU")
+    fine.drawOn(c, left, sy - 4 - fh)
 
 
 def _card(c: Any, content: CertificateContent, photo: Any, found: list[SignatureArea]) -> None:
+    """Two sides of a wallet card: the front with the verdict and the QR code, the back
+    with every claim, who signed, and the PDF signature."""
+    W, H = CARD
+    m, band = 1.5 * mm, 2 * mm
+    left, right, top = m + band + 2.5 * mm, W - m - band - 2.5 * mm, H - m - band - 3 * mm
+    bottom = m + band + 3.2 * mm
+    width = right - left
+    _card_frame(c, content)
+    q = 30 * mm  # a version 2 payload (the claims) needs the room to stay readable
+    qx, qy = right - q, bottom + 1.5 * mm
+    text_w = qx - left - 2 * mm
+    heading, _hh = fitted("Certificate of Inspection", width, 12, 8, 5, "cellb")
+    y = top - _draw(heading, c, left, top + 2, width) + 2
+    line = f"{content.plant} · No. {content.number} · {content.issued:%Y-%m-%d}"
+    sub, _sh = fitted(line, width, 14, 5, 3.2, "caption")
+    y -= _draw(sub, c, left, y, width) + 1.5
+    renderPDF.draw(qr.drawing(content.qr_text, q), c, qx, qy)
+    c.setFont("Helvetica", 4)
+    c.setFillColor(MUTED)
+    c.drawCentredString(qx + q / 2, qy - 3.6, "Scan to verify")
+    ph = 16 * mm
+    used = _photo(c, photo, left, y, ph)
+    tx = left + ph + 2 * mm
+    title, th = fitted(content.title, qx - tx - 2 * mm, used, 6, 3.5, "body")
+    _draw(title, c, tx, y, qx - tx - 2 * mm)
+    y -= max(used, th) + 2 * mm
+    colour = layout.GOOD if content.verdict_ok else layout.BAD
+    verdict, _vh = fitted(content.verdict, text_w, 14, 9, 5, "cellb", textColor=colour)
+    y -= _draw(verdict, c, left, y, text_w) + 1
+    note, _nh = fitted(
+        "What the plant certifies about this piece, and who signed, is on the back.",
+        text_w,
+        max(y - bottom, 6),
+        4.2,
+        3,
+        "caption",
+    )
+    _draw(note, c, left, y, text_w)
+    c.showPage()
+    # the back
+    _card_frame(c, content)
+    y = top + 2
+    head, _hh = fitted(
+        f"Certificate No. {content.number}: what the plant certifies", width, 12, 6, 3.5, "cellb"
+    )
+    y -= _draw(head, c, left, y, width) + 1
+    sig_h = 6 * mm
+    fine_room = bottom + sig_h + 1.5 * mm
+    for size in (5.0, 4.6, 4.2, 3.9, 3.6, 3.3, 3.0):
+        t = _claims_table(content.description, width, size, 16 * mm)
+        fits, t_h = _table_fits(t, width, 10_000)
+        try:
+            signers, s_h = fitted(
+                "<br/>".join(escape(x) for x in _signer_lines(content)),
+                width,
+                20 * mm,
+                size,
+                3.0,
+                "caption",
+                markup=True,
+            )
+        except LayoutOverflow:
+            continue
+        if fits and y - t_h - 1 - s_h >= fine_room:
+            break
+    else:
+        raise LayoutOverflow(
+            "the certificate's claims do not fit on a card even at the smallest size: "
+            "print it on A4 or letter"
+        )
+    t.drawOn(c, left, y - t_h)
+    y -= t_h + 1
+    _draw(signers, c, left, y, width)
+    x0, y0 = c.absolutePosition(left, bottom)
+    found.append(SignatureArea(2, (x0, y0, x0 + 34 * mm, y0 + sig_h)))
+    fine, fh = fitted(
+        f"Record SHA-256 {content.record_hash}",
+        right - left - 36 * mm,
+        sig_h,
+        3,
+        2.4,
+        "small",
+    )
+    fine.drawOn(c, left + 36 * mm, bottom + sig_h - fh)
+
+
+def _card_frame(c: Any, content: CertificateContent) -> None:
     W, H = CARD
     m, band = 1.5 * mm, 2 * mm
     _guilloche(c, m, m, W - 2 * m, H - 2 * m, band, 3)
@@ -215,56 +421,13 @@ def _card(c: Any, content: CertificateContent, photo: Any, found: list[Signature
     _microtext(
         c, inner_l, m + band + 1.4 * mm, inner_r - inner_l, f"{content.plant} {content.number}", 2.2
     )
-    left, right, top = m + band + 2.5 * mm, W - m - band - 2.5 * mm, H - m - band - 4.5 * mm
-    c.setFillColor(INK)
-    c.setFont("Helvetica-Bold", 8)
-    c.drawString(left, top, "Certificate of Inspection")
-    c.setFont("Helvetica", 5)
-    c.setFillColor(MUTED)
-    c.drawString(
-        left, top - 7, f"{content.plant} · No. {content.number} · {content.issued:%Y-%m-%d}"
-    )
-    q = 22 * mm
-    qx, qy = right - q, m + band + 5 * mm
-    renderPDF.draw(qr.drawing(content.qr_text, q), c, qx, qy)
-    c.setFont("Helvetica", 4)
-    c.drawCentredString(qx + q / 2, qy - 4, "Scan to verify")
-    ph = 16 * mm
-    used = _photo(c, photo, left, top - 11, ph)
-    given = dict(content.description)
-    if given.get("Metal") and given.get("Fineness"):
-        given["Metal"] = f"{given['Metal']}, {given.pop('Fineness')}"
-    fields = [(k, given[k]) for k in _CARD_FIELDS if given.get(k)][:5]
-    tx, ty = left + ph + 2 * mm, top - 15
-    for label, value in fields:
-        c.setFont("Helvetica-Bold", 4.6)
-        c.setFillColor(INK)
-        c.drawString(tx, ty, label)
-        c.setFont("Helvetica", 4.6)
-        text = value
-        while c.stringWidth(text, "Helvetica", 4.6) > qx - tx - 11 * mm and len(text) > 4:
-            text = text[:-2] + "…"
-        c.drawString(tx + 10 * mm, ty, text)
-        ty -= 6
-    colour = layout.GOOD if content.verdict_ok else layout.BAD
-    c.setFillColor(colour)
-    c.setFont("Helvetica-Bold", 9)
-    vy = min(top - 11 - used, ty + 2) - 12
-    c.drawString(left, vy, content.verdict)
-    c.setFillColor(INK)
-    c.setFont("Helvetica", 4.3)
-    y = vy - 7
-    for line in _signer_lines(content)[-2:]:
-        c.drawString(left, y, line[:70])
-        y -= 5.5
-    x0, y0 = c.absolutePosition(left, qy - 1 * mm)
-    found.append(SignatureArea(1, (x0, y0, x0 + 34 * mm, y0 + 6 * mm)))
 
 
 def build_certificate(
     content: CertificateContent, size: CertificateSize, out: IO[bytes]
 ) -> SignatureArea:
-    """Write the certificate PDF (unsigned) to ``out``; return where the signature goes."""
+    """Write the certificate PDF (unsigned) to ``out``; return where the signature goes.
+    LayoutOverflow when its text cannot fit the paper (nothing printed is ever cut)."""
     page = CARD if size == "card" else layout.page_size(size)
     c = rl_canvas.Canvas(out, pagesize=page)
     c.setTitle(f"Certificate {content.number}")
@@ -275,10 +438,14 @@ def build_certificate(
     photos = [content.photo] if content.photo else []
     with jpeg_files(photos) as jpegs:
         photo = jpegs[0] if jpegs else None
-        if size == "card":
-            _card(c, content, photo, found)
-        else:
-            _full(c, content, page, photo, found)
+        try:
+            if size == "card":
+                _card(c, content, photo, found)
+            else:
+                _full(c, content, page, photo, found)
+        except LayoutOverflow as exc:
+            other = "print it on A4 or letter" if size == "card" else "shorten the text"
+            raise LayoutOverflow(f"{exc}: it does not fit a {size} certificate; {other}") from None
         c.showPage()
         c.save()
     return found[0]

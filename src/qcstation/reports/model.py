@@ -60,6 +60,8 @@ class ReportContent:
     superseded_by: str | None = None
     review: Review | None = None
     paper: Paper = "a4"
+    verdict: str = ""  # the settled verdict (ACCEPTED ON REVIEW...); "" derives it
+    copy: str = ""  # "made 2026-… by …" when this copy is not the first issue
 
 
 @dataclass(frozen=True)
@@ -68,8 +70,8 @@ class CertificateContent:
     plant: str
     issued: date
     title: str
-    description: Sequence[tuple[str, str]]  # label, value: metal, fineness, weight, stones…
-    verdict: str  # the printed verdict, e.g. "PASS"
+    description: Sequence[tuple[str, str]]  # label, value: the claims, then the inspection
+    verdict: str  # the printed verdict, e.g. "PASS", "ACCEPTED ON REVIEW"
     verdict_ok: bool
     signers: Sequence[ESignature]
     qr_text: str
@@ -78,6 +80,7 @@ class CertificateContent:
     photo: Photo | None = None
     verify_hint: str = ""
     summary: Sequence[str] = ()  # what the inspection found, one short line each
+    issued_by: str = ""  # the person who issued it, with their role
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,10 @@
 """PAdES signatures with pyHanko: B-B offline, B-T when a time-stamp server is configured.
 
 The signature goes into a new field with a visible appearance at the box the layout
-reserved. The ``reason`` carries the document's number, inspection and record hash,
-so a verifier reads them from the signed signature dictionary itself.
+reserved. The document's content (the record and the document's own facts, as JSON) is
+embedded as a file in the same revision the signature covers, so a verifier reads what
+the document states from inside the signature. The ``reason`` names the number,
+inspection and record hash for people reading the signature panel of a PDF reader.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
+from pyhanko.pdf_utils import embed
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers, timestamps
 from pyhanko.sign.signers.pdf_signer import PdfSignatureMetadata
@@ -22,6 +25,7 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 from qcstation.reports.model import SignatureArea
 
 FIELD = "qcstation"
+CONTENT_FILE = "qcstation-document.json"
 
 
 class TimestampUnavailable(RuntimeError):
@@ -66,9 +70,23 @@ def sign_pdf(
     stamp_text: str,
     timestamper: Any = None,
     font_size: int = 7,
+    content: bytes | None = None,
 ) -> bytes:
-    """The PDF with one PAdES signature appended (incremental update)."""
+    """The PDF with one PAdES signature appended (incremental update); ``content`` is
+    embedded as CONTENT_FILE in the revision the signature covers."""
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+    if content is not None:
+        data = embed.EmbeddedFileObject.from_file_data(
+            writer, content, mime_type="application/json"
+        )
+        spec = embed.FileSpec(
+            file_spec_string=CONTENT_FILE,
+            file_name=CONTENT_FILE,
+            embedded_data=data,
+            description="what this document states: the inspection record and the "
+            "document's facts (qcstation verify compares it with the record)",
+        )
+        embed.embed_file(writer, spec)
     meta = PdfSignatureMetadata(
         field_name=FIELD,
         md_algorithm="sha256",
@@ -76,7 +94,7 @@ def sign_pdf(
         reason=reason,
         location=location,
     )
-    spec = fields.SigFieldSpec(
+    field_spec = fields.SigFieldSpec(
         FIELD,
         on_page=(area.page - 1) if area else 0,
         box=_int_box(area.box) if area else None,
@@ -87,7 +105,11 @@ def sign_pdf(
         text_box_style=_text_style(font_size),
     )
     signer = signers.PdfSigner(
-        meta, _signer(identity), timestamper=timestamper, stamp_style=style, new_field_spec=spec
+        meta,
+        _signer(identity),
+        timestamper=timestamper,
+        stamp_style=style,
+        new_field_spec=field_spec,
     )
     try:
         out = signer.sign_pdf(writer)

@@ -74,6 +74,29 @@ def _failed(sig: Any, reason: str, details: str) -> PdfSignatureCheck:
     )
 
 
+def embedded_file(data: bytes, name: str) -> bytes | None:
+    """The embedded file of that name (the document's content), or None when it has none.
+    Read from the file as a whole: a verifier also checks that the signature covers the
+    whole file, so this is what was signed."""
+    try:
+        reader = PdfFileReader(io.BytesIO(data), strict=False)
+        names = reader.root.get("/Names")
+        tree = names.get_object().get("/EmbeddedFiles") if names is not None else None
+        pairs = tree.get_object().get("/Names") if tree is not None else None
+        if pairs is None:
+            return None
+        pairs = pairs.get_object()
+        for i in range(0, len(pairs) - 1, 2):
+            if str(pairs[i]) != name:
+                continue
+            spec = pairs[i + 1].get_object()
+            stream = spec["/EF"]["/F"].get_object()
+            return bytes(stream.data)
+    except (PdfError, ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+        raise UnreadablePdf(f"holds an embedded file that cannot be read ({exc})") from None
+    return None
+
+
 def check_pdf(data: bytes, trust_roots: Sequence[bytes]) -> list[PdfSignatureCheck]:
     """Every signature in the file, checked against the given root certificates (DER)."""
     _quiet()

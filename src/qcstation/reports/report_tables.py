@@ -10,9 +10,11 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable, Paragraph, Table, TableStyle
 
+from qcstation.domain.check_counts import count_checks
 from qcstation.domain.inspections import AnswerError, Inspection, Outcome, evaluate, positions_of
 from qcstation.domain.numbers import format_judged, format_reading, format_readings
-from qcstation.domain.templates import ChecklistItem, MeasurementItem
+from qcstation.domain.templates import ChecklistItem, MeasurementItem, PhotoItem
+from qcstation.domain.verdicts import shown
 from qcstation.reports import layout
 from qcstation.reports.layout import INK, MUTED, RULE, SHADE, para
 from qcstation.reports.model import ReportContent
@@ -61,6 +63,8 @@ def _row(
             ev = evaluate(item, ans)
             result = _RESULT.get(ev.outcome, ev.outcome.value.upper())
             colour = _COLOUR.get(ev.outcome, INK)
+            if isinstance(item, PhotoItem) and ev.outcome is Outcome.PASS:
+                result, colour = "photo taken", INK  # evidence kept, not a check passed
             if isinstance(item, MeasurementItem) and ans.readings:
                 reading = format_readings(ans.readings, item.decimals) + f" {item.unit}"
                 if ev.mean is not None and len(ans.readings) > 1:
@@ -148,10 +152,13 @@ def facts(content: ReportContent, width: float) -> Table:
         ("Inspector", ins.inspector),
         ("Started", when(ins.started_at)),
         ("Completed", when(ins.completed_at)),
-        ("Verdict", (ins.verdict.value.replace("_", " ").upper() if ins.verdict else "—")),
+        ("Verdict", content.verdict or _verdict(content)),
+        ("Checks", count_checks(ins).describe()),
         ("Issued", f"{when(content.issued_at)} by {content.issued_by}"),
         ("Inspection ID", ins.id),
     ]
+    if content.copy:
+        pairs.append(("This copy", content.copy))
     if content.correction:
         c = content.correction
         pairs.append(("Revision", f"{c.revision}: corrects {c.supersedes_id} — {c.reason}"))
@@ -177,6 +184,12 @@ def facts(content: ReportContent, width: float) -> Table:
         )
     )
     return t
+
+
+def _verdict(content: ReportContent) -> str:
+    ins = content.inspection
+    decided = content.review.decision if content.review else None
+    return shown(ins.verdict, decided, ins.status.value) or "—"
 
 
 def where(ins: Inspection, item_id: str | None, position: int | None) -> str:

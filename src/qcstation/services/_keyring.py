@@ -7,7 +7,6 @@ through the ORM, so every change lands in the audit trail (sealed keys as digest
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -19,20 +18,25 @@ from sqlalchemy.orm import Session
 from qcstation.accounts import keys, sealing
 from qcstation.domain.signing import KeyInfo, KeyStatus
 from qcstation.services.errors import InvalidInput, SigningRefused
-from qcstation.store.models import SigningKeyRow, UserRow
+from qcstation.store.models import PlantKeyWrapRow, SigningKeyRow, UserRow
 
-ROOT, SEAL, USER = "root", "seal", "user"
+ROOT, SEAL, USER, DOCUMENT = "root", "seal", "user", "document"
 PLANT, IMPORTED = "plant", "imported"
+# The keys that issue documents: wrapped to supervisors and administrators only.
+ISSUING = (SEAL, DOCUMENT)
 
 
 @dataclass(frozen=True)
 class PlantKeys:
-    """The plant root and the seal, unlocked with the root passphrase."""
+    """The plant root, the seal and the document key, unlocked with the root passphrase.
+    ``document`` is None on a plant set up before qcstation 0.2 until its keys are rotated."""
 
     root_key: ec.EllipticCurvePrivateKey
     root: x509.Certificate
     seal_key: ed25519.Ed25519PrivateKey
     seal: x509.Certificate
+    document_key: ec.EllipticCurvePrivateKey | None = None
+    document: x509.Certificate | None = None
 
 
 @dataclass(frozen=True)
@@ -44,8 +48,6 @@ class Identity:
     private_key: keys.PrivateKey
     certificate: x509.Certificate
     chain: tuple[x509.Certificate, ...]
-    seal_key: ed25519.Ed25519PrivateKey | None
-    seal_key_id: str | None
 
 
 @dataclass(frozen=True)
@@ -68,14 +70,15 @@ def context(row: SigningKeyRow) -> str:
     return f"qcstation-{row.kind}-key:{row.key_id}"
 
 
-def _seal_context(row: SigningKeyRow) -> str:
-    return f"qcstation-seal-for:{row.key_id}"
-
-
 def plant_row(session: Session, kind: str) -> SigningKeyRow | None:
+    """The plant key of this kind in force: the newest neither revoked nor retired."""
     return session.scalars(
         select(SigningKeyRow)
-        .where(SigningKeyRow.kind == kind, SigningKeyRow.revoked_at.is_(None))
+        .where(
+            SigningKeyRow.kind == kind,
+            SigningKeyRow.revoked_at.is_(None),
+            SigningKeyRow.retired_at.is_(None),
+        )
         .order_by(SigningKeyRow.id.desc())
     ).first()
 
@@ -95,46 +98,83 @@ def _new_row(kind: str, key: keys.PrivateKey, now: datetime, **kw: object) -> Si
     )
 
 
+def _add_plant_key(
+    session: Session,
+    kind: str,
+    key: keys.PrivateKey,
+    cert: x509.Certificate,
+    now: datetime,
+    passphrase: str,
+    actor_id: int | None,
+) -> SigningKeyRow:
+    row = _new_row(
+        kind,
+        key,
+        now,
+        origin=PLANT,
+        subject=keys.subject_text(cert),
+        certificate=keys.cert_pem(cert),
+        not_after=cert.not_valid_after_utc,
+        issued_at=now,
+        created_by_id=actor_id,
+    )
+    row.encrypted_key = sealing.seal(keys.private_der(key), passphrase, context(row))
+    session.add(row)
+    return row
+
+
+def create_issuing_keys(
+    session: Session,
+    now: datetime,
+    plant: str,
+    root_key: ec.EllipticCurvePrivateKey,
+    root: x509.Certificate,
+    passphrase: str,
+    actor_id: int | None,
+) -> tuple[
+    ed25519.Ed25519PrivateKey, x509.Certificate, ec.EllipticCurvePrivateKey, x509.Certificate
+]:
+    """A new certificate seal and plant document key, certified by the root and sealed
+    under the root passphrase (the caller wraps them to the people who issue documents)."""
+    seal_key, document_key = keys.new_seal_key(), keys.new_signing_key()
+    seal = keys.issue(root_key, root, seal_key.public_key(), f"{plant} certificate seal", now)
+    document = keys.issue_document_key(root_key, root, document_key.public_key(), plant, now)
+    _add_plant_key(session, SEAL, seal_key, seal, now, passphrase, actor_id)
+    _add_plant_key(session, DOCUMENT, document_key, document, now, passphrase, actor_id)
+    return seal_key, seal, document_key, document
+
+
 def create_plant(
     session: Session, now: datetime, plant: str, passphrase: str, actor_id: int
 ) -> PlantKeys:
-    """A new root and seal; refuses when the plant has them already."""
+    """A new root, seal and document key; refuses when the plant has them already."""
     if plant_row(session, ROOT) is not None:
         raise InvalidInput("this plant has its root certificate already")
-    root_key, seal_key = keys.new_signing_key(), keys.new_seal_key()
+    root_key = keys.new_signing_key()
     root = keys.make_root(root_key, plant, now)
-    seal = keys.issue(root_key, root, seal_key.public_key(), f"{plant} certificate seal", now)
-    for kind, key, cert in ((ROOT, root_key, root), (SEAL, seal_key, seal)):
-        row = _new_row(
-            kind,
-            key,
-            now,
-            origin=PLANT,
-            subject=keys.subject_text(cert),
-            certificate=keys.cert_pem(cert),
-            not_after=cert.not_valid_after_utc,
-            issued_at=now,
-            created_by_id=actor_id,
-        )
-        row.encrypted_key = sealing.seal(keys.private_der(key), passphrase, context(row))
-        session.add(row)
+    _add_plant_key(session, ROOT, root_key, root, now, passphrase, actor_id)
+    seal_key, seal, document_key, document = create_issuing_keys(
+        session, now, plant, root_key, root, passphrase, actor_id
+    )
     session.flush()
-    return PlantKeys(root_key, root, seal_key, seal)
+    return PlantKeys(root_key, root, seal_key, seal, document_key, document)
+
+
+def _open_plant_key(row: SigningKeyRow, passphrase: str) -> keys.PrivateKey:
+    return keys.load_private_der(sealing.unseal(row.encrypted_key, passphrase, context(row)))
 
 
 def unlock_plant(session: Session, passphrase: str) -> PlantKeys:
     root_row, seal_row = plant_row(session, ROOT), plant_row(session, SEAL)
+    document_row = plant_row(session, DOCUMENT)
     if root_row is None or seal_row is None:
         raise SigningRefused(
             "this plant has no root certificate yet: run `qcstation keys issue` as an administrator"
         )
     try:
-        root_key = keys.load_private_der(
-            sealing.unseal(root_row.encrypted_key, passphrase, context(root_row))
-        )
-        seal_key = keys.load_private_der(
-            sealing.unseal(seal_row.encrypted_key, passphrase, context(seal_row))
-        )
+        root_key = _open_plant_key(root_row, passphrase)
+        seal_key = _open_plant_key(seal_row, passphrase)
+        document_key = _open_plant_key(document_row, passphrase) if document_row else None
     except sealing.WrongPassphrase:
         raise InvalidInput(
             "wrong root passphrase: nothing was issued (it is QCSTATION_ROOT_PASSPHRASE, or "
@@ -142,13 +182,16 @@ def unlock_plant(session: Session, passphrase: str) -> PlantKeys:
         ) from None
     assert isinstance(root_key, ec.EllipticCurvePrivateKey)
     assert isinstance(seal_key, ed25519.Ed25519PrivateKey)
+    assert document_key is None or isinstance(document_key, ec.EllipticCurvePrivateKey)
     root, seal = (keys.load_certs_pem(r.certificate or "")[0] for r in (root_row, seal_row))
-    return PlantKeys(root_key, root, seal_key, seal)
+    document = keys.load_certs_pem(document_row.certificate or "")[0] if document_row else None
+    return PlantKeys(root_key, root, seal_key, seal, document_key, document)
 
 
 def reseal_plant(session: Session, old: str, new: str) -> bool:
-    """Re-encrypt the root and seal under a new passphrase, if the old one opens them."""
-    rows = [r for r in (plant_row(session, ROOT), plant_row(session, SEAL)) if r is not None]
+    """Re-encrypt the plant's keys under a new passphrase, if the old one opens them."""
+    kinds = (ROOT, SEAL, DOCUMENT)
+    rows = [r for r in (plant_row(session, k) for k in kinds) if r is not None]
     try:
         secrets = [sealing.unseal(r.encrypted_key, old, context(r)) for r in rows]
     except sealing.WrongPassphrase:
@@ -175,9 +218,15 @@ def current_key(session: Session, user_id: int) -> SigningKeyRow | None:
 
 
 def _retire_current(session: Session, user_id: int, now: datetime) -> None:
+    """Retire the user's live key; the plant keys wrapped to it go with it (the new key
+    receives them when it is issued)."""
     for row in user_keys(session, user_id):
         if row.retired_at is None and row.revoked_at is None:
             row.retired_at = now
+            for wrap in session.scalars(
+                select(PlantKeyWrapRow).where(PlantKeyWrapRow.holder_key_id == row.id)
+            ):
+                session.delete(wrap)
 
 
 def enroll(
@@ -243,7 +292,8 @@ def add_imported(
 
 
 def issue(row: SigningKeyRow, user: UserRow, plant: PlantKeys, now: datetime) -> None:
-    """Certify a pending plant key, approve an imported one, and hand it the seal."""
+    """Certify a pending plant key, or approve an imported one (the plant keys that issue
+    documents are handed over apart, to reviewers only: services/_plant_keys.grant)."""
     public = keys.load_public_pem(row.public_key)
     if not plant_certified(row, plant.root):
         if row.origin == IMPORTED and row.certificate:
@@ -257,12 +307,6 @@ def issue(row: SigningKeyRow, user: UserRow, plant: PlantKeys, now: datetime) ->
         row.subject = keys.subject_text(cert)
     if row.issued_at is None:
         row.issued_at = now
-    if row.sealed_plant_key is None:
-        # A key type that cannot hold the seal leaves its owner unable to issue certificates.
-        with contextlib.suppress(sealing.UnsupportedKey):
-            row.sealed_plant_key = sealing.wrap(
-                keys.private_der(plant.seal_key), public, _seal_context(row)
-            )
 
 
 def plant_certified(row: SigningKeyRow, root: x509.Certificate) -> bool:
@@ -285,7 +329,7 @@ def status(row: SigningKeyRow) -> KeyStatus:
     return KeyStatus.ACTIVE
 
 
-def info(row: SigningKeyRow, username: str | None) -> KeyInfo:
+def info(row: SigningKeyRow, username: str | None, holds: bool = False) -> KeyInfo:
     return KeyInfo(
         row.kind,
         username,
@@ -296,7 +340,8 @@ def info(row: SigningKeyRow, username: str | None) -> KeyInfo:
         status(row),
         row.not_after,
         row.revoked_at,
-        row.sealed_plant_key is not None,
+        holds,
+        row.retired_at,
     )
 
 
@@ -331,18 +376,7 @@ def unlock(session: Session, user: UserRow, password: str) -> Identity:
     cert = keys.load_certs_pem(row.certificate or "")[0]
     root_row = plant_row(session, ROOT)
     chain = tuple(keys.load_certs_pem(root_row.certificate or "")) if root_row else ()
-    seal_key, seal_id = None, None
-    seal_row = plant_row(session, SEAL)
-    if row.sealed_plant_key and seal_row is not None:
-        try:
-            opened = keys.load_private_der(
-                sealing.unwrap(row.sealed_plant_key, private_key, _seal_context(row))
-            )
-        except sealing.WrongPassphrase:
-            opened = None
-        if isinstance(opened, ed25519.Ed25519PrivateKey):
-            seal_key, seal_id = opened, seal_row.key_id
-    return Identity(row.id, row.key_id, private_key, cert, chain, seal_key, seal_id)
+    return Identity(row.id, row.key_id, private_key, cert, chain)
 
 
 def open_session_key(session: Session, user: UserRow, password: str) -> SessionKey | None:

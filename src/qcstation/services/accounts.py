@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import functools
 import secrets
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -18,9 +19,15 @@ from qcstation.domain.users import (
     check_password,
     check_username,
 )
-from qcstation.services import _keyring
+from qcstation.services import _keyring, _plant_keys
 from qcstation.services.context import Station
-from qcstation.services.errors import Conflict, InvalidInput, LoginFailed, PermissionDenied
+from qcstation.services.errors import (
+    Conflict,
+    InvalidInput,
+    LoginFailed,
+    PermissionDenied,
+    ServiceError,
+)
 from qcstation.store import audit
 from qcstation.store import repositories as repo
 from qcstation.store.models import LoginStats, UserRow
@@ -133,12 +140,102 @@ def create_user(
         s.add(row)
         s.flush()
         plant = _keyring.unlock_plant(s, root_passphrase) if root_passphrase else None
-        _key, opened = _keyring.enroll(
+        key, opened = _keyring.enroll(
             s, station.now(), row, password, actor.id if actor else row.id, plant
         )
+        if plant is not None and actor is not None:
+            _plant_keys.grant_with_root(s, plant, key, row, station.now(), actor.id)
         if actor is None:
             audit.sign_with(s, opened)
         return repo.user(row)
+
+
+@dataclass(frozen=True)
+class RoleChanged:
+    user: User
+    handed: int  # wraps of the plant's issuing keys made for the user's key
+    taken: tuple[str, ...]  # the issuing keys taken back (seal, document)
+    note: str  # what the change means for the plant's keys, in words ("" when nothing)
+
+
+def set_role(
+    station: Station,
+    actor: User,
+    username: str,
+    role: Role,
+    root_passphrase: str | None = None,
+) -> RoleChanged:
+    """Change a user's role. Becoming a supervisor or administrator hands the user's key
+    the plant's issuing keys (from the acting administrator's own copy, or with the root
+    passphrase); leaving those roles takes them back, and since the user held them, the
+    keys must be rotated (done at once when the root passphrase is given)."""
+    with station.db.write(actor, station.name, reason=f"role: {username} -> {role.value}") as s:
+        me = require(s, actor, Permission.MANAGE_USERS)
+        row = s.scalars(select(UserRow).where(UserRow.username == username)).one_or_none()
+        if row is None:
+            raise InvalidInput(f"no user {username!r}")
+        if row.id == me.id:
+            raise Conflict("you cannot change your own role: ask another administrator")
+        was = _plant_keys.may_hold(row)
+        row.role = role.value
+        s.flush()
+        handed, note = 0, ""
+        taken: tuple[str, ...] = ()
+        key = _keyring.current_key(s, row.id)
+        if _plant_keys.may_hold(row) and not was and key is not None:
+            handed = _hand_over(s, station, actor, me, key, row, root_passphrase)
+            if not handed:
+                note = (
+                    f"{username}'s key receives the plant's document key and seal when an "
+                    "administrator runs `qcstation keys issue`"
+                )
+        elif was and not _plant_keys.may_hold(row):
+            held = _plant_keys.drop_all_wraps_of_user(s, row.id)
+            taken = tuple(sorted({r.kind for r in held}))
+            if held:
+                _plant_keys.note_exposed(
+                    s,
+                    held,
+                    f"held by {username}, who is no longer a {_ISSUER_WORDS}",
+                    station.now(),
+                )
+                note = (
+                    f"{username} held the plant's document key and seal: rotate them with "
+                    f"{_plant_keys.ROTATE}"
+                )
+        changed = repo.user(row)
+    if taken and root_passphrase:
+        from qcstation.services import keys
+
+        keys.rotate(station, actor, root_passphrase)
+        note = f"{username} held the plant's document key and seal: they were rotated"
+    return RoleChanged(changed, handed, taken, note)
+
+
+_ISSUER_WORDS = "supervisor or administrator"
+
+
+def _hand_over(
+    s: Session,
+    station: Station,
+    actor: User,
+    me: UserRow,
+    key: Any,
+    row: UserRow,
+    root_passphrase: str | None,
+) -> int:
+    if root_passphrase:
+        plant = _keyring.unlock_plant(s, root_passphrase)
+        return _plant_keys.grant_with_root(s, plant, key, row, station.now(), me.id)
+    credential = actor.credential
+    private = getattr(credential, "private_key", None)
+    if credential is None or private is None:
+        return 0
+    try:
+        hands = _plant_keys.open_hands(s, me, credential.key_id, private)
+    except ServiceError:
+        return 0  # the administrator holds none to hand on: `keys issue` will
+    return _plant_keys.grant(s, _plant_keys.secrets_of(hands), key, row, station.now(), me.id)
 
 
 def change_password(station: Station, actor: User, old: str, new: str) -> int:
@@ -178,6 +275,11 @@ def set_active(station: Station, actor: User, username: str, active: bool) -> Us
         if row.id == actor.id and not active:
             raise Conflict("you cannot disable your own account")
         row.active = active
+        if not active:  # someone who left takes no plant key along: `keys list` says rotate
+            held = _plant_keys.drop_all_wraps_of_user(s, row.id)
+            _plant_keys.note_exposed(
+                s, held, f"held by {username}, whose account was disabled", station.now()
+            )
         return repo.user(row)
 
 

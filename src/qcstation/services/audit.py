@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 from cryptography import x509
@@ -262,8 +263,8 @@ def _against_anchor(
                 "audit_log",
                 "end",
                 f"the trail ends at entry #{last_id}, but this station saw entry #{head.id} "
-                f"on {head.seen_at or 'an earlier day'}: entries were cut off the end, or an "
-                "older copy of the database was put back",
+                f"on {head.seen_at[:19].replace('T', ' ') or 'an earlier day'} UTC: entries "
+                "were cut off the end, or an older copy of the database was put back",
             )
         ]
     if stored != head.hash:
@@ -278,6 +279,15 @@ def _against_anchor(
         ]
     notes.append(f"agrees with what this station saw up to entry #{head.id}")
     return []
+
+
+def _seen(head: anchors.Head) -> datetime:
+    """When this station saw ``head`` (anchors written before microseconds: that second)."""
+    try:
+        seen = datetime.fromisoformat(head.seen_at)
+    except ValueError:
+        return datetime.max.replace(tzinfo=timezone.utc)
+    return seen if seen.tzinfo else seen.replace(tzinfo=timezone.utc)
 
 
 def _restore_that_replaced(
@@ -310,7 +320,7 @@ def _restore_that_replaced(
         except (TypeError, ValueError, AttributeError):
             continue
         at = e.at.isoformat(timespec="seconds")
-        if e.actor not in admins or e.id in known or reached < head.id or head.seen_at >= at:
+        if e.actor not in admins or e.id in known or reached < head.id or _seen(head) >= e.at:
             continue
         if reached == head.id and replaced.get("hash") != head.hash:
             continue
@@ -354,7 +364,7 @@ def _remember(
 
 
 def _now(station: Station) -> str:
-    return station.now().isoformat(timespec="seconds")
+    return station.now().isoformat()
 
 
 def pin(station: Station) -> str | None:

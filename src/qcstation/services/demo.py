@@ -7,6 +7,7 @@ the past weeks. The same seed gives the same records.
 
 from __future__ import annotations
 
+import contextlib
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -85,12 +86,30 @@ class DemoClock:
 class _Steps:
     """A clock two minutes further on each call, for signatures after completion."""
 
-    def __init__(self, start: datetime):
+    def __init__(self, start: datetime, step: timedelta = timedelta(minutes=2)):
         self.t = start
+        self.step = step
 
     def __call__(self) -> datetime:
-        self.t += timedelta(minutes=2)
+        self.t += self.step
         return self.t
+
+
+@contextlib.contextmanager
+def _own_clock(station: Station) -> Iterator[None]:
+    """Time that passes without the demo's dice: what was added to the demo later (the
+    certificate's claims) leaves the rest of it as it was."""
+    demo_clock = station.clock
+    if not isinstance(demo_clock, DemoClock):
+        yield
+        return
+    steps = _Steps(demo_clock.t, timedelta(seconds=40))
+    station.clock = steps
+    try:
+        yield
+    finally:
+        demo_clock.t = steps.t
+        station.clock = demo_clock
 
 
 def ensure_demo_users(station: Station) -> dict[str, User]:
@@ -133,6 +152,8 @@ def _ensure_signing_keys(station: Station, users: dict[str, User], root: str) ->
         keys.request_key(station, users[name], password)
     if not keys.setup_plant(station, users["ada"], root):
         keys.issue_pending(station, users["ada"], root)
+    if keys.warnings(station):  # a demo made before 0.2: its seal was every user's
+        keys.rotate(station, users["ada"], root)
 
 
 def _password(username: str) -> str:
@@ -198,6 +219,25 @@ def passing_answer(item: ChecklistItem, pos: int | None) -> Answer:
     return Answer(item.id, pos, Outcome.PASS)
 
 
+def _claim(item: ChecklistItem, pos: int | None, rng: random.Random) -> Answer:
+    """A plausible statement about a finished piece, for the items a certificate prints."""
+    if item.claim == "gross_weight":
+        return Answer(item.id, pos, readings=(round(rng.uniform(1.2, 9.8), 2),))
+    if item.claim == "stone_count":
+        return Answer(item.id, pos, readings=(float(rng.choice([0, 1, 1, 3, 5, 12])),))
+    if item.claim == "stone_carat":
+        return Answer(item.id, pos, readings=(round(rng.uniform(0.1, 1.5), 2),))
+    if item.claim == "hallmark":
+        huid = "".join(rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(6))
+        return Answer(item.id, pos, value=f"BIS 750 HUID {huid}")
+    if item.claim == "ring_size":
+        return Answer(item.id, pos, value=rng.choice(["EU 52", "EU 54", "EU 56", "US 7"]))
+    if isinstance(item, ChoiceItem):  # metal and fineness: gold, as the demo's SKUs are
+        golds = [o for o in item.acceptable if "gold" in o or o in ("585 (14k)", "750 (18k)")]
+        return Answer(item.id, pos, value=rng.choice(golds or list(item.acceptable)))
+    return passing_answer(item, pos)
+
+
 def _answer(item: ChecklistItem, pos: int | None, rng: random.Random, bad: bool) -> Answer:
     if item.allow_na and not bad and rng.random() < 0.15:
         return Answer(item.id, pos, Outcome.NA)
@@ -250,8 +290,15 @@ def run_inspection(
     )
     pairs = list(_items(ins.template, ins.position_counts))
     faulty: set[int] = set()
+    # What a certificate states is recorded, never failed, and from dice of its own: the
+    # rest of the demo stays what it was before the checklist recorded claims.
+    claims = random.Random(ins.job_ticket)
     if rng.random() < 0.3:
-        failable = [i for i, (it, _) in enumerate(pairs) if not isinstance(it, TextItem)]
+        failable = [
+            i
+            for i, (it, _) in enumerate(pairs)
+            if not isinstance(it, TextItem) and it.claim is None
+        ]
         faulty = set(rng.sample(failable, k=min(len(failable), rng.choice((1, 1, 2)))))
     for index, (item, pos) in enumerate(pairs):
         bad = index in faulty
@@ -271,6 +318,10 @@ def run_inspection(
                 original_name=f"{item.id}.png",
                 meta={"source": "demo", "shows": look or "piece"},
             )
+        if item.claim:
+            with _own_clock(station):
+                inspections.record_answer(station, inspector, ins.id, _claim(item, pos, claims))
+            continue
         answer = _answer(item, pos, rng, bad)
         if bad and FollowUp.NOTE in item.on_fail.require:
             answer = replace(answer, note="seen at 10x under the ring light")

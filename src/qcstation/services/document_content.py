@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qcstation.domain.certificates import CertificateVerdict
+from qcstation.domain.check_counts import count_checks
 from qcstation.domain.corrective import CapaStatus, CorrectiveAction, RootCauseCategory
-from qcstation.domain.inspections import Decision, Verdict
+from qcstation.domain.inspections import Verdict
 from qcstation.domain.templates import PhotoItem
+from qcstation.domain.verdicts import FinalVerdict, final_verdict
 from qcstation.reports.model import Photo, Review
 from qcstation.services import numbering
 from qcstation.services.context import Station
@@ -23,8 +24,10 @@ from qcstation.store.models import (
     CorrectiveActionRow,
     DefectCode,
     DefectRow,
+    DocumentReissueRow,
     DocumentRow,
     ReviewRow,
+    SkuRow,
     UserRow,
 )
 from qcstation.store.models import Station as StationRow
@@ -32,42 +35,20 @@ from qcstation.store.models import Station as StationRow
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/tiff", "image/bmp", "image/webp")
 
 
-@dataclass(frozen=True)
-class CertificateDetails:
-    """What the certificate says about the piece, beyond the inspection record."""
-
-    description: str = ""
-    metal: str = ""
-    fineness: str = ""
-    weight: str = ""
-    stones: str = ""
-
-    def as_dict(self) -> dict[str, str]:
-        return {k: v for k, v in self.__dict__.items() if v}
-
-
 def number_prefix(station_name: str) -> str:
     return numbering.base_prefix(station_name)
 
 
-def document(
+def new_document(
     session: Session,
     station: Station,
     kind: str,
     record: Record,
     actor_id: int,
-    details: dict[str, str] | None = None,
+    details: dict[str, Any],
 ) -> DocumentRow:
-    """The inspection's numbered report or certificate: the existing one, or the next number."""
-    ins = record.inspection
-    numbering.lock(session)  # before looking: two exports of one inspection get one number
-    row = session.scalars(
-        select(DocumentRow).where(DocumentRow.kind == kind, DocumentRow.inspection_id == ins.id)
-    ).one_or_none()
-    if row is not None:
-        if details and details != row.details:
-            row.details = details
-        return row
+    """A newly numbered report or certificate of this inspection (numbers are never reused)."""
+    numbering.lock(session)
     st = session.scalars(select(StationRow).where(StationRow.name == station.name)).first()
     if st is None:
         st = StationRow(name=station.name, created_at=station.now())
@@ -79,15 +60,46 @@ def document(
         number=number,
         station_id=st.id,
         sequence=seq,
-        inspection_id=ins.id,
+        inspection_id=record.inspection.id,
         record_hash=record.record_hash,
-        details=details or {},
+        details=details,
         issued_at=station.now(),
         issued_by_id=actor_id,
     )
     session.add(row)
     session.flush()
     return row
+
+
+def current_document(session: Session, kind: str, inspection_id: str) -> DocumentRow | None:
+    """The inspection's report, or its certificate in force (not replaced by a reissue)."""
+    numbering.lock(session)  # before looking: two exports of one inspection get one number
+    replaced = select(DocumentReissueRow.document_id)
+    return session.scalars(
+        select(DocumentRow)
+        .where(
+            DocumentRow.kind == kind,
+            DocumentRow.inspection_id == inspection_id,
+            DocumentRow.id.not_in(replaced),
+        )
+        .order_by(DocumentRow.id.desc())
+    ).first()
+
+
+def reissue_of(session: Session, document_id: int) -> tuple[DocumentReissueRow, DocumentRow] | None:
+    """The reissue that replaced this document, with the document that replaced it."""
+    found = session.execute(
+        select(DocumentReissueRow, DocumentRow)
+        .join(DocumentRow, DocumentRow.id == DocumentReissueRow.replaced_by_id)
+        .where(DocumentReissueRow.document_id == document_id)
+    ).first()
+    return (found[0], found[1]) if found else None
+
+
+def sku_record(session: Session, sku: str) -> tuple[str, str]:
+    """(description, material) of the SKU, as its record holds them ("" when none)."""
+    row = session.get(SkuRow, sku)
+    return (row.description, row.material) if row is not None else ("", "")
 
 
 def checked_path(station: Station, sha256: str) -> Path:
@@ -192,36 +204,20 @@ def review(session: Session, inspection_id: str) -> Review | None:
     return Review(row.decision, name, row.reason, row.reviewed_at)
 
 
-def certificate_verdict(verdict: Verdict | None, decided: Review | None) -> CertificateVerdict:
-    if verdict is None:
+def settled_verdict(verdict: Verdict | None, decided: Review | None) -> FinalVerdict:
+    """The verdict a document states: the inspection's, settled by its review."""
+    final = final_verdict(verdict, decided.decision if decided else None)
+    if final is None:
         raise NotFound("the inspection has no verdict yet")
-    if verdict is Verdict.NEEDS_REVIEW and decided is not None:
-        return (
-            CertificateVerdict.ACCEPTED
-            if decided.decision == Decision.ACCEPTED.value
-            else CertificateVerdict.REJECTED
-        )
-    return {
-        Verdict.PASS: CertificateVerdict.PASS,
-        Verdict.FAIL: CertificateVerdict.FAIL,
-        Verdict.NEEDS_REVIEW: CertificateVerdict.NEEDS_REVIEW,
-    }[verdict]
+    return final
 
 
 def summary(record: Record) -> list[str]:
-    """A customer's view of what was checked: counts of checks, defects and dispositions."""
+    """A customer's view of what was checked: counts of checks (a photo is evidence, not a
+    check), defects and dispositions."""
     ins = record.inspection
-    try:
-        outcomes = [ev.outcome for ev in ins.evaluations()]
-    except ValueError:  # an answer no longer fits its item: say nothing rather than guess
-        outcomes = []
-    passed = sum(o.value == "pass" for o in outcomes)
-    failed = sum(o.value == "fail" for o in outcomes)
-    lines = [
-        f"{ins.template.name} (version {ins.template.version}): {passed + failed} checks, "
-        f"{passed} passed, {failed} failed",
-        f"{len(record.evidence)} evidence photo(s) on record",
-    ]
+    counts = count_checks(ins)
+    lines = [f"{ins.template.name} (version {ins.template.version}): {counts.describe()}"]
     if ins.defects:
         kinds = ", ".join(
             sorted({f"{d.code} ({d.disposition.value.replace('_', ' ')})" for d in ins.defects})
@@ -232,3 +228,8 @@ def summary(record: Record) -> list[str]:
     if record.correction:
         lines.append(f"revision {record.correction.revision}: {record.correction.reason}")
     return lines
+
+
+def issuer_name(session: Session, doc: DocumentRow) -> str:
+    row = session.get(UserRow, doc.issued_by_id)
+    return row.username if row is not None else "?"

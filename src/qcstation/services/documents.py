@@ -1,10 +1,26 @@
-"""Exporting signed inspection reports and customer certificates as PDF files.
+"""Issuing signed inspection reports and customer certificates as PDF files.
 
-The exporter re-enters the password (wrong ones count toward the lockout): it unseals
-the key that signs the PDF (PAdES B-B; B-T when settings.timestamp_url names a server)
-and, for certificates, the plant seal that signs the QR payload. The number is given
-in a short write transaction; the PDF is built and signed outside it (no lock held),
-then written atomically (temporary file, fsync, rename).
+Only the plant issues documents. Every report and certificate PDF is signed with the plant
+document key, and every certificate's QR code with the plant seal; both are unwrapped with
+the issuer's own key, which only supervisors and administrators hold them for
+(services/_plant_keys.py). The issuer re-enters the password (wrong ones count toward the
+lockout) and is named inside the document and in the audit trail.
+
+Content bound to the record: the PDF carries, as a file embedded in the revision the
+signature covers, the record's canonical data with the document's own facts (number,
+kind, issued at and by, plant, the settled verdict, the certificate's claims, the audit
+trail's head at the issue: domain/documents.py). Each issue and each copy is a signed
+audit event naming that content's SHA-256, so the station can tell what it made.
+
+A certificate is only for a completed, passing (PASS, or accepted on review), approved
+inspection of a stage the administrator allows (settings.certificate_stages, by default
+final QC and packaging). Its claims come from the record (domain/certificate_claims.py),
+never from text typed at export. Its number is issued once: printing it again prints the
+same certificate, and a different one (another verdict, other claims) needs an explicit
+reissue with a reason, which gets a new number and supersedes the old one.
+
+The number is given in a short write transaction; the PDF is built and signed outside it
+(no lock held), then written atomically (temporary file, fsync, rename).
 """
 
 from __future__ import annotations
@@ -20,13 +36,25 @@ from typing import Any, Literal
 from xml.sax.saxutils import escape
 
 from cryptography.hazmat.primitives import serialization
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from qcstation.accounts import keys
 from qcstation.domain import certificates
-from qcstation.domain.certificates import CertificateClaim
+from qcstation.domain.certificate_claims import (
+    ClaimTooLong,
+    as_data,
+    as_rows,
+    claims_from_record,
+    from_data,
+)
+from qcstation.domain.certificates import CertificateClaim, Claim
+from qcstation.domain.documents import ChainHead, DocumentFacts, Person
 from qcstation.domain.inspections import Status
-from qcstation.domain.users import Permission, User
-from qcstation.reports.certificate import build_certificate
+from qcstation.domain.signing import Meaning, SignatureCheck, canonical_record
+from qcstation.domain.users import Permission, Role, User
+from qcstation.domain.verdicts import FinalVerdict
+from qcstation.reports.certificate import LayoutOverflow, build_certificate
 from qcstation.reports.inspection_report import build_report
 from qcstation.reports.model import CertificateContent, ReportContent
 from qcstation.reports.pdfsign import (
@@ -35,20 +63,35 @@ from qcstation.reports.pdfsign import (
     sign_pdf,
     timestamper_for,
 )
-from qcstation.services import _keyring, records
+from qcstation.services import _keyring, _plant_keys, records
 from qcstation.services import document_content as dc
 from qcstation.services.accounts import login, require
 from qcstation.services.context import Station
-from qcstation.services.document_content import CertificateDetails
-from qcstation.services.errors import Conflict, InvalidInput, LoginFailed, SigningRefused
+from qcstation.services.errors import (
+    Conflict,
+    InvalidInput,
+    LoginFailed,
+    PermissionDenied,
+    SigningRefused,
+)
+from qcstation.store import audit
+from qcstation.store.models import DocumentReissueRow, DocumentRow, UserRow
 
 __all__ = [
-    "CertificateDetails",
+    "WHO_ISSUES",
     "Exported",
     "export_certificate",
     "export_report",
     "export_reports",
+    "reissue_certificate",
 ]
+
+FORMAT = 2  # documents.details["format"]: bound to the record, signed by the plant
+WHO_ISSUES = (
+    "reports and certificates are issued by a supervisor or an administrator, who hold the "
+    "plant's document key: ask one to issue it"
+)
+EVENT_ISSUED, EVENT_COPY = "document-issued", "document-copy"
 
 
 @dataclass(frozen=True)
@@ -60,23 +103,48 @@ class Exported:
     sha256: str
     record_hash: str
     timestamped: bool
+    content_sha256: str = ""
+    supersedes: str = ""  # a reissued certificate: the number it replaces
 
 
-def _identity(ident: _keyring.Identity) -> SigningIdentity:
+@dataclass(frozen=True)
+class _Prepared:
+    kind: str
+    number: str
+    record: records.Record
+    facts: DocumentFacts
+    hands: _plant_keys.Hands
+    report: ReportContent | None = None
+    certificate: CertificateContent | None = None
+    supersedes: str = ""
+
+
+def _identity(hands: _plant_keys.Hands) -> SigningIdentity:
     return SigningIdentity(
-        keys.private_der(ident.private_key),
-        ident.certificate.public_bytes(serialization.Encoding.DER),
-        tuple(c.public_bytes(serialization.Encoding.DER) for c in ident.chain),
+        keys.private_der(hands.document_key),
+        hands.document.public_bytes(serialization.Encoding.DER),
+        tuple(c.public_bytes(serialization.Encoding.DER) for c in hands.chain),
     )
 
 
 def _login(station: Station, actor: User, password: str) -> User:
-    """The exporter signed in again: the password is re-entered, and the key it opens
-    signs what the export records."""
+    """The issuer signed in again: the password is re-entered, and the key it opens
+    unwraps the plant keys and signs what the export records."""
     try:
         return login(station, actor.username, password)
     except LoginFailed as exc:
         raise LoginFailed(f"{exc}; nothing was exported") from None
+
+
+def _issuer(s: Session, actor: User) -> UserRow:
+    try:
+        return require(s, actor, Permission.REVIEW)
+    except PermissionDenied:
+        row = s.get(UserRow, actor.id)
+        role = row.role if row is not None else "user"
+        raise PermissionDenied(
+            f"{actor.username} ({role}) may not issue documents: {WHO_ISSUES}"
+        ) from None
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -103,14 +171,90 @@ def _stamp(kind: str, number: str, plant: str) -> str:
     return f"Digitally signed by %(signer)s\nDate: %(ts)s\n{tail}"
 
 
+def _signatures_hold(s: Session, record: records.Record) -> list[SignatureCheck]:
+    """The record's e-signatures, refused when any no longer matches it."""
+    checks = records.check(s, record)
+    bad = [c for c in checks if not c.ok]
+    if bad:
+        said = "; ".join(
+            f"{c.signature.manifest.meaning.value} by {c.signature.manifest.printed_name}: "
+            + ", ".join(c.problems)
+            for c in bad
+        )
+        raise Conflict(
+            f"the e-signatures of inspection {record.inspection.id} no longer match it ({said}): "
+            "nothing was exported; run `qcstation audit verify` to see what changed"
+        )
+    return checks
+
+
+def _person(row: UserRow) -> Person:
+    return Person(row.username, row.full_name, row.role)
+
+
+def _open(s: Session, me: UserRow, password: str) -> _plant_keys.Hands:
+    ident = _keyring.unlock(s, me, password)
+    return _plant_keys.open_hands(s, me, ident.key_id, ident.private_key)
+
+
+def _facts(
+    s: Session,
+    station: Station,
+    doc: DocumentRow,
+    record: records.Record,
+    me: UserRow,
+    verdict: FinalVerdict,
+    claims: tuple[Claim, ...],
+    head: ChainHead,
+    new: bool,
+) -> DocumentFacts:
+    issuer = s.get_one(UserRow, doc.issued_by_id)
+    return DocumentFacts(
+        kind=doc.kind,
+        number=doc.number,
+        inspection_id=record.inspection.id,
+        plant=station.location.settings.plant_name,
+        station=station.name,
+        issued_at=doc.issued_at,
+        issued_by=_person(issuer),
+        made_at=doc.issued_at if new else station.now(),
+        made_by=_person(me),
+        verdict=verdict,
+        claims=claims,
+        audit_head=head,
+        record_sha256=record.record_hash,
+        record=canonical_record(
+            record.inspection, [e.ref for e in record.evidence], record.correction
+        ),
+    )
+
+
+def _chain_head(s: Session) -> ChainHead:
+    """The trail as it stands before this issue writes anything (its chain lock is held)."""
+    audit.lock_chain(s)
+    chain_id, last_id, last_hash = audit.chain_head(s)
+    return ChainHead(chain_id, last_id, last_hash)
+
+
+def _record_issue(s: Session, doc: DocumentRow, facts: DocumentFacts, new: bool) -> None:
+    audit.record_event(
+        s,
+        f"documents/{doc.id}",
+        EVENT_ISSUED if new else EVENT_COPY,
+        {
+            "kind": doc.kind,
+            "number": doc.number,
+            "content_sha256": facts.sha256,
+            "made_by": facts.made_by.username,
+        },
+    )
+
+
 def _sign(
     station: Station,
+    prepared: _Prepared,
     pdf: bytes,
-    ident: _keyring.Identity,
     area: Any,
-    kind: str,
-    number: str,
-    record: records.Record,
     timestamper: Any,
     font: int = 7,
 ) -> bytes:
@@ -119,18 +263,22 @@ def _sign(
         if timestamper is not None
         else timestamper_for(station.location.settings.timestamp_url)
     )
-    ins, digest = record.inspection.id, record.record_hash
-    reason = f"qcstation {kind} {number}; inspection {ins}; record sha256 {digest}"
+    kind, number, record = prepared.kind, prepared.number, prepared.record
+    reason = (
+        f"qcstation {kind} {number}; inspection {record.inspection.id}; "
+        f"record sha256 {record.record_hash}"
+    )
     try:
         return sign_pdf(
             pdf,
-            _identity(ident),
+            _identity(prepared.hands),
             area,
             reason,
             station.name,
             _stamp(kind, number, station.location.settings.plant_name),
             ts,
             font,
+            content=prepared.facts.content(),
         )
     except TimestampUnavailable as exc:
         raise SigningRefused(
@@ -138,6 +286,26 @@ def _sign(
             f"answer ({exc}): check the network, or clear the time-stamp server in the "
             f"settings to sign without one (PAdES B-B); {kind} {number} was not written"
         ) from None
+
+
+def _exported(
+    station: Station, prepared: _Prepared, path: Path, signed: bytes, timestamper: Any
+) -> Exported:
+    ts = timestamper is not None or bool(station.location.settings.timestamp_url)
+    return Exported(
+        prepared.kind,
+        prepared.number,
+        prepared.record.inspection.id,
+        path,
+        hashlib.sha256(signed).hexdigest(),
+        prepared.record.record_hash,
+        ts,
+        prepared.facts.sha256,
+        prepared.supersedes,
+    )
+
+
+# --- reports ---------------------------------------------------------------------------
 
 
 def export_reports(
@@ -152,10 +320,9 @@ def export_reports(
     actor = _login(station, actor, password)
     done = []
     for ins_id in inspection_ids:
-        content, ident, record, number = _report_content(station, actor, password, ins_id)
-        done.append(
-            _finish_report(station, content, ident, record, number, None, out_dir, timestamper)
-        )
+        prepared = _prepare_report(station, actor, password, ins_id)
+        path = out_dir / f"{prepared.number}.pdf"
+        done.append(_finish_report(station, prepared, path, timestamper))
     return done
 
 
@@ -168,65 +335,61 @@ def export_report(
     timestamper: Any = None,
 ) -> Exported:
     actor = _login(station, actor, password)
-    content, ident, record, number = _report_content(station, actor, password, inspection_id)
-    return _finish_report(station, content, ident, record, number, out, None, timestamper)
+    prepared = _prepare_report(station, actor, password, inspection_id)
+    return _finish_report(station, prepared, out, timestamper)
 
 
-def _report_content(
-    station: Station, actor: User, password: str, inspection_id: str
-) -> tuple[ReportContent, _keyring.Identity, records.Record, str]:
-    with station.db.write(actor, station.name, reason="export report") as s:
-        me = require(s, actor, Permission.INSPECT)
+def _prepare_report(station: Station, actor: User, password: str, inspection_id: str) -> _Prepared:
+    with station.db.write(actor, station.name, reason="issue report") as s:
+        me = _issuer(s, actor)
         record = records.load(s, inspection_id)
         if record.inspection.status is not Status.COMPLETED:
             raise Conflict(f"inspection {inspection_id} is not completed: complete it first")
-        ident = _keyring.unlock(s, me, password)
-        doc = dc.document(s, station, "report", record, me.id)
+        checks = _signatures_hold(s, record)
+        hands = _open(s, me, password)
+        head = _chain_head(s)
+        review = dc.review(s, inspection_id)
+        verdict = dc.settled_verdict(record.inspection.verdict, review)
+        doc = dc.current_document(s, "report", inspection_id)
+        new = doc is None
+        if doc is None:
+            details = {"format": FORMAT, "key_id": hands.document_key_id}
+            doc = dc.new_document(s, station, "report", record, me.id, details)
+        facts = _facts(s, station, doc, record, me, verdict, (), head, new)
+        _record_issue(s, doc, facts, new)
+        copy = "" if new else f"made {facts.made_at:%Y-%m-%d %H:%M} UTC by {facts.made_by}"
         content = ReportContent(
             number=doc.number,
             plant=station.location.settings.plant_name,
             station=record.inspection.station,
             inspection=record.inspection,
             record_hash=record.record_hash,
-            issued_at=station.now(),
-            issued_by=me.full_name,
+            issued_at=doc.issued_at,
+            issued_by=str(facts.issued_by),
             defect_names=dc.defect_names(s),
             actions=dc.actions(s, inspection_id),
             photos=dc.photos(station, record),
-            signatures=[sig for sig, _ in records.signatures(s, inspection_id)],
+            signatures=[c.signature for c in checks],
             correction=record.correction,
             superseded_by=record.superseded_by,
-            review=dc.review(s, inspection_id),
+            review=review,
             paper=station.location.settings.paper_size,
+            verdict=verdict.label,
+            copy=copy,
         )
-        return content, ident, record, doc.number
+        return _Prepared("report", doc.number, record, facts, hands, report=content)
 
 
-def _finish_report(
-    station: Station,
-    content: ReportContent,
-    ident: _keyring.Identity,
-    record: records.Record,
-    number: str,
-    out: Path | None,
-    out_dir: Path | None,
-    timestamper: Any,
-) -> Exported:
+def _finish_report(station: Station, prepared: _Prepared, path: Path, timestamper: Any) -> Exported:
+    assert prepared.report is not None
     buf = io.BytesIO()
-    area = build_report(content, buf)
-    signed = _sign(station, buf.getvalue(), ident, area, "report", number, record, timestamper)
-    path = out if out is not None else (out_dir or Path(".")) / f"{number}.pdf"
+    area = build_report(prepared.report, buf)
+    signed = _sign(station, prepared, buf.getvalue(), area, timestamper)
     write_atomically(path, signed)
-    ts = timestamper is not None or bool(station.location.settings.timestamp_url)
-    return Exported(
-        "report",
-        number,
-        record.inspection.id,
-        path,
-        hashlib.sha256(signed).hexdigest(),
-        record.record_hash,
-        ts,
-    )
+    return _exported(station, prepared, path, signed, timestamper)
+
+
+# --- certificates ----------------------------------------------------------------------
 
 
 def export_certificate(
@@ -236,104 +399,264 @@ def export_certificate(
     inspection_id: str,
     out: Path,
     size: Literal["a4", "letter", "card"] | None = None,
-    details: CertificateDetails | None = None,
     timestamper: Any = None,
 ) -> Exported:
-    """The customer certificate: needs a supervisor, a completed and signed newest version."""
+    """The customer certificate of a completed, passing, approved inspection of a stage
+    that may be certified. Printed again, it is the same certificate (same number, date,
+    verdict and claims); a different one needs ``reissue_certificate``."""
     actor = _login(station, actor, password)
+    prepared = _prepare_certificate(station, actor, password, inspection_id, None)
+    return _finish_certificate(station, prepared, out, size, timestamper)
+
+
+def reissue_certificate(
+    station: Station,
+    actor: User,
+    password: str,
+    inspection_id: str,
+    reason: str,
+    out: Path,
+    size: Literal["a4", "letter", "card"] | None = None,
+    timestamper: Any = None,
+) -> Exported:
+    """A new certificate, with a new number, replacing the one in force: the old number
+    then verifies as superseded. The reason is kept with the reissue."""
+    reason = reason.strip()
+    if len(reason) < 3:
+        raise InvalidInput("give the reason for the reissue (it is kept with the certificate)")
+    actor = _login(station, actor, password)
+    prepared = _prepare_certificate(station, actor, password, inspection_id, reason)
+    return _finish_certificate(station, prepared, out, size, timestamper)
+
+
+def _certifiable(
+    s: Session, station: Station, record: records.Record
+) -> tuple[FinalVerdict, list[SignatureCheck]]:
+    """The settled verdict and the signatures, or why this inspection gets no certificate."""
+    ins = record.inspection
+    if ins.status is not Status.COMPLETED:
+        raise Conflict(f"inspection {ins.id} is not completed: complete it first")
+    if record.superseded_by:
+        raise Conflict(
+            f"inspection {ins.id} was corrected by {record.superseded_by}: "
+            "issue the certificate for the newest version"
+        )
+    stages = station.location.settings.certificate_stages
+    if ins.template.stage not in stages:
+        allowed = ", ".join(st.label for st in stages)
+        raise Conflict(
+            f"a certificate speaks of the finished piece: it is issued for {allowed} "
+            f"inspections (an administrator's setting), not for {ins.template.stage.label}"
+        )
+    verdict = dc.settled_verdict(ins.verdict, dc.review(s, ins.id))
+    if verdict is FinalVerdict.NEEDS_REVIEW:
+        raise Conflict(
+            "the inspection waits for a supervisor's review: accept or reject it first; a "
+            "certificate is issued once it is accepted"
+        )
+    if not verdict.passing:
+        raise Conflict(
+            f"the inspection's verdict is {verdict.label}: a certificate states that the "
+            "piece passed, so none is issued"
+        )
+    checks = _signatures_hold(s, record)
+    approved = [
+        c
+        for c in checks
+        if c.signature.meaning is Meaning.APPROVED
+        and c.signature.manifest.role in (Role.SUPERVISOR.value, Role.ADMIN.value)
+    ]
+    if not approved:
+        raise Conflict(
+            "no supervisor has approved this inspection: a supervisor signs it as approved "
+            "first (Sign… with the meaning Approved by)"
+        )
+    return verdict, checks
+
+
+def _prepare_certificate(
+    station: Station, actor: User, password: str, inspection_id: str, reissue: str | None
+) -> _Prepared:
     settings = station.location.settings
     with station.db.write(actor, station.name, reason="issue certificate") as s:
-        me = require(s, actor, Permission.REVIEW)
+        me = _issuer(s, actor)
         record = records.load(s, inspection_id)
         ins = record.inspection
-        if ins.status is not Status.COMPLETED:
-            raise Conflict(f"inspection {inspection_id} is not completed: complete it first")
-        if record.superseded_by:
-            raise Conflict(
-                f"inspection {inspection_id} was corrected by {record.superseded_by}: "
-                "issue the certificate for the newest version"
-            )
-        checks = records.check(s, record)
-        if not any(c.ok for c in checks):
-            raise Conflict("the inspection carries no valid electronic signature: sign it first")
-        ident = _keyring.unlock(s, me, password)
-        if ident.seal_key is None or ident.seal_key_id is None:
-            raise SigningRefused(
-                f"{me.username}'s key does not hold the plant seal: an "
-                "administrator must run `qcstation keys issue`"
-            )
-        given = details.as_dict() if details else None
-        doc = dc.document(s, station, "certificate", record, me.id, given)
-        shown = CertificateDetails(**doc.details)
-        verdict = dc.certificate_verdict(ins.verdict, dc.review(s, inspection_id))
+        verdict, checks = _certifiable(s, station, record)
+        hands = _open(s, me, password)
+        head = _chain_head(s)
+        description, material = dc.sku_record(s, ins.sku)
+        try:
+            claims = claims_from_record(ins, description, material)
+        except ClaimTooLong as exc:
+            raise Conflict(f"{exc}; no certificate was issued") from None
+        details = {
+            "format": FORMAT,
+            "verdict": verdict.value,
+            "claims": as_data(claims),
+            "key_id": hands.document_key_id,
+            "seal_key_id": hands.seal_key_id,
+        }
+        current = dc.current_document(s, "certificate", inspection_id)
+        supersedes = ""
+        if reissue is None and current is not None:
+            _same_certificate(current, record, verdict, claims)
+            doc, new = current, False
+        else:
+            if reissue is not None and current is None:
+                raise Conflict(
+                    f"inspection {inspection_id} has no certificate to reissue: issue one first"
+                )
+            doc, new = dc.new_document(s, station, "certificate", record, me.id, details), True
+            if current is not None:
+                s.add(
+                    DocumentReissueRow(
+                        document_id=current.id,
+                        replaced_by_id=doc.id,
+                        reason=reissue or "",
+                        reissued_at=station.now(),
+                        reissued_by_id=me.id,
+                    )
+                )
+                supersedes = current.number
+        facts = _facts(s, station, doc, record, me, verdict, claims, head, new)
+        _record_issue(s, doc, facts, new)
+        seal_tag = bytes.fromhex(hands.seal_key_id)[:4]
         claim = CertificateClaim(
-            doc.number,
-            record.record_hash,
-            verdict,
-            doc.issued_at.date(),
-            bytes.fromhex(ident.seal_key_id)[:4],
+            doc.number, record.record_hash, verdict, doc.issued_at.date(), seal_tag, claims
         )
-        payload = certificates.encode(claim, ident.seal_key.sign(claim.body()))
+        payload = certificates.encode(claim, hands.seal_key.sign(claim.body()))
         qr_text = payload
-        hint = "Checks offline with the plant's public key: <i>qcstation verify --qr</i>"
+        hint = "Checks offline with the plant's public keys: <i>qcstation verify --qr</i>"
         if settings.certificate_verify_url:
             qr_text = settings.certificate_verify_url.format(payload=payload, number=doc.number)
             hint = "or at " + escape(settings.certificate_verify_url.split("{")[0])
-        description = [("Article", shown.description)] if shown.description else []
-        description.append(("SKU", ins.sku))
-        description += [
-            (k, v)
-            for k, v in (
-                ("Serial", ins.serial),
-                ("Metal", shown.metal),
-                ("Fineness", shown.fineness),
-                ("Weight", shown.weight),
-                ("Stones", shown.stones),
-            )
-            if v
-        ]
-        description += [
-            ("Job ticket", ins.job_ticket),
-            ("Inspection", f"{ins.template.stage.label}, checklist {ins.template.key}"),
-            ("Inspected", f"{ins.completed_at:%Y-%m-%d} at {ins.station}"),
-        ]
+        rows = as_rows(claims)
+        inspected = f"{ins.template.stage.label}, {ins.completed_at:%Y-%m-%d}"
+        rows.append(("Inspection", inspected))
         content = CertificateContent(
             number=doc.number,
             plant=settings.plant_name,
             issued=doc.issued_at.date(),
-            title=shown.description or f"{ins.sku} {ins.serial}".strip(),
-            description=description,
+            title=description or f"{ins.sku} {ins.serial}".strip(),
+            description=rows,
             verdict=verdict.label,
-            verdict_ok=verdict.value in ("P", "A"),
-            signers=[c.signature for c in checks if c.ok],
+            verdict_ok=verdict.passing,
+            signers=[c.signature for c in checks],
             qr_text=qr_text,
             record_hash=record.record_hash,
-            seal_key_id=ident.seal_key_id,
+            seal_key_id=hands.seal_key_id,
             photo=dc.piece_photo(station, record),
             verify_hint=hint,
             summary=dc.summary(record),
+            issued_by=str(facts.issued_by),
         )
-    chosen = size or settings.paper_size
+        return _Prepared(
+            "certificate",
+            doc.number,
+            record,
+            facts,
+            hands,
+            certificate=content,
+            supersedes=supersedes,
+        )
+
+
+def _same_certificate(
+    doc: DocumentRow, record: records.Record, verdict: FinalVerdict, claims: tuple[Claim, ...]
+) -> None:
+    """A certificate printed again states what it stated at its issue, or is refused."""
+    d = doc.details or {}
+    issued = f"certificate {doc.number} was issued on {doc.issued_at:%Y-%m-%d}"
+    if d.get("format") != FORMAT:
+        raise Conflict(
+            f"{issued} by an older qcstation, signed with its exporter's own key and not "
+            "bound to its record: reissue it with a reason (`qcstation certificate reissue`)"
+        )
+    same = (
+        doc.record_hash == record.record_hash
+        and d.get("verdict") == verdict.value
+        and from_data(d.get("claims")) == claims
+    )
+    if not same:
+        raise Conflict(
+            f"{issued} for what the record said then, and the record (or the SKU's record) "
+            "now says otherwise: a number never stands for two statements, so reissue it "
+            "with a reason (`qcstation certificate reissue`); it gets a new number"
+        )
+
+
+def claim_notes(station: Station) -> list[str]:
+    """A certified stage's active checklist older than the shipped one that records the
+    certificate's claims (a plant upgraded from before 0.2 still runs final QC version 1):
+    its certificates state the SKU and serial only until the shipped version is imported."""
+    from qcstation import content
+    from qcstation.domain.yaml_files import ContentError, load_template
+    from qcstation.store.models import TemplateRow
+
+    stages = {st.value for st in station.location.settings.certificate_stages}
+    with station.db.read() as s:
+        active = {
+            r.template_key: r.version
+            for r in s.scalars(select(TemplateRow).where(TemplateRow.active))
+            if r.stage in stages
+        }
+    out = []
+    for path in content.shipped_templates():
+        try:
+            shipped = load_template(path)
+        except (ContentError, OSError):
+            continue
+        running = active.get(shipped.template)
+        if running is None or running >= shipped.version:
+            continue
+        if any(item.claim for item in shipped.items()):
+            out.append(
+                f"the active {shipped.name} checklist is version {running}; version "
+                f"{shipped.version} records what certificates state (weight, metal, stones...): "
+                f"import it (`qcstation template import {path}`), until then certificates "
+                "state the SKU and serial only"
+            )
+    return out
+
+
+def old_format_notes(station: Station) -> list[str]:
+    """What `db upgrade` says about documents issued before they were bound to the record."""
+    with station.db.read() as s:
+        old: dict[str, int] = {}
+        for kind, details in s.execute(select(DocumentRow.kind, DocumentRow.details)):
+            if (details or {}).get("format") != FORMAT:
+                old[kind] = old.get(kind, 0) + 1
+    if not old:
+        return []
+    counted = " and ".join(f"{n} {kind}{'s' if n != 1 else ''}" for kind, n in sorted(old.items()))
+    were = "was" if sum(old.values()) == 1 else "were"
+    return [
+        f"{counted} {were} issued by an older qcstation: signed with their exporter's own key, "
+        "their content not bound to the record. `qcstation verify` says who signed them and "
+        "whether they are intact, and that they are not valid proof: reissue the ones still "
+        "in use (`qcstation report export ID`, `qcstation certificate reissue ID --reason`)"
+    ]
+
+
+def _finish_certificate(
+    station: Station,
+    prepared: _Prepared,
+    out: Path,
+    size: Literal["a4", "letter", "card"] | None,
+    timestamper: Any,
+) -> Exported:
+    assert prepared.certificate is not None
+    chosen = size or station.location.settings.paper_size
     buf = io.BytesIO()
-    area = build_certificate(content, chosen, buf)
-    signed = _sign(
-        station,
-        buf.getvalue(),
-        ident,
-        area,
-        "certificate",
-        doc.number,
-        record,
-        timestamper,
-        font=4 if chosen == "card" else 7,
-    )
+    try:
+        area = build_certificate(prepared.certificate, chosen, buf)
+    except LayoutOverflow as exc:
+        raise InvalidInput(
+            f"certificate {prepared.number} was not written: {exc} (the number stays the "
+            "certificate's; print it on another size)"
+        ) from None
+    font = 4 if chosen == "card" else 7
+    signed = _sign(station, prepared, buf.getvalue(), area, timestamper, font)
     write_atomically(out, signed)
-    return Exported(
-        "certificate",
-        doc.number,
-        ins.id,
-        out,
-        hashlib.sha256(signed).hexdigest(),
-        record.record_hash,
-        timestamper is not None or bool(settings.timestamp_url),
-    )
+    return _exported(station, prepared, out, signed, timestamper)

@@ -283,8 +283,8 @@ def unfinished(
         rows = s.execute(_unfinished_query(station, actor, everyone, mine_here).limit(limit)).all()
     out = []
     for r in rows:
-        summary = repo.summary(r[:15])
-        state, h_station, h_user, since, reason, f_station, f_user, mine = r[15:]
+        summary = repo.summary(r[: repo.SUMMARY_WIDTH])
+        state, h_station, h_user, since, reason, f_station, f_user, mine = r[repo.SUMMARY_WIDTH :]
         hold = (
             Hold(summary.id, HoldState.HELD, summary.station, summary.inspector, summary.started_at)
             if state is None

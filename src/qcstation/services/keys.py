@@ -1,12 +1,15 @@
 """The plant's signing keys as an administrator and a user see them.
 
-- The plant root (and the QR seal it certifies) is made by `qcstation init`, its key
-  sealed under the root passphrase: ``QCSTATION_ROOT_PASSPHRASE`` for scripted set-ups,
-  otherwise the first administrator's password (see ``root_passphrase``).
+- The plant root, the QR seal and the plant document key it certifies are made by
+  `qcstation init`, their keys sealed under the root passphrase: ``QCSTATION_ROOT_PASSPHRASE``
+  for scripted set-ups, otherwise the first administrator's password (``root_passphrase``).
 - Every user gets a key sealed under their password when created; its certificate is
   issued then (given the root passphrase) or later by ``issue_pending``.
 - A user may bring a company-PKI identity (PKCS#12) instead; an administrator's
-  ``issue_pending`` approves it (and hands it the seal).
+  ``issue_pending`` approves it.
+- The seal and the document key are wrapped to supervisors and administrators only
+  (services/_plant_keys.py); ``rotate`` replaces them, ``revoke`` takes them back and says
+  (or, given the root passphrase, does) what a revoked holder makes necessary.
 - ``revoke`` stops a user's signing; signatures made after it fail verification.
 """
 
@@ -24,7 +27,7 @@ from sqlalchemy.orm import Session
 from qcstation.accounts import keys
 from qcstation.domain.signing import KeyInfo, KeyStatus
 from qcstation.domain.users import Permission, User
-from qcstation.services import _keyring, station_keys
+from qcstation.services import _keyring, _plant_keys, station_keys
 from qcstation.services.accounts import login, require
 from qcstation.services.context import Station
 from qcstation.services.errors import InvalidInput, NotFound
@@ -57,6 +60,35 @@ def setup_plant(station: Station, admin: User, passphrase: str) -> bool:
 
 
 @dataclass(frozen=True)
+class Rotated:
+    retired: tuple[str, ...]  # key ids of the seal and document key retired
+    seal_key_id: str
+    document_key_id: str
+    wraps: int  # how many reviewers' keys received the new ones (two wraps each)
+
+
+def rotate(station: Station, admin: User, passphrase: str) -> Rotated:
+    """A new certificate seal and plant document key, wrapped to supervisors and
+    administrators only; the old ones are retired (what they signed before stays valid,
+    anything dated after is not) and taken back from everyone."""
+    with station.db.write(admin, station.name, reason="rotate the plant's issuing keys") as s:
+        me = require(s, admin, Permission.ADMINISTER)
+        plant = _keyring.unlock_plant(s, passphrase)
+        name = station.location.settings.plant_name
+        old, wraps = _plant_keys.rotate(s, plant, name, passphrase, station.now(), me.id)
+        seal = _keyring.plant_row(s, _keyring.SEAL)
+        document = _keyring.plant_row(s, _keyring.DOCUMENT)
+        assert seal is not None and document is not None
+        return Rotated(tuple(r.key_id for r in old), seal.key_id, document.key_id, wraps)
+
+
+def warnings(station: Station) -> list[str]:
+    """The plant keys that must be rotated, in words (empty when none)."""
+    with station.db.read() as s:
+        return _plant_keys.warnings(s)
+
+
+@dataclass(frozen=True)
 class PendingKey:
     """A key waiting for an administrator, with what approving it would vouch for."""
 
@@ -78,7 +110,7 @@ def pending(station: Station) -> list[PendingKey]:
         root_cert = keys.load_certs_pem(root.certificate or "")[0] if root else None
         out = []
         for row, user in _candidates(s):
-            if root_cert is not None and not _needs_issue(row, root_cert):
+            if root_cert is not None and not _needs_issue(s, row, user, root_cert):
                 continue
             issuer = ""
             if row.origin == _keyring.IMPORTED and row.certificate:
@@ -133,11 +165,11 @@ def _candidates(s: Session) -> list[tuple[SigningKeyRow, UserRow]]:
     ]
 
 
-def _needs_issue(row: SigningKeyRow, root: x509.Certificate) -> bool:
+def _needs_issue(s: Session, row: SigningKeyRow, user: UserRow, root: x509.Certificate) -> bool:
     return (
         _keyring.status(row) is KeyStatus.PENDING
-        or row.sealed_plant_key is None
         or not _keyring.plant_certified(row, root)
+        or _plant_keys.missing_for(s, row, user)
     )
 
 
@@ -156,12 +188,14 @@ def issue_pending(
         plant = _keyring.unlock_plant(s, passphrase)
         done = []
         for row, user in _candidates(s):
-            if not _needs_issue(row, plant.root):
+            if not _needs_issue(s, row, user, plant.root):
                 continue
             if wanted is not None and not any(row.key_id.startswith(a) for a in wanted):
                 continue
             _keyring.issue(row, user, plant, station.now())
-            done.append(_keyring.info(row, user.username))
+            s.flush()
+            _plant_keys.grant_with_root(s, plant, row, user, station.now(), admin.id)
+            done.append(_keyring.info(row, user.username, _plant_keys.may_hold(user)))
         for row in station_keys.pending(s, plant.root):
             if wanted is not None and not any(row.key_id.startswith(a) for a in wanted):
                 continue
@@ -199,8 +233,38 @@ def import_pkcs12(
         return _keyring.info(key, row.username)
 
 
-def revoke(station: Station, admin: User, username: str, reason: str) -> int:
-    """Revoke every live key of a user; returns how many."""
+@dataclass(frozen=True)
+class Revoked:
+    count: int  # keys revoked
+    held: tuple[str, ...]  # the plant's issuing keys the revoked keys held (seal, document)
+    rotated: Rotated | None = None  # rotated at once (the root passphrase was given)
+
+    def describe(self, username: str) -> str:
+        text = f"revoked {self.count} key(s) of {username}; they can no longer sign"
+        if not self.held:
+            return text
+        what = " and ".join(_plant_keys.NAMES[k] for k in self.held)
+        if self.rotated is not None:
+            return (
+                f"{text}. {username} held the plant's {what}: they were rotated (a new seal "
+                "and document key, wrapped to supervisors and administrators)"
+            )
+        return (
+            f"{text}. {username} held the plant's {what}: whoever has that key can still "
+            f"issue what verifies as the plant's; rotate them now with {_plant_keys.ROTATE}"
+        )
+
+
+def revoke(
+    station: Station,
+    admin: User,
+    username: str,
+    reason: str,
+    root_passphrase: str | None = None,
+) -> Revoked:
+    """Revoke every live key of a user and take back the plant keys they held. A holder
+    revoked leaves those keys exposed: with the root passphrase they are rotated at once,
+    otherwise the answer (and `keys list`, `audit verify`) says rotation is needed."""
     reason = reason.strip()
     if len(reason) < 3:
         raise InvalidInput("give a reason for the revocation (it is kept in the audit trail)")
@@ -210,13 +274,23 @@ def revoke(station: Station, admin: User, username: str, reason: str) -> int:
         if user is None:
             raise NotFound(f"no user {username!r}")
         count = 0
+        revoked_ids = []
         for row in _keyring.user_keys(s, user.id):
             if row.revoked_at is None:
                 row.revoked_at = station.now()
                 row.revoked_by_id = me.id
                 row.revocation_reason = reason
+                revoked_ids.append(row.id)
                 count += 1
-        return count
+        held = _plant_keys.take_back(s, revoked_ids)
+        _plant_keys.note_exposed(
+            s, held, f"held by {username}, whose key was revoked ({reason})", station.now()
+        )
+        kinds = tuple(sorted({r.kind for r in held}))
+    rotated = None
+    if held and root_passphrase:
+        rotated = rotate(station, admin, root_passphrase)
+    return Revoked(count, kinds, rotated)
 
 
 def list_keys(station: Station) -> list[KeyInfo]:
@@ -226,13 +300,16 @@ def list_keys(station: Station) -> list[KeyInfo]:
             .outerjoin(UserRow, UserRow.id == SigningKeyRow.user_id)
             .order_by(SigningKeyRow.id)
         ).all()
-        return [_keyring.info(row, name) for row, name in rows]
+        holding = _plant_keys.holders(s)
+        return [_keyring.info(row, name, row.id in holding) for row, name in rows]
 
 
 def plant_certificates(station: Station) -> str:
-    """The root and seal certificates (PEM): what a customer or an offline verifier trusts."""
+    """The plant's public keys file: the root, and every seal and document certificate
+    with its state (in force, retired or revoked, and since when; exposed), as labelled
+    PEM blocks. A customer or an offline verifier trusts what it holds, and judges a QR
+    code or a PDF made after its key was retired as invalid (services/public_keys.py)."""
+    from qcstation.services import public_keys
+
     with station.db.read() as s:
-        rows = [_keyring.plant_row(s, k) for k in (_keyring.ROOT, _keyring.SEAL)]
-        if any(r is None or r.certificate is None for r in rows):
-            raise NotFound("this plant has no root certificate yet")
-        return "".join(r.certificate or "" for r in rows if r is not None)
+        return public_keys.render(s, station.location.settings.plant_name)

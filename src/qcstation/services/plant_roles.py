@@ -12,11 +12,12 @@ that is a member of the group. One login per station, because:
 
 What the group may do is ``GRANTS``, table by table: SELECT everywhere; INSERT where
 stations insert; UPDATE only on the columns the services change (found by reading every
-assignment to a row in services/ and accounts/; no service deletes a row, so DELETE and
-TRUNCATE are granted nowhere). The audit trail, signatures, documents, corrections and
-receipts get no UPDATE; a completed inspection is guarded further by triggers (migration
-0010). ``audit_head`` stays updatable: it is the chain's tip, moved by every write; a head
-moved back is what `audit verify` and each station's anchor find.
+assignment to a row in services/ and accounts/). The one row a service deletes is a plant
+key's wrap taken back from a holder, so DELETE is granted there only, TRUNCATE nowhere.
+The audit trail, signatures, documents, corrections and receipts get no UPDATE; a
+completed inspection is guarded further by triggers (migration 0010). ``audit_head``
+stays updatable: it is the chain's tip, moved by every write; a head moved back is what
+`audit verify` and each station's anchor find.
 
 The grants are run by the plant database's owner (`qcstation db roles`), who also runs the
 migrations; a station's login can do neither. A table this list does not know gets
@@ -44,6 +45,7 @@ LOGIN_PREFIX = "qcstation_s_"
 class Grant:
     insert: bool = False
     update: tuple[str, ...] = ()
+    delete: bool = False  # only where a row is taken back (a plant key's wrap)
 
 
 READ = Grant()
@@ -67,6 +69,12 @@ GRANTS: dict[str, Grant] = {
     ),
     "evidence": ADD,
     "defects": ADD,
+    # The plant's document key and seal wrapped to each reviewer (services/_plant_keys.py):
+    # a wrap is taken back when its holder's key is retired, revoked or no longer a
+    # reviewer's. Deleting one only stops that person issuing; the trail names it.
+    "plant_key_wraps": Grant(insert=True, delete=True),
+    "plant_key_exposures": ADD,
+    "document_reissues": ADD,
     # Who holds an unfinished inspection: handed over, parked, abandoned (services/holds.py).
     "inspection_holds": Grant(
         True,
@@ -237,7 +245,9 @@ def grant(db: Database, group: str = DEFAULT_GROUP) -> RolesResult:
                 unknown.append(table)
                 rule = READ
             t = f"{s}.{_ident(conn, table)}"
-            conn.exec_driver_sql(f"GRANT SELECT{', INSERT' if rule.insert else ''} ON {t} TO {g}")
+            asked = (("SELECT", True), ("INSERT", rule.insert), ("DELETE", rule.delete))
+            verbs = ", ".join(v for v, given in asked if given)
+            conn.exec_driver_sql(f"GRANT {verbs} ON {t} TO {g}")
             if rule.update:
                 cols = ", ".join(_ident(conn, c) for c in rule.update)
                 conn.exec_driver_sql(f"GRANT UPDATE ({cols}) ON {t} TO {g}")

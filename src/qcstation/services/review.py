@@ -59,3 +59,10 @@ def decide(
             )
         )
     return decision
+
+
+def decision_of(station: Station, inspection_id: str) -> Decision | None:
+    """The supervisor's decision on this inspection, if it was reviewed."""
+    with station.db.read() as s:
+        found = s.scalar(select(ReviewRow.decision).where(ReviewRow.inspection_id == inspection_id))
+        return Decision(found) if found else None

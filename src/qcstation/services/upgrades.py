@@ -40,6 +40,7 @@ class Upgraded:
     before: str | None
     after: str
     backup: Path | None  # the copy made first (SQLite); None when nothing was copied
+    notes: tuple[str, ...] = ()  # what the upgraded data still needs, in words
 
     @property
     def changed(self) -> bool:
@@ -47,11 +48,12 @@ class Upgraded:
 
     def describe(self) -> str:
         if not self.changed:
-            return f"The database is already at the newest schema ({self.after})."
-        text = f"Upgraded the database from schema {self.before or 'empty'} to {self.after}."
+            text = f"The database is already at the newest schema ({self.after})."
+        else:
+            text = f"Upgraded the database from schema {self.before or 'empty'} to {self.after}."
         if self.backup is not None:
             text += f" The database as it was before is kept in {self.backup}."
-        return text
+        return "\n".join([text, *(f"NOTE: {n}" for n in self.notes)])
 
 
 def backup_path(data_dir: Path, revision: str | None, now: datetime | None = None) -> Path:
@@ -107,7 +109,27 @@ def restore_sqlite(backup: Path, database: Path) -> None:
 
 
 def upgrade(station: Station) -> Upgraded:
-    """Migrate to this version's schema; a SQLite database is copied to backups/ first."""
+    """Migrate to this version's schema; a SQLite database is copied to backups/ first.
+    The answer also says what the data still needs (plant keys to rotate, documents of
+    the old format to reissue)."""
+    done = _migrate(station)
+    return Upgraded(done.before, done.after, done.backup, tuple(_notes(station)))
+
+
+def _notes(station: Station) -> list[str]:
+    from qcstation.services import documents, keys
+
+    try:
+        return (
+            keys.warnings(station)
+            + documents.old_format_notes(station)
+            + documents.claim_notes(station)
+        )
+    except DatabaseError:
+        return []
+
+
+def _migrate(station: Station) -> Upgraded:
     state, rev = schema.state(station.db.engine)
     if state is schema.SchemaState.CURRENT:
         return Upgraded(rev, rev or schema.head(), None)

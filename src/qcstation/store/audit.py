@@ -39,10 +39,13 @@ SEAL_FORMAT = "qcstation-audit-seal/1"
 REDACTED = {
     "users": {"password_hash"},
     "signing_keys": {"encrypted_key", "sealed_plant_key"},
+    "plant_key_wraps": {"envelope"},
 }
 # Operational counters, not part of the quality record: a wrong password must not need a
 # signature (nobody is signed in yet), and must not grow the trail.
-EXCLUDED = {"users": {"failed_logins"}}
+# signing_keys.sealed_plant_key: where qcstation < 0.2 handed the seal to every user;
+# migration 0011 empties it (the wraps live in plant_key_wraps, audited, since).
+EXCLUDED = {"users": {"failed_logins"}, "signing_keys": {"sealed_plant_key"}}
 # Entries that record an event rather than a row's new state (an unlock, a restore...).
 EVENT = "event"
 # Rows that name the person who made them: that person must be the entry's actor, so a
@@ -222,7 +225,7 @@ def _append(session: Session, items: list[tuple[str, str, str, str | None, str |
                 last_hash,
                 signer.key_id,
                 rows[-1]["signature"],
-                rows[-1]["at"].isoformat(timespec="seconds"),
+                rows[-1]["at"].isoformat(),  # to the microsecond: restores are compared with it
             ),
         )
         session.info[_UNSIGNED] = 0
@@ -501,7 +504,7 @@ def verify(
             )
     if legacy:
         notes.append(
-            f"{legacy} entries were made before audit entries were signed (qcstation < 0.9); "
+            f"{legacy} entries were made before audit entries were signed (before qcstation 0.2); "
             "the signed entries after them cover them through the hash links"
         )
     records = 0

@@ -219,14 +219,16 @@ class SigningKeyRow(Base):
 
     The private key is stored only sealed: the root and the seal under the root
     passphrase, a user's under a key derived from that user's password. A user key with
-    no certificate yet is waiting for an administrator to issue it. ``sealed_plant_key``
-    is the seal's private key wrapped to this user key, so the user can sign QR codes.
+    no certificate yet is waiting for an administrator to issue it. The plant's seal and
+    document key reach the people who issue documents as rows of ``plant_key_wraps``;
+    ``sealed_plant_key`` is where qcstation < 0.2 wrapped the seal to every user's key
+    (emptied by migration 0011, no longer part of the audited record).
     """
 
     __tablename__ = "signing_keys"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(8))  # root | seal | user
+    kind: Mapped[str] = mapped_column(String(8))  # root | seal | document | user
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     key_id: Mapped[str] = mapped_column(String(64), unique=True)
     algorithm: Mapped[str] = mapped_column(String(24))
@@ -279,13 +281,16 @@ class CorrectionRow(Base):
 
 
 class DocumentRow(Base):
-    """A numbered report or customer certificate issued for one inspection."""
+    """A numbered report or customer certificate issued for one inspection.
+
+    A report keeps its number for every copy. A certificate's number is issued once; a
+    reissue (document_reissues) gets a new number and the old one verifies as superseded.
+    ``details`` holds what the document states, fixed at its issue (format 2: the settled
+    verdict, the claims, the plant document key); older rows hold what was typed at export.
+    """
 
     __tablename__ = "documents"
-    __table_args__ = (
-        UniqueConstraint("kind", "inspection_id"),
-        UniqueConstraint("kind", "station_id", "sequence"),
-    )
+    __table_args__ = (UniqueConstraint("kind", "station_id", "sequence"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))  # report | certificate
@@ -404,6 +409,50 @@ AUDITED: tuple[type[Base], ...] = (
 )
 
 
+class DocumentReissueRow(Base):
+    """A certificate replaced by a new one (a new number), with the reason: the old one
+    verifies as superseded from then on."""
+
+    __tablename__ = "document_reissues"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), unique=True)
+    replaced_by_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), unique=True)
+    reason: Mapped[str] = mapped_column(Text)
+    reissued_at: Mapped[datetime]
+    reissued_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+
+class PlantKeyWrapRow(Base):
+    """A plant key (the certificate seal, the document key) wrapped to one holder's signing
+    key: what lets a supervisor or administrator issue documents. Only people who may
+    issue documents hold one (services/_plant_keys.py)."""
+
+    __tablename__ = "plant_key_wraps"
+    __table_args__ = (UniqueConstraint("plant_key_id", "holder_key_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plant_key_id: Mapped[int] = mapped_column(ForeignKey("signing_keys.id"))
+    holder_key_id: Mapped[int] = mapped_column(ForeignKey("signing_keys.id"), index=True)
+    envelope: Mapped[str] = mapped_column(Text)
+    granted_at: Mapped[datetime]
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class PlantKeyExposureRow(Base):
+    """A plant key that left the circle of those who may issue documents (handed to every
+    user by qcstation < 0.2, or held by someone revoked or no longer a supervisor): it
+    must be rotated. Not audited: migration 0011 writes the first ones, and what it says
+    is derived again at every rotation."""
+
+    __tablename__ = "plant_key_exposures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    signing_key_id: Mapped[int] = mapped_column(ForeignKey("signing_keys.id"), index=True)
+    noted_at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(Text)
+
+
 # Microscope imaging (issue 4): calibrations and annotation layers. New tables only (see
 # migration 0006): the evidence rows themselves never change.
 class CalibrationRow(Base):
@@ -458,6 +507,8 @@ class GoldenSampleRow(Base):
 
 
 AUDITED = (*AUDITED, CalibrationRow, AnnotationLayerRow, GoldenSampleRow)
+# Documents only the plant issues (migration 0011): who holds the plant keys, and reissues.
+AUDITED = (*AUDITED, PlantKeyWrapRow, DocumentReissueRow)
 
 
 class SkuRow(Base):

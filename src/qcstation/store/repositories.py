@@ -20,6 +20,7 @@ from qcstation.store.models import (
     DefectRow,
     EvidenceRow,
     InspectionRow,
+    ReviewRow,
     Station,
     TemplateRow,
     UserRow,
@@ -180,7 +181,16 @@ _SUMMARY_FIELDS = (
     InspectionRow.started_at,
     InspectionRow.completed_at,
     InspectionRow.lot_size,
+    # the review's decision, per row shown (a page), so History says ACCEPTED ON REVIEW
+    select(ReviewRow.decision)
+    .where(ReviewRow.inspection_id == InspectionRow.id)
+    .correlate(InspectionRow)
+    .scalar_subquery(),
 )
+
+
+# How many columns of a query's row are the summary's (queries may select more after them).
+SUMMARY_WIDTH = len(_SUMMARY_FIELDS)
 
 
 def summaries() -> Select[Unpack[tuple[Any, ...]]]:
@@ -210,6 +220,7 @@ def summary(row: Any) -> InspectionSummary:
         started,
         completed,
         lot_size,
+        decision,
     ) = row
     return InspectionSummary(
         id_,
@@ -227,6 +238,7 @@ def summary(row: Any) -> InspectionSummary:
         started,
         completed,
         lot_size,
+        decision,
     )
 
 

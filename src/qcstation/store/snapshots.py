@@ -46,7 +46,32 @@ def read_only(path: Path) -> sqlite3.Connection:
 
 
 def _normal(sql: str | None) -> str:
-    return re.sub(r"\s+", " ", (sql or "").replace('"', "")).strip()
+    """One spelling of a schema statement. A table Alembic rebuilt (batch mode on SQLite)
+    lists its constraints in the order reflection met them, which varies from run to run:
+    the columns keep their order, the CONSTRAINT clauses are sorted."""
+    text = re.sub(r"\s+", " ", (sql or "").replace('"', "")).strip()
+    head, paren, body = text.partition("(")
+    if not head.upper().startswith("CREATE TABLE") or not body.endswith(")"):
+        return text
+    parts = _clauses(body[:-1])
+    columns = [c for c in parts if not c.upper().startswith("CONSTRAINT ")]
+    constraints = sorted(c for c in parts if c.upper().startswith("CONSTRAINT "))
+    return f"{head}{paren} {', '.join(columns + constraints)} )"
+
+
+def _clauses(body: str) -> list[str]:
+    """The top-level comma-separated parts of a CREATE TABLE body."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(body):
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(body[start:i].strip())
+            start = i + 1
+    parts.append(body[start:].strip())
+    return [p for p in parts if p]
 
 
 def objects(path: Path) -> set[tuple[str, str, str, str]]:

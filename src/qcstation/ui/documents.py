@@ -36,7 +36,7 @@ from qcstation.domain.signing import Meaning
 from qcstation.domain.users import Permission
 from qcstation.services import documents, signing
 from qcstation.services.documents import Exported
-from qcstation.services.errors import ServiceError
+from qcstation.services.errors import PermissionDenied, ServiceError
 from qcstation.ui import printing
 from qcstation.ui.context import UiContext
 from qcstation.ui.widgets import muted, title
@@ -211,6 +211,16 @@ class DocumentActions(QObject):
 
     # --- export and print -------------------------------------------------------------------
 
+    def may_issue(self) -> bool:
+        """Reports and certificates are the plant's: issued by supervisors and administrators
+        (who hold its document key). Anyone else is told so before any password is asked."""
+        if self.ctx.can(Permission.REVIEW):
+            return True
+        self.ctx.errors.report(
+            PermissionDenied(documents.WHO_ISSUES[:1].upper() + documents.WHO_ISSUES[1:])
+        )
+        return False
+
     def default_path(self, kind: Kind, inspection_id: str) -> Path:
         return self.ctx.station.location.data_dir / "documents" / f"{kind}-{inspection_id}.pdf"
 
@@ -218,6 +228,8 @@ class DocumentActions(QObject):
         self, kind: Kind, inspection_id: str, path: Path | None = None
     ) -> PasswordDialog | None:
         """Ask where (unless given) and for the password, then write the signed PDF."""
+        if not self.may_issue():
+            return None
         if path is None:
             chosen, _ = QFileDialog.getSaveFileName(
                 self.parent_widget,
@@ -233,6 +245,8 @@ class DocumentActions(QObject):
 
     def print(self, kind: Kind, inspection_id: str) -> PasswordDialog | None:
         """Export to the station's documents folder, then the print preview of that file."""
+        if not self.may_issue():
+            return None
         return self.issue(inspection_id, {PRINT_REPORT if kind == "report" else PRINT_CERTIFICATE})
 
     def issue(
@@ -259,7 +273,10 @@ class DocumentActions(QObject):
                 )
             )
             return None
-        may_certify = self.ctx.can(Permission.REVIEW)
+        if wanted - {SIGN} and not self.may_issue():
+            return None
+        # Documents are the plant's: offered only to those who may issue them.
+        may_issue = self.ctx.can(Permission.REVIEW)
         paths.setdefault(SAVE_REPORT, self.default_path("report", inspection_id))
         # a document only printed is kept in the station's documents folder
         paths.setdefault(PRINT_REPORT, self.default_path("report", inspection_id))
@@ -267,12 +284,12 @@ class DocumentActions(QObject):
         offers: list[tuple[str, str]] = []
         if meanings:
             offers.append((SIGN, self.tr("Sign it")))
-        offers.append((SAVE_REPORT, self.tr("Save the signed report")))
-        offers.append((PRINT_REPORT, self.tr("Print the signed report")))
-        if SAVE_CERTIFICATE in wanted:
-            paths.setdefault(SAVE_CERTIFICATE, self.default_path("certificate", inspection_id))
-            offers.append((SAVE_CERTIFICATE, self.tr("Save the certificate")))
-        if may_certify or PRINT_CERTIFICATE in wanted:
+        if may_issue:
+            offers.append((SAVE_REPORT, self.tr("Save the signed report")))
+            offers.append((PRINT_REPORT, self.tr("Print the signed report")))
+            if SAVE_CERTIFICATE in wanted:
+                paths.setdefault(SAVE_CERTIFICATE, self.default_path("certificate", inspection_id))
+                offers.append((SAVE_CERTIFICATE, self.tr("Save the certificate")))
             offers.append((PRINT_CERTIFICATE, self.tr("Print the certificate")))
         ticked = wanted | (self.ticked - {SIGN, SAVE_CERTIFICATE})
         also = [(key, text, key in ticked) for key, text in offers]
@@ -392,7 +409,7 @@ class DocumentActions(QObject):
         self, inspection_ids: list[str], folder: Path | None = None
     ) -> PasswordDialog | None:
         """Signed reports of several completed inspections into one folder, named by number."""
-        if not inspection_ids:
+        if not inspection_ids or not self.may_issue():
             return None
         if folder is None:
             chosen = QFileDialog.getExistingDirectory(

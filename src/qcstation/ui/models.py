@@ -62,7 +62,7 @@ class ListModel(QAbstractTableModel, Generic[T]):
 
 
 def _verdict(r: InspectionSummary) -> str:
-    return r.verdict.value.replace("_", " ") if r.verdict else r.status.replace("_", " ")
+    return r.shown_verdict  # settled by the review: ACCEPTED ON REVIEW, as everywhere
 
 
 INSPECTION_COLUMNS: list[Column] = [

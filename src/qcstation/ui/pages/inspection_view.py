@@ -21,13 +21,21 @@ from PySide6.QtWidgets import (
 )
 
 from qcstation.domain.holds import Hold
-from qcstation.domain.inspections import Inspection, Status, evaluate, positions_of
+from qcstation.domain.inspections import Decision, Inspection, Status, evaluate, positions_of
 from qcstation.domain.nonconformance import ReworkChain
 from qcstation.domain.numbers import format_readings
 from qcstation.domain.signing import ESignature
 from qcstation.domain.templates import MeasurementItem
 from qcstation.domain.users import Permission
-from qcstation.services import annotation_layers, holds, inspections, nonconformance, signing
+from qcstation.domain.verdicts import shown as shown_verdict
+from qcstation.services import (
+    annotation_layers,
+    holds,
+    inspections,
+    nonconformance,
+    review,
+    signing,
+)
 from qcstation.services.context import Station
 from qcstation.services.errors import Conflict
 from qcstation.services.inspections import EvidenceInfo
@@ -119,23 +127,23 @@ class InspectionDialog(QDialog):
                 inspections.evidence_of(station, inspection_id),
                 nonconformance.chain(station, inspection_id),
                 holds.hold_of(station, inspection_id),
+                review.decision_of(station, inspection_id),
             ),
             self._loaded,
         )
 
-    def _loaded(self, loaded: tuple[Inspection, list[EvidenceInfo], ReworkChain, Hold]) -> None:
-        ins, evidence, chain, hold = loaded
+    def _loaded(
+        self,
+        loaded: tuple[Inspection, list[EvidenceInfo], ReworkChain, Hold, Decision | None],
+    ) -> None:
+        ins, evidence, chain, hold, decision = loaded
         self.inspection = ins
         why = self._why_not()
         self.documents_note.setText(why or "")
         self.documents_note.setVisible(bool(why))
         self._load_signatures()
-        verdict = (
-            ins.verdict.value.replace("_", " ")
-            if ins.verdict
-            else ins.status.value.replace("_", " ")
-        )
-        self.heading.setText(f"{ins.job_ticket} · {ins.sku} · {ins.serial} — {verdict.upper()}")
+        verdict = shown_verdict(ins.verdict, decision, ins.status.value)  # as History says
+        self.heading.setText(f"{ins.job_ticket} · {ins.sku} · {ins.serial} — {verdict}")
         self.info.setText(
             self.tr("{0}, checklist {1} v{2}; by {3} at {4}; started {5}").format(
                 ins.template.stage.label,

@@ -1,11 +1,15 @@
-"""Station settings: capture key, idle lock, theme, language, where data lives."""
+"""Station settings: capture key, idle lock, theme, language, where data lives, and the
+stages whose inspections may get a customer certificate (administrators only, as the
+whole page; kept in the settings file, which has no actor to audit)."""
 
 from __future__ import annotations
 
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFormLayout,
+    QGridLayout,
     QHBoxLayout,
     QKeySequenceEdit,
     QLabel,
@@ -17,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from qcstation.config import Settings
+from qcstation.domain.stages import Stage
 from qcstation.services import maintenance, problems
 from qcstation.services import settings as settings_service
 from qcstation.ui import i18n, theme
@@ -67,6 +72,16 @@ class SettingsPage(QWidget):
         url_row = QHBoxLayout()
         url_row.addWidget(self.database_url, 1)
         url_row.addWidget(probe)
+        # Certificates speak of the finished piece: which stages may have one.
+        self.certificate_stages: dict[Stage, QCheckBox] = {}
+        stages = QWidget()
+        grid = QGridLayout(stages)
+        grid.setContentsMargins(0, 0, 0, 0)
+        for i, stage in enumerate(Stage):
+            box = QCheckBox(stage.label.replace("&", "&&"))  # "&" would be a mnemonic
+            box.setObjectName(f"certificate-stage-{stage.value}")
+            self.certificate_stages[stage] = box
+            grid.addWidget(box, i // 4, i % 4)
         form = QFormLayout()
         form.addRow(self.tr("Station name"), self.station_name)
         form.addRow(self.tr("Capture key (foot pedal)"), self.capture_key)
@@ -74,6 +89,7 @@ class SettingsPage(QWidget):
         form.addRow(self.tr("Lock after idle"), self.idle)
         form.addRow(self.tr("Theme"), self.theme)
         form.addRow(self.tr("Language"), self.language)
+        form.addRow(self.tr("Certificates for"), stages)
         form.addRow(self.tr("Data location"), self.data_dir)
         form.addRow(self.tr("Plant database URL"), url_row)
         form.addRow("", self.probe_result)
@@ -120,6 +136,8 @@ class SettingsPage(QWidget):
             self.language.addItem(f"{name} ({s.language})" if name else s.language, s.language)
         self.language.setCurrentIndex(max(0, self.language.findData(s.language)))
         self.database_url.setText(s.database_url or "")
+        for stage, box in self.certificate_stages.items():
+            box.setChecked(stage in s.certificate_stages)
         self.camera_settings.load(s)
 
     def showEvent(self, event) -> None:  # the camera reports its modes once it runs
@@ -136,6 +154,9 @@ class SettingsPage(QWidget):
                 "theme": self.theme.currentData(),
                 "language": self.language.currentData(),
                 "database_url": self.database_url.text().strip() or None,
+                "certificate_stages": [
+                    stage for stage, box in self.certificate_stages.items() if box.isChecked()
+                ],
             }
             | self.camera_settings.collected()
         )
@@ -145,6 +166,12 @@ class SettingsPage(QWidget):
         if wrong is not None:  # said at the field; nothing is saved until it is right
             self.status.setText(wrong)
             self.capture_key.setFocus()
+            return
+        if not any(box.isChecked() for box in self.certificate_stages.values()):
+            self.status.setText(
+                self.tr("Tick at least one stage whose inspections may get a certificate.")
+            )
+            self.certificate_stages[Stage.FINAL_QC].setFocus()
             return
         new = Settings.model_validate(self.collected().model_dump())
         station = self.ctx.station

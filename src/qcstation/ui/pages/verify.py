@@ -89,8 +89,11 @@ class VerifyPage(QWidget):
         layout.addWidget(
             muted(
                 self.tr(
-                    "Checks the PDF signature and its chain to the plant's root certificate, "
-                    "and that the record it was made from is unchanged in this database."
+                    "Checks that the plant issued it: the PDF is signed by the plant's "
+                    "document key, chained to its root certificate, and what the document "
+                    "states (carried inside the signature) equals this database's record; a "
+                    "certificate's QR code is checked for its seal, number, date and claims. "
+                    "The lines below are what was verified: compare them with the paper."
                 )
             )
         )
