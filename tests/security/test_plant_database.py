@@ -314,7 +314,7 @@ def test_a_new_bench_is_set_up_with_its_own_login_then_joins_with_it(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """docs/security-plantdb.md's steps: the DBA gives a fresh bench its login (the owner's
+    """docs/security.md's steps: the DBA gives a fresh bench its login (the owner's
     URL typed there, not kept), then the bench joins the plant as that login."""
     monkeypatch.setenv("QCSTATION_PASSWORD", PASSWORD)
     office = ["--data-dir", str(tmp_path / "office"), "--database-url", pg_schema_url]

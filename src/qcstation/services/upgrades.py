@@ -148,7 +148,7 @@ def _migrate(station: Station) -> Upgraded:
                 raise UpgradeFailed(
                     f"the plant database is at schema {rev}, this qcstation needs "
                     f"{schema.head()}, and this station's login may not change the schema "
-                    "(docs/security-plantdb.md): the database's owner runs `qcstation db "
+                    "(docs/security.md): the database's owner runs `qcstation db "
                     "upgrade --database-url OWNER_URL`, then `qcstation db roles` for the "
                     "new tables; nothing was changed"
                 ) from exc

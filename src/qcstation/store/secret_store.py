@@ -8,7 +8,7 @@ Two places, and which one is an explicit choice, never a silent fallback:
 - ``file``: ``DATA_DIR/secrets.json``, mode 0600 inside the 0700 data directory. Other
   accounts cannot read it; the account that runs qcstation (and the machine's
   administrators, and whatever copies the disk) can. Meant for benches with no desktop
-  keyring (a headless Linux, a kiosk account); docs/security-plantdb.md weighs the two.
+  keyring (a headless Linux, a kiosk account); docs/security.md weighs the two.
 
 The choice, first that says: the ``secret_store`` setting (written by `qcstation init
 --secret-store` or `qcstation secrets use`), then ``QCSTATION_SECRET_STORE``; with neither,
@@ -196,7 +196,7 @@ HOW_TO_CHOOSE = (
     "choose where this station keeps its secrets: `qcstation secrets use file` (a file in "
     "the data directory readable by this account only) or install an OS keyring and run "
     "`qcstation secrets use keyring`; at set-up, `qcstation init --secret-store file|keyring` "
-    "(see docs/security-plantdb.md)"
+    "(see docs/security.md)"
 )
 
 
