@@ -196,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     p.add_argument("--saves", type=int, default=150, help="saves per station")
     p.add_argument("--records", type=int, default=1000, help="queued records to sync")
-    p.add_argument("--quick", action="store_true", help="smoke mode: 10 saves, 40 records")
+    p.add_argument("--quick", action="store_true", help="smoke mode: 10 saves, 5 records")
     p.add_argument("--database-url", default=os.environ.get("QCSTATION_TEST_DATABASE_URL"))
     args = p.parse_args(argv)
     if args.worker:
@@ -205,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(fn(target, int(n), go, ready)))
         return 0
     if args.quick:
-        args.saves, args.records = 10, 40
+        args.saves, args.records = 10, 5
     if not args.database_url:
         p.error("no PostgreSQL: set QCSTATION_TEST_DATABASE_URL or give --database-url")
     c.isolate_environment()
@@ -221,9 +221,11 @@ def main(argv: list[str] | None = None) -> int:
 def setup_plant(url: str, base: Path) -> list[Path]:
     from qcstation import config
     from qcstation.domain.users import Role
-    from qcstation.services import accounts, setup
+    from qcstation.services import accounts, setup, station_keys
     from qcstation.services.context import connect
 
+    # throwaway stations: their keys go to a file in their own data directory
+    os.environ.setdefault("QCSTATION_SECRET_STORE", "file")
     hq = connect(config.resolve(base / "hq", url))
     setup.init(hq, "alice", c.PASSWORD)
     admin = accounts.login(hq, "alice", c.PASSWORD)
@@ -235,6 +237,7 @@ def setup_plant(url: str, base: Path) -> list[Path]:
         config.save_settings(d, config.Settings(station_name=f"bench-{i}", database_url=url))
         st = connect(config.resolve(d))
         setup.register_station(st, admin)
+        station_keys.create(st, admin, c.PASSWORD)  # what its outbox sends is signed by it
         st.close()
         dirs.append(d)
     hq.close()
@@ -266,10 +269,9 @@ def sync_bench(url: str, base: Path, records: int) -> tuple[float, float]:
     from sqlalchemy import create_engine, insert, select
 
     from qcstation import config
-    from qcstation.domain.records import canonical_json, sha256_hex
     from qcstation.services import accounts, sync
     from qcstation.services.context import open_station
-    from qcstation.store.models import AnswerRow, EvidenceRow, InspectionRow, OutboxRow
+    from qcstation.store.models import AnswerRow, EvidenceRow, InspectionRow
 
     d = base / "bench-0"
     loc = config.resolve(d)
@@ -277,39 +279,16 @@ def sync_bench(url: str, base: Path, records: int) -> tuple[float, float]:
     local = sync.open_local(loc)
     sync.pull(server, local, accounts.login(server, "alice", c.PASSWORD))
     user = accounts.login(local, "insp0", c.PASSWORD)
-    complete_one(local, user)
-    sync.queue(local)
-    with local.db.write(None, local.name) as s:
-        template = s.scalars(select(OutboxRow)).one()
-        payload = json.loads(template.payload)
-        s.delete(template)
-        for _ in range(records):  # the same inspection, queued N times under new ids
-            rid = str(uuid.uuid4())
-            payload["record_id"] = rid
-            payload["inspection"]["id"] = rid
-            for children in ("answers", "defects", "evidence"):
-                for row in payload[children]:
-                    row["inspection_id"] = rid
-            text_ = canonical_json(payload)
-            s.add(
-                OutboxRow(
-                    record_id=rid,
-                    version=1,
-                    kind="inspection",
-                    payload=text_,
-                    payload_sha256=sha256_hex(text_),
-                    queued_at=local.now(),
-                    sent_at=None,
-                    attempts=0,
-                    last_error="",
-                )
-            )
+    # Real inspections, each signed entry by entry as at a bench: the server checks every
+    # record against its inspector's entries, so copies under new ids would be refused.
+    made = [complete_one(local, user) for _ in range(records)]
+    assert sync.queue(local) == records
     t = time.perf_counter()
-    sent, _already = sync.push(server, local, accounts.login(server, "alice", c.PASSWORD))
+    pushed = sync.push(server, local, accounts.login(server, "alice", c.PASSWORD))
     ours = time.perf_counter() - t
-    assert sent == records, (sent, records)
+    assert pushed.sent == records and not pushed.refused, (pushed, records)
     with server.db.read() as s:
-        ins_row = s.get_one(InspectionRow, payload["record_id"])
+        ins_row = s.get_one(InspectionRow, made[-1])
         proto = {a.key: getattr(ins_row, a.key) for a in InspectionRow.__mapper__.column_attrs}
         answers = [
             {a.key: getattr(r, a.key) for a in AnswerRow.__mapper__.column_attrs if a.key != "id"}

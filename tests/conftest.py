@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -49,6 +50,31 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "home" / "data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "home" / "config"))
+
+
+@pytest.fixture(autouse=True)
+def _no_window_outlives_its_test() -> Iterator[None]:
+    """Every window a test opened is closed and deleted when it ends.
+
+    A window or message box left open (a test that failed half-way, or one that built a
+    window by hand) stays in the application: a modal box left visible makes the next
+    test's capture key do nothing, and keys may go to the wrong window.
+    """
+    yield
+    widgets = sys.modules.get("PySide6.QtWidgets")
+    if widgets is None:
+        return  # this test never touched Qt
+    app = widgets.QApplication.instance()
+    if app is None:
+        return
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    for w in widgets.QApplication.topLevelWidgets():
+        w.close()
+        w.deleteLater()
+    # deleteLater runs only from an event loop, or when asked to explicitly
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    app.processEvents()
 
 
 def postgres_url() -> str | None:

@@ -9,8 +9,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtPrintSupport import QPrintPreviewDialog
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
-from qcstation.domain.inspections import positions_of
+from qcstation.domain.inspections import Inspection, positions_of
 from qcstation.domain.stages import Stage
+from qcstation.domain.templates import Item
 from qcstation.domain.users import User
 from qcstation.imaging.scenes import encode_png, render_piece
 from qcstation.services import accounts, inspections, signing, verify
@@ -25,10 +26,14 @@ from .conftest import PASSWORDS, Driver
 K, CTRL, SHIFT = Qt.Key, Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.ShiftModifier
 
 
+def steps_of(ins: Inspection) -> list[tuple[Item, int]]:
+    return [(i, p) for i in ins.template.items() for p in positions_of(i, ins.position_counts)]
+
+
 def answered(station: Station, user: User, leave_open: int = 0) -> str:
     """A final QC answered all-pass (photos where asked); the last `leave_open` unanswered."""
     ins = inspections.start(station, user, Stage.FINAL_QC, "JT-ONCE", "RG-SOL-0412", "SN-ONCE")
-    steps = [(i, p) for i in ins.template.items() for p in positions_of(i, ins.position_counts)]
+    steps = steps_of(ins)
     for n, (item, pos) in enumerate(steps[: len(steps) - leave_open]):
         if item.photo_required or item.kind == "photo":
             png = encode_png(render_piece(n, 64, 48))
@@ -59,7 +64,8 @@ def test_an_unfinished_inspection_says_why_it_cannot_be_signed(
     driver.sign_in("sam")  # a supervisor, who could otherwise also print the certificate
     view = open_view(driver, ins_id)
     assert view.documents_note.isVisible()
-    assert "still in progress (8 of 11 answered)" in view.documents_note.text()
+    total = len(steps_of(inspections.get(ui_station, ins_id)))
+    assert f"still in progress ({total - 3} of {total} answered)" in view.documents_note.text()
     for key, modifiers in (
         (K.Key_S, CTRL),
         (K.Key_E, CTRL),
@@ -91,9 +97,10 @@ def test_the_summary_says_to_complete_before_signing(driver: Driver, ui_station:
     assert "complete the inspection first" in str(driver.ctx.errors.shown[-1])
 
 
-def test_one_password_signs_saves_and_prints_one_piece(driver: Driver, ui_station: Station) -> None:
-    driver.sign_in("ines")
-    ins_id = answered(ui_station, driver.ctx.actor)
+def complete_at_the_bench(driver: Driver, user: str) -> tuple[str, PasswordDialog]:
+    """``user`` answers a final QC, completes it by keys and asks to sign it (Ctrl+S)."""
+    driver.sign_in(user)
+    ins_id = answered(driver.ctx.station, driver.ctx.actor)
     win = driver.win
     win.resume(ins_id)
     driver.settle()
@@ -105,11 +112,24 @@ def test_one_password_signs_saves_and_prints_one_piece(driver: Driver, ui_statio
     dialog = win.summary.docs.dialog
     assert dialog is not None and dialog.isVisible()
     assert dialog.chosen() == {"sign"}
-    dialog.also["save_report"].setChecked(True)  # ticked once, by the inspector
+    return ins_id, dialog
+
+
+def test_an_inspector_signing_is_offered_her_signature_only(driver: Driver) -> None:
+    _ins_id, dialog = complete_at_the_bench(driver, "ines")
+    assert set(dialog.also) == {"sign"}  # documents are the plant's: issued by supervisors
+    dialog.reject()
+
+
+def test_one_password_signs_saves_and_prints_one_piece(driver: Driver, ui_station: Station) -> None:
+    # a supervisor inspecting at the bench signs as performer and issues the documents
+    ins_id, dialog = complete_at_the_bench(driver, "sam")
+    win = driver.win
+    dialog.also["save_report"].setChecked(True)  # ticked once
     dialog.also["print_report"].setChecked(True)
     assert dialog.ok.text() == "Sign, save and print…"
     dialog.password.setFocus()
-    driver.type(PASSWORDS["ines"])
+    driver.type(PASSWORDS["sam"])
     driver.press(K.Key_Return)
     assert not dialog.isVisible()
     assert [s.manifest.meaning.value for s in signing.signatures(ui_station, ins_id)] == [

@@ -152,7 +152,7 @@ def test_park_resume_and_abandon_by_keys(qtbot: QtBot, ui_station: Station) -> N
     d.press(K.Key_Return)
     assert [r.id for r in history.model.rows] == [ins_id]
     assert history.model.index(0, 0).isValid()
-    assert "abandoned" in [
+    assert "ABANDONED" in [
         history.model.data(history.model.index(0, c)) for c in range(history.model.columnCount())
     ]
     view = InspectionDialog(d.ctx, ins_id, d.win)

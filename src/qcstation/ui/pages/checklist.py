@@ -551,7 +551,7 @@ class ChecklistPage(QWidget):
         """Give the keyboard back to the checklist once a form or question is gone: after
         the window is active again and the item's new fields are shown (before that, Qt
         hands it to the window's first button)."""
-        QTimer.singleShot(0, self._take_keyboard)
+        QTimer.singleShot(0, self, self._take_keyboard)  # not once self is gone
 
     def _take_keyboard(self) -> None:
         self.window().activateWindow()

@@ -293,7 +293,7 @@ class HoldActions(QObject):
             shortcut(page, PARK_KEY, self.park)
             shortcut(page, ABANDON_KEY, self.abandon)
         # after the slot that switched pages has opened the inspection in the new one
-        inspect.currentChanged.connect(lambda _i: QTimer.singleShot(0, self.update_bar))
+        inspect.currentChanged.connect(lambda _i: QTimer.singleShot(0, self, self.update_bar))
         ctx.events.inspection_completed.connect(lambda _id: self.update_bar())
         ctx.errors.error_raised.connect(self._on_error)
         self.update_bar()
