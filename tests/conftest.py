@@ -70,8 +70,10 @@ def _no_window_outlives_its_test() -> Iterator[None]:
     from PySide6.QtCore import QCoreApplication, QEvent
 
     for w in widgets.QApplication.topLevelWidgets():
-        w.close()
-        w.deleteLater()
+        try:
+            w.close()
+        finally:
+            w.deleteLater()  # gone even if closing failed (that failure fails its test)
     # deleteLater runs only from an event loop, or when asked to explicitly
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     app.processEvents()

@@ -53,5 +53,10 @@ def build_window(
     translator = i18n.install(app, os.environ.get("QCSTATION_LANGUAGE") or settings.language)
     window = MainWindow()
     window.translator = translator  # type: ignore[attr-defined]  # kept alive with the window
-    ctx = attach_workspace(window, station, location, source)
+    try:
+        ctx = attach_workspace(window, station, location, source)
+    except BaseException:
+        window.close()  # nothing of a window that could not be built stays behind
+        window.deleteLater()
+        raise
     return window, ctx

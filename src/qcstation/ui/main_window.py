@@ -64,6 +64,13 @@ class MainWindow(QMainWindow):
 
     def attach(self, ctx: UiContext, camera: CameraPanel | None = None) -> None:
         """Build the workspace on an open station; the sign-in form keeps what was typed."""
+        try:
+            self._build_workspace(ctx, camera)
+        except BaseException:
+            self._ctx = None  # half built: it closes as a window that never opened
+            raise
+
+    def _build_workspace(self, ctx: UiContext, camera: CameraPanel | None) -> None:
         # The pages pull in the database and imaging stacks: imported here, not at the top,
         # so the sign-in form can show before they are loaded.
         from qcstation.services import inspections
