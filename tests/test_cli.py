@@ -270,3 +270,22 @@ def test_demo_without_a_display_renders_the_window_offscreen(
     assert code == 0 and "Demo logins" in out and "inspections" in out
     shots = sorted((tmp_path / "demo" / "screenshots").glob("*.png"))
     assert len(shots) >= 8 and "rendered the window offscreen" in err
+    # set-up says what it did, without Qt's or SQLAlchemy's noise
+    assert "propagateSizeHints" not in err and "Warning" not in err
+    # the pictures were taken on a copy: the walk's piece is not in the demo she opens
+    code, listed, _ = run(
+        capsys, "inspections", "list", "--json", "--data-dir", str(tmp_path / "demo")
+    )
+    rows = json.loads(listed)
+    assert code == 0 and f"{len(rows)} inspections" in out  # as many as it was filled with
+    assert not any(r["job_ticket"] == "JT-26-004711" for r in rows)
+
+
+def test_a_station_with_no_display_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY"):
+        monkeypatch.delenv(name, raising=False)
+    code, _out, err = run(capsys, "--data-dir", str(tmp_path / "station"))
+    assert code == 2 and "no display" in err and "--demo" in err
+    assert "Traceback" not in err and not (tmp_path / "station" / "screenshots").exists()

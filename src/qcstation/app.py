@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from qcstation import config
     from qcstation.services.context import Station
     from qcstation.ui.boot import Opened
+    from qcstation.ui.main_window import MainWindow
 
 
 def data_dir_of(args: argparse.Namespace) -> Path:
@@ -107,18 +108,57 @@ def main(args: argparse.Namespace) -> int:
     if boot.has_display():
         data_dir = data_dir_of(args)
         url = args.database_url or os.environ.get(ENV_DATABASE_URL)
-        return boot.run(lambda: open_everything(args), boot.peek_appearance(data_dir), url)
+        return boot.run(
+            lambda: open_everything(args),
+            boot.peek_appearance(data_dir),
+            url,
+            before_exec=show_demo_logins if args.demo else None,
+        )
+    if not args.demo:
+        print(
+            "qcstation: no display to open the window on (neither DISPLAY nor "
+            "WAYLAND_DISPLAY is set). Start it on the bench's desktop; `qcstation --demo` "
+            "renders the demo's window to PNG files on a machine with no display.",
+            file=sys.stderr,
+        )
+        return 2
     return render_offscreen(args)
 
 
+def show_demo_logins(window: MainWindow) -> None:
+    from qcstation.services import demo
+
+    window.login.show_demo_logins(demo.logins())
+
+
 def render_offscreen(args: argparse.Namespace) -> int:
+    """The demo's window, rendered to PNG files in the demo directory. The pictures are
+    taken on a throwaway copy of the demo station: walking the window through its screens
+    starts an inspection, logs a defect and signs, and none of that may land in the demo
+    the person opens later."""
+    import shutil
+    import tempfile
+
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    from qcstation import config
+    from qcstation.services.context import connect
     from qcstation.ui import screenshots
 
+    screenshots.quiet_offscreen()
     opened = open_everything(args)
+    data_dir = opened.location.data_dir
+    opened.station.close()
+    out = data_dir / "screenshots"
     try:
-        out = opened.location.data_dir / "screenshots"
-        paths = screenshots.render_all(opened.station, opened.location, out, opened.source)
+        with tempfile.TemporaryDirectory(prefix="qcstation-demo-shots-") as tmp:
+            copy = Path(tmp) / "demo"
+            shutil.copytree(data_dir, copy, ignore=shutil.ignore_patterns("screenshots"))
+            loc = config.resolve(copy)
+            station = connect(loc)
+            try:
+                paths = screenshots.render_all(station, loc, out, opened.source)
+            finally:
+                station.close()
         print(
             "No display here: rendered the window offscreen instead:\n"
             + "\n".join(f"  {p}" for p in paths),
@@ -128,7 +168,6 @@ def render_offscreen(args: argparse.Namespace) -> int:
     finally:
         if opened.source is not None:
             opened.source.stop()
-        opened.station.close()
 
 
 def self_test(say: Callable[[str], None], data_dir: Path | None = None) -> bool:

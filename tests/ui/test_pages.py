@@ -18,6 +18,8 @@ from qcstation.ui import i18n
 from qcstation.ui.models import HistoryModel, TemplatesModel, UsersModel
 from qcstation.ui.pages.users import NewUserDialog
 
+from .conftest import Driver
+
 K = Qt.Key
 
 
@@ -284,3 +286,15 @@ def test_history_model_fetches_pages_lazily(qtmodeltester, ui_station) -> None: 
     assert calls[1].after == (model.rows[2].started_at, model.rows[2].id)
     assert len({r.id for r in model.rows}) == 7
     qtmodeltester.check(model)
+
+
+def test_the_demo_sign_in_form_says_who_to_sign_in_as(driver: Driver) -> None:
+    from qcstation.services import demo
+
+    login = driver.win.login
+    assert not login.demo_logins.isVisible()  # a real station shows no logins
+    login.show_demo_logins(demo.logins())
+    assert login.demo_logins.isVisible()
+    assert "ines / ines-demo-pass (inspector)" in login.demo_logins.text()
+    driver.sign_in("ines")  # and they work, by keys
+    assert driver.ctx.user is not None and driver.ctx.user.username == "ines"

@@ -44,6 +44,12 @@ DEMO_USERS: tuple[tuple[str, str, Role, str], ...] = (
     ("ivan", "ivan-demo-pass", Role.INSPECTOR, "Ivan Inspector"),
 )
 
+
+def logins() -> list[tuple[str, str, str]]:
+    """(user, password, role) of each demo user, for the sign-in form and the console."""
+    return [(user, password, role.value) for user, password, role, _name in DEMO_USERS]
+
+
 SKUS = (
     ("RG-SOL-0412", "18k yellow gold solitaire ring, 0.50 ct round brilliant"),
     ("RG-ETR-0733", "Platinum eternity band, 21 x 0.05 ct"),

@@ -18,7 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtCore import (
+    QCoreApplication,
+    QMessageLogContext,
+    Qt,
+    QtMsgType,
+    qInstallMessageHandler,
+)
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QWidget
 
@@ -44,6 +50,19 @@ from qcstation.ui.pages.templates import TemplatesPage
 from qcstation.ui.pages.verify import VerifyPage
 
 DEFAULT_SIZE = (1440, 900)
+# The offscreen platform says, for every window shown, that it cannot resize to size
+# hints: true, harmless, and a dozen lines of noise in front of what the person wants.
+_OFFSCREEN_NOISE = ("does not support propagateSizeHints",)
+
+
+def _quiet(mode: QtMsgType, context: QMessageLogContext, message: str) -> None:
+    if not any(noise in message for noise in _OFFSCREEN_NOISE):
+        print(message, file=sys.stderr)
+
+
+def quiet_offscreen() -> None:
+    """Drop the offscreen platform's noise; every other Qt message still reaches stderr."""
+    qInstallMessageHandler(_quiet)
 
 
 def settle(ctx: UiContext, timeout: float = 20.0) -> None:
@@ -99,6 +118,7 @@ def render_all(
         shots.append(path)
 
     users = {u: p for u, p, _r, _n in demo.DEMO_USERS}
+    window.login.show_demo_logins(demo.logins())
     grab("01-login")
     sign_in(window, ctx, "ines", users["ines"])
     if window.checklist.inspection is not None:  # an unfinished demo inspection reopened
@@ -394,6 +414,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    quiet_offscreen()
     with tempfile.TemporaryDirectory(prefix="qcstation-shots-") as tmp:
         loc = config.resolve(Path(tmp))
         loc = config.Location(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
@@ -47,6 +48,10 @@ class LoginPage(QWidget):
         box.addLayout(form)
         box.addWidget(self.message)
         box.addWidget(self.submit)
+        self.demo_logins = muted()
+        self.demo_logins.setObjectName("demo-logins")
+        self.demo_logins.hide()
+        box.addWidget(self.demo_logins)
         centre_card(self, card)
         self.username.returnPressed.connect(self.password.setFocus)
         self.password.returnPressed.connect(self.on_submit)
@@ -55,6 +60,13 @@ class LoginPage(QWidget):
 
     def _show_station(self, name: str) -> None:
         self.station_label.setText(self.tr("Station {0}").format(name) if name else "")
+
+    def show_demo_logins(self, logins: Sequence[tuple[str, str, str]]) -> None:
+        """On demo data only: who to sign in as, (user, password, role) each."""
+        lines = [self.tr("Demo logins:")]
+        lines += [f"{user} / {password} ({role})" for user, password, role in logins]
+        self.demo_logins.setText("\n".join(lines))
+        self.demo_logins.show()
 
     def attach(self, ctx: UiContext) -> None:
         self.ctx = ctx
