@@ -18,12 +18,15 @@ import keyring.backend
 import pytest
 import yaml
 from keyring.backends import fail
+from sqlalchemy import select
 
 from qcstation import cli, config
+from qcstation.domain.users import User
 from qcstation.services import settings as settings_service
 from qcstation.services import station_secrets
-from qcstation.services.context import connect
+from qcstation.services.context import Station, connect
 from qcstation.store import secret_store
+from qcstation.store.models import AuditEntry
 from qcstation.store.secret_store import SecretStoreError
 
 URL = "postgresql+psycopg://qc_bench@plant-db.example:5432/plant"
@@ -185,32 +188,36 @@ def test_a_keyring_that_keeps_passwords_in_plain_text_is_not_one(
         keyring.set_keyring(before)
 
 
-def test_a_password_typed_into_the_settings_page_goes_to_the_store(tmp_path: Path) -> None:
-    station = connect(config.resolve(tmp_path / "bench"))
-    try:
-        saved = settings_service.save(
-            station, station.location.settings.model_copy(update={"database_url": WITH_PASSWORD})
-        )
-    finally:
-        station.close()
+def test_a_password_typed_into_the_settings_page_goes_to_the_store(
+    tmp_path: Path, station: Station, admin: User
+) -> None:
+    saved = settings_service.save(
+        station, admin, station.location.settings.model_copy(update={"database_url": WITH_PASSWORD})
+    )
+    data = station.location.data_dir
     assert saved.database_url == URL
-    assert anywhere_in(tmp_path, SECRET) == [tmp_path / "bench" / secret_store.FILE_NAME]
-    assert config.resolve(tmp_path / "bench").database_password == SECRET
+    # Not in the settings file, nor in the database and its audit trail (the URL without it).
+    assert anywhere_in(tmp_path, SECRET) == [data / secret_store.FILE_NAME]
+    assert config.resolve(data).database_password == SECRET
+    with station.db.read() as s:
+        [entry] = s.scalars(
+            select(AuditEntry.new).where(AuditEntry.entity_id == "settings/database_url")
+        )
+    assert json.loads(entry)["new"] == URL and SECRET not in entry and ESCAPED not in entry
 
 
 def test_the_typed_password_is_refused_when_nothing_can_keep_it(
-    tmp_path: Path, no_keyring: None
+    tmp_path: Path, station: Station, admin: User, no_keyring: None
 ) -> None:
-    station = connect(config.resolve(tmp_path / "bench"))
-    try:
-        with pytest.raises(SecretStoreError, match="nothing is chosen"):
-            settings_service.save(
-                station,
-                station.location.settings.model_copy(update={"database_url": WITH_PASSWORD}),
-            )
-    finally:
-        station.close()
+    before = (station.location.data_dir / config.SETTINGS_FILE).exists()
+    with pytest.raises(SecretStoreError, match="nothing is chosen"):
+        settings_service.save(
+            station,
+            admin,
+            station.location.settings.model_copy(update={"database_url": WITH_PASSWORD}),
+        )
     assert anywhere_in(tmp_path, SECRET) == []
+    assert (station.location.data_dir / config.SETTINGS_FILE).exists() == before
 
 
 def test_the_stored_password_reaches_the_connection_and_no_message(

@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from qcstation import config
 from qcstation.domain.defects import Severity
@@ -405,3 +406,77 @@ def test_records_an_older_qcstation_queued_are_built_again_and_signed(plant: Any
     result = deliver(a)
     assert (result.sent, result.refused) == (2, ())
     assert json.loads(outbox(a, good).payload)["format"] == 2
+
+
+# --- queueing reads what is new, and misses nothing -----------------------------------------
+
+
+def rows_read(fn: Any) -> tuple[Any, int]:
+    """(what ``fn`` returns, how many rows its session SELECTs brought back)."""
+    counted: list[int] = []
+
+    def count(state: ORMExecuteState) -> Any:
+        if not state.is_select:
+            return None
+        frozen = state.invoke_statement().freeze()
+        counted.append(len(frozen.data))
+        return frozen()
+
+    event.listen(Session, "do_orm_execute", count)
+    try:
+        return fn(), sum(counted)
+    finally:
+        event.remove(Session, "do_orm_execute", count)
+
+
+def copies_of(b: Bench, record_id: str, n: int) -> None:
+    """``n`` more completed inspections of the bench, each already in its outbox: a copy of
+    ``record_id``'s rows under new ids (a long history, without a day of work per row)."""
+    with b.local.db.engine.begin() as conn:
+        ins = InspectionRow.__table__
+        out = OutboxRow.__table__
+        [row] = conn.execute(select(ins).where(ins.c.id == record_id)).mappings().all()
+        [queued] = conn.execute(select(out).where(out.c.record_id == record_id)).mappings().all()
+        ids = [str(uuid.uuid4()) for _ in range(n)]
+        conn.execute(
+            ins.insert(),
+            [{**row, "id": i, "serial": f"OLD-{k}"} for k, i in enumerate(ids)],
+        )
+        conn.execute(
+            out.insert(),
+            [{**{k: v for k, v in queued.items() if k != "id"}, "record_id": i} for i in ids],
+        )
+
+
+def test_queueing_reads_only_what_is_new_and_misses_nothing(plant: Any) -> None:
+    make, _hq = plant
+    a = make("bench-a")
+    good, bad = offline_work(a)
+    assert sync.queue(a.local) == 2
+    history = 600
+    copies_of(a, good, history)
+    assert sync.queue(a.local) == 0
+
+    ines = accounts.login(a.local, "ines", PASSWORD)
+    one_more = finish(a.local, ines, serial="NEW-1")
+    queued, read = rows_read(lambda: sync.queue(a.local))
+    assert queued == 1 and outbox(a, one_more).station_signature
+    # What one record's payload takes (its answers, evidence and trail), not the history.
+    _, alone = rows_read(lambda: sync.queue(a.local))
+    assert alone < 5 and read < 150 < history, (read, alone)
+
+    # Completed under a clock set back a year: before everything queued, still queued.
+    clock = a.local.clock
+    a.local.clock = lambda: clock().replace(year=clock().year - 1)
+    try:
+        back_then = finish(a.local, ines, serial="CLOCK-1")
+    finally:
+        a.local.clock = clock
+    # And a row an older qcstation queued unsigned is signed again.
+    with a.local.db.write(None, a.local.name) as s:
+        row = s.scalars(select(OutboxRow).where(OutboxRow.record_id == bad)).one()
+        row.station_key_id = row.station_signature = None
+    assert sync.queue(a.local) == 1
+    assert outbox(a, back_then).station_signature and outbox(a, bad).station_signature
+    with a.local.db.read() as s:
+        assert s.scalar(select(func.count()).select_from(OutboxRow)) == history + 4

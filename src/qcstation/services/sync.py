@@ -287,25 +287,34 @@ def _signed_stretch(s: Session, entity_ids: dict[str, list[str]]) -> list[AuditE
 def queue(local: Station) -> int:
     """Put every completed inspection of this station that is not in the outbox into it,
     signed with the station's key. Records an older qcstation queued without a signature
-    are built again from the local copy and signed (a completed record never changes)."""
+    are built again from the local copy and signed (a completed record never changes).
+
+    Called every minute while offline, so it reads only what needs work, not the history:
+    the completed inspections with no outbox row (an anti-join on the outbox's record_id
+    index: the database answers, no row of what is queued comes back) and the unsigned
+    rows. Never a high-water mark on the completion time: an inspection completed under a
+    clock set back, or taken over from a station whose clock is behind, is still found."""
+    completed_here = (
+        select(InspectionRow.id)
+        .join(StationRow, StationRow.id == InspectionRow.station_id)
+        .where(InspectionRow.status == Status.COMPLETED.value, StationRow.name == local.name)
+    )
     with local.db.read() as s:
-        queued = {
-            r.record_id: r
-            for r in s.scalars(select(OutboxRow).where(OutboxRow.refused_at.is_(None)))
-        }
-        done = s.scalars(
-            select(InspectionRow.id)
-            .join(StationRow, StationRow.id == InspectionRow.station_id)
-            .where(InspectionRow.status == Status.COMPLETED.value, StationRow.name == local.name)
+        new = s.scalars(
+            completed_here.outerjoin(OutboxRow, OutboxRow.record_id == InspectionRow.id)
+            .where(OutboxRow.id.is_(None))
             .order_by(InspectionRow.completed_at)
         ).all()
-    refused = _refused_ids(local)
-    todo = [
-        i
-        for i in done
-        if i not in refused
-        and (i not in queued or (queued[i].sent_at is None and not queued[i].station_signature))
-    ]
+        unsigned = s.scalars(
+            completed_here.join(OutboxRow, OutboxRow.record_id == InspectionRow.id)
+            .where(
+                OutboxRow.sent_at.is_(None),
+                OutboxRow.refused_at.is_(None),
+                or_(OutboxRow.station_signature.is_(None), OutboxRow.station_signature == ""),
+            )
+            .order_by(InspectionRow.completed_at)
+        ).all()
+    todo = [*new, *unsigned]
     if not todo:
         return 0
     key = station_keys.load(local.location)
@@ -331,11 +340,6 @@ def queue(local: Station) -> int:
             row.station_key_id = key.key_id
             row.station_signature = key.sign_outbox(ins_id, row.version or 1, digest)
         return n
-
-
-def _refused_ids(local: Station) -> set[str]:
-    with local.db.read() as s:
-        return set(s.scalars(select(OutboxRow.record_id).where(OutboxRow.refused_at.is_not(None))))
 
 
 def waiting(local: Station) -> int:

@@ -1,6 +1,7 @@
 """Station settings: capture key, idle lock, theme, language, where data lives, and the
-stages whose inspections may get a customer certificate (administrators only, as the
-whole page; kept in the settings file, which has no actor to audit)."""
+stages whose inspections may get a customer certificate. Administrators only: the page is
+shown to them, and the service checks the role again; each change is in the audit trail
+with its old and new value (services/settings.py)."""
 
 from __future__ import annotations
 
@@ -174,7 +175,7 @@ class SettingsPage(QWidget):
             self.certificate_stages[Stage.FINAL_QC].setFocus()
             return
         new = Settings.model_validate(self.collected().model_dump())
-        station = self.ctx.station
+        station, actor = self.ctx.station, self.ctx.actor
 
         typed_url = new.database_url
 
@@ -200,7 +201,7 @@ class SettingsPage(QWidget):
             else:
                 self.status.setText(said)
 
-        self.ctx.run(lambda: settings_service.save(station, new), done, failed)
+        self.ctx.run(lambda: settings_service.save(station, actor, new), done, failed)
 
     def test_connection(self) -> None:
         url = self.database_url.text().strip()

@@ -1,0 +1,64 @@
+"""A save on the Settings page is the administrator's, in the audit trail, by keys: each
+changed setting with its old and new value, and `audit verify` still passes (docs/security.md,
+X1)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from PySide6.QtCore import Qt
+from sqlalchemy import select
+
+from qcstation import config
+from qcstation.domain.stages import Stage
+from qcstation.services import audit
+from qcstation.services import settings as settings_service
+from qcstation.services.context import Station
+from qcstation.store.models import AuditEntry
+from qcstation.ui.pages.settings import SettingsPage
+
+K = Qt.Key
+
+
+def setting_entries(station: Station) -> list[tuple[str, str, Any, Any]]:
+    with station.db.read() as s:
+        rows = s.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.entity == "event", AuditEntry.action == settings_service.EVENT)
+            .order_by(AuditEntry.id)
+        ).all()
+        out = []
+        for e in rows:
+            detail = json.loads(e.new)
+            out.append((e.actor, detail["setting"], detail["old"], detail["new"]))
+        return out
+
+
+def test_the_settings_page_save_is_in_the_trail_with_old_and_new_value(
+    driver: Any, ui_station: Station
+) -> None:
+    assert setting_entries(ui_station) == []
+    driver.sign_in("ada")
+    driver.win.show_page(SettingsPage)
+    page = driver.win.area.currentWidget()
+    assert isinstance(page, SettingsPage)
+    page.idle.setFocus()
+    driver.press(K.Key_A, Qt.KeyboardModifier.ControlModifier)
+    driver.type("12")
+    page.certificate_stages[Stage.PACKAGING].setFocus()
+    driver.press(K.Key_Space)  # final QC only
+    driver.press(K.Key_S, Qt.KeyboardModifier.ControlModifier)
+    driver.qtbot.waitUntil(lambda: page.status.text() == "Saved.")
+    driver.settle()
+    saved = config.load_settings(ui_station.location.data_dir)[0]
+    assert saved.idle_lock_minutes == 12 and saved.certificate_stages == [Stage.FINAL_QC]
+    assert setting_entries(ui_station) == [
+        ("ada", "idle_lock_minutes", 5, 12),
+        ("ada", "certificate_stages", ["final_qc", "packaging"], ["final_qc"]),
+    ]
+    assert audit.verify(ui_station).ok
+    # Saved again unchanged: nothing new in the trail.
+    driver.press(K.Key_S, Qt.KeyboardModifier.ControlModifier)
+    driver.settle()
+    assert len(setting_entries(ui_station)) == 2
