@@ -191,3 +191,25 @@ def test_logs_says_where_the_logs_are_when_nothing_crashed(
     assert f"log file: {data / 'logs' / logs.LOG_FILE}" in out
     assert "no crash recorded" in out
     assert "running cmd_logs" in (data / "logs" / logs.LOG_FILE).read_text()
+
+
+def test_of_several_dead_runs_the_newest_crash_is_told_and_all_are_logged(tmp_path: Path) -> None:
+    data = tmp_path / "station"
+    directory = data / "logs"
+    directory.mkdir(parents=True)
+    now = time.time()
+    for name, text, age in [
+        ("crash-window-20260101T080000-11.txt", "Fatal Python error: Aborted (the older)\n", 300),
+        ("crash-command-20260101T080400-12.txt", "Fatal Python error: Segfault (the newer)\n", 60),
+        ("crash-window-20260101T080500-13.txt", "", 30),  # killed, later still: no stack
+    ]:
+        (directory / name).write_text(text)
+        os.utime(directory / name, (now - age, now - age))
+
+    session = logs.start(data, "window", collect_crashes=True)
+    assert session.previous is not None and "(the newer)" in session.previous.stack
+    logs.end()
+    assert crash_files(data) == []
+    logged = (directory / logs.LOG_FILE).read_text()
+    assert "(the older)" in logged and "(the newer)" in logged
+    assert "crash-window-20260101T080500-13.txt) stopped without closing" in logged

@@ -123,7 +123,7 @@ def _lock(fh: IO[Any]) -> bool:
 def _dead_runs(directory: Path) -> list[tuple[Path, Crash]]:
     """Crash files of runs that are gone (their lock is free), oldest first."""
     found = []
-    for path in sorted(directory.glob(CRASH_GLOB)):
+    for path in directory.glob(CRASH_GLOB):
         try:
             with path.open("rb") as fh:
                 if not _lock(fh):
@@ -136,7 +136,12 @@ def _dead_runs(directory: Path) -> list[tuple[Path, Crash]]:
             continue
         when = datetime.fromtimestamp(stat.st_mtime)
         found.append((path, Crash(path.name, data.decode("utf-8", "replace"), when)))
-    return found
+    return sorted(found, key=lambda pc: pc[1].when)
+
+
+def _newest(dead: list[tuple[Path, Crash]]) -> tuple[Path, Crash]:
+    """The one to tell about: the newest crash with a stack, else the newest run."""
+    return max(dead, key=lambda pc: (bool(pc[1].stack), pc[1].when))
 
 
 def collect(directory: Path) -> Crash | None:
@@ -147,7 +152,7 @@ def collect(directory: Path) -> Crash | None:
         return None
     for _path, crash in dead:
         log.warning("%s%s", crash.summary(), f":\n{crash.stack}" if crash.stack else "")
-    chosen = max((c for _p, c in dead), key=lambda c: (bool(c.stack), c.name))
+    _path, chosen = _newest(dead)
     header = f"{chosen.summary()}\n\n"
     private.write_atomically(directory / LAST_CRASH, (header + chosen.stack).encode("utf-8"))
     for path, _crash in dead:
@@ -160,7 +165,7 @@ def last_crash(directory: Path) -> tuple[Path, str] | None:
     """For `qcstation logs`: the newest dead run not collected yet, else last-crash.txt."""
     dead = _dead_runs(directory) if directory.is_dir() else []
     if dead:
-        path, crash = max(dead, key=lambda pc: (bool(pc[1].stack), pc[1].name))
+        path, crash = _newest(dead)
         return path, f"{crash.summary()}\n\n{crash.stack}"
     kept = directory / LAST_CRASH
     try:
@@ -175,6 +180,7 @@ def _open_crash_file(directory: Path, kind: str) -> tuple[Path, IO[Any]] | None:
     fh = private.open_new(path, "w", encoding="utf-8")
     if not _lock(fh):
         fh.close()
+        path.unlink()
         return None
     return path, fh
 
