@@ -213,3 +213,22 @@ def test_of_several_dead_runs_the_newest_crash_is_told_and_all_are_logged(tmp_pa
     logged = (directory / logs.LOG_FILE).read_text()
     assert "(the older)" in logged and "(the newer)" in logged
     assert "crash-window-20260101T080500-13.txt) stopped without closing" in logged
+
+
+def test_a_bug_in_a_command_is_logged_with_its_traceback_and_still_goes_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from qcstation.cli import logs as logs_command
+
+    def broken(_args: object) -> int:
+        return 1 // 0
+
+    monkeypatch.setattr(logs_command, "cmd_logs", broken)
+    data = tmp_path / "station"
+    with pytest.raises(ZeroDivisionError):
+        cli.main(["--data-dir", str(data), "logs"])
+    text = (data / "logs" / logs.LOG_FILE).read_text()
+    assert "ERROR qcstation: a bug ended the command" in text
+    assert "ZeroDivisionError: integer division or modulo by zero" in text and "in broken" in text
+    assert "a bug ended the command" not in capsys.readouterr().err  # Python prints it once
+    assert crash_files(data) == []  # a bug is not a crash: the run ended, its file went
