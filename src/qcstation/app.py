@@ -83,15 +83,21 @@ def open_for_window(
 
 def open_everything(args: argparse.Namespace) -> Opened:
     """The station, its location and the camera: the slow part of starting."""
+    from qcstation import logs
+    from qcstation.store.database import redact
     from qcstation.ui import live_camera
     from qcstation.ui.boot import Opened
 
     loc = location(args)
     notes: list[str] = []
+    crashed = logs.crash_note(logs.current())  # the run before this one did not end well
+    if crashed is not None:
+        notes.append(crashed)
     if args.demo:
         station = open_demo(loc)
     else:
         station, loc = open_for_window(loc, notes)
+    logs.log.info("station %r opened: %s", station.name, redact(station.db.url))
     try:
         source = live_camera.demo_feed() if args.demo else live_camera.device_feed(loc.settings)
         import qcstation.ui.application  # noqa: F401  # the pages, loaded off the GUI thread

@@ -27,6 +27,7 @@ def commands() -> tuple[ModuleType, ...]:
     from qcstation.cli import (
         backup,
         dashboard,
+        logs,
         lots,
         plantdb,
         quality,
@@ -37,7 +38,19 @@ def commands() -> tuple[ModuleType, ...]:
         users,
     )
 
-    return (station, users, sampling, signing, quality, lots, dashboard, backup, sync, plantdb)
+    return (
+        station,
+        users,
+        sampling,
+        signing,
+        quality,
+        lots,
+        dashboard,
+        backup,
+        sync,
+        plantdb,
+        logs,
+    )
 
 
 def _common() -> argparse.ArgumentParser:
@@ -129,21 +142,41 @@ def main(argv: Sequence[str] | None = None) -> int:
         from qcstation.cli.station import cmd_self_test
 
         args.func = cmd_self_test
+    from qcstation import logs
     from qcstation.store import private
 
     try:
         with private.umask():  # everything a command or the window creates: this account's only
+            _start_logging(args)
             return int(args.func(args))
     except KeyboardInterrupt:
         print("qcstation: interrupted; everything committed so far is kept", file=sys.stderr)
         return 130
     except Exception as exc:
         return explain(exc, args)
+    finally:
+        logs.end()
+
+
+def _start_logging(args: argparse.Namespace) -> None:
+    """The log of this run, in the data directory it works on. The window collects what
+    earlier runs left (app.py tells about it); the self-test has a directory of its own
+    and leaves the station's alone."""
+    from qcstation import logs
+    from qcstation.paths import choose_data_dir
+
+    if getattr(args, "self_test", False):
+        return
+    window = args.func is open_window
+    data_dir = choose_data_dir(args.data_dir, demo=window and args.demo)
+    logs.start(data_dir, "window" if window else "command", collect_crashes=window)
+    logs.log.info("running %s", getattr(args.func, "__name__", "a command"))
 
 
 def explain(exc: Exception, args: argparse.Namespace) -> int:
     """Errors a person can act on: the message, exit 2, no traceback. Anything else is a bug
     and goes on up with its traceback."""
+    from qcstation import logs
     from qcstation.cli._shared import UsageError, _err
     from qcstation.domain.yaml_files import ContentError
     from qcstation.services.problems import describe
@@ -155,6 +188,9 @@ def explain(exc: Exception, args: argparse.Namespace) -> int:
         return BAD_INPUT
     text = str(exc) if isinstance(exc, UsageError) else describe(exc, args.database_url)
     if text is None:
+        # Python prints it on the way out; the log keeps it too (stderr has it already).
+        logs.log.error("a bug ended the command", exc_info=exc, extra=logs.FILE_ONLY)
         raise exc
+    logs.log.warning("error: %s", text, extra=logs.FILE_ONLY)
     _err(f"error: {text}")
     return BAD_INPUT

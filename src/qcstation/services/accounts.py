@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import secrets
 from dataclasses import dataclass, replace
 from typing import Any
@@ -33,6 +34,7 @@ from qcstation.store import repositories as repo
 from qcstation.store.models import LoginStats, UserRow
 
 MAX_FAILED_LOGINS = 5
+log = logging.getLogger("qcstation.accounts")
 
 
 def require(session: Session, actor: User, permission: Permission) -> UserRow:
@@ -67,6 +69,7 @@ def login(station: Station, username: str, password: str) -> User:
     rehash = False
     with station.db.write(None, station.name, reason="login") as s:
         row = s.scalars(select(UserRow).where(UserRow.username == username)).one_or_none()
+        known = row is not None
         if row is None:
             verify_password(_dummy_hash(), password)
             _count_unknown(s)
@@ -80,7 +83,10 @@ def login(station: Station, username: str, password: str) -> User:
             found = replace(repo.user(row), credential=credential)
             rehash = needs_rehash(row.password_hash)
     if found is None:
+        # An unknown name is not logged: it may be a password typed into the wrong field.
+        log.info("sign-in refused for %s", repr(username) if known else "an unknown name")
         raise LoginFailed(LOGIN_REFUSED)
+    log.info("%s signed in (%s) on %s", username, found.role.value, station.name)
     if rehash and found.credential is not None:
         with station.db.write(found, station.name, reason="password hash upgraded") as s:
             s.get_one(UserRow, found.id).password_hash = hash_password(password)

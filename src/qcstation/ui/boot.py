@@ -11,6 +11,7 @@ This module is imported before anything heavy: it must stay on Qt and the standa
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import threading
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from qcstation.services.context import Station
     from qcstation.ui.live_camera import GrabberFeed
 
+log = logging.getLogger("qcstation.ui")
 POLL_MS = 20  # how often the GUI thread looks whether the station is open
 
 
@@ -164,10 +166,11 @@ def run(
         box.setIcon(QMessageBox.Icon.Critical)
         box.setWindowTitle(window.tr("qcstation cannot start"))
         if text is None:
-            sys.stderr.write(details)
+            log.error("a bug while opening the station:\n%s", details.rstrip())
             box.setText(window.tr("qcstation hit a problem while opening the station."))
             box.setDetailedText(details)
         else:
+            log.warning("cannot open the station: %s", text, extra={"file_only": True})
             print(f"qcstation: error: {text}", file=sys.stderr, flush=True)
             box.setText(text[:1].upper() + text[1:])
         box.setInformativeText(window.tr("Nothing was changed. Fix the problem and start again."))

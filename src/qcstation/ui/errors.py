@@ -3,6 +3,7 @@ crash dialog that says the inspection is kept (each answer is saved when given).
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 import traceback
@@ -14,6 +15,9 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from qcstation.services.problems import is_known
+
+log = logging.getLogger("qcstation.ui")
+KEPT = 50  # the newest errors reported, for the tests; older ones are let go
 
 
 def _tr(text: str) -> str:
@@ -63,18 +67,26 @@ class ErrorReporter(QObject):
         super().__init__()
         self._parent = parent_widget
         self.error_raised.connect(self._show)
-        self.shown: list[BaseException] = []  # what was reported; tests read it
+        # The newest KEPT errors shown, for tests to read: a station that runs all day must
+        # not keep every exception (and the frames its traceback holds) alive.
+        self.shown: list[BaseException] = []
 
     def report(self, exc: BaseException) -> None:
+        """From any thread. Logged here and now (stderr too, when there is one): the log
+        has it even if the dialog never shows."""
         details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        if is_known(exc):
+            log.info("said to the user: %s", exc)
+        else:
+            log.error("a bug, shown in the crash dialog:\n%s", details.rstrip())
         self.error_raised.emit(exc, details)
 
     def _show(self, exc: BaseException, details: str) -> None:
         self.shown.append(exc)
+        del self.shown[:-KEPT]
         if is_known(exc):
             show_problem(self._parent(), exc)
         else:
-            sys.stderr.write(details)
             show_crash(self._parent(), details)
 
     def install_hooks(self) -> None:

@@ -3,6 +3,7 @@ settings) chosen by role, and the idle lock over all of it."""
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, QTimer
@@ -36,6 +37,9 @@ ACTIVITY = {
     QEvent.Type.MouseMove,
     QEvent.Type.Wheel,
 }
+
+
+log = logging.getLogger("qcstation.ui")
 
 
 class MainWindow(QMainWindow):
@@ -260,6 +264,7 @@ class MainWindow(QMainWindow):
         if self.ctx.user is None or self.top.currentWidget() is self.lock_page:
             return
         self.idle.stop()
+        log.info("the screen locked for %s", self.ctx.user.username)
         self.top.setCurrentWidget(self.lock_page)
         self.ctx.events.locked.emit()  # dialogs go first, then the password takes the keys
         self.lock_page.lock(self.ctx.user)
@@ -272,6 +277,8 @@ class MainWindow(QMainWindow):
         self.ctx.events.unlocked.emit()
 
     def sign_out(self) -> None:
+        if self.ctx.user is not None:
+            log.info("%s signed out", self.ctx.user.username)
         self.idle.stop()
         self.ctx.user = None
         self.ctx.events.signed_out.emit()
