@@ -16,6 +16,8 @@ from qcstation.domain.stages import Stage
 from qcstation.domain.users import Role
 from qcstation.services import accounts, demo, setup, sync
 from qcstation.services.context import connect
+from qcstation.services.errors import SigningRefused
+from qcstation.store import secret_store
 from qcstation.store.models import InspectionRow
 from qcstation.ui.application import attach_workspace
 from qcstation.ui.main_window import MainWindow
@@ -56,13 +58,28 @@ def test_the_window_sends_the_outbox_when_the_server_is_back(
     qtbot.waitUntil(lambda: not offline.busy, timeout=30000)
     assert "does not answer" in window.connection_note.text()
 
+    # A failure that lasts is said once, then stays in the header (not a box a minute)
+    keys = secret_store.require_store(d, loc.settings.secret_store, "this station's key")
+    kept = keys.get(secret_store.STATION_KEY)
+    assert kept is not None
+    keys.delete(secret_store.STATION_KEY)
+    second = demo.run_inspection(station, ines, Stage.FINAL_QC, random.Random(5))
+    for _ in range(3):
+        offline.attempt()
+        qtbot.waitUntil(lambda: not offline.busy, timeout=30000)
+    assert [type(e) for e in ctx.errors.shown] == [SigningRefused]
+    assert "no station key" in window.connection_note.text()
+    assert "retrying every minute" in window.connection_note.text()
+    keys.set(secret_store.STATION_KEY, kept)
+    ctx.errors.shown.clear()
+
     offline.server = config.resolve(d, pg_schema_url)  # the server is back
     offline.attempt()
     qtbot.waitUntil(lambda: not offline.busy, timeout=60000)
-    assert offline.last is not None and offline.last.sent == 1 and offline.last.waiting == 0
-    assert "1 inspection(s) sent, 0 waiting" in window.connection_note.text()
+    assert offline.last is not None and offline.last.sent == 2 and offline.last.waiting == 0
+    assert "2 inspection(s) sent, 0 waiting" in window.connection_note.text()
     with hq.db.read() as s:
-        assert s.scalar(select(func.count()).where(InspectionRow.id == ins_id)) == 1
+        assert s.scalar(select(func.count()).where(InspectionRow.id.in_([ins_id, second]))) == 2
     assert ctx.errors.shown == []
     window.close()
     ctx.tasks.wait()

@@ -1,10 +1,17 @@
 """A station working offline sends its outbox by itself: every minute, and right after an
-inspection is completed, one attempt on the worker. The header says how things stand."""
+inspection is completed, one attempt on the worker. The header says how things stand.
+
+A failure that lasts (the station key gone, a refusal that repeats) is said once, in a
+message, and then stays in the header until it changes or sending works again: a message
+box every minute would bury the bench. Every failure goes to the log."""
 
 from __future__ import annotations
 
+import logging
+
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QLabel
+from shiboken6 import isValid
 
 from qcstation.config import Location
 from qcstation.services import sync
@@ -12,6 +19,7 @@ from qcstation.services.sync import SyncResult
 from qcstation.ui.context import UiContext
 
 EVERY_MS = 60_000
+log = logging.getLogger(__name__)
 
 
 class OfflineSync(QObject):
@@ -20,6 +28,7 @@ class OfflineSync(QObject):
         self.ctx, self.server, self.note = ctx, server, note
         self.busy = False
         self.last: SyncResult | None = None
+        self.failing: str | None = None  # the failure said last, while it lasts
         self.timer = QTimer(self)
         self.timer.setInterval(EVERY_MS)
         self.timer.timeout.connect(self.attempt)
@@ -38,6 +47,9 @@ class OfflineSync(QObject):
 
     def _done(self, result: SyncResult | None) -> None:
         self.busy = False
+        if not isValid(self.note):
+            return  # the window closed while this attempt ran
+        self.failing = None
         if result is None:
             waiting = self.tr("Offline: the plant server does not answer")
             self.note.setText(waiting)
@@ -54,5 +66,13 @@ class OfflineSync(QObject):
 
     def _failed(self, exc: BaseException) -> None:
         self.busy = False
-        self.note.setText(self.tr("Offline: sending failed, retrying in a minute"))
-        self.ctx.errors.report(exc)
+        log.warning("offline sync failed: %s", exc, exc_info=exc)
+        if not isValid(self.note):
+            return  # the window closed while this attempt ran
+        self.note.setText(
+            self.tr("Offline: sending failed ({0}); retrying every minute").format(exc)
+        )
+        said = f"{type(exc).__name__}: {exc}"
+        if said != self.failing:
+            self.failing = said
+            self.ctx.errors.report(exc)
