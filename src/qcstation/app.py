@@ -36,15 +36,12 @@ def location(args: argparse.Namespace) -> config.Location:
 
 
 def open_demo(loc: config.Location) -> Station:
-    from qcstation.cli.station import _print_demo
     from qcstation.services import demo  # only the demo needs the demo data generator
     from qcstation.services.context import connect
-    from qcstation.store import schema
 
     station = connect(loc)
-    state, _ = schema.state(station.db.engine)
-    summary = demo.fill(station, count=40) if state is schema.SchemaState.EMPTY else None
-    _print_demo(summary or demo.summarize(station), loc)
+    for line in demo.fill_if_empty(station, count=40).lines(loc.data_dir):
+        print(line, flush=True)
     return station
 
 

@@ -129,10 +129,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from qcstation.cli.station import cmd_self_test
 
         args.func = cmd_self_test
-    from qcstation.store import private
+    from qcstation.services.private_files import only_mine
 
     try:
-        with private.umask():  # everything a command or the window creates: this account's only
+        with only_mine():  # everything a command or the window creates: this account's only
             return int(args.func(args))
     except KeyboardInterrupt:
         print("qcstation: interrupted; everything committed so far is kept", file=sys.stderr)
