@@ -11,9 +11,12 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import threading
+import traceback
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 # Before anything imports Qt: with no display, a QApplication would abort.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -31,6 +34,79 @@ PG_ENV = "QCSTATION_TEST_DATABASE_URL"
 REQUIRE_PG_ENV = "QCSTATION_REQUIRE_POSTGRES"
 PASSWORD = "correct horse battery"
 AS_STATION_ENV = "QCSTATION_TEST_AS_STATION_ROLE"
+
+
+class HungTestStopper:
+    """pytest-timeout's thread method, reported where CI shows it.
+
+    pytest-timeout (``timeout`` in pyproject.toml) stops a test that runs too long from a
+    timer thread: a hang inside Qt's event loop or a C call never returns to Python to
+    take a signal. Its own report goes to pytest's terminal, which a pytest-xdist worker
+    does not pass on: CI would read only "worker crashed". This timer writes the test's
+    name and every thread's stack (named) to the standard error pytest started with,
+    then ends the process like pytest-timeout does; xdist then names the test too and
+    goes on in a new worker.
+    """
+
+    def __init__(self, stderr_fd: int) -> None:
+        self.stderr_fd = stderr_fd
+        self.timers: dict[str, threading.Timer] = {}
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_timeout_set_timer(self, item: pytest.Item, settings: Any) -> bool | None:
+        if settings.method != "thread":
+            return None  # pytest-timeout's own signal method
+        timer = threading.Timer(settings.timeout, self.stop, (item, settings))
+        timer.name = f"pytest-timeout {item.nodeid}"
+        timer.daemon = True
+        self.timers[item.nodeid] = timer
+        timer.start()
+        return True
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_timeout_cancel_timer(self, item: pytest.Item) -> bool | None:
+        timer = self.timers.pop(item.nodeid, None)
+        if timer is None:
+            return None
+        timer.cancel()
+        timer.join()
+        return True
+
+    def stop(self, item: pytest.Item, settings: Any) -> None:
+        from pytest_timeout import is_debugging
+
+        if not settings.disable_debugger_detection and is_debugging():
+            return  # someone is stepping through it
+        names = {t.ident: t.name for t in threading.enumerate()}
+        here = threading.get_ident()
+        text = [f"\n+++++ Timeout: {item.nodeid} ran longer than {settings.timeout:g}s +++++\n"]
+        for ident, frame in sys._current_frames().items():
+            if ident != here:
+                text.append(f"~~~~~ thread {names.get(ident, ident)!r} ~~~~~\n")
+                text.extend(traceback.format_stack(frame))
+        text.append(f"+++++ Timeout: {item.nodeid} stopped: its process ends +++++\n")
+        try:
+            os.write(self.stderr_fd, "".join(text).encode("utf-8", "replace"))
+        finally:
+            os._exit(1)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.pluginmanager.hasplugin("timeout"):
+        # The standard error as it is now, before a test's output is captured.
+        try:
+            fd = sys.stderr.fileno()
+        except (AttributeError, ValueError):  # pytest-xdist's worker replaced sys.stderr
+            assert sys.__stderr__ is not None
+            fd = sys.__stderr__.fileno()
+        config.pluginmanager.register(HungTestStopper(os.dup(fd)), "qcstation-hung-tests")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    stopper = config.pluginmanager.get_plugin("qcstation-hung-tests")
+    if isinstance(stopper, HungTestStopper):
+        config.pluginmanager.unregister(stopper)
+        os.close(stopper.stderr_fd)
 
 
 @pytest.fixture(autouse=True)

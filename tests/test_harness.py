@@ -1,0 +1,63 @@
+"""The suite's own guards, run the way the suite runs (this repository's pytest settings):
+a hung test is stopped and named instead of holding CI until its job is killed."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+HANGS = """
+import threading
+
+
+def test_waits_for_nothing_forever():
+    threading.Event().wait()
+
+
+def test_after_it():
+    pass
+"""
+
+
+def pytest_in(tmp_path: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """pytest on tmp_path's tests as the suite runs: this repository's settings
+    (pyproject.toml) and tests/conftest.py (loaded as a plugin: it is not tmp_path's)."""
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-c", str(ROOT / "pyproject.toml"),
+         "--rootdir", str(tmp_path), "-p", "no:cacheprovider", "-p", "tests.conftest",
+         *args, str(tmp_path)],
+        capture_output=True, text=True, timeout=timeout, cwd=ROOT,
+    )  # fmt: skip
+
+
+def test_every_test_has_a_time_limit_and_one_stack_dump(pytestconfig: pytest.Config) -> None:
+    # a hang inside Qt's event loop never returns to Python for a signal: a thread stops it
+    assert pytestconfig.getini("timeout_method") == "thread"
+    limit = float(pytestconfig.getini("timeout"))
+    assert 60 <= limit <= 600
+    # pytest's faulthandler would print the same stacks a second time: off, or never
+    # reached before the limit
+    dump = float(pytestconfig.getini("faulthandler_timeout") or 0)
+    assert dump == 0 or dump > limit
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "1"]], ids=["one-process", "xdist"])
+def test_a_hung_test_is_stopped_and_named(tmp_path: Path, workers: list[str]) -> None:
+    (tmp_path / "test_hang.py").write_text(HANGS, encoding="utf-8")
+    proc = pytest_in(tmp_path, "-o", "timeout=3", *(workers or ["-p", "no:xdist"]))
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0, out
+    # the test's name and where each thread is, in what CI shows (xdist workers too)
+    assert "Timeout: test_hang.py::test_waits_for_nothing_forever ran longer than 3s" in out, out
+    assert "thread 'MainThread'" in out and "in test_waits_for_nothing_forever" in out, out
+    # one dump: not pytest-timeout's own as well, nor faulthandler's
+    assert out.count("ran longer than") == 1, out
+    assert "+ Timeout +" not in out and "most recent call first" not in out, out
+    if workers:  # pytest-xdist names the test as well and goes on in a new worker
+        assert "crashed while running 'test_hang.py::test_waits" in out, out
+        assert "1 failed, 1 passed" in out, out
