@@ -12,6 +12,7 @@ import os
 import shutil
 import sys
 import threading
+import time
 import traceback
 import uuid
 from collections.abc import Callable, Iterator
@@ -126,6 +127,34 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "home" / "data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "home" / "config"))
+
+
+THREAD_GRACE_S = 2.0
+
+
+@pytest.fixture(autouse=True)
+def _no_thread_outlives_its_test() -> Iterator[None]:
+    """No Python thread a test started is still running when it ends (after its fixtures,
+    windows included, are torn down and a short grace to finish).
+
+    A leaked thread runs on into the next test: it holds a database or a file the next
+    one removes, writes into a station that is gone, and fails somebody else's test, or
+    keeps the interpreter from exiting. Daemon threads are not counted (nothing waits
+    for them); Qt's own threads are not Python threads.
+    """
+    before = set(threading.enumerate())
+    yield
+    started = [t for t in threading.enumerate() if t not in before and not t.daemon]
+    deadline = time.monotonic() + THREAD_GRACE_S
+    for thread in started:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    alive = [t.name for t in started if t.is_alive()]
+    if alive:
+        pytest.fail(
+            f"the test left {len(alive)} thread(s) running: {', '.join(alive)} "
+            "(stop and join what it starts, or close what owns them)",
+            pytrace=False,
+        )
 
 
 @pytest.fixture(autouse=True)

@@ -1,8 +1,10 @@
-"""The suite's own guards, run the way the suite runs (this repository's pytest settings):
-a hung test is stopped and named instead of holding CI until its job is killed."""
+"""The suite's own guards, run the way the suite runs (this repository's pytest settings
+and tests/conftest.py): a hung test is stopped and named instead of holding CI until its
+job is killed; a thread a test leaves running fails that test, not a later one."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -24,7 +26,9 @@ def test_after_it():
 """
 
 
-def pytest_in(tmp_path: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def pytest_in(
+    tmp_path: Path, *args: str, timeout: float = 120, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """pytest on tmp_path's tests as the suite runs: this repository's settings
     (pyproject.toml) and tests/conftest.py (loaded as a plugin: it is not tmp_path's)."""
     return subprocess.run(
@@ -32,6 +36,7 @@ def pytest_in(tmp_path: Path, *args: str, timeout: float = 120) -> subprocess.Co
          "--rootdir", str(tmp_path), "-p", "no:cacheprovider", "-p", "tests.conftest",
          *args, str(tmp_path)],
         capture_output=True, text=True, timeout=timeout, cwd=ROOT,
+        env={**os.environ, **(env or {})},
     )  # fmt: skip
 
 
@@ -61,3 +66,34 @@ def test_a_hung_test_is_stopped_and_named(tmp_path: Path, workers: list[str]) ->
     if workers:  # pytest-xdist names the test as well and goes on in a new worker
         assert "crashed while running 'test_hang.py::test_waits" in out, out
         assert "1 failed, 1 passed" in out, out
+
+
+LEAKS = """
+import threading
+import time
+
+stop = threading.Event()
+
+
+def test_leaves_a_thread_running():
+    threading.Thread(target=stop.wait, name="left-behind").start()
+
+
+def test_a_thread_that_ends_soon_and_a_daemon_are_fine():
+    threading.Thread(target=time.sleep, args=(0.3,), name="finishing").start()
+    threading.Thread(target=stop.wait, name="daemon", daemon=True).start()
+
+
+def test_after_them():
+    stop.set()
+"""
+
+
+def test_a_thread_left_running_fails_the_test_that_started_it(tmp_path: Path) -> None:
+    (tmp_path / "test_leaks.py").write_text(LEAKS, encoding="utf-8")
+    proc = pytest_in(tmp_path, "-p", "no:xdist", "-rE")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1, out
+    assert "3 passed, 1 error" in out, out
+    assert "ERROR at teardown of test_leaves_a_thread_running" in out, out
+    assert "left 1 thread(s) running: left-behind" in out, out
