@@ -4,6 +4,11 @@ Database tests run twice, on a SQLite file and on the PostgreSQL server named by
 QCSTATION_TEST_DATABASE_URL (each test in a schema of its own). Without that variable the
 PostgreSQL runs are skipped, unless QCSTATION_REQUIRE_POSTGRES is set (as .ci/run does),
 in which case they fail: CI never silently skips the plant database.
+
+One rule for everything else a test needs from the machine (poppler's tools, Xvfb, data
+a seeded generator must produce): where it is missing the test is skipped on a
+developer's computer and fails in CI, named by the environment variable CI (set by CI
+services and by .ci/run). See `unavailable`, `have_tools`, `require_tools`.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import traceback
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 # Before anything imports Qt: with no display, a QApplication would abort.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -130,6 +135,61 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 
 THREAD_GRACE_S = 2.0
+CI_ENV = "CI"
+# The Debian package of each tool a test runs (scripts/system-packages installs them).
+TOOL_PACKAGES = {
+    "pdftoppm": "poppler-utils",
+    "pdfsig": "poppler-utils",
+    "pdftotext": "poppler-utils",
+    "Xvfb": "xvfb",
+}
+
+
+def in_ci() -> bool:
+    """CI is set (CI services set it; so does .ci/run): nothing a test needs may be missing."""
+    return os.environ.get(CI_ENV, "").lower() not in ("", "0", "false", "no")
+
+
+def unavailable(what: str) -> NoReturn:
+    """This test cannot run here because of ``what``: skipped on a developer's computer,
+    failed in CI, which installs everything and must not pass by skipping a check."""
+    if in_ci():
+        pytest.fail(f"{what}; CI ({CI_ENV} is set) does not skip this test", pytrace=False)
+    pytest.skip(what)
+
+
+def _missing_tools(names: tuple[str, ...]) -> str | None:
+    missing = [n for n in names if shutil.which(n) is None]
+    if not missing:
+        return None
+    packages = sorted({TOOL_PACKAGES.get(n, n) for n in missing})
+    return (
+        f"{', '.join(missing)} not installed (Debian: {', '.join(packages)}; "
+        "scripts/system-packages installs it)"
+    )
+
+
+def require_tools(*names: str) -> None:
+    """Go on only where every tool named is on PATH (see `unavailable`)."""
+    missing = _missing_tools(names)
+    if missing:
+        unavailable(missing)
+
+
+def have_tools(*names: str) -> bool:
+    """For an extra check inside a test: whether the tools are there. In CI a missing
+    tool fails the test instead of leaving the check out."""
+    missing = _missing_tools(names)
+    if missing and in_ci():
+        unavailable(missing)
+    return missing is None
+
+
+@pytest.fixture
+def poppler() -> None:
+    """poppler-utils' tools (pdfsig, pdftoppm, pdftotext), or the test does not run here
+    (`unavailable`: a skip on a developer's computer, a failure in CI)."""
+    require_tools("pdfsig", "pdftoppm", "pdftotext")
 
 
 @pytest.fixture(autouse=True)
@@ -189,7 +249,7 @@ def postgres_url() -> str | None:
     if not url:
         if os.environ.get(REQUIRE_PG_ENV):
             pytest.fail(f"{REQUIRE_PG_ENV} is set but {PG_ENV} is not: no PostgreSQL to test on")
-        pytest.skip(f"no PostgreSQL server configured ({PG_ENV})")
+        unavailable(f"no PostgreSQL server configured ({PG_ENV})")
     return url
 
 

@@ -1,6 +1,6 @@
 """The suite's own guards, run the way the suite runs (this repository's pytest settings
 and tests/conftest.py): a hung test is stopped and named instead of holding CI until its
-job is killed; a thread a test leaves running fails that test, not a later one."""
+job is killed; what a test needs from the machine is skipped where missing, except in CI."""
 
 from __future__ import annotations
 
@@ -97,3 +97,44 @@ def test_a_thread_left_running_fails_the_test_that_started_it(tmp_path: Path) ->
     assert "3 passed, 1 error" in out, out
     assert "ERROR at teardown of test_leaves_a_thread_running" in out, out
     assert "left 1 thread(s) running: left-behind" in out, out
+
+
+NEEDS = """
+import pytest
+
+from tests.conftest import have_tools, unavailable
+
+
+@pytest.mark.usefixtures("poppler")
+def test_reads_a_pdf():
+    pass
+
+
+def test_checks_more_where_it_can():
+    if have_tools("pdftoppm"):
+        pass
+
+
+def test_needs_seeded_data():
+    unavailable("the seeded demo made no such record")
+"""
+
+
+@pytest.mark.parametrize("ci", ["", "true"], ids=["here", "in-ci"])
+def test_what_a_test_needs_is_skipped_where_missing_but_fails_in_ci(
+    tmp_path: Path, ci: str
+) -> None:
+    (tmp_path / "test_needs.py").write_text(NEEDS, encoding="utf-8")
+    no_tools = tmp_path / "bin"  # a PATH with no poppler on it
+    no_tools.mkdir()
+    proc = pytest_in(tmp_path, "-p", "no:xdist", "-rsfE", env={"PATH": str(no_tools), "CI": ci})
+    out = proc.stdout + proc.stderr
+    if ci:
+        assert proc.returncode == 1, out
+        assert "2 failed, 1 error" in out, out  # the fixture's failure is a set-up error
+        assert "pdfsig, pdftoppm, pdftotext not installed (Debian: poppler-utils" in out, out
+        assert "CI (CI is set) does not skip this test" in out, out
+        assert "the seeded demo made no such record" in out, out
+    else:
+        assert proc.returncode == 0, out
+        assert "1 passed, 2 skipped" in out, out  # have_tools: the extra check left out
