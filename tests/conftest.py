@@ -4,6 +4,11 @@ Database tests run twice, on a SQLite file and on the PostgreSQL server named by
 QCSTATION_TEST_DATABASE_URL (each test in a schema of its own). Without that variable the
 PostgreSQL runs are skipped, unless QCSTATION_REQUIRE_POSTGRES is set (as .ci/run does),
 in which case they fail: CI never silently skips the plant database.
+
+One rule for everything else a test needs from the machine (poppler's tools, Xvfb, data
+a seeded generator must produce): where it is missing the test is skipped on a
+developer's computer and fails in CI, named by the environment variable CI (set by CI
+services and by .ci/run). See `unavailable`, `have_tools`, `require_tools`.
 """
 
 from __future__ import annotations
@@ -11,9 +16,13 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import threading
+import time
+import traceback
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any, NoReturn
 
 # Before anything imports Qt: with no display, a QApplication would abort.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -33,6 +42,79 @@ PASSWORD = "correct horse battery"
 AS_STATION_ENV = "QCSTATION_TEST_AS_STATION_ROLE"
 
 
+class HungTestStopper:
+    """pytest-timeout's thread method, reported where CI shows it.
+
+    pytest-timeout (``timeout`` in pyproject.toml) stops a test that runs too long from a
+    timer thread: a hang inside Qt's event loop or a C call never returns to Python to
+    take a signal. Its own report goes to pytest's terminal, which a pytest-xdist worker
+    does not pass on: CI would read only "worker crashed". This timer writes the test's
+    name and every thread's stack (named) to the standard error pytest started with,
+    then ends the process like pytest-timeout does; xdist then names the test too and
+    goes on in a new worker.
+    """
+
+    def __init__(self, stderr_fd: int) -> None:
+        self.stderr_fd = stderr_fd
+        self.timers: dict[str, threading.Timer] = {}
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_timeout_set_timer(self, item: pytest.Item, settings: Any) -> bool | None:
+        if settings.method != "thread":
+            return None  # pytest-timeout's own signal method
+        timer = threading.Timer(settings.timeout, self.stop, (item, settings))
+        timer.name = f"pytest-timeout {item.nodeid}"
+        timer.daemon = True
+        self.timers[item.nodeid] = timer
+        timer.start()
+        return True
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_timeout_cancel_timer(self, item: pytest.Item) -> bool | None:
+        timer = self.timers.pop(item.nodeid, None)
+        if timer is None:
+            return None
+        timer.cancel()
+        timer.join()
+        return True
+
+    def stop(self, item: pytest.Item, settings: Any) -> None:
+        from pytest_timeout import is_debugging
+
+        if not settings.disable_debugger_detection and is_debugging():
+            return  # someone is stepping through it
+        names = {t.ident: t.name for t in threading.enumerate()}
+        here = threading.get_ident()
+        text = [f"\n+++++ Timeout: {item.nodeid} ran longer than {settings.timeout:g}s +++++\n"]
+        for ident, frame in sys._current_frames().items():
+            if ident != here:
+                text.append(f"~~~~~ thread {names.get(ident, ident)!r} ~~~~~\n")
+                text.extend(traceback.format_stack(frame))
+        text.append(f"+++++ Timeout: {item.nodeid} stopped: its process ends +++++\n")
+        try:
+            os.write(self.stderr_fd, "".join(text).encode("utf-8", "replace"))
+        finally:
+            os._exit(1)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.pluginmanager.hasplugin("timeout"):
+        # The standard error as it is now, before a test's output is captured.
+        try:
+            fd = sys.stderr.fileno()
+        except (AttributeError, ValueError):  # pytest-xdist's worker replaced sys.stderr
+            assert sys.__stderr__ is not None
+            fd = sys.__stderr__.fileno()
+        config.pluginmanager.register(HungTestStopper(os.dup(fd)), "qcstation-hung-tests")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    stopper = config.pluginmanager.get_plugin("qcstation-hung-tests")
+    if isinstance(stopper, HungTestStopper):
+        config.pluginmanager.unregister(stopper)
+        os.close(stopper.stderr_fd)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No test may touch a real station's data or settings."""
@@ -50,6 +132,89 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "home" / "data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "home" / "config"))
+
+
+THREAD_GRACE_S = 2.0
+CI_ENV = "CI"
+# The Debian package of each tool a test runs (scripts/system-packages installs them).
+TOOL_PACKAGES = {
+    "pdftoppm": "poppler-utils",
+    "pdfsig": "poppler-utils",
+    "pdftotext": "poppler-utils",
+    "Xvfb": "xvfb",
+}
+
+
+def in_ci() -> bool:
+    """CI is set (CI services set it; so does .ci/run): nothing a test needs may be missing."""
+    return os.environ.get(CI_ENV, "").lower() not in ("", "0", "false", "no")
+
+
+def unavailable(what: str) -> NoReturn:
+    """This test cannot run here because of ``what``: skipped on a developer's computer,
+    failed in CI, which installs everything and must not pass by skipping a check."""
+    if in_ci():
+        pytest.fail(f"{what}; CI ({CI_ENV} is set) does not skip this test", pytrace=False)
+    pytest.skip(what)
+
+
+def _missing_tools(names: tuple[str, ...]) -> str | None:
+    missing = [n for n in names if shutil.which(n) is None]
+    if not missing:
+        return None
+    packages = sorted({TOOL_PACKAGES.get(n, n) for n in missing})
+    return (
+        f"{', '.join(missing)} not installed (Debian: {', '.join(packages)}; "
+        "scripts/system-packages installs it)"
+    )
+
+
+def require_tools(*names: str) -> None:
+    """Go on only where every tool named is on PATH (see `unavailable`)."""
+    missing = _missing_tools(names)
+    if missing:
+        unavailable(missing)
+
+
+def have_tools(*names: str) -> bool:
+    """For an extra check inside a test: whether the tools are there. In CI a missing
+    tool fails the test instead of leaving the check out."""
+    missing = _missing_tools(names)
+    if missing and in_ci():
+        unavailable(missing)
+    return missing is None
+
+
+@pytest.fixture
+def poppler() -> None:
+    """poppler-utils' tools (pdfsig, pdftoppm, pdftotext), or the test does not run here
+    (`unavailable`: a skip on a developer's computer, a failure in CI)."""
+    require_tools("pdfsig", "pdftoppm", "pdftotext")
+
+
+@pytest.fixture(autouse=True)
+def _no_thread_outlives_its_test() -> Iterator[None]:
+    """No Python thread a test started is still running when it ends (after its fixtures,
+    windows included, are torn down and a short grace to finish).
+
+    A leaked thread runs on into the next test: it holds a database or a file the next
+    one removes, writes into a station that is gone, and fails somebody else's test, or
+    keeps the interpreter from exiting. Daemon threads are not counted (nothing waits
+    for them); Qt's own threads are not Python threads.
+    """
+    before = set(threading.enumerate())
+    yield
+    started = [t for t in threading.enumerate() if t not in before and not t.daemon]
+    deadline = time.monotonic() + THREAD_GRACE_S
+    for thread in started:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    alive = [t.name for t in started if t.is_alive()]
+    if alive:
+        pytest.fail(
+            f"the test left {len(alive)} thread(s) running: {', '.join(alive)} "
+            "(stop and join what it starts, or close what owns them)",
+            pytrace=False,
+        )
 
 
 @pytest.fixture(autouse=True)
@@ -84,7 +249,7 @@ def postgres_url() -> str | None:
     if not url:
         if os.environ.get(REQUIRE_PG_ENV):
             pytest.fail(f"{REQUIRE_PG_ENV} is set but {PG_ENV} is not: no PostgreSQL to test on")
-        pytest.skip(f"no PostgreSQL server configured ({PG_ENV})")
+        unavailable(f"no PostgreSQL server configured ({PG_ENV})")
     return url
 
 

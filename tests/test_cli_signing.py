@@ -6,7 +6,6 @@ Exit codes as DESIGN.md says: 0 valid/ok, 1 a check found a problem, 2 bad input
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -134,7 +133,7 @@ def _final_qc_approved(data: Path) -> str:
         station.close()
 
 
-@pytest.mark.skipif(not shutil.which("pdftoppm"), reason="poppler-utils missing")
+@pytest.mark.usefixtures("poppler")
 def test_certificate_export_and_qr_check(
     demo_dir: Path,
     capsys: pytest.CaptureFixture[str],

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -14,6 +13,8 @@ import qcstation
 from qcstation import content
 from qcstation.domain.stages import Stage
 from qcstation.domain.yaml_files import load_template
+
+from .conftest import in_ci, unavailable
 
 CORE = ["domain", "store", "services", "accounts", "imaging"]
 
@@ -27,7 +28,7 @@ def test_shipped_resources_are_found() -> None:
 def test_installed_package_carries_its_resources() -> None:
     """scripts/test installs the wheel, not the source tree: resources must be inside it."""
     package = Path(qcstation.__file__).parent
-    if (package.parent.name == "src") and not os.environ.get("CI"):
+    if (package.parent.name == "src") and not in_ci():
         pytest.skip("running from a source checkout (editable install)")
     assert content.resources_dir() == package / "resources"
     assert (package / "store" / "migrations" / "script.py.mako").is_file()
@@ -50,7 +51,7 @@ def test_import_contracts() -> None:
     """Layers point down (pyproject.toml [tool.importlinter]); checked by import-linter."""
     lint = shutil.which("lint-imports", path=str(Path(sys.executable).parent))
     if lint is None:
-        pytest.skip("import-linter is not installed")
+        unavailable("import-linter is not installed (the test extra)")
     root = Path(__file__).resolve().parents[1]
     proc = subprocess.run(
         [lint, str(root / "pyproject.toml")], capture_output=True, text=True, timeout=120, cwd=root

@@ -37,15 +37,12 @@ def location(args: argparse.Namespace) -> config.Location:
 
 
 def open_demo(loc: config.Location) -> Station:
-    from qcstation.cli.station import _print_demo
     from qcstation.services import demo  # only the demo needs the demo data generator
     from qcstation.services.context import connect
-    from qcstation.store import schema
 
     station = connect(loc)
-    state, _ = schema.state(station.db.engine)
-    summary = demo.fill(station, count=40) if state is schema.SchemaState.EMPTY else None
-    _print_demo(summary or demo.summarize(station), loc)
+    for line in demo.fill_if_empty(station, count=40).lines(loc.data_dir):
+        print(line, flush=True)
     return station
 
 
@@ -84,7 +81,7 @@ def open_for_window(
 def open_everything(args: argparse.Namespace) -> Opened:
     """The station, its location and the camera: the slow part of starting."""
     from qcstation import logs
-    from qcstation.store.database import redact
+    from qcstation.services.context import shown_url
     from qcstation.ui import live_camera
     from qcstation.ui.boot import Opened
 
@@ -97,7 +94,7 @@ def open_everything(args: argparse.Namespace) -> Opened:
         station = open_demo(loc)
     else:
         station, loc = open_for_window(loc, notes)
-    logs.log.info("station %r opened: %s", station.name, redact(station.db.url))
+    logs.log.info("station %r opened: %s", station.name, shown_url(station.db.url))
     try:
         source = live_camera.demo_feed() if args.demo else live_camera.device_feed(loc.settings)
         import qcstation.ui.application  # noqa: F401  # the pages, loaded off the GUI thread

@@ -11,7 +11,6 @@ from __future__ import annotations
 import html
 import io
 import re
-import shutil
 import subprocess
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -25,7 +24,7 @@ from qcstation.imaging.scenes import encode_jpeg, render_piece
 from qcstation.reports.certificate import LayoutOverflow, build_certificate
 from qcstation.reports.model import CertificateContent, Photo
 
-pytestmark = pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils missing")
+pytestmark = pytest.mark.usefixtures("poppler")
 
 AT = datetime(2026, 11, 25, 8, 0, tzinfo=timezone.utc)
 FRAME = {"a4": 12 * mm, "letter": 12 * mm, "card": 1.5 * mm}  # the guilloche's outer edge

@@ -138,7 +138,7 @@ def test_a_long_report_numbers_every_page_and_embeds_jpegs_as_they_are(tmp_path:
         assert "Gas porosity" in text and "rework" in text
 
 
-@pytest.mark.skipif(not shutil.which("pdftoppm"), reason="poppler-utils missing")
+@pytest.mark.usefixtures("poppler")
 def test_the_report_renders(tmp_path: Path) -> None:
     content = ReportContent(
         number="R1",

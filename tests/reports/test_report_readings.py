@@ -4,7 +4,6 @@ exponent (the PDF's own text, read back with pdftotext)."""
 from __future__ import annotations
 
 import io
-import shutil
 import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
@@ -57,7 +56,7 @@ def report_text(tmp_path: Path, answers: dict[str, Answer], template: str) -> st
     return done.stdout
 
 
-@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs pdftotext (poppler-utils)")
+@pytest.mark.usefixtures("poppler")
 def test_the_report_prints_readings_as_stored_never_as_exponents(tmp_path: Path) -> None:
     text = report_text(
         tmp_path,
@@ -73,7 +72,7 @@ def test_the_report_prints_readings_as_stored_never_as_exponents(tmp_path: Path)
     assert "e+0" not in text and "e-0" not in text
 
 
-@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs pdftotext (poppler-utils)")
+@pytest.mark.usefixtures("poppler")
 def test_a_mean_in_the_report_agrees_with_its_result(tmp_path: Path) -> None:
     """Ring size within ±0.10 mm: a mean of 0.1003 fails, and the report must not print
     "mean 0.10" beside FAIL."""

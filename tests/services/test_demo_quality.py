@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qcstation import config
+import pytest
+
+from qcstation import app, config
 from qcstation.domain.corrective import CapaStatus
 from qcstation.domain.defects import Disposition
 from qcstation.domain.inspections import Verdict
@@ -35,3 +37,25 @@ def test_demo_has_open_and_decided_items_a_chain_and_actions(tmp_path: Path) -> 
         assert audit.verify(station).ok
     finally:
         station.close()
+
+
+def test_the_demo_window_fills_its_station_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The window's demo (app.open_demo): filled on first use, as it was on the next."""
+    loc = config.resolve(tmp_path / "demo")
+    station = connect(loc)
+    try:
+        first = demo.fill_if_empty(station, count=6)
+        assert first.inspections == 6 and sum(first.by_stage.values()) == 6
+        again = demo.fill_if_empty(station, count=6)
+        assert again == first  # nothing added the second time
+    finally:
+        station.close()
+    lines = first.lines(loc.data_dir)
+    assert lines[0] == f"Demo data in {loc.data_dir}"
+    assert lines[1] == f"  6 inspections ({first.unfinished} in progress), {first.defects} defects"
+    assert lines[4] == "Demo logins (user / password / role):"
+    assert [line.split()[0] for line in lines[5:]] == [u for u, _, _ in first.users]
+    app.open_demo(loc).close()  # what the window runs: prints the same summary
+    assert capsys.readouterr().out.splitlines() == lines

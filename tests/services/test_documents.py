@@ -3,7 +3,6 @@ caught, every layout renders, and the certificate's QR survives print-to-pixels.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
@@ -27,8 +26,7 @@ from qcstation.services.verify import Unverifiable
 from ..tampering import as_owner
 from .conftest import finish
 
-POPPLER = shutil.which("pdfsig") and shutil.which("pdftoppm")
-needs_poppler = pytest.mark.skipif(not POPPLER, reason="poppler-utils (pdfsig, pdftoppm) missing")
+needs_poppler = pytest.mark.usefixtures("poppler")  # tests/conftest.py: fails in CI if missing
 
 
 @pytest.fixture

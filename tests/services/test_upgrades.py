@@ -205,6 +205,25 @@ def test_db_upgrade_and_window_start_back_up_first(
     assert code == 0 and "already at the newest schema (9999)" in out
 
 
+def test_db_upgrade_says_who_backs_a_plant_database_up(
+    station: Station, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, run: Run
+) -> None:
+    """`db upgrade` on an older PostgreSQL schema says first that the plant's DBA backs it
+    up (qcstation makes no copy); a station's SQLite file is copied, so no such note."""
+    assert not upgrades.is_behind(station)
+    inject(monkeypatch, tmp_path)
+    assert upgrades.is_behind(station)
+    where = ("--data-dir", str(station.location.data_dir))
+    where += ("--database-url", station.location.database_url)
+    code, out, _ = run("db", "upgrade", *where)
+    assert code == 0 and "to 9999" in out
+    plant_note = "qcstation makes no copy of a plant database; back it up first"
+    assert (plant_note in out) is not station.location.is_sqlite
+    assert not upgrades.is_behind(station)
+    code, out, _ = run("db", "upgrade", *where)  # nothing to do: no note either way
+    assert code == 0 and plant_note not in out
+
+
 def test_a_failed_upgrade_at_start_says_what_happened(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run: Run
 ) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,8 @@ from qcstation.ui.documents import PasswordDialog
 from qcstation.ui.pages.inspection_view import InspectionDialog
 from qcstation.ui.pages.verify import VerifyPage
 from qcstation.ui.printing import paint_pdf, setup_printer
+
+from ..conftest import have_tools
 
 PASSWORDS = {u: p for u, p, _r, _n in DEMO_USERS}
 
@@ -171,7 +172,7 @@ def test_print_paints_the_signed_pdf_itself_page_for_page(
         h, w = min(a.rgb.shape[0], b.rgb.shape[0]), min(a.rgb.shape[1], b.rgb.shape[1])
         diff = np.abs(a.rgb[:h, :w].astype(int) - b.rgb[:h, :w].astype(int)).mean()
         assert diff < 12, f"page {a.index}: printed page differs from the PDF (mean {diff:.1f})"
-    if shutil.which("pdftoppm"):
+    if have_tools("pdftoppm"):
         subprocess.run(
             [
                 "pdftoppm",

@@ -143,10 +143,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         args.func = cmd_self_test
     from qcstation import logs
-    from qcstation.store import private
+    from qcstation.services.private_files import only_mine
 
     try:
-        with private.umask():  # everything a command or the window creates: this account's only
+        with only_mine():  # everything a command or the window creates: this account's only
             _start_logging(args)
             return int(args.func(args))
     except KeyboardInterrupt:

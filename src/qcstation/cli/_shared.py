@@ -8,22 +8,14 @@ import os
 import sys
 from collections.abc import Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from qcstation import config
 from qcstation.domain.records import normalize
 from qcstation.domain.users import User
 from qcstation.services import accounts
-from qcstation.services.context import Station, open_station
+from qcstation.services.context import Station, open_if_set_up
 from qcstation.services.errors import ServiceError
-from qcstation.store.database import (
-    DatabaseError,
-    sqlite_file,
-)
-
-if TYPE_CHECKING:
-    pass
-
 
 OK, PROBLEM, BAD_INPUT = 0, 1, 2
 ENV_USER = "QCSTATION_USER"
@@ -113,17 +105,10 @@ def _named_user(station: Station, args: argparse.Namespace) -> tuple[User, str]:
 
 def _station_if_any(args: argparse.Namespace) -> Station | None:
     """The station database when one is set up here; None (offline checks) otherwise."""
-    loc = _location(args)
-    if loc.is_sqlite:
-        db_file = sqlite_file(loc.database_url)
-        if db_file is None or not db_file.exists():
-            _err("note: no station database here; checking signatures only")
-            return None
-    try:
-        return open_station(loc)
-    except (ServiceError, DatabaseError) as exc:
-        _err(f"note: no station database to compare with ({exc}); checking signatures only")
-        return None
+    station, why_not = open_if_set_up(_location(args))
+    if station is None:
+        _err(f"note: {why_not}; checking signatures only")
+    return station
 
 
 def _user_opt(p: argparse.ArgumentParser) -> None:

@@ -9,23 +9,9 @@ import os
 import re
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from qcstation import config, content
-from qcstation.domain.inspections import Verdict
-from qcstation.domain.stages import Stage
-from qcstation.domain.summaries import SearchFilter
-from qcstation.domain.yaml_files import load_catalog
-from qcstation.services import audit, inspections, setup, templates
-from qcstation.services.context import connect, open_station
-from qcstation.store import schema
-from qcstation.store.database import (
-    redact,
-)
-
-if TYPE_CHECKING:
-    from qcstation.services.demo import DemoSummary
-
 from qcstation.cli import unfinished
 from qcstation.cli._shared import (
     ENV_ROOT_PASSPHRASE,
@@ -42,10 +28,16 @@ from qcstation.cli._shared import (
     _table,
     _user_opt,
 )
+from qcstation.domain.inspections import Verdict
+from qcstation.domain.stages import Stage
+from qcstation.domain.summaries import SearchFilter
+from qcstation.domain.yaml_files import load_catalog
+from qcstation.services import audit, inspections, setup, templates
+from qcstation.services.context import connect, open_station, shown_url
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from qcstation.store import secret_store
+    from qcstation.services import station_secrets
 
     loc = _location(args)
     update: dict[str, Any] = {}
@@ -67,13 +59,8 @@ def cmd_init(args: argparse.Namespace) -> int:
     if not loc.is_sqlite:
         # A station of a plant server keeps its key (and maybe the server's password) in
         # the secret store: say where, or why nowhere, before anything is written.
-        store = secret_store.require_store(
-            loc.data_dir, loc.settings.secret_store, "this station's key"
-        )
-        name = secret_store.password_name(loc.database_url)
-        if loc.database_password is not None and name is not None:
-            store.set(name, loc.database_password)
-        _out(f"This station's secrets (its key, the database password) are kept in {store.where}.")
+        where = station_secrets.prepare_plant_station(loc)
+        _out(f"This station's secrets (its key, the database password) are kept in {where}.")
     station = connect(loc)
     try:
         joining = setup.plant_exists(station)
@@ -124,7 +111,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def _where(loc: config.Location) -> str:
-    return redact(loc.database_url)
+    return shown_url(loc.database_url)
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
@@ -133,7 +120,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     loc = _location(args)
     station = connect(loc)
     try:
-        if not loc.is_sqlite and schema.state(station.db.engine)[0] is schema.SchemaState.BEHIND:
+        if not loc.is_sqlite and upgrades.is_behind(station):
             _out(
                 "PostgreSQL: qcstation makes no copy of a plant database; back it up first "
                 "(pg_dump, see docs/data.md). The upgrade runs in one transaction."
@@ -230,27 +217,9 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
         summary = demo.fill(station, args.inspections, args.seed)
     finally:
         station.close()
-    _print_demo(summary, station.location)
+    for line in summary.lines(station.location.data_dir):
+        _out(line)
     return OK
-
-
-def _print_demo(summary: DemoSummary, loc: config.Location) -> None:
-    _out(f"Demo data in {loc.data_dir}")
-    _out(
-        f"  {summary.inspections} inspections ({summary.unfinished} in progress), "
-        f"{summary.defects} defects"
-    )
-    _out("  by verdict: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.by_verdict.items())))
-    _out(
-        "  by stage:   "
-        + ", ".join(
-            f"{Stage(k).label} {v}"
-            for k, v in sorted(summary.by_stage.items(), key=lambda kv: Stage(kv[0]).order)
-        )
-    )
-    _out("Demo logins (user / password / role):")
-    for user, password, role in summary.users:
-        _out(f"  {user:<6} {password:<16} {role}")
 
 
 def cmd_inspections_list(args: argparse.Namespace) -> int:

@@ -7,8 +7,6 @@ import argparse
 from typing import Any
 
 from qcstation.cli._shared import OK, PROBLEM, UsageError, _err, _location, _login, _out
-from qcstation.services.context import open_station
-from qcstation.store.database import DatabaseUnavailable
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
@@ -28,13 +26,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
             for _record_id, why in sync.refused(local):
                 _out(f"  set aside: {why}")
             return OK
-        try:
-            server = open_station(loc)
-        except DatabaseUnavailable as exc:
-            raise DatabaseUnavailable(
-                f"{exc}; {sync.waiting(local)} completed inspection(s) wait in the outbox "
-                "and go at the next sync"
-            ) from None
+        server = sync.open_server(loc, local)
         try:
             # Whoever syncs signs what arrives on the server and the copy made here.
             result = sync.sync(server, local, _login(server, args))

@@ -9,9 +9,16 @@ from datetime import datetime
 from sqlalchemy.exc import DBAPIError
 
 from qcstation.config import ConfigError, Location
-from qcstation.services.errors import NotInitialised
+from qcstation.services.errors import NotInitialised, ServiceError
 from qcstation.store import anchors, schema
-from qcstation.store.database import Database, DatabaseError, is_environmental, translate
+from qcstation.store.database import (
+    Database,
+    DatabaseError,
+    is_environmental,
+    redact,
+    sqlite_file,
+    translate,
+)
 from qcstation.store.evidence import EvidenceStore
 from qcstation.store.types import utcnow
 
@@ -80,4 +87,29 @@ def open_station(location: Location) -> Station:
     )
 
 
-__all__ = ["ConfigError", "Station", "connect", "open_station"]
+def open_if_set_up(location: Location) -> tuple[Station | None, str]:
+    """(the station, "") when a station database is set up at ``location``; (None, why not)
+    when there is none to open, for the checks that work without one (signatures)."""
+    if location.is_sqlite:
+        db_file = sqlite_file(location.database_url)
+        if db_file is None or not db_file.exists():
+            return None, "no station database here"
+    try:
+        return open_station(location), ""
+    except (ServiceError, DatabaseError) as exc:
+        return None, f"no station database to compare with ({exc})"
+
+
+def shown_url(url: str) -> str:
+    """A database URL as a person is shown it: without its password."""
+    return redact(url)
+
+
+__all__ = [
+    "ConfigError",
+    "Station",
+    "connect",
+    "open_if_set_up",
+    "open_station",
+    "shown_url",
+]

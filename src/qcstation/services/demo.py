@@ -12,6 +12,7 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -72,6 +73,19 @@ class DemoSummary:
     by_stage: dict[str, int]
     defects: int
     unfinished: int
+
+    def lines(self, data_dir: Path) -> list[str]:
+        """What the command line and the window's terminal print about the demo data."""
+        stages = sorted(self.by_stage.items(), key=lambda kv: Stage(kv[0]).order)
+        return [
+            f"Demo data in {data_dir}",
+            f"  {self.inspections} inspections ({self.unfinished} in progress), "
+            f"{self.defects} defects",
+            "  by verdict: " + ", ".join(f"{k} {v}" for k, v in sorted(self.by_verdict.items())),
+            "  by stage:   " + ", ".join(f"{Stage(k).label} {v}" for k, v in stages),
+            "Demo logins (user / password / role):",
+            *(f"  {user:<6} {password:<16} {role}" for user, password, role in self.users),
+        ]
 
 
 class DemoClock:
@@ -402,6 +416,15 @@ def _demo_materials(station: Station, supervisor: User) -> None:
     descriptions = dict(SKUS)
     for sku, material in DEMO_MATERIALS.items():
         skus.set_sku(station, supervisor, sku, material, descriptions.get(sku))
+
+
+def fill_if_empty(station: Station, count: int = 40) -> DemoSummary:
+    """The demo station as the window opens it: filled with ``count`` inspections on first
+    use (an empty database), else left as it is; either way what it holds."""
+    state, _ = schema.state(station.db.engine)
+    if state is schema.SchemaState.EMPTY:
+        return fill(station, count=count)
+    return summarize(station)
 
 
 def summarize(station: Station) -> DemoSummary:

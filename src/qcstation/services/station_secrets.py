@@ -97,6 +97,19 @@ def use(location: config.Location, kind: str) -> tuple[config.Settings, list[str
     return settings, moved
 
 
+def prepare_plant_station(location: config.Location) -> str:
+    """Before a station of a plant server is set up: the secret store its key goes to, with
+    the database password given for it (if any) kept there now. Returns where; raises
+    SecretStoreError, before anything is written, when there is no store to keep them in."""
+    store = secret_store.require_store(
+        location.data_dir, location.settings.secret_store, "this station's key"
+    )
+    name = secret_store.password_name(location.database_url)
+    if location.database_password is not None and name is not None:
+        store.set(name, location.database_password)
+    return store.where
+
+
 def set_database_password(location: config.Location, password: str) -> str:
     """Keep the plant database password for the URL in settings; returns where it went."""
     name = secret_store.password_name(location.database_url)

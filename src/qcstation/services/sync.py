@@ -124,6 +124,18 @@ def open_local(location: config.Location) -> Station:
     return local
 
 
+def open_server(location: config.Location, local: Station) -> Station:
+    """The plant server, for a sync from ``local``; when it does not answer, the error says
+    how many completed inspections wait in the outbox (nothing is lost)."""
+    try:
+        return open_station(location)
+    except DatabaseUnavailable as exc:
+        raise DatabaseUnavailable(
+            f"{exc}; {waiting(local)} completed inspection(s) wait in the outbox "
+            "and go at the next sync"
+        ) from None
+
+
 def open_for_work(location: config.Location) -> tuple[Station, bool]:
     """The plant server when it answers, else the local copy: (station, online)."""
     try:

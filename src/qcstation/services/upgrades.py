@@ -108,6 +108,13 @@ def restore_sqlite(backup: Path, database: Path) -> None:
         src.close()
 
 
+def is_behind(station: Station) -> bool:
+    """True when the database holds a schema older than this version's (an upgrade would
+    migrate it); False when it is empty, current or newer."""
+    state, _ = schema.state(station.db.engine)
+    return state is schema.SchemaState.BEHIND
+
+
 def upgrade(station: Station) -> Upgraded:
     """Migrate to this version's schema; a SQLite database is copied to backups/ first.
     The answer also says what the data still needs (plant keys to rotate, documents of
