@@ -21,6 +21,7 @@ from qcstation.domain.templates import ITEM_KINDS, ChecklistTemplate
 M = TypeVar("M", bound=BaseModel)
 
 MAX_FILE_BYTES = 2_000_000
+MAX_PROBLEMS = 100  # enough to fix a file by; a hostile one is not listed to the end
 
 
 @dataclass(frozen=True)
@@ -86,19 +87,43 @@ def _refuse_duplicate_keys(node: yaml.Node, name: str, problems: list[Problem]) 
             _refuse_duplicate_keys(child, name, problems)
 
 
-def _refuse_tags(text: str, name: str, problems: list[Problem]) -> None:
+def _refuse_tags_and_aliases(text: str, name: str, problems: list[Problem]) -> None:
     """Refuse every explicit tag, even the safe loader's own (!!binary, !!set, !!str...):
-    a checklist never needs one, and a tag can turn text into bytes or a set unseen."""
+    a checklist never needs one, and a tag can turn text into bytes or a set unseen.
+    Refuse anchors and aliases too: a few hundred bytes of nested aliases ("billion laughs")
+    expand to billions of values.
+    Reads the event stream only: no tree is built."""
+    aliases: set[str] = set()
     for ev in yaml.parse(text, Loader=yaml.SafeLoader):
+        line = ev.start_mark.line + 1 if ev.start_mark is not None else None
+        anchor = getattr(ev, "anchor", None)
+        if isinstance(ev, yaml.AliasEvent):
+            if anchor in aliases:
+                continue  # each alias said once, where it is first used
+            aliases.add(str(anchor))
+            problems.append(
+                Problem(name, line, "", f"YAML aliases are not allowed here (*{anchor})")
+            )
+        elif anchor is not None:
+            problems.append(
+                Problem(name, line, "", f"YAML anchors are not allowed here (&{anchor})")
+            )
         tag = getattr(ev, "tag", None)
         if tag is not None and tag != "!":  # "!" is the non-specific tag of a quoted scalar
-            line = ev.start_mark.line + 1 if ev.start_mark is not None else None
             problems.append(Problem(name, line, "", f"YAML tags are not allowed here ({tag})"))
+        if len(problems) >= MAX_PROBLEMS:
+            return
 
 
 def parse(text: str, model: type[M], name: str) -> M:
     """Validate YAML text against a pydantic model; raise ContentError naming file and line."""
+    problems: list[Problem] = []
     try:
+        # The event stream first: tags and aliases are refused before any tree is
+        # built, so a hostile file costs one pass over its text and nothing more.
+        _refuse_tags_and_aliases(text, name, problems)
+        if problems:
+            raise ContentError(problems)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data: Any = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -108,8 +133,6 @@ def parse(text: str, model: type[M], name: str) -> M:
         raise ContentError([Problem(name, line, "", f"not valid YAML: {problem}")]) from None
     if not isinstance(data, dict) or node is None:
         raise ContentError([Problem(name, 1, "", "expected a mapping of fields at the top")])
-    problems: list[Problem] = []
-    _refuse_tags(text, name, problems)
     _refuse_duplicate_keys(node, name, problems)
     if problems:
         raise ContentError(problems)
