@@ -41,3 +41,11 @@ def test_billion_laughs_template_is_refused_at_once(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert f"{bomb}:2: YAML aliases are not allowed here (*a)" in proc.stderr
     assert "nothing was written" in proc.stderr
+
+
+def test_deeply_nested_template_is_refused_not_a_recursion_error(tmp_path: Path) -> None:
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("template: t\nversion: 1\nsections: " + "[" * 50_000 + "]" * 50_000, "utf-8")
+    proc = qcstation("template", "validate", str(deep), timeout=30)
+    assert proc.returncode == 2
+    assert f"{deep}:3: nested more than 64 levels deep" in proc.stderr

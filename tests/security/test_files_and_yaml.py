@@ -128,6 +128,27 @@ def test_yaml_aliases_cannot_blow_up(tmp_path: Path) -> None:
         parse(text, ChecklistTemplate, "alias.yaml")
 
 
+@pytest.mark.parametrize(
+    "deep",
+    ["[" * 50_000 + "]" * 50_000, "{a: " * 50_000 + "1" + "}" * 50_000, "[" * 50_000],
+    ids=["lists", "mappings", "unclosed"],
+)
+def test_deep_nesting_is_refused_not_a_recursion_error(deep: str) -> None:
+    started = time.monotonic()
+    with pytest.raises(ContentError, match="nested more than 64 levels deep") as caught:
+        parse(f"template: t\nversion: 1\nsections: {deep}\n", ChecklistTemplate, "deep.yaml")
+    assert time.monotonic() - started < 2
+    assert str(caught.value.problems[0]).startswith("deep.yaml:3: ")
+
+
+def test_nesting_a_checklist_needs_is_not_refused() -> None:
+    sixty = "[" * 60 + "]" * 60
+    with pytest.raises(ContentError) as caught:
+        parse(f"template: t\nversion: 1\nsections: {sixty}\n", ChecklistTemplate, "d.yaml")
+    assert "nested more than" not in str(caught.value)  # refused for its content, not depth
+    assert parse(FINAL_QC, ChecklistTemplate, "final_qc.yaml").template == "final-qc"
+
+
 def mutate(text: str, data: st.DataObject) -> str:
     chars = list(text)
     for _ in range(data.draw(st.integers(1, 8))):

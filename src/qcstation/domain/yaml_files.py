@@ -21,6 +21,7 @@ from qcstation.domain.templates import ITEM_KINDS, ChecklistTemplate
 M = TypeVar("M", bound=BaseModel)
 
 MAX_FILE_BYTES = 2_000_000
+MAX_DEPTH = 64  # a checklist nests about 6 deep
 MAX_PROBLEMS = 100  # enough to fix a file by; a hostile one is not listed to the end
 
 
@@ -91,9 +92,11 @@ def _refuse_tags_and_aliases(text: str, name: str, problems: list[Problem]) -> N
     """Refuse every explicit tag, even the safe loader's own (!!binary, !!set, !!str...):
     a checklist never needs one, and a tag can turn text into bytes or a set unseen.
     Refuse anchors and aliases too: a few hundred bytes of nested aliases ("billion laughs")
-    expand to billions of values.
+    expand to billions of values. And refuse nesting deeper than MAX_DEPTH, which no
+    checklist needs and which would exhaust the stack of the recursive steps after this one.
     Reads the event stream only: no tree is built."""
     aliases: set[str] = set()
+    depth = 0
     for ev in yaml.parse(text, Loader=yaml.SafeLoader):
         line = ev.start_mark.line + 1 if ev.start_mark is not None else None
         anchor = getattr(ev, "anchor", None)
@@ -111,6 +114,15 @@ def _refuse_tags_and_aliases(text: str, name: str, problems: list[Problem]) -> N
         tag = getattr(ev, "tag", None)
         if tag is not None and tag != "!":  # "!" is the non-specific tag of a quoted scalar
             problems.append(Problem(name, line, "", f"YAML tags are not allowed here ({tag})"))
+        if isinstance(ev, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                problems.append(
+                    Problem(name, line, "", f"nested more than {MAX_DEPTH} levels deep")
+                )
+                return
+        elif isinstance(ev, yaml.CollectionEndEvent):
+            depth -= 1
         if len(problems) >= MAX_PROBLEMS:
             return
 
@@ -119,7 +131,7 @@ def parse(text: str, model: type[M], name: str) -> M:
     """Validate YAML text against a pydantic model; raise ContentError naming file and line."""
     problems: list[Problem] = []
     try:
-        # The event stream first: tags and aliases are refused before any tree is
+        # The event stream first: tags, aliases and deep nesting are refused before any tree is
         # built, so a hostile file costs one pass over its text and nothing more.
         _refuse_tags_and_aliases(text, name, problems)
         if problems:
