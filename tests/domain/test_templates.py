@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
+from unittest.mock import ANY
 
 import pytest
 from hypothesis import given
@@ -59,6 +60,25 @@ def test_malformed_yaml_names_the_line() -> None:
     ((line, _field, msg),) = problems(GOOD.replace("  - title: Surface", "  - title: [Surface"))
     assert line is not None and line >= 6
     assert "not valid YAML" in msg
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "says"),
+    [
+        ("lower", ".nan", "finite number"),
+        ("upper", ".inf", "finite number"),
+        ("lower", "-.inf", "finite number"),
+        ("nominal", ".NaN", "finite number"),
+        ("upper", "1.0e+308", "less than or equal to 1000000000"),
+    ],
+)
+def test_limits_must_be_finite_readings(field: str, value: str, says: str) -> None:
+    """YAML's .nan and .inf are floats to the loader: a limit no reading can be compared
+    with, and no record can hold (the import failed with a traceback)."""
+    line = {"nominal": 16, "lower": 17, "upper": 18}[field]
+    text = GOOD.replace(f"        {field}: ", f"        {field}: {value} #", 1)
+    assert problems(text) == [(line, f"sections[0].items[1].{field}", ANY)]
+    assert says in problems(text)[0][2]
 
 
 def test_unknown_item_kind() -> None:

@@ -10,9 +10,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from tests.security.test_files_and_yaml import billion_laughs
 
 SRC = Path(__file__).resolve().parents[2] / "src"
+PASSWORD_ENV = {"QCSTATION_PASSWORD": "correct horse battery"}
 MEMORY = 2 << 30  # bytes of address space the command may map, interpreter and libraries included
 
 
@@ -49,3 +51,47 @@ def test_deeply_nested_template_is_refused_not_a_recursion_error(tmp_path: Path)
     proc = qcstation("template", "validate", str(deep), timeout=30)
     assert proc.returncode == 2
     assert f"{deep}:3: nested more than 64 levels deep" in proc.stderr
+
+
+@pytest.fixture(scope="module")
+def station_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite station set up by `qcstation init` with administrator alice."""
+    d = tmp_path_factory.mktemp("bad-input") / "station"
+    proc = qcstation("init", "--admin", "alice", "--data-dir", str(d), env=PASSWORD_ENV)
+    assert proc.returncode == 0, proc.stderr
+    return d
+
+
+NAN_LIMITS = """\
+template: nan-limits
+version: 1
+stage: final_qc
+name: Limits that are not numbers
+sections:
+  - title: Size
+    items:
+      - id: width
+        kind: measurement
+        prompt: Width
+        unit: mm
+        lower: .nan
+        upper: .inf
+"""
+
+
+def test_nan_and_inf_limits_are_refused_by_validate_and_import(
+    tmp_path: Path, station_dir: Path
+) -> None:
+    bad = tmp_path / "nan.yaml"
+    bad.write_text(NAN_LIMITS, "utf-8")
+    where = ["--data-dir", str(station_dir)]
+    before = qcstation("template", "list", "--json", *where).stdout
+    proc = qcstation("template", "validate", str(bad), *where)
+    assert proc.returncode == 2
+    assert f"{bad}:12: sections[0].items[0].lower: Input should be a finite number" in proc.stderr
+    assert f"{bad}:13: sections[0].items[0].upper: Input should be a finite number" in proc.stderr
+    proc = qcstation("template", "import", str(bad), "--user", "alice", *where, env=PASSWORD_ENV)
+    assert proc.returncode == 2
+    assert f"{bad}:12: sections[0].items[0].lower" in proc.stderr
+    assert "nothing was written" in proc.stderr
+    assert qcstation("template", "list", "--json", *where).stdout == before
