@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import resource
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -95,3 +96,51 @@ def test_nan_and_inf_limits_are_refused_by_validate_and_import(
     assert f"{bad}:12: sections[0].items[0].lower" in proc.stderr
     assert "nothing was written" in proc.stderr
     assert qcstation("template", "list", "--json", *where).stdout == before
+
+
+def damage(db: Path, find: bytes, at: int) -> None:
+    """Overwrite one byte, relative to where ``find`` is in the file, with a byte that
+    is not UTF-8 (0xBB): damage as a bad sector or a stray write leaves it."""
+    data = bytearray(db.read_bytes())
+    where = data.find(find)
+    assert where > 0, find
+    data[where + at] = 0xBB
+    db.write_bytes(bytes(data))
+
+
+DAMAGE = {
+    # SQLite's own error then quotes the byte: sqlite3 failed decoding it (UnicodeDecodeError).
+    "schema": (b"CREATE TABLE users (", len("CREATE TABLE users"), ("inspections", "list")),
+    # A text value no longer UTF-8: the message called it an unreachable server.
+    "row": (b'"template": "final-qc"', len('"template": "final-'), ("template", "list")),
+}
+
+
+@pytest.mark.parametrize("where", DAMAGE)
+def test_a_damaged_database_file_is_named_with_what_to_do(
+    tmp_path: Path, station_dir: Path, where: str
+) -> None:
+    d = tmp_path / "station"
+    shutil.copytree(station_dir, d)
+    backup = tmp_path / "before.qcbackup"
+    made = qcstation(
+        "backup", str(backup), "--user", "alice", "--data-dir", str(d), env=PASSWORD_ENV
+    )
+    assert made.returncode == 0, made.stderr
+    db = d / "qcstation.db"
+    find, at, reads = DAMAGE[where]
+    damage(db, find, at)
+    damaged = db.read_bytes()
+    for command in (["template", "list"], reads, ["audit", "verify"]):
+        proc = qcstation(*command, "--data-dir", str(d))
+        assert proc.returncode == 2, (command, proc.stdout, proc.stderr)
+        assert f"the database file {db} is not a readable qcstation database" in proc.stderr
+        assert "qcstation restore BACKUP --force --root-passphrase" in proc.stderr
+    assert db.read_bytes() == damaged  # nothing written
+    # What the message says to do works.
+    env = {**PASSWORD_ENV, "QCSTATION_ROOT_PASSPHRASE": PASSWORD_ENV["QCSTATION_PASSWORD"]}
+    proc = qcstation(
+        "restore", str(backup), "--force", "--root-passphrase", "--data-dir", str(d), env=env
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert qcstation("template", "list", "--data-dir", str(d)).returncode == 0
