@@ -144,3 +144,33 @@ def test_a_damaged_database_file_is_named_with_what_to_do(
     )
     assert proc.returncode == 0, proc.stderr
     assert qcstation("template", "list", "--data-dir", str(d)).returncode == 0
+
+
+BEYOND_RANGE = [
+    (["inspections", "list", "--limit", "99999999999999999999"], "--limit: "),
+    (["inspections", "list", "--limit", "0"], "--limit: '0'"),
+    (["lots", "list", "--limit", "-1"], "--limit: '-1'"),
+    (["ncr", "list", "--limit", "1000001"], "--limit: '1000001'"),
+    (["ncr", "disposition", "99999999999999999999", "--as", "scrap", "--user", "alice"], "id: "),
+    (["capa", "edit", "99999999999999999999", "--title", "t", "--user", "alice"], "id: "),
+    (["template", "activate", "final-qc", "99999999999999999999", "--user", "alice"], "version"),
+]
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"), BEYOND_RANGE, ids=[" ".join(a[:4]) for a, _ in BEYOND_RANGE]
+)
+def test_numbers_beyond_any_range_are_refused_by_name(
+    station_dir: Path, argv: list[str], says: str
+) -> None:
+    """They reached SQLite as an OverflowError (an int too large for an INTEGER)."""
+    proc = qcstation(*argv, "--data-dir", str(station_dir), env=PASSWORD_ENV)
+    assert proc.returncode == 2
+    assert f"argument {says}" in proc.stderr and "out of range" in proc.stderr
+
+
+def test_the_calendars_last_day_is_a_date_like_any_other(station_dir: Path) -> None:
+    """`--to 9999-12-31` has no day after it: the search ended in an OverflowError."""
+    proc = qcstation("inspections", "list", "--to", "9999-12-31", "--data-dir", str(station_dir))
+    assert proc.returncode == 0, proc.stderr
+    assert "(0 shown)" in proc.stdout

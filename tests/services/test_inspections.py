@@ -247,6 +247,7 @@ def test_history_search(station: Station, inspector: User) -> None:
     assert set(by(date_from=today, date_to=today)) == {a.id, b.id}
     assert by(date_to=today - timedelta(days=1)) == []
     assert by(date_from=date(2000, 1, 1), limit=1) == [b.id]  # newest first
+    assert set(by(date_to=date.max)) == {a.id, b.id}  # the calendar's last day: no overflow
 
 
 def test_evidence_is_stored_by_hash_before_its_row(station: Station, inspector: User) -> None:

@@ -32,6 +32,7 @@ from qcstation.cli._shared import (
     OK,
     PROBLEM,
     UsageError,
+    _count,
     _err,
     _jsonable,
     _location,
@@ -41,6 +42,7 @@ from qcstation.cli._shared import (
     _password,
     _table,
     _user_opt,
+    _version,
 )
 
 
@@ -393,7 +395,7 @@ def register(add: Any, group: Any) -> None:
     p.add_argument("--json", action="store_true")
     p = add("activate", cmd_template_activate, "make a version the one new inspections use", tsub)
     p.add_argument("template")
-    p.add_argument("version", type=int)
+    p.add_argument("version", type=_version)
     _user_opt(p)
 
     p = add(
@@ -417,7 +419,7 @@ def register(add: Any, group: Any) -> None:
     p.add_argument("--inspector")
     p.add_argument("--from", dest="date_from", type=_parse_date, metavar="YYYY-MM-DD")
     p.add_argument("--to", dest="date_to", type=_parse_date, metavar="YYYY-MM-DD")
-    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--limit", type=_count, default=50)
     unfinished.register(add, isub)
 
     asub = group("audit", "the audit trail")
