@@ -7,8 +7,10 @@ from __future__ import annotations
 import os
 import resource
 import shutil
+import struct
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import pytest
@@ -174,3 +176,48 @@ def test_the_calendars_last_day_is_a_date_like_any_other(station_dir: Path) -> N
     proc = qcstation("inspections", "list", "--to", "9999-12-31", "--data-dir", str(station_dir))
     assert proc.returncode == 0, proc.stderr
     assert "(0 shown)" in proc.stdout
+
+
+def huge_png(path: Path, width: int, height: int) -> Path:
+    """A white 1-bit PNG declaring width x height pixels: small on disk (rows of one
+    repeated byte compress ~1000:1), billions of bytes once decoded to colour."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = struct.pack(">I", zlib.crc32(kind + data))
+        return struct.pack(">I", len(data)) + kind + data + crc
+
+    comp = zlib.compressobj(9)
+    row = b"\x00" + b"\xff" * ((width + 7) // 8)
+    body = b"".join(comp.compress(row) for _ in range(height)) + comp.flush()
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
+    )
+    return path
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "says"),
+    [
+        (30_000, 30_000, "declares far more than the 50 million pixels a QR scan needs"),
+        (9_000, 9_000, "is 9000x9000 pixels, more than the 50 million a QR scan needs"),
+    ],
+)
+def test_a_qr_image_too_large_to_decode_is_refused_before_decoding(
+    tmp_path: Path, station_dir: Path, width: int, height: int, says: str
+) -> None:
+    """30,000 x 30,000 pixels in a 150 KB PNG: OpenCV asked for 2.7 GB (and with no limit
+    an 875 KB one took ~13 GB) before looking for a code. Refused from its header."""
+    image = huge_png(tmp_path / "huge.png", width, height)
+    assert image.stat().st_size < 1_000_000
+    proc = qcstation("verify", "--qr", str(image), "--data-dir", str(station_dir), timeout=30)
+    assert proc.returncode == 2
+    assert f"qcstation: error: {image} {says}: scan or crop it smaller" in proc.stderr
+
+
+def test_a_file_that_is_no_image_is_named(tmp_path: Path, station_dir: Path) -> None:
+    fake = tmp_path / "scan.png"
+    fake.write_bytes(b"GIF89a and then nothing")
+    proc = qcstation("verify", "--qr", str(fake), "--data-dir", str(station_dir))
+    assert proc.returncode == 2
+    assert f"{fake} is not an image this station can read" in proc.stderr

@@ -7,6 +7,8 @@ scan or a rendered page.
 
 from __future__ import annotations
 
+import io
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -71,8 +73,49 @@ def _attempts(image: NDArray[Any]) -> list[NDArray[Any]]:
     return out
 
 
+MAX_FILE_BYTES = 100_000_000
+# A 600 dpi scan of an A4 page is 35 million pixels. A few hundred kilobytes of PNG can
+# declare a billion, which OpenCV would decode into gigabytes before looking for a code.
+MAX_PIXELS = 50_000_000
+
+
 def decode_file(path: Path) -> list[str]:
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    """Every QR code text in an image file; ValueError naming the file when it is not an
+    image, or too large a one to decode (its size is read from its header first)."""
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise ValueError(f"{path} is larger than {MAX_FILE_BYTES // 1_000_000} MB")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ValueError(f"cannot read {path}: {exc.strerror or exc}") from None
+    width, height = _declared_size(data, path)
+    if width * height > MAX_PIXELS:
+        raise ValueError(
+            f"{path} is {width}x{height} pixels, more than the {MAX_PIXELS // 1_000_000} "
+            "million a QR scan needs: scan or crop it smaller"
+        )
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
     if image is None:
         raise ValueError(f"{path} is not an image OpenCV can read")
     return decode_image(image)
+
+
+def _declared_size(data: bytes, path: Path) -> tuple[int, int]:
+    """Width and height as the file's header declares them, without decoding a pixel."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as im:
+                return im.size
+    except Image.DecompressionBombError:
+        # Pillow refuses to open more than ~180 million pixels: far beyond MAX_PIXELS.
+        raise ValueError(
+            f"{path} declares far more than the {MAX_PIXELS // 1_000_000} million pixels "
+            "a QR scan needs: scan or crop it smaller"
+        ) from None
+    except (UnidentifiedImageError, OSError, ValueError):
+        raise ValueError(
+            f"{path} is not an image this station can read (PNG, JPEG, TIFF or BMP)"
+        ) from None
