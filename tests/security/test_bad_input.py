@@ -221,3 +221,11 @@ def test_a_file_that_is_no_image_is_named(tmp_path: Path, station_dir: Path) -> 
     proc = qcstation("verify", "--qr", str(fake), "--data-dir", str(station_dir))
     assert proc.returncode == 2
     assert f"{fake} is not an image this station can read" in proc.stderr
+
+
+def test_a_demo_of_no_or_negative_inspections_is_refused(tmp_path: Path) -> None:
+    for count in ("0", "-5", "1000001"):
+        proc = qcstation("demo-data", "--inspections", count, "--data-dir", str(tmp_path / "d"))
+        assert proc.returncode == 2
+        assert f"argument --inspections: '{count}' is out of range" in proc.stderr
+    assert not (tmp_path / "d").exists()

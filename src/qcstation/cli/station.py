@@ -43,6 +43,7 @@ from qcstation.cli._shared import (
     _table,
     _user_opt,
     _version,
+    _whole,
 )
 
 
@@ -403,7 +404,12 @@ def register(add: Any, group: Any) -> None:
         cmd_demo_data,
         "fill a data directory with demo users and realistic inspections",
     )
-    p.add_argument("--inspections", type=int, default=40, help="how many inspections (default 40)")
+    p.add_argument(
+        "--inspections",
+        type=_whole("a number of inspections", 1, 1_000_000),
+        default=40,
+        help="how many inspections (default 40)",
+    )
     p.add_argument("--seed", type=int, default=2026)
 
     isub = group("inspections", "past and open inspections")
