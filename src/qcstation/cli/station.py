@@ -109,7 +109,16 @@ def cmd_init(args: argparse.Namespace) -> int:
         for key in result.templates:
             _out(f"  {key}")
         return OK
-    _out(f"Administrator {result.admin.username!r} created; station {result.station!r} registered.")
+    if result.resumed:
+        _out(
+            f"An earlier init was cut short: finished it as {result.admin.username!r}; "
+            f"station {result.station!r} registered."
+        )
+    else:
+        _out(
+            f"Administrator {result.admin.username!r} created; "
+            f"station {result.station!r} registered."
+        )
     if result.root_created:  # issue 6
         _out(
             "Plant root certificate created; its key is sealed under "
