@@ -127,6 +127,14 @@ def _refuse_tags_and_aliases(text: str, name: str, problems: list[Problem]) -> N
             return
 
 
+def structure_problems(text: str, name: str) -> list[Problem]:
+    """What no file of ours needs and a hostile one uses: tags, anchors and aliases, deep
+    nesting (read from the event stream; a YAML syntax error raises yaml.YAMLError)."""
+    problems: list[Problem] = []
+    _refuse_tags_and_aliases(text, name, problems)
+    return problems
+
+
 def parse(text: str, model: type[M], name: str) -> M:
     """Validate YAML text against a pydantic model; raise ContentError naming file and line."""
     problems: list[Problem] = []
