@@ -10,6 +10,7 @@ import shutil
 import struct
 import subprocess
 import sys
+import time
 import zlib
 from pathlib import Path
 
@@ -200,7 +201,7 @@ def huge_png(path: Path, width: int, height: int) -> Path:
     ("width", "height", "says"),
     [
         (30_000, 30_000, "declares far more than the 50 million pixels a QR scan needs"),
-        (9_000, 9_000, "is 9000x9000 pixels, more than the 50 million a QR scan needs"),
+        (9_000, 9_000, "is 9000x9000 pixels, more than the 50 million pixels a QR scan needs"),
     ],
 )
 def test_a_qr_image_too_large_to_decode_is_refused_before_decoding(
@@ -220,7 +221,7 @@ def test_a_file_that_is_no_image_is_named(tmp_path: Path, station_dir: Path) -> 
     fake.write_bytes(b"GIF89a and then nothing")
     proc = qcstation("verify", "--qr", str(fake), "--data-dir", str(station_dir))
     assert proc.returncode == 2
-    assert f"{fake} is not an image this station can read" in proc.stderr
+    assert f"{fake} is not an image that can be read" in proc.stderr
 
 
 def test_a_demo_of_no_or_negative_inspections_is_refused(tmp_path: Path) -> None:
@@ -229,3 +230,23 @@ def test_a_demo_of_no_or_negative_inspections_is_refused(tmp_path: Path) -> None
         assert proc.returncode == 2
         assert f"argument --inspections: '{count}' is out of range" in proc.stderr
     assert not (tmp_path / "d").exists()
+
+
+def test_an_evidence_image_too_large_to_decode_is_refused_from_its_header(tmp_path: Path) -> None:
+    """The same bomb as evidence: the microscope, annotation and golden-sample views decode
+    it through decode_image, a report through its JPEG rendition. Both read the header
+    first, in bounded time and memory (this process would need 2.7 GB to decode it)."""
+    from qcstation.imaging.errors import ImageReadError
+    from qcstation.imaging.frames import decode_image
+    from qcstation.reports.model import Photo
+    from qcstation.reports.photos import PhotoError, jpeg_files
+
+    bomb = huge_png(tmp_path / "evidence.png", 30_000, 30_000)
+    started = time.monotonic()
+    with pytest.raises(ImageReadError, match="declares far more than the 100 million pixels"):
+        decode_image(bomb.read_bytes(), "evidence image ab12")
+    photo = Photo(path=bomb, sha256="ab" * 32, media_type="image/png", caption="")
+    with pytest.raises(PhotoError, match=rf"evidence file {bomb} declares far more than"):
+        with jpeg_files([photo]):
+            pass
+    assert time.monotonic() - started < 5

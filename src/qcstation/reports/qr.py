@@ -7,8 +7,6 @@ scan or a rendered page.
 
 from __future__ import annotations
 
-import io
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +15,8 @@ import numpy as np
 from numpy.typing import NDArray
 from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.graphics.shapes import Drawing
+
+from qcstation import image_size
 
 QUIET_ZONE = 4  # modules of white around the code, as the standard asks
 
@@ -88,34 +88,8 @@ def decode_file(path: Path) -> list[str]:
         data = path.read_bytes()
     except OSError as exc:
         raise ValueError(f"cannot read {path}: {exc.strerror or exc}") from None
-    width, height = _declared_size(data, path)
-    if width * height > MAX_PIXELS:
-        raise ValueError(
-            f"{path} is {width}x{height} pixels, more than the {MAX_PIXELS // 1_000_000} "
-            "million a QR scan needs: scan or crop it smaller"
-        )
+    image_size.check(data, str(path), MAX_PIXELS, "a QR scan")
     image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
     if image is None:
         raise ValueError(f"{path} is not an image OpenCV can read")
     return decode_image(image)
-
-
-def _declared_size(data: bytes, path: Path) -> tuple[int, int]:
-    """Width and height as the file's header declares them, without decoding a pixel."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as im:
-                return im.size
-    except Image.DecompressionBombError:
-        # Pillow refuses to open more than ~180 million pixels: far beyond MAX_PIXELS.
-        raise ValueError(
-            f"{path} declares far more than the {MAX_PIXELS // 1_000_000} million pixels "
-            "a QR scan needs: scan or crop it smaller"
-        ) from None
-    except (UnidentifiedImageError, OSError, ValueError):
-        raise ValueError(
-            f"{path} is not an image this station can read (PNG, JPEG, TIFF or BMP)"
-        ) from None
