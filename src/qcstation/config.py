@@ -29,6 +29,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from qcstation.domain.stages import Stage
+from qcstation.domain.yaml_files import structure_problems
 from qcstation.paths import ENV_DATA_DIR, ENV_DATABASE_URL, choose_data_dir, default_data_dir
 from qcstation.store import private
 
@@ -147,7 +148,13 @@ def load_settings(data_dir: Path) -> tuple[Settings, list[str]]:
     if not path.exists():
         return Settings(), []
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        text = path.read_text(encoding="utf-8")
+        # A settings file comes back with a restored backup: aliases ("billion laughs")
+        # or deep nesting there would hang or crash every start, not just this read.
+        refused = structure_problems(text, str(path))
+        if refused:
+            raise ValueError(f"line {refused[0].line}: {refused[0].message}")
+        raw = yaml.safe_load(text) or {}
         if not isinstance(raw, dict):
             raise ValueError("expected a mapping of settings")
         return Settings.model_validate(raw), []

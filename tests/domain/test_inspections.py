@@ -105,6 +105,18 @@ def test_measurement_needs_the_declared_number_of_finite_readings() -> None:
         evaluate(item("size"), Answer("size", readings=(0.0, float("nan"), 0.0)))
 
 
+@pytest.mark.parametrize("far", [1e308, -1e308, 1.0000001e9])
+def test_a_reading_beyond_any_instrument_is_refused_not_an_overflow(far: float) -> None:
+    """Two readings of 1e308 overflowed the mean (OverflowError in fsum); whoever calls
+    evaluate (the window's marks, a report of rows written elsewhere), such a reading is
+    an AnswerError naming the item."""
+    shown = f"{far:.10g}".replace("+", r"\+")
+    with pytest.raises(AnswerError, match=rf"“Ring size dev”: {shown} cannot be a reading"):
+        evaluate(item("size"), Answer("size", readings=(far, far, far)))
+    ev = evaluate(item("size"), Answer("size", readings=(1e9, 1e9, 1e9)))  # at the bound
+    assert ev.outcome is Outcome.FAIL and ev.mean == 1e9
+
+
 def test_choice_passes_only_on_acceptable_options() -> None:
     assert evaluate(item("colour"), Answer("colour", value="E")).outcome is Outcome.PASS
     assert evaluate(item("colour"), Answer("colour", value="K")).outcome is Outcome.FAIL

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
+from unittest.mock import ANY
 
 import pytest
 from hypothesis import given
@@ -61,6 +62,25 @@ def test_malformed_yaml_names_the_line() -> None:
     assert "not valid YAML" in msg
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "says"),
+    [
+        ("lower", ".nan", "finite number"),
+        ("upper", ".inf", "finite number"),
+        ("lower", "-.inf", "finite number"),
+        ("nominal", ".NaN", "finite number"),
+        ("upper", "1.0e+308", "less than or equal to 1000000000"),
+    ],
+)
+def test_limits_must_be_finite_readings(field: str, value: str, says: str) -> None:
+    """YAML's .nan and .inf are floats to the loader: a limit no reading can be compared
+    with, and no record can hold (the import failed with a traceback)."""
+    line = {"nominal": 16, "lower": 17, "upper": 18}[field]
+    text = GOOD.replace(f"        {field}: ", f"        {field}: {value} #", 1)
+    assert problems(text) == [(line, f"sections[0].items[1].{field}", ANY)]
+    assert says in problems(text)[0][2]
+
+
 def test_unknown_item_kind() -> None:
     ((line, field, msg),) = problems(GOOD.replace("kind: pass_fail", "kind: wobble"))
     assert (line, field) == (9, "sections[0].items[0].kind")
@@ -95,7 +115,7 @@ def test_duplicate_key_is_refused_not_silently_overwritten() -> None:
 
 def test_yaml_tags_are_refused() -> None:
     ((_line, _field, msg),) = problems("template: !!python/object/apply:os.system ['true']\n")
-    assert "not valid YAML" in msg
+    assert "YAML tags are not allowed here" in msg and "python/object/apply" in msg
 
 
 def test_unknown_defect_code_names_the_line() -> None:

@@ -6,9 +6,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+from tests.security.test_files_and_yaml import billion_laughs
 
 from qcstation import config
 
@@ -22,13 +24,18 @@ DAMAGE = {
     "unknown setting": b"stattion_name: typo\n",
     "a yaml tag": b"station_name: !!python/object/apply:os.system ['true']\n",
     "cut short": b'plant_name: "Acme',
+    # A restored backup brings its settings file: these hung or crashed every start.
+    "billion laughs": billion_laughs().encode("utf-8"),
+    "deep nesting": b"station_name: " + b"[" * 50_000 + b"]" * 50_000 + b"\n",
 }
 
 
 @pytest.mark.parametrize("damage", DAMAGE.values(), ids=DAMAGE.keys())
 def test_damaged_settings_give_defaults_and_a_warning(tmp_path: Path, damage: bytes) -> None:
     (tmp_path / "settings.yaml").write_bytes(damage)
+    started = time.monotonic()
     loc = config.resolve(tmp_path)
+    assert time.monotonic() - started < 5
     assert loc.settings == config.Settings(station_name=loc.settings.station_name)
     assert loc.settings.idle_lock_minutes == 5
     (warning,) = loc.warnings

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import io
 import tarfile
+import time
 from pathlib import Path
 
 import pytest
@@ -101,14 +102,51 @@ def test_yaml_tags_are_refused(tmp_path: Path, tag: str) -> None:
     assert not Path("/tmp/qc-pwned").exists()
 
 
-def test_yaml_aliases_cannot_blow_up(tmp_path: Path) -> None:
-    bomb = 'a: &a ["x","x","x","x","x","x","x","x","x"]\n'
+def billion_laughs() -> str:
+    """Nine levels of nine aliases each: 342 bytes that expand to 9**9 strings."""
+    bomb = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
     for n in range(1, 9):
-        prev = chr(ord("a") + n - 1)
-        cur = chr(ord("a") + n)
-        bomb += f"{cur}: &{cur} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]\n"
-    with pytest.raises(ContentError):
-        parse(bomb, ChecklistTemplate, "bomb.yaml")
+        prev, cur = chr(ord("a") + n - 1), chr(ord("a") + n)
+        bomb += f"{cur}: &{cur} [" + ",".join([f"*{prev}"] * 9) + "]\n"
+    return bomb
+
+
+def test_yaml_aliases_cannot_blow_up(tmp_path: Path) -> None:
+    """Anchors and aliases are refused from the event stream, before anything expands them:
+    at once, naming the line of each."""
+    started = time.monotonic()
+    with pytest.raises(ContentError, match="aliases are not allowed") as caught:
+        parse(billion_laughs(), ChecklistTemplate, "bomb.yaml")
+    assert time.monotonic() - started < 2
+    said = [str(p) for p in caught.value.problems]
+    assert "bomb.yaml:1: YAML anchors are not allowed here (&a)" in said
+    assert "bomb.yaml:2: YAML aliases are not allowed here (*a)" in said
+    assert len(said) == 17  # each anchor and each alias once, not each of its uses
+    # An alias inside an otherwise good template is refused just the same.
+    text = FINAL_QC.replace("name: Final QC", "name: &n Final QC", 1) + "\nnote: *n\n"
+    with pytest.raises(ContentError, match=r"aliases are not allowed here \(\*n\)"):
+        parse(text, ChecklistTemplate, "alias.yaml")
+
+
+@pytest.mark.parametrize(
+    "deep",
+    ["[" * 50_000 + "]" * 50_000, "{a: " * 50_000 + "1" + "}" * 50_000, "[" * 50_000],
+    ids=["lists", "mappings", "unclosed"],
+)
+def test_deep_nesting_is_refused_not_a_recursion_error(deep: str) -> None:
+    started = time.monotonic()
+    with pytest.raises(ContentError, match="nested more than 64 levels deep") as caught:
+        parse(f"template: t\nversion: 1\nsections: {deep}\n", ChecklistTemplate, "deep.yaml")
+    assert time.monotonic() - started < 2
+    assert str(caught.value.problems[0]).startswith("deep.yaml:3: ")
+
+
+def test_nesting_a_checklist_needs_is_not_refused() -> None:
+    sixty = "[" * 60 + "]" * 60
+    with pytest.raises(ContentError) as caught:
+        parse(f"template: t\nversion: 1\nsections: {sixty}\n", ChecklistTemplate, "d.yaml")
+    assert "nested more than" not in str(caught.value)  # refused for its content, not depth
+    assert parse(FINAL_QC, ChecklistTemplate, "final_qc.yaml").template == "final-qc"
 
 
 def mutate(text: str, data: st.DataObject) -> str:

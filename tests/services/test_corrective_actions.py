@@ -81,6 +81,7 @@ def test_trend_count_counts_the_code_in_the_period(
     assert (
         capa.trend_count(clocked, "CST-POR", TODAY - timedelta(days=9), TODAY - timedelta(1)) == 0
     )
+    assert capa.trend_count(clocked, "CST-POR", TODAY, date.max) == 2  # no OverflowError
 
 
 def test_the_whole_path_to_a_signed_off_close(

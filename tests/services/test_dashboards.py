@@ -81,6 +81,10 @@ def test_pareto_filters(station: Station, data: User) -> None:
         ("ines", 1, 33.3333, 100.0),
     ]
     assert dashboards.pareto(station, data, ParetoBy.CODE, DashboardFilter(sku="none")) == ()
+    to_the_end = DashboardFilter(date_from=D2, date_to=date.max)  # the calendar's last day
+    assert bars(station, data, ParetoBy.WORKER, to_the_end) == bars(
+        station, data, ParetoBy.WORKER, DashboardFilter(date_from=D2)
+    )
 
 
 def test_first_pass_yield_per_stage_and_week(station: Station, data: User) -> None:

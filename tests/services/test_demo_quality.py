@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -59,3 +60,41 @@ def test_the_demo_window_fills_its_station_once(
     assert [line.split()[0] for line in lines[5:]] == [u for u, _, _ in first.users]
     app.open_demo(loc).close()  # what the window runs: prints the same summary
     assert capsys.readouterr().out.splitlines() == lines
+
+
+def test_any_number_of_demo_inspections_has_a_pause_between_them() -> None:
+    """From 1,940 inspections on, the longest pause fell below the shortest and the dice
+    had an empty range. Below that, the pauses are what they were (the same demo)."""
+    for count in [*range(0, 5000), 10**5, 10**6]:
+        longest = demo.max_gap_minutes(count)
+        assert longest >= demo.MIN_GAP_MINUTES
+        if count < 1940:
+            assert longest == 8 * 60 // max(1, count // 20 or 1)
+
+
+class Enough(Exception):
+    pass
+
+
+def test_a_demo_of_1940_inspections_goes_on_past_the_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real fill loop at the count that failed (after its first inspection): three
+    inspections run, then the test stops it (the whole demo takes minutes)."""
+    real = demo.run_inspection
+    done: list[str] = []
+
+    def counted(*args: Any, **kwargs: Any) -> str:
+        if len(done) == 3:
+            raise Enough
+        done.append(real(*args, **kwargs))
+        return done[-1]
+
+    monkeypatch.setattr(demo, "run_inspection", counted)
+    station = connect(config.resolve(tmp_path / "demo"))
+    try:
+        with pytest.raises(Enough):
+            demo.fill(station, count=1940)
+        assert len(done) == 3 and audit.verify(station).ok
+    finally:
+        station.close()

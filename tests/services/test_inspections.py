@@ -178,7 +178,7 @@ def test_answers_that_do_not_fit_are_refused(station: Station, inspector: User) 
         inspections.raise_defect(station, inspector, ins.id, "XXX-NOPE")
 
 
-@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf"), 1e12, -2e9])
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf"), 1e12, -2e9, 1e308])
 def test_readings_no_instrument_gives_are_refused_and_nothing_is_stored(
     station: Station, inspector: User, bad: float
 ) -> None:
@@ -247,6 +247,7 @@ def test_history_search(station: Station, inspector: User) -> None:
     assert set(by(date_from=today, date_to=today)) == {a.id, b.id}
     assert by(date_to=today - timedelta(days=1)) == []
     assert by(date_from=date(2000, 1, 1), limit=1) == [b.id]  # newest first
+    assert set(by(date_to=date.max)) == {a.id, b.id}  # the calendar's last day: no overflow
 
 
 def test_evidence_is_stored_by_hash_before_its_row(station: Station, inspector: User) -> None:

@@ -6,7 +6,7 @@ import argparse
 import getpass
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
@@ -76,6 +76,31 @@ def _parse_date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _whole(what: str, low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from low to high, or a message saying so (an
+    unbounded int reached the database as an OverflowError)."""
+
+    def parse(text: str) -> int:
+        try:
+            n = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= n <= high:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is out of range: {what} from {low} to {high}"
+            )
+        return n
+
+    parse.__name__ = what  # argparse names the type in its own messages
+    return parse
+
+
+MAX_ID = 2**63 - 1  # the largest integer a database column holds
+_count = _whole("a count", 1, 1_000_000)
+_id = _whole("an id", 1, MAX_ID)
+_version = _whole("a version", 1, MAX_ID)
 
 
 ENV_ROOT_PASSPHRASE = "QCSTATION_ROOT_PASSPHRASE"

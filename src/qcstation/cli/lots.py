@@ -12,6 +12,7 @@ from qcstation.cli._shared import (
     ENV_USER,
     OK,
     UsageError,
+    _count,
     _jsonable,
     _location,
     _out,
@@ -153,5 +154,5 @@ def register(add: Any, group: Any) -> None:
     p.add_argument("--sku")
     p.add_argument("--supplier")
     p.add_argument("--stage", choices=[s.value for s in Stage])
-    p.add_argument("--limit", type=int, default=200)
+    p.add_argument("--limit", type=_count, default=200)
     p.add_argument("--json", action="store_true")

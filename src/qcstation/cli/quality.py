@@ -12,6 +12,8 @@ from typing import Any
 from qcstation.cli._shared import (
     OK,
     UsageError,
+    _count,
+    _id,
     _jsonable,
     _location,
     _login,
@@ -223,10 +225,10 @@ def register(add: Any, group: Any) -> None:
     nsub = group("ncr", "nonconforming items and their dispositions")
     p = add("list", cmd_ncr_list, "nonconforming items waiting for a disposition", nsub)
     p.add_argument("--decided", action="store_true", help="the latest decided ones instead")
-    p.add_argument("--limit", type=int, default=200)
+    p.add_argument("--limit", type=_count, default=200)
     p.add_argument("--json", action="store_true")
     p = add("disposition", cmd_ncr_disposition, "decide what happens to a nonconforming item", nsub)
-    p.add_argument("id", type=int, help="the defect id (from `ncr list`)")
+    p.add_argument("id", type=_id, help="the defect id (from `ncr list`)")
     p.add_argument("--as", dest="as_", required=True, choices=list(DISPOSITION_WORDS))
     p.add_argument("--reason", help="why (required for use-as-is; kept in the audit trail)")
     _user_opt(p)
@@ -238,13 +240,13 @@ def register(add: Any, group: Any) -> None:
     p = add("open", cmd_capa_open, "open a corrective action from a defect or a trend", csub)
     p.add_argument("--title", required=True)
     p.add_argument("--problem", required=True)
-    p.add_argument("--defect", type=int, help="the defect it starts from")
+    p.add_argument("--defect", type=_id, help="the defect it starts from")
     p.add_argument("--trend", metavar="CODE", help="a defect code whose trend it starts from")
     p.add_argument("--from", dest="date_from", type=_parse_date, metavar="YYYY-MM-DD")
     p.add_argument("--to", dest="date_to", type=_parse_date, metavar="YYYY-MM-DD")
     _user_opt(p)
     p = add("edit", cmd_capa_edit, "fill in containment, root cause and actions", csub)
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=_id)
     for name in ("title", "problem", "containment", "root-cause", "corrective", "preventive"):
         p.add_argument(f"--{name}")
     p.add_argument("--category", choices=[c.value for c in RootCauseCategory])
@@ -255,7 +257,7 @@ def register(add: Any, group: Any) -> None:
     p.add_argument("--preventive-due", type=_parse_date, metavar="YYYY-MM-DD")
     _user_opt(p)
     p = add("advance", cmd_capa_advance, "move a corrective action to its next status", csub)
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=_id)
     p.add_argument(
         "--to",
         required=True,
@@ -264,7 +266,7 @@ def register(add: Any, group: Any) -> None:
     p.add_argument("--reason", help="why (required when verification sends it back)")
     _user_opt(p)
     p = add("close", cmd_capa_close, "sign off a verified corrective action (supervisor)", csub)
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=_id)
     p.add_argument("--evidence", required=True, help="what shows the action was effective")
     p.add_argument("--file", action="append", help="an evidence file to keep (repeatable)")
     _user_opt(p)

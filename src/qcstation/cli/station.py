@@ -18,6 +18,7 @@ from qcstation.cli._shared import (
     OK,
     PROBLEM,
     UsageError,
+    _count,
     _err,
     _jsonable,
     _location,
@@ -27,6 +28,8 @@ from qcstation.cli._shared import (
     _password,
     _table,
     _user_opt,
+    _version,
+    _whole,
 )
 from qcstation.domain.inspections import Verdict
 from qcstation.domain.stages import Stage
@@ -93,7 +96,16 @@ def cmd_init(args: argparse.Namespace) -> int:
         for key in result.templates:
             _out(f"  {key}")
         return OK
-    _out(f"Administrator {result.admin.username!r} created; station {result.station!r} registered.")
+    if result.resumed:
+        _out(
+            f"An earlier init was cut short: finished it as {result.admin.username!r}; "
+            f"station {result.station!r} registered."
+        )
+    else:
+        _out(
+            f"Administrator {result.admin.username!r} created; "
+            f"station {result.station!r} registered."
+        )
     if result.root_created:  # issue 6
         _out(
             "Plant root certificate created; its key is sealed under "
@@ -362,7 +374,7 @@ def register(add: Any, group: Any) -> None:
     p.add_argument("--json", action="store_true")
     p = add("activate", cmd_template_activate, "make a version the one new inspections use", tsub)
     p.add_argument("template")
-    p.add_argument("version", type=int)
+    p.add_argument("version", type=_version)
     _user_opt(p)
 
     p = add(
@@ -370,7 +382,12 @@ def register(add: Any, group: Any) -> None:
         cmd_demo_data,
         "fill a data directory with demo users and realistic inspections",
     )
-    p.add_argument("--inspections", type=int, default=40, help="how many inspections (default 40)")
+    p.add_argument(
+        "--inspections",
+        type=_whole("a number of inspections", 1, 1_000_000),
+        default=40,
+        help="how many inspections (default 40)",
+    )
     p.add_argument("--seed", type=int, default=2026)
 
     isub = group("inspections", "past and open inspections")
@@ -386,7 +403,7 @@ def register(add: Any, group: Any) -> None:
     p.add_argument("--inspector")
     p.add_argument("--from", dest="date_from", type=_parse_date, metavar="YYYY-MM-DD")
     p.add_argument("--to", dest="date_to", type=_parse_date, metavar="YYYY-MM-DD")
-    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--limit", type=_count, default=50)
     unfinished.register(add, isub)
 
     asub = group("audit", "the audit trail")

@@ -25,6 +25,7 @@ from datetime import datetime
 from enum import Enum
 
 from qcstation.domain.defects import Defect, Disposition, Severity
+from qcstation.domain.numbers import MAX_MAGNITUDE, format_reading
 from qcstation.domain.templates import (
     ChecklistItem,
     ChecklistTemplate,
@@ -138,6 +139,13 @@ def _judge(item: ChecklistItem, answer: Answer) -> Evaluation:
             )
         if not all(math.isfinite(r) for r in answer.readings):
             raise AnswerError(f"{name}: readings must be finite numbers")
+        far = next((r for r in answer.readings if abs(r) > MAX_MAGNITUDE), None)
+        if far is not None:
+            # No instrument reads it, and two of them (1e308) overflow the mean.
+            raise AnswerError(
+                f"{name}: {far:.10g} cannot be a reading "
+                f"(a finite number no larger than {format_reading(MAX_MAGNITUDE)} is)"
+            )
         mean = statistics.fmean(answer.readings)
         ok = item.within(mean)
         stray = ok and not all(item.within(r) for r in answer.readings)

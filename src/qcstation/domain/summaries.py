@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta, timezone
 
 from qcstation.domain.inspections import Answer, Evaluation, Missing, Verdict
 from qcstation.domain.stages import Stage
 from qcstation.domain.verdicts import shown
+
+
+def end_of_day(d: date) -> datetime:
+    """The first instant after day ``d`` (UTC): the bound of an inclusive "to" date. The
+    calendar's last day (9999-12-31) has no day after it: it ends at its last instant."""
+    if d == date.max:
+        return datetime.max.replace(tzinfo=timezone.utc)
+    return datetime.combine(d + timedelta(days=1), time.min, tzinfo=timezone.utc)
 
 
 @dataclass(frozen=True)

@@ -21,10 +21,14 @@ from pydantic import (
 )
 
 from qcstation.domain.defects import Severity
-from qcstation.domain.numbers import Band, plausible_band
+from qcstation.domain.numbers import MAX_MAGNITUDE, Band, plausible_band
 from qcstation.domain.stages import Stage
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_\-]*$"
+
+# A tolerance limit: a finite number no larger than any reading can be (YAML's .nan and
+# .inf are floats to the loader, but no record can hold them, nor compare a reading with them).
+Limit = Annotated[float, Field(allow_inf_nan=False, ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE)]
 
 # What an item's answer may state on a customer certificate (domain/certificate_claims.py):
 # the certificate prints these from the record, never from text typed at export.
@@ -107,9 +111,9 @@ class MeasurementItem(_ItemBase):
 
     kind: Literal["measurement"]
     unit: str = Field(min_length=1)
-    lower: float | None = None
-    upper: float | None = None
-    nominal: float | None = None
+    lower: Limit | None = None
+    upper: Limit | None = None
+    nominal: Limit | None = None
     readings: int = Field(default=1, ge=1, le=20)
     decimals: int = Field(default=2, ge=0, le=6)
 

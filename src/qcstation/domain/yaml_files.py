@@ -21,6 +21,8 @@ from qcstation.domain.templates import ITEM_KINDS, ChecklistTemplate
 M = TypeVar("M", bound=BaseModel)
 
 MAX_FILE_BYTES = 2_000_000
+MAX_DEPTH = 64  # a checklist nests about 6 deep
+MAX_PROBLEMS = 100  # enough to fix a file by; a hostile one is not listed to the end
 
 
 @dataclass(frozen=True)
@@ -86,19 +88,62 @@ def _refuse_duplicate_keys(node: yaml.Node, name: str, problems: list[Problem]) 
             _refuse_duplicate_keys(child, name, problems)
 
 
-def _refuse_tags(text: str, name: str, problems: list[Problem]) -> None:
+def _refuse_tags_and_aliases(text: str, name: str, problems: list[Problem]) -> None:
     """Refuse every explicit tag, even the safe loader's own (!!binary, !!set, !!str...):
-    a checklist never needs one, and a tag can turn text into bytes or a set unseen."""
+    a checklist never needs one, and a tag can turn text into bytes or a set unseen.
+    Refuse anchors and aliases too: a few hundred bytes of nested aliases ("billion laughs")
+    expand to billions of values. And refuse nesting deeper than MAX_DEPTH, which no
+    checklist needs and which would exhaust the stack of the recursive steps after this one.
+    Reads the event stream only: no tree is built."""
+    aliases: set[str] = set()
+    depth = 0
     for ev in yaml.parse(text, Loader=yaml.SafeLoader):
+        line = ev.start_mark.line + 1 if ev.start_mark is not None else None
+        anchor = getattr(ev, "anchor", None)
+        if isinstance(ev, yaml.AliasEvent):
+            if anchor in aliases:
+                continue  # each alias said once, where it is first used
+            aliases.add(str(anchor))
+            problems.append(
+                Problem(name, line, "", f"YAML aliases are not allowed here (*{anchor})")
+            )
+        elif anchor is not None:
+            problems.append(
+                Problem(name, line, "", f"YAML anchors are not allowed here (&{anchor})")
+            )
         tag = getattr(ev, "tag", None)
         if tag is not None and tag != "!":  # "!" is the non-specific tag of a quoted scalar
-            line = ev.start_mark.line + 1 if ev.start_mark is not None else None
             problems.append(Problem(name, line, "", f"YAML tags are not allowed here ({tag})"))
+        if isinstance(ev, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                problems.append(
+                    Problem(name, line, "", f"nested more than {MAX_DEPTH} levels deep")
+                )
+                return
+        elif isinstance(ev, yaml.CollectionEndEvent):
+            depth -= 1
+        if len(problems) >= MAX_PROBLEMS:
+            return
+
+
+def structure_problems(text: str, name: str) -> list[Problem]:
+    """What no file of ours needs and a hostile one uses: tags, anchors and aliases, deep
+    nesting (read from the event stream; a YAML syntax error raises yaml.YAMLError)."""
+    problems: list[Problem] = []
+    _refuse_tags_and_aliases(text, name, problems)
+    return problems
 
 
 def parse(text: str, model: type[M], name: str) -> M:
     """Validate YAML text against a pydantic model; raise ContentError naming file and line."""
+    problems: list[Problem] = []
     try:
+        # The event stream first: tags, aliases and deep nesting are refused before any tree is
+        # built, so a hostile file costs one pass over its text and nothing more.
+        _refuse_tags_and_aliases(text, name, problems)
+        if problems:
+            raise ContentError(problems)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data: Any = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -108,8 +153,6 @@ def parse(text: str, model: type[M], name: str) -> M:
         raise ContentError([Problem(name, line, "", f"not valid YAML: {problem}")]) from None
     if not isinstance(data, dict) or node is None:
         raise ContentError([Problem(name, 1, "", "expected a mapping of fields at the top")])
-    problems: list[Problem] = []
-    _refuse_tags(text, name, problems)
     _refuse_duplicate_keys(node, name, problems)
     if problems:
         raise ContentError(problems)

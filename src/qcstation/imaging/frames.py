@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from qcstation import image_size
 from qcstation.imaging.errors import ImageReadError
 
 Image = NDArray[np.uint8]
@@ -100,10 +101,19 @@ def read_image(path: Path | str) -> Image:
     return decode_image(data, str(p))
 
 
+# A 20-megapixel microscope camera, stacked or stitched several times over; beyond this a
+# file is a decompression bomb, not a photo of a piece (see image_size).
+MAX_PIXELS = 100_000_000
+
+
 def decode_image(data: bytes, name: str = "image") -> Image:
     """Decode encoded image bytes (PNG, JPEG, TIFF, ...) to BGR, or raise ImageReadError."""
     if not data:
         raise ImageReadError(f"{name} is empty (0 bytes); capture or copy it again")
+    try:
+        image_size.check(data, name, MAX_PIXELS, "an inspection image")
+    except image_size.TooLarge as exc:
+        raise ImageReadError(str(exc)) from None
     img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     if img is None:
         raise ImageReadError(

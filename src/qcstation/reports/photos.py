@@ -17,11 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
+import numpy as np
 
+from qcstation import image_size
 from qcstation.reports.model import Photo
 
 JPEG_QUALITY = 90
 MAX_EDGE = 2000  # pixels: enough for 300 dpi at the largest size a report prints a photo
+MAX_PIXELS = 100_000_000  # beyond this an evidence file is a decompression bomb, not a photo
 
 
 class PhotoError(RuntimeError):
@@ -58,7 +61,14 @@ def _link(src: Path, dst: Path) -> None:
 
 
 def _convert(src: Path, dst: Path) -> tuple[int, int]:
-    img = cv2.imread(str(src), cv2.IMREAD_COLOR)
+    try:
+        data = src.read_bytes()
+        image_size.check(data, f"evidence file {src}", MAX_PIXELS, "a photo in a report")
+    except image_size.TooLarge as exc:
+        raise PhotoError(str(exc)) from None
+    except OSError as exc:
+        raise PhotoError(f"cannot read evidence file {src}: {exc.strerror or exc}") from None
+    img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
     if img is None:
         raise PhotoError(f"evidence file {src} is not an image OpenCV can read")
     h, w = img.shape[:2]

@@ -16,6 +16,8 @@ from numpy.typing import NDArray
 from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.graphics.shapes import Drawing
 
+from qcstation import image_size
+
 QUIET_ZONE = 4  # modules of white around the code, as the standard asks
 
 
@@ -71,8 +73,23 @@ def _attempts(image: NDArray[Any]) -> list[NDArray[Any]]:
     return out
 
 
+MAX_FILE_BYTES = 100_000_000
+# A 600 dpi scan of an A4 page is 35 million pixels. A few hundred kilobytes of PNG can
+# declare a billion, which OpenCV would decode into gigabytes before looking for a code.
+MAX_PIXELS = 50_000_000
+
+
 def decode_file(path: Path) -> list[str]:
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    """Every QR code text in an image file; ValueError naming the file when it is not an
+    image, or too large a one to decode (its size is read from its header first)."""
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise ValueError(f"{path} is larger than {MAX_FILE_BYTES // 1_000_000} MB")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ValueError(f"cannot read {path}: {exc.strerror or exc}") from None
+    image_size.check(data, str(path), MAX_PIXELS, "a QR scan")
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
     if image is None:
         raise ValueError(f"{path} is not an image OpenCV can read")
     return decode_image(image)

@@ -25,6 +25,7 @@ from qcstation.domain.corrective import (
     sort_key,
 )
 from qcstation.domain.inspections import Status
+from qcstation.domain.summaries import end_of_day
 from qcstation.domain.users import Permission, User
 from qcstation.services.accounts import require
 from qcstation.services.context import Station
@@ -350,7 +351,7 @@ def trend_count(station: Station, code: str, start: date, end: date) -> int:
     """How often the code was logged on completed inspections in the period (corrected
     inspections count once: in their newest version)."""
     since = datetime.combine(start, time.min, tzinfo=timezone.utc)
-    until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=timezone.utc)
+    until = end_of_day(end)
     superseded = select(CorrectionRow.id).where(CorrectionRow.supersedes_id == InspectionRow.id)
     with station.db.read() as s:
         n = s.scalar(

@@ -14,7 +14,7 @@ Definitions (kept in one place so the window, the CSV and the PDF agree):
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timezone
 from typing import Any
 
 from sqlalchemy import (
@@ -41,6 +41,7 @@ from qcstation.domain.dashboards import (
     p_chart,
 )
 from qcstation.domain.stages import Stage
+from qcstation.domain.summaries import end_of_day
 from qcstation.domain.users import Permission, User
 from qcstation.services.accounts import require
 from qcstation.services.context import Station
@@ -111,8 +112,7 @@ def _where(s: Session, f: DashboardFilter) -> list[ColumnElement[bool]]:
             start = datetime.combine(f.date_from, time(), timezone.utc)
             conds.append(InspectionRow.started_at >= start)
         if f.date_to:
-            end = datetime.combine(f.date_to + timedelta(days=1), time(), timezone.utc)
-            conds.append(InspectionRow.started_at < end)
+            conds.append(InspectionRow.started_at < end_of_day(f.date_to))
     if f.sku:
         conds.append(InspectionRow.sku == f.sku)
     if f.stage:

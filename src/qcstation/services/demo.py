@@ -370,6 +370,16 @@ def run_inspection(
     return ins.id
 
 
+MIN_GAP_MINUTES = 5
+
+
+def max_gap_minutes(count: int) -> int:
+    """The longest pause between two demo inspections: shorter the more there are (a
+    working day of 8 hours shared by every 20), never below the shortest pause. Below it,
+    from 1,940 inspections on, the dice had an empty range (a ValueError)."""
+    return max(MIN_GAP_MINUTES, 8 * 60 // max(1, count // 20))
+
+
 def fill(station: Station, count: int = 40, seed: int = 2026, unfinished: int = 1) -> DemoSummary:
     rng = random.Random(seed)
     approvals = random.Random(seed + 1)
@@ -393,7 +403,7 @@ def fill(station: Station, count: int = 40, seed: int = 2026, unfinished: int = 
                     sign_demo(station, ins_id, inspector, approver)
                 finally:
                     station.clock = clock
-            clock.jump(rng.randint(5, 8 * 60 // max(1, count // 20 or 1)))
+            clock.jump(rng.randint(MIN_GAP_MINUTES, max_gap_minutes(count)))
         # Own dice, so the inspections above stay the same as before dispositions existed.
         demo_quality.fill(station, users, random.Random(seed + 2))
     finally:

@@ -112,7 +112,7 @@ def _check_readings(item: ChecklistItem, readings: tuple[float, ...]) -> None:
     instrument could read (not a number, infinite, beyond MAX_MAGNITUDE) is stored."""
     for r in readings:
         if not (isinstance(r, (int, float)) and math.isfinite(r) and abs(r) <= MAX_MAGNITUDE):
-            shown = format_reading(r) if isinstance(r, (int, float)) else repr(r)
+            shown = f"{r:.10g}" if isinstance(r, (int, float)) else repr(r)
             raise InvalidInput(
                 f"{item.prompt}: {shown} cannot be a reading "
                 f"(a finite number no larger than {format_reading(MAX_MAGNITUDE)} is)"

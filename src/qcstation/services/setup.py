@@ -11,7 +11,7 @@ from qcstation.domain.users import Permission, Role, User
 from qcstation.services import accounts, audit, keys, station_keys, templates
 from qcstation.services.accounts import require
 from qcstation.services.context import Station
-from qcstation.services.errors import Conflict, LoginFailed
+from qcstation.services.errors import Conflict, LoginFailed, PermissionDenied
 from qcstation.store import schema
 from qcstation.store.models import DefectCode, TemplateRow, UserRow
 from qcstation.store.models import Station as StationRow
@@ -29,6 +29,7 @@ class InitResult:
     joined: bool = False  # an existing plant database: only this station was registered
     # A station of a plant server: its key (services/station_keys.py); None on SQLite.
     station_key: station_keys.StationKeyInfo | None = None
+    resumed: bool = False  # an earlier init was cut short (killed, power lost): finished now
 
 
 def init(
@@ -43,15 +44,25 @@ def init(
 
     The root's key is sealed under ``root_passphrase``; by default that is
     QCSTATION_ROOT_PASSPHRASE, else the admin's password (see keys.root_passphrase).
+
+    Each step is its own transaction and each is done only when it is missing, so an init
+    cut short (killed, power lost) is finished by running init again as the administrator
+    it created: the shipped checklists, imported last, say that a set-up is complete.
     """
     before, after = schema.upgrade(station.db.engine)
-    if plant_exists(station):
-        return join(station, admin_name, password, before, after)
-    accounts.create_user(station, None, admin_name, password, Role.ADMIN, full_name)
-    admin = accounts.login(station, admin_name, password)  # signed in: she signs what follows
+    resumed = plant_exists(station)
+    if resumed:
+        if set_up_finished(station):
+            return join(station, admin_name, password, before, after)
+        admin = _interrupted_by(station, admin_name, password)
+    else:
+        accounts.create_user(station, None, admin_name, password, Role.ADMIN, full_name)
+        admin = accounts.login(station, admin_name, password)  # signed in: she signs the rest
     register_station(station, admin)
     passphrase = root_passphrase or keys.root_passphrase(password)
     created = keys.setup_plant(station, admin, passphrase)
+    if not created:
+        keys.issue_pending(station, admin, passphrase)  # cut short before they were issued
     audit.pin(station)  # this station trusts this plant root from now on
     own_key = _station_key(station, admin, passphrase)
     codes = templates.import_catalog(station, admin, content.defect_catalog())
@@ -65,7 +76,33 @@ def init(
         codes,
         created,
         station_key=own_key,
+        resumed=resumed,
     )
+
+
+def set_up_finished(station: Station) -> bool:
+    """True once a set-up got to its last step: the shipped checklists are imported."""
+    with station.db.read() as s:
+        return bool(s.scalar(select(func.count()).select_from(TemplateRow)))
+
+
+def _interrupted_by(station: Station, admin_name: str, password: str) -> User:
+    """The administrator an interrupted init created, signed in to finish it."""
+    with station.db.read() as s:
+        admins = s.scalars(
+            select(UserRow.username).where(UserRow.role == Role.ADMIN.value).order_by(UserRow.id)
+        ).all()
+    try:
+        admin = accounts.login(station, admin_name, password)
+        with station.db.read() as s:
+            require(s, admin, Permission.ADMINISTER)
+    except (LoginFailed, PermissionDenied) as exc:
+        raise Conflict(
+            "an earlier init of this database was cut short before it finished: run init "
+            f"again as the administrator it created ({', '.join(admins)}) with that "
+            f"password to finish it ({exc})"
+        ) from None
+    return admin
 
 
 def _station_key(

@@ -103,11 +103,25 @@ def _sqlite_engine(url: Any) -> Engine:
         # Take transaction control from the sqlite3 module so we can say BEGIN IMMEDIATE.
         dbapi_connection.isolation_level = None
         cur = dbapi_connection.cursor()
-        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        cur.execute("PRAGMA journal_mode = WAL")
-        cur.execute("PRAGMA synchronous = FULL")
-        cur.execute("PRAGMA foreign_keys = ON")
-        cur.close()
+        try:
+            cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            cur.execute("PRAGMA journal_mode = WAL")
+            cur.execute("PRAGMA synchronous = FULL")
+            cur.execute("PRAGMA foreign_keys = ON")
+        except UnicodeDecodeError as exc:
+            # SQLite's own message quoted damaged bytes of the schema: sqlite3 cannot even
+            # decode it into an error.
+            raise damaged(str(url), f"undecodable bytes in its schema: {exc.reason}") from None
+        finally:
+            cur.close()
+
+    @event.listens_for(engine, "handle_error")
+    def _on_error(context: Any) -> Exception | None:
+        # The same for a damaged table page read later (the driver's message, or a text
+        # value, holds bytes that are not UTF-8).
+        if isinstance(context.original_exception, UnicodeDecodeError):
+            return damaged(str(url), f"undecodable bytes: {context.original_exception.reason}")
+        return None
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
@@ -143,17 +157,29 @@ def translate(exc: DBAPIError, url: str | None) -> DatabaseError:
             f"the disk holding {where} is full: free some space and try again; "
             "nothing committed was lost"
         )
-    if "file is not a database" in text or "malformed" in text:
-        return DatabaseUnavailable(
-            f"{where} is not a readable qcstation database (damaged or another kind of file); "
-            "restore it from a backup"
-        )
+    if (
+        "file is not a database" in text
+        or "malformed" in text
+        or "Could not decode to UTF-8" in text
+    ):
+        return damaged(url, text.strip().splitlines()[0][:80])
     if "connection" in text.lower() or "could not" in text.lower() or "timeout" in text.lower():
         return DatabaseUnavailable(
             f"cannot reach the database server {where}: {text.strip().splitlines()[0]}; "
             "check the URL, the network and that the server is running"
         )
     return DatabaseError(f"database error on {where}: {text.strip().splitlines()[0]}")
+
+
+def damaged(url: str | None, detail: str) -> DatabaseUnavailable:
+    """A database file that cannot be read as one: name it and say how to get it back."""
+    file = sqlite_file(url) if url else None
+    where = f"the database file {file}" if file is not None else redact(url or "") or "the database"
+    return DatabaseUnavailable(
+        f"{where} is not a readable qcstation database (damaged or another kind of file: "
+        f"{detail}); restore it from a backup with `qcstation restore BACKUP --force "
+        "--root-passphrase` (what it replaces is kept aside)"
+    )
 
 
 class Actor(Protocol):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, time, timezone
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
@@ -12,7 +12,7 @@ from typing_extensions import Unpack
 from qcstation.domain.defects import Defect, Disposition, Severity
 from qcstation.domain.inspections import Answer, Inspection, Outcome, Status, SubjectKind, Verdict
 from qcstation.domain.stages import Stage
-from qcstation.domain.summaries import InspectionSummary, SearchFilter, TemplateInfo
+from qcstation.domain.summaries import InspectionSummary, SearchFilter, TemplateInfo, end_of_day
 from qcstation.domain.templates import ChecklistTemplate
 from qcstation.domain.users import Role, User
 from qcstation.store.models import (
@@ -267,7 +267,7 @@ def _conditions(f: SearchFilter, people: list[int] | None = None) -> list[Column
     if f.date_from:
         terms.append(InspectionRow.started_at >= _day_start(f.date_from))
     if f.date_to:
-        terms.append(InspectionRow.started_at < _day_start(f.date_to + timedelta(days=1)))
+        terms.append(InspectionRow.started_at < end_of_day(f.date_to))
     if f.after is not None:
         at, last_id = f.after
         terms.append(
