@@ -110,28 +110,13 @@ def issue(
     """A signing certificate for a user (or the seal), issued by the plant root."""
     org = root.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
     plant = str(org[0].value) if org else "qcstation"
-    root_public = root_key.public_key()
-    return (
-        x509.CertificateBuilder()
-        .subject_name(_name(common_name, plant, unit))
-        .issuer_name(root.subject)
-        .public_key(public_key)
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - _BACKDATE)
-        .not_valid_after(min(now + timedelta(days=365 * USER_YEARS), root.not_valid_after_utc))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(True, True, False, False, False, False, False, False, False),
-            critical=True,
-        )
-        .add_extension(
-            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(root_public), critical=False
-        )
-        .sign(root_key, hashes.SHA256())
+    return _leaf(
+        root_key,
+        root,
+        public_key,
+        _name(common_name, plant, unit),
+        ExtendedKeyUsageOID.EMAIL_PROTECTION,
+        now,
     )
 
 
@@ -143,10 +128,22 @@ def issue_document_key(
     now: datetime,
 ) -> x509.Certificate:
     """The plant document key's certificate: it signs reports and certificates, nothing else."""
-    root_public = root_key.public_key()
+    name = _name(f"{plant} documents", plant, DOCUMENTS_UNIT)
+    return _leaf(root_key, root, public_key, name, DOCUMENT_SIGNING, now)
+
+
+def _leaf(
+    root_key: ec.EllipticCurvePrivateKey,
+    root: x509.Certificate,
+    public_key: PublicKey,
+    subject: x509.Name,
+    usage: x509.ObjectIdentifier,
+    now: datetime,
+) -> x509.Certificate:
+    """A certificate the plant root issues: never a CA, for signing only, for ``usage``."""
     return (
         x509.CertificateBuilder()
-        .subject_name(_name(f"{plant} documents", plant, DOCUMENTS_UNIT))
+        .subject_name(subject)
         .issuer_name(root.subject)
         .public_key(public_key)
         .serial_number(x509.random_serial_number())
@@ -157,10 +154,11 @@ def issue_document_key(
             x509.KeyUsage(True, True, False, False, False, False, False, False, False),
             critical=True,
         )
-        .add_extension(x509.ExtendedKeyUsage([DOCUMENT_SIGNING]), critical=False)
+        .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
         .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(root_public), critical=False
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()),
+            critical=False,
         )
         .sign(root_key, hashes.SHA256())
     )
