@@ -206,31 +206,21 @@ def resolve(data_dir: str | Path | None = None, database_url: str | None = None)
     )
     password = None
     if not url.startswith("sqlite"):
-        from sqlalchemy.exc import ArgumentError
-
         from qcstation.store import secret_store
 
-        try:
-            url, password = secret_store.split_password(url)
-            if password is None:
-                password = secret_store.database_password(path, settings.secret_store, url)
-        except ArgumentError:
-            pass  # not a URL: opening the database says so, naming what was given
+        url, password = secret_store.split_password(url)
+        if password is None:
+            password = secret_store.database_password(path, settings.secret_store, url)
     return Location(path, url, settings, tuple(warnings), password)
 
 
 def _password_out_of_settings(path: Path, settings: Settings, warnings: list[str]) -> Settings:
     """An older settings.yaml keeps the plant database password in its URL, in plain text:
     move it into the secret store and write the file again without it (said once)."""
-    from sqlalchemy.exc import ArgumentError
-
     from qcstation.store import secret_store
 
-    try:
-        bare, password = secret_store.split_password(str(settings.database_url))
-    except ArgumentError:
-        return settings  # not a URL: opening the database will say so
-    if password is None:
+    bare, password = secret_store.split_password(str(settings.database_url))
+    if password is None:  # none, or not a URL (opening the database will say so)
         return settings
     try:
         _bare, where = secret_store.keep_database_password(

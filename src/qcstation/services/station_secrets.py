@@ -9,8 +9,6 @@ from __future__ import annotations
 import stat
 from dataclasses import dataclass, field
 
-from sqlalchemy.exc import ArgumentError
-
 from qcstation import config
 from qcstation.store import private, secret_store
 from qcstation.store.secret_store import STATION_KEY, SecretStoreError
@@ -67,10 +65,7 @@ def _password_in_settings(location: config.Location) -> bool:
     url = location.settings.database_url
     if not url:
         return False
-    try:
-        return secret_store.split_password(url)[1] is not None
-    except ArgumentError:
-        return False
+    return secret_store.split_password(url)[1] is not None
 
 
 def use(location: config.Location, kind: str) -> tuple[config.Settings, list[str]]:
@@ -131,12 +126,9 @@ def settings_without_password(
     the secret store first: (what to save, where the password went or "")."""
     if not settings.database_url:
         return settings, ""
-    try:
-        bare, where = secret_store.keep_database_password(
-            location.data_dir, settings.secret_store, settings.database_url
-        )
-    except ArgumentError:
-        return settings, ""  # not a URL: the connection test and the next start say so
+    bare, where = secret_store.keep_database_password(
+        location.data_dir, settings.secret_store, settings.database_url
+    )  # not a URL: kept as typed; the connection test and the next start say so
     return settings.model_copy(update={"database_url": bare}), where
 
 

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 
 from qcstation.store import private
 
@@ -229,18 +230,27 @@ def require_store(data_dir: Path, setting: str | None, what: str) -> SecretStore
 # --- the plant database password -----------------------------------------------------------
 
 
+def _parsed(url: str) -> URL | None:
+    """``url`` read as a database URL; None when it is not one (opening the database says
+    so, naming what was given: there is no password to find or keep in it)."""
+    try:
+        return make_url(url)
+    except ArgumentError:
+        return None
+
+
 def password_name(url: str | URL) -> str | None:
     """The name a database password is kept under: its role on its server."""
-    parsed = make_url(url) if isinstance(url, str) else url
-    if parsed.get_backend_name() == "sqlite":
+    parsed = _parsed(url) if isinstance(url, str) else url
+    if parsed is None or parsed.get_backend_name() == "sqlite":
         return None
     return f"database-password:{parsed.username or ''}@{parsed.host or ''}:{parsed.port or 5432}"
 
 
 def split_password(url: str) -> tuple[str, str | None]:
     """(the URL without its password, the password or None)."""
-    parsed = make_url(url)
-    if parsed.password is None:
+    parsed = _parsed(url)
+    if parsed is None or parsed.password is None:
         return url, None
     # URL.set(password=None) means "leave it": build the URL again without one.
     bare = parsed._replace(password=None)
