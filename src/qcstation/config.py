@@ -16,10 +16,12 @@ __all__ = [
     "load_settings",
     "resolve",
     "save_settings",
+    "setting_changes",
 ]
 
 import logging
 import os
+import re
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -166,11 +168,62 @@ def load_settings(data_dir: Path) -> tuple[Settings, list[str]]:
         ]
 
 
-def save_settings(data_dir: Path, settings: Settings) -> None:
+HIDDEN = "(hidden)"
+# scheme://user:password@host — the password part, wherever a URL stands in a setting.
+_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^/@:\s]*:)(?P<pw>[^/@\s]*)@")
+_log = logging.getLogger("qcstation.settings")
+
+
+def save_settings(data_dir: Path, settings: Settings, by: str = "qcstation") -> None:
+    """Replace settings.yaml; each changed setting goes to the log with its old and new
+    value (a URL's password hidden) and ``by``, what wrote it. Only the Settings service
+    also records the change in the audit trail; set-up commands (init, secrets use,
+    db roles) run with the OS account's or the database owner's power and leave the log."""
+    old, _warnings = load_settings(data_dir)
     text = yaml.safe_dump(settings.model_dump(mode="json", exclude_defaults=True), sort_keys=True)
     # Atomic, so a power cut never leaves an empty file that would start the station on
     # defaults; 0600, as everything in the data directory.
     private.write_atomically(data_dir / SETTINGS_FILE, text.encode("utf-8"))
+    for _name, detail in setting_changes(old, settings):
+        _log.info(
+            "%s: %s changed by %s: %r -> %r%s",
+            data_dir / SETTINGS_FILE,
+            detail["setting"],
+            by,
+            detail["old"],
+            detail["new"],
+            " (password changed)" if detail.get("password_changed") else "",
+        )
+
+
+def setting_changes(old: Settings, new: Settings) -> list[tuple[str, dict[str, object]]]:
+    """(setting, what may be kept of the change) for each setting whose value differs, in
+    the order Settings declares them; a password in a URL is never kept, only whether it
+    changed."""
+    before = old.model_dump(mode="json")
+    after = new.model_dump(mode="json")
+    out = []
+    for name in Settings.model_fields:
+        if before.get(name) == after.get(name):
+            continue
+        detail: dict[str, object] = {"setting": name}
+        old_value, old_secret = _shown(before.get(name))
+        new_value, new_secret = _shown(after.get(name))
+        detail["old"], detail["new"] = old_value, new_value
+        if old_secret is not None or new_secret is not None:
+            detail["password_changed"] = old_secret != new_secret
+        out.append((name, detail))
+    return out
+
+
+def _shown(value: object) -> tuple[object, str | None]:
+    """The value as a trail or log may keep it, and the password it hid (None if none)."""
+    if not isinstance(value, str):
+        return value, None
+    found = _URL_PASSWORD.search(value)
+    if found is None:
+        return value, None
+    return _URL_PASSWORD.sub(lambda m: f"{m['head']}{HIDDEN}@", value), found["pw"]
 
 
 def ensure_writable(data_dir: Path) -> None:
@@ -233,7 +286,7 @@ def _password_out_of_settings(path: Path, settings: Settings, warnings: list[str
         )
         return settings
     moved = settings.model_copy(update={"database_url": bare})
-    save_settings(path, moved)
+    save_settings(path, moved, by="the start (password moved to the secret store)")
     warnings.append(
         f"the plant database password was moved from {path / SETTINGS_FILE} into {where}; "
         "the settings file keeps the URL without it"

@@ -248,3 +248,25 @@ def test_the_secrets_file_is_narrowed_back_if_someone_widens_it(tmp_path: Path) 
     os.chmod(store.path, 0o644)
     assert store.get("x") == "y"
     assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
+
+
+def test_a_settings_change_outside_the_trail_is_logged_without_its_password(
+    tmp_path: Path, os_keyring: MemoryKeyring, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Set-up commands write settings.yaml with the OS account's power, outside the audit
+    trail (docs/security.md X2): each change still leaves a log line with the old and new
+    value and what wrote it, and never the password."""
+    data = tmp_path / "bench"
+    old_settings(data)
+    with caplog.at_level("INFO", logger="qcstation.settings"):
+        config.resolve(data)  # the start moves the password out of the file
+        station_secrets.use(config.resolve(data), "file")
+    lines = [r.getMessage() for r in caplog.records if r.name == "qcstation.settings"]
+    moved = [line for line in lines if "database_url changed by the start" in line]
+    assert len(moved) == 1 and "(password changed)" in moved[0]
+    assert "qc_bench:(hidden)@plant-db.example" in moved[0]
+    chose = [
+        line for line in lines if "secret_store changed by `qcstation secrets use file`" in line
+    ]
+    assert len(chose) == 1 and "-> 'file'" in chose[0]
+    assert all(SECRET not in line and ESCAPED not in line for line in lines)

@@ -153,7 +153,7 @@ def test_a_settings_file_that_cannot_be_written_leaves_no_entry(
 ) -> None:
     before = entry_count(station)
 
-    def full_disk(data_dir: Any, settings: Any) -> None:
+    def full_disk(data_dir: Any, settings: Any, by: str = "") -> None:
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(config, "save_settings", full_disk)

@@ -75,7 +75,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     finally:
         station.close()
     if update:
-        config.save_settings(loc.data_dir, loc.settings)
+        config.save_settings(loc.data_dir, loc.settings, by=f"`qcstation init` ({args.admin})")
     _out(f"Database ready at schema {result.schema_to} ({_where(loc)}).")
     if result.station_key is not None:
         _out(

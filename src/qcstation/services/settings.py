@@ -29,7 +29,6 @@ its value.
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -46,9 +45,7 @@ from qcstation.store import audit, private
 
 REASON = "change settings"
 EVENT = "setting"
-HIDDEN = "(hidden)"
-# scheme://user:password@host — the password part, wherever a URL stands in a setting.
-_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^/@:\s]*:)(?P<pw>[^/@\s]*)@")
+HIDDEN = config.HIDDEN
 
 
 class SettingsNotRestored(ServiceError):
@@ -74,7 +71,7 @@ def save(station: Station, actor: User, settings: config.Settings) -> config.Set
             old, _warnings = config.load_settings(data_dir)  # what the file holds now
             for name, detail in changes(old, settings):
                 audit.record_event(s, f"settings/{name}", EVENT, detail)
-            config.save_settings(data_dir, settings)
+            config.save_settings(data_dir, settings, by=f"{actor.username} (Settings, audited)")
             written = True
     except BaseException as exc:
         if written:
@@ -96,30 +93,7 @@ def _require_administrator(s: Session, actor: User) -> None:
 def changes(old: config.Settings, new: config.Settings) -> list[tuple[str, dict[str, Any]]]:
     """(setting, what the trail keeps) for each setting whose value differs, in the order
     Settings declares them."""
-    before = old.model_dump(mode="json")
-    after = new.model_dump(mode="json")
-    out = []
-    for name in config.Settings.model_fields:
-        if before.get(name) == after.get(name):
-            continue
-        detail: dict[str, Any] = {"setting": name}
-        old_value, old_secret = _shown(before.get(name))
-        new_value, new_secret = _shown(after.get(name))
-        detail["old"], detail["new"] = old_value, new_value
-        if old_secret is not None or new_secret is not None:
-            detail["password_changed"] = old_secret != new_secret
-        out.append((name, detail))
-    return out
-
-
-def _shown(value: Any) -> tuple[Any, str | None]:
-    """The value as the trail may keep it, and the password it hid (None if none)."""
-    if not isinstance(value, str):
-        return value, None
-    found = _URL_PASSWORD.search(value)
-    if found is None:
-        return value, None
-    return _URL_PASSWORD.sub(lambda m: f"{m['head']}{HIDDEN}@", value), found["pw"]
+    return config.setting_changes(old, new)
 
 
 def _put_back(path: Path, previous: bytes | None, failure: BaseException) -> None:

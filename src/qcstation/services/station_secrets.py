@@ -88,7 +88,7 @@ def use(location: config.Location, kind: str) -> tuple[config.Settings, list[str
     if _password_in_settings(location):
         settings, _where = settings_without_password(location, settings)
         moved.append(f"the database password, out of {config.SETTINGS_FILE}")
-    config.save_settings(location.data_dir, settings)
+    config.save_settings(location.data_dir, settings, by=f"`qcstation secrets use {kind}`")
     return settings, moved
 
 
@@ -149,5 +149,6 @@ def switch_login(location: config.Location, url: str, password: str, station_nam
     config.save_settings(
         location.data_dir,
         location.settings.model_copy(update={"database_url": url, "station_name": station_name}),
+        by="`qcstation db roles` (the station's own login)",
     )
     return store.where
