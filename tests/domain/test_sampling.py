@@ -24,6 +24,7 @@ from qcstation.domain.sampling import (
     AQL_LABELS,
     AQL_SERIES,
     CODE_LETTERS,
+    RESUBMISSION_MODE,
     Arrow,
     InspectionLevel,
     InspectionMode,
@@ -39,7 +40,10 @@ from qcstation.domain.sampling import (
     parse_mode,
     plan,
     record_lot,
+    reinstate_normal,
+    resubmission_mode,
     resume_inspection,
+    start_tightened,
     table_cell,
     table_letters,
     table_sample_size,
@@ -971,6 +975,65 @@ def test_record_lot_rejects_bad_input() -> None:
         record_lot(SwitchingState(), plan(2000, 2.5), -1)
     with pytest.raises(SamplingError, match="whole number"):
         record_lot(SwitchingState(), plan(2000, 2.5), 1.5)  # type: ignore[arg-type]
+
+
+def test_a_resubmitted_lot_does_not_count_in_switching() -> None:
+    normal = _lots(SwitchingState(), "AR")  # one rejection: a second would tighten
+    resubmitted = plan(2000, 2.5, mode=TIGHTENED)  # inspected on tightened, stream on normal
+    for count in (0, 5, 6, 40):  # accepted or rejected, the state stays as it was
+        assert record_lot(normal, resubmitted, count, resubmitted=True) == normal
+    reduced = SwitchingState(mode=REDUCED, consecutive_accepted=3)
+    assert record_lot(reduced, resubmitted, 9, resubmitted=True) == reduced
+    # the same lot as an original one would have tightened the stream
+    assert record_lot(normal, plan(2000, 2.5), 8).mode is TIGHTENED
+    stopped = _lots(SwitchingState(), "RR" + "RRRRR")
+    with pytest.raises(SamplingError, match="discontinued"):
+        record_lot(stopped, resubmitted, 0, resubmitted=True)
+    with pytest.raises(SamplingError, match="0 or more"):
+        record_lot(normal, resubmitted, -1, resubmitted=True)
+
+
+def test_resubmission_mode_is_tightened_unless_the_authority_says_normal() -> None:
+    assert resubmission_mode() is TIGHTENED is RESUBMISSION_MODE
+    assert resubmission_mode("normal") is NORMAL
+    assert resubmission_mode(TIGHTENED) is TIGHTENED
+    with pytest.raises(SamplingError, match="not reduced"):
+        resubmission_mode("reduced")
+    with pytest.raises(SamplingError, match="valid modes"):
+        resubmission_mode("lenient")
+
+
+def test_reinstate_normal() -> None:
+    stopped = _lots(SwitchingState(), "RR" + "RRRRR")
+    assert stopped.discontinued
+    assert reinstate_normal(stopped) == SwitchingState()
+    assert reinstate_normal(SwitchingState(mode=REDUCED, consecutive_accepted=7)) == (
+        SwitchingState()
+    )
+    tightened = _lots(SwitchingState(), "RR" + "AAAA")
+    with pytest.raises(SamplingError, match="4 so far, 1 more needed"):
+        reinstate_normal(tightened)
+    assert reinstate_normal(SwitchingState(mode=TIGHTENED, consecutive_accepted=5)) == (
+        SwitchingState()
+    )
+    with pytest.raises(SamplingError, match="normal inspection already"):
+        reinstate_normal(SwitchingState())
+    # afterwards the rules run from a fresh normal state: one rejection does not tighten
+    assert _lots(reinstate_normal(stopped), "R").mode is NORMAL
+
+
+def test_start_tightened() -> None:
+    scored = _lots(SwitchingState(), "AAAA")
+    started = start_tightened(scored)
+    assert started == SwitchingState(mode=TIGHTENED)
+    assert start_tightened(SwitchingState(mode=REDUCED)) == started
+    with pytest.raises(SamplingError, match="tightened inspection already"):
+        start_tightened(started)
+    with pytest.raises(SamplingError, match="resume"):
+        start_tightened(_lots(SwitchingState(), "RR" + "RRRRR"))
+    # respected afterwards: five accepted lots return it to normal, five rejected stop it
+    assert _lots(started, "AAAAA") == SwitchingState()
+    assert _lots(started, "RRRRR").discontinued
 
 
 # ======================================================================================
