@@ -4,6 +4,12 @@ The switching state of every stream (a supplier at receiving, a SKU at a product
 stage) lives in the database, one row per severity class, and moves only through the
 domain state machine (:func:`qcstation.domain.sampling.record_lot`) when a verdict is
 recorded. Every change goes through the audit chain like any other record.
+
+A rejected lot may be resubmitted (:func:`resubmit`): a lot of its own, on tightened
+inspection unless a supervisor decides on normal, whose verdict leaves the switching state
+alone. A supervisor may also move a stream's class by hand -- :func:`reinstate_normal`,
+:func:`start_tightened`, :func:`resume` -- always with a reason; :func:`stream_history`
+shows the lots and those decisions.
 """
 
 from __future__ import annotations
