@@ -144,3 +144,60 @@ def test_sampling_resume_after_discontinuation(
                          *_where(station))  # fmt: skip
     assert code == 0, err
     assert "RG-9 at Casting, major: inspection resumes on tightened inspection" in out
+
+
+def test_lots_resubmit_and_supervisor_decisions(
+    station: Station,
+    inspector: User,
+    supervisor: User,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("QCSTATION_PASSWORD", PASSWORD)
+    lot = lots.plan_lot(
+        station, inspector, stage=Stage.RECEIVING, job_ticket="PO-9", sku="FIND-1",
+        supplier="Aurum", lot_size=1000, aqls={"major": "1.0"},
+    )  # fmt: skip
+    code, _, err = run(capsys, "lots", "resubmit", lot.id, "--user", "ines", *_where(station))
+    assert code == 2 and "has no verdict yet: only a rejected lot is resubmitted" in err
+    lots.record_result(station, inspector, lot.id, {"major": 3})
+    code, _, err = run(capsys, "lots", "resubmit", lot.id, "--mode", "normal",
+                       "--user", "ines", *_where(station))  # fmt: skip
+    assert code == 2 and "only a supervisor" in err
+    code, _, err = run(capsys, "lots", "resubmit", lot.id, "--lot-size", "5000",
+                       "--user", "ines", *_where(station))  # fmt: skip
+    assert code == 2 and "from 2 to 1000" in err
+    assert len(lots.find(station)) == 1  # nothing written by the refusals
+    code, out, err = run(capsys, "lots", "resubmit", lot.id, "--lot-size", "980",
+                         "--seed", "3", "--user", "ines", *_where(station))  # fmt: skip
+    assert code == 0, err
+    assert "not counted in the switching rules" in out and "maj 1.0 T n=80 1/2" in out
+    again = next(x for x in lots.find(station) if not x.original)
+    assert again.resubmission_of == lot.id and again.lot_size == 980
+    code, out, _ = run(capsys, "lots", "list", *_where(station))
+    assert "PO-9 (resubmitted)" in out
+    lots.record_result(station, inspector, again.id, {"major": 0})
+
+    where = ("--supplier", "Aurum", "--severity", "major", *_where(station))
+    code, _, err = run(capsys, "sampling", "start-tightened", "--reason", "audit finding",
+                       "--user", "ines", *where)  # fmt: skip
+    assert code == 2 and "may not review" in err
+    code, out, err = run(capsys, "sampling", "start-tightened", "--reason", "audit finding",
+                         "--user", "sam", *where)  # fmt: skip
+    assert code == 0, err
+    assert "supplier Aurum, major: tightened inspection started" in out
+    code, _, err = run(capsys, "sampling", "reinstate-normal", "--reason", "ok now",
+                       "--user", "sam", *where)  # fmt: skip
+    assert code == 2 and "0 so far, 5 more needed" in err
+    code, out, _ = run(capsys, "sampling", "state", "--json", "--key", "Aurum", *_where(station))
+    assert [d["mode"] for d in json.loads(out)] == ["tightened"]
+    code, out, _ = run(capsys, "sampling", "history", "--supplier", "Aurum", *_where(station))
+    assert code == 0
+    assert "PO-9 of 1000: rejected" in out and "PO-9 of 980: accepted (resubmitted" in out
+    assert "start on tightened inspection: audit finding" in out and "sam" in out
+    code, out, _ = run(capsys, "sampling", "history", "--supplier", "Aurum", "--json",
+                       *_where(station))  # fmt: skip
+    kinds = [e["kind"] for e in json.loads(out)]
+    assert kinds == ["lot", "resubmitted lot", "decision"]
+    code, _, err = run(capsys, "sampling", "history", *_where(station))
+    assert code == 2 and "name the stream" in err

@@ -24,6 +24,7 @@ from qcstation.domain.sampling import (
     AQL_LABELS,
     AQL_SERIES,
     CODE_LETTERS,
+    RESUBMISSION_MODE,
     Arrow,
     InspectionLevel,
     InspectionMode,
@@ -39,7 +40,10 @@ from qcstation.domain.sampling import (
     parse_mode,
     plan,
     record_lot,
+    reinstate_normal,
+    resubmission_mode,
     resume_inspection,
+    start_tightened,
     table_cell,
     table_letters,
     table_sample_size,
@@ -175,15 +179,15 @@ AQL        A     B     C     D     E     F     G     H     J     K     L     M  
 6.5      0,1    up    dn   0,2   1,3   1,4   2,5   3,6   5,8  7,10 10,13    up    up    up    up    up
 10        up    dn   0,2   1,3   1,4   2,5   3,6   5,8  7,10 10,13    up    up    up    up    up    up
 15        dn   0,2   1,3   1,4   2,5   3,6   5,8  7,10 10,13    up    up    up    up    up    up    up
-25       0,2   1,3   1,4   2,5   3,6   5,8  7,10 10,13    up    up    up    up    up    up    up    up
-40       1,3   1,4   2,5   3,6   5,8  7,10 10,13    up    up    up    up    up    up    up    up    up
-65       1,4   2,5   3,6   5,8  7,10 10,13    up    up    up    up    up    up    up    up    up    up
-100      2,5   3,6   5,8  7,10 10,13    up    up    up    up    up    up    up    up    up    up    up
-150      3,6   5,8  7,10 10,13 14,17    up    up    up    up    up    up    up    up    up    up    up
-250      5,8  7,10 10,13 14,17 21,24    up    up    up    up    up    up    up    up    up    up    up
-400     7,10 10,13 14,17 21,24    up    up    up    up    up    up    up    up    up    up    up    up
-650    10,13 14,17 21,24    up    up    up    up    up    up    up    up    up    up    up    up    up
-1000   14,17 21,24    up    up    up    up    up    up    up    up    up    up    up    up    up    up
+25       1,2   1,3   1,4   2,5   3,6   5,8  7,10 10,13    up    up    up    up    up    up    up    up
+40       2,3   2,4   2,5   3,6   5,8  7,10 10,13    up    up    up    up    up    up    up    up    up
+65       3,4   3,5   3,6   5,8  7,10 10,13    up    up    up    up    up    up    up    up    up    up
+100      5,6   5,6   5,8  7,10 10,13    up    up    up    up    up    up    up    up    up    up    up
+150      7,8   7,8  7,10 10,13 14,17    up    up    up    up    up    up    up    up    up    up    up
+250    10,11 10,11 10,13 14,17 21,24    up    up    up    up    up    up    up    up    up    up    up
+400    14,15 14,15 14,17 21,24    up    up    up    up    up    up    up    up    up    up    up    up
+650    21,22 21,22 21,24    up    up    up    up    up    up    up    up    up    up    up    up    up
+1000   30,31 30,31    up    up    up    up    up    up    up    up    up    up    up    up    up    up
 """
 
 # ---------------------------------------------------------------------------------------
@@ -229,24 +233,25 @@ Q   2000:0,1   1250:0,1   3150:1,2   2000:1,2   1250:1,2   1250:2,3   1250:3,4  
 R   2000:0,1   1250:0,1   3150:1,2   2000:1,2   2000:2,3   2000:3,4   2000:5,6   2000:8,9 2000:12,13 2000:18,19 1250:18,19  800:18,19  500:18,19  315:18,19  200:18,19  125:18,19   80:18,19   50:18,19   32:18,19   20:18,19   13:18,19   13:27,28   13:41,42    8:41,42    5:41,42    3:41,42
 """
 
-# Reduced inspection (Table II-C, Z1.4-2003): derived by hand from the cells above
+# Reduced inspection (Table II-C, Z1.4-2003): derived by hand from the cells above; rows A
+# and B at the loosest AQLs and the AQL 1000 column as settled in tables.py (= AQLSchemes)
 RESOLVED_REDUCED = """
-A    500:0,1    315:0,1    200:0,1    125:0,1     80:0,1     50:0,1     32:0,1     20:0,1     13:0,1      8:0,1      5:0,1      3:0,1      2:0,1      2:0,1      2:0,1      2:0,2      2:0,2      2:0,2      2:1,3      2:1,4      2:2,5      2:3,6      2:5,8     2:7,10    2:10,13    2:14,17
-B    500:0,1    315:0,1    200:0,1    125:0,1     80:0,1     50:0,1     32:0,1     20:0,1     13:0,1      8:0,1      5:0,1      3:0,1      2:0,1      2:0,1      2:0,1      2:0,2      2:0,2      2:1,3      2:1,4      2:2,5      2:3,6      2:5,8     2:7,10    2:10,13    2:14,17    2:21,24
-C    500:0,1    315:0,1    200:0,1    125:0,1     80:0,1     50:0,1     32:0,1     20:0,1     13:0,1      8:0,1      5:0,1      3:0,1      2:0,1      2:0,1      3:0,2      2:0,2      2:1,3      2:1,4      2:2,5      2:3,6      2:5,8     2:7,10    2:10,13    2:14,17    2:21,24    2:21,24
-D    500:0,1    315:0,1    200:0,1    125:0,1     80:0,1     50:0,1     32:0,1     20:0,1     13:0,1      8:0,1      5:0,1      3:0,1      2:0,1      5:0,2      3:0,2      3:1,3      3:1,4      3:2,5      3:3,6      3:5,8     3:7,10    3:10,13    3:14,17    3:21,24    2:21,24    2:21,24
-E    500:0,1    315:0,1    200:0,1    125:0,1     80:0,1     50:0,1     32:0,1     20:0,1     13:0,1      8:0,1      5:0,1      3:0,1      8:0,2      5:0,2      5:1,3      5:1,4      5:2,5      5:3,6      5:5,8     5:7,10    5:10,13    5:14,17    5:21,24    3:21,24    2:21,24    2:21,24
-F    500:0,1    315:0,1    200:0,1    125:0,1     80:0,1     50:0,1     32:0,1     20:0,1     13:0,1      8:0,1      5:0,1     13:0,2      8:0,2      8:1,3      8:1,4      8:2,5      8:3,6      8:5,8     8:7,10    8:10,13    5:10,13    5:14,17    5:21,24    3:21,24    2:21,24    2:21,24
-G    500:0,1    315:0,1    200:0,1    125:0,1     80:0,1     50:0,1     32:0,1     20:0,1     13:0,1      8:0,1     20:0,2     13:0,2     13:1,3     13:1,4     13:2,5     13:3,6     13:5,8    13:7,10   13:10,13    8:10,13    5:10,13    5:14,17    5:21,24    3:21,24    2:21,24    2:21,24
-H    500:0,1    315:0,1    200:0,1    125:0,1     80:0,1     50:0,1     32:0,1     20:0,1     13:0,1     32:0,2     20:0,2     20:1,3     20:1,4     20:2,5     20:3,6     20:5,8    20:7,10   20:10,13   13:10,13    8:10,13    5:10,13    5:14,17    5:21,24    3:21,24    2:21,24    2:21,24
-J    500:0,1    315:0,1    200:0,1    125:0,1     80:0,1     50:0,1     32:0,1     20:0,1     50:0,2     32:0,2     32:1,3     32:1,4     32:2,5     32:3,6     32:5,8    32:7,10   32:10,13   20:10,13   13:10,13    8:10,13    5:10,13    5:14,17    5:21,24    3:21,24    2:21,24    2:21,24
-K    500:0,1    315:0,1    200:0,1    125:0,1     80:0,1     50:0,1     32:0,1     80:0,2     50:0,2     50:1,3     50:1,4     50:2,5     50:3,6     50:5,8    50:7,10   50:10,13   32:10,13   20:10,13   13:10,13    8:10,13    5:10,13    5:14,17    5:21,24    3:21,24    2:21,24    2:21,24
-L    500:0,1    315:0,1    200:0,1    125:0,1     80:0,1     50:0,1    125:0,2     80:0,2     80:1,3     80:1,4     80:2,5     80:3,6     80:5,8    80:7,10   80:10,13   50:10,13   32:10,13   20:10,13   13:10,13    8:10,13    5:10,13    5:14,17    5:21,24    3:21,24    2:21,24    2:21,24
-M    500:0,1    315:0,1    200:0,1    125:0,1     80:0,1    200:0,2    125:0,2    125:1,3    125:1,4    125:2,5    125:3,6    125:5,8   125:7,10  125:10,13   80:10,13   50:10,13   32:10,13   20:10,13   13:10,13    8:10,13    5:10,13    5:14,17    5:21,24    3:21,24    2:21,24    2:21,24
-N    500:0,1    315:0,1    200:0,1    125:0,1    315:0,2    200:0,2    200:1,3    200:1,4    200:2,5    200:3,6    200:5,8   200:7,10  200:10,13  125:10,13   80:10,13   50:10,13   32:10,13   20:10,13   13:10,13    8:10,13    5:10,13    5:14,17    5:21,24    3:21,24    2:21,24    2:21,24
-P    500:0,1    315:0,1    200:0,1    500:0,2    315:0,2    315:1,3    315:1,4    315:2,5    315:3,6    315:5,8   315:7,10  315:10,13  200:10,13  125:10,13   80:10,13   50:10,13   32:10,13   20:10,13   13:10,13    8:10,13    5:10,13    5:14,17    5:21,24    3:21,24    2:21,24    2:21,24
-Q    500:0,1    315:0,1    800:0,2    500:0,2    500:1,3    500:1,4    500:2,5    500:3,6    500:5,8   500:7,10  500:10,13  315:10,13  200:10,13  125:10,13   80:10,13   50:10,13   32:10,13   20:10,13   13:10,13    8:10,13    5:10,13    5:14,17    5:21,24    3:21,24    2:21,24    2:21,24
-R    500:0,1    315:0,1    800:0,2    800:1,3    800:1,4    800:2,5    800:3,6    800:5,8   800:7,10  800:10,13  500:10,13  315:10,13  200:10,13  125:10,13   80:10,13   50:10,13   32:10,13   20:10,13   13:10,13    8:10,13    5:10,13    5:14,17    5:21,24    3:21,24    2:21,24    2:21,24
+A     500:0,1    315:0,1    200:0,1    125:0,1     80:0,1     50:0,1     32:0,1     20:0,1     13:0,1      8:0,1      5:0,1      3:0,1      2:0,1      2:0,1      2:0,1      2:0,2      2:0,2      2:1,2      2:2,3      2:3,4      2:5,6      2:7,8    2:10,11    2:14,15    2:21,22    2:30,31
+B     500:0,1    315:0,1    200:0,1    125:0,1     80:0,1     50:0,1     32:0,1     20:0,1     13:0,1      8:0,1      5:0,1      3:0,1      2:0,1      2:0,1      2:0,1      2:0,2      2:0,2      2:1,3      2:2,4      2:3,5      2:5,6      2:7,8    2:10,11    2:14,15    2:21,22    2:30,31
+C     500:0,1    315:0,1    200:0,1    125:0,1     80:0,1     50:0,1     32:0,1     20:0,1     13:0,1      8:0,1      5:0,1      3:0,1      2:0,1      2:0,1      3:0,2      2:0,2      2:1,3      2:1,4      2:2,5      2:3,6      2:5,8     2:7,10    2:10,13    2:14,17    2:21,24    2:30,31
+D     500:0,1    315:0,1    200:0,1    125:0,1     80:0,1     50:0,1     32:0,1     20:0,1     13:0,1      8:0,1      5:0,1      3:0,1      2:0,1      5:0,2      3:0,2      3:1,3      3:1,4      3:2,5      3:3,6      3:5,8     3:7,10    3:10,13    3:14,17    3:21,24    2:21,24    2:30,31
+E     500:0,1    315:0,1    200:0,1    125:0,1     80:0,1     50:0,1     32:0,1     20:0,1     13:0,1      8:0,1      5:0,1      3:0,1      8:0,2      5:0,2      5:1,3      5:1,4      5:2,5      5:3,6      5:5,8     5:7,10    5:10,13    5:14,17    5:21,24    3:21,24    2:21,24    2:30,31
+F     500:0,1    315:0,1    200:0,1    125:0,1     80:0,1     50:0,1     32:0,1     20:0,1     13:0,1      8:0,1      5:0,1     13:0,2      8:0,2      8:1,3      8:1,4      8:2,5      8:3,6      8:5,8     8:7,10    8:10,13    5:10,13    5:14,17    5:21,24    3:21,24    2:21,24    2:30,31
+G     500:0,1    315:0,1    200:0,1    125:0,1     80:0,1     50:0,1     32:0,1     20:0,1     13:0,1      8:0,1     20:0,2     13:0,2     13:1,3     13:1,4     13:2,5     13:3,6     13:5,8    13:7,10   13:10,13    8:10,13    5:10,13    5:14,17    5:21,24    3:21,24    2:21,24    2:30,31
+H     500:0,1    315:0,1    200:0,1    125:0,1     80:0,1     50:0,1     32:0,1     20:0,1     13:0,1     32:0,2     20:0,2     20:1,3     20:1,4     20:2,5     20:3,6     20:5,8    20:7,10   20:10,13   13:10,13    8:10,13    5:10,13    5:14,17    5:21,24    3:21,24    2:21,24    2:30,31
+J     500:0,1    315:0,1    200:0,1    125:0,1     80:0,1     50:0,1     32:0,1     20:0,1     50:0,2     32:0,2     32:1,3     32:1,4     32:2,5     32:3,6     32:5,8    32:7,10   32:10,13   20:10,13   13:10,13    8:10,13    5:10,13    5:14,17    5:21,24    3:21,24    2:21,24    2:30,31
+K     500:0,1    315:0,1    200:0,1    125:0,1     80:0,1     50:0,1     32:0,1     80:0,2     50:0,2     50:1,3     50:1,4     50:2,5     50:3,6     50:5,8    50:7,10   50:10,13   32:10,13   20:10,13   13:10,13    8:10,13    5:10,13    5:14,17    5:21,24    3:21,24    2:21,24    2:30,31
+L     500:0,1    315:0,1    200:0,1    125:0,1     80:0,1     50:0,1    125:0,2     80:0,2     80:1,3     80:1,4     80:2,5     80:3,6     80:5,8    80:7,10   80:10,13   50:10,13   32:10,13   20:10,13   13:10,13    8:10,13    5:10,13    5:14,17    5:21,24    3:21,24    2:21,24    2:30,31
+M     500:0,1    315:0,1    200:0,1    125:0,1     80:0,1    200:0,2    125:0,2    125:1,3    125:1,4    125:2,5    125:3,6    125:5,8   125:7,10  125:10,13   80:10,13   50:10,13   32:10,13   20:10,13   13:10,13    8:10,13    5:10,13    5:14,17    5:21,24    3:21,24    2:21,24    2:30,31
+N     500:0,1    315:0,1    200:0,1    125:0,1    315:0,2    200:0,2    200:1,3    200:1,4    200:2,5    200:3,6    200:5,8   200:7,10  200:10,13  125:10,13   80:10,13   50:10,13   32:10,13   20:10,13   13:10,13    8:10,13    5:10,13    5:14,17    5:21,24    3:21,24    2:21,24    2:30,31
+P     500:0,1    315:0,1    200:0,1    500:0,2    315:0,2    315:1,3    315:1,4    315:2,5    315:3,6    315:5,8   315:7,10  315:10,13  200:10,13  125:10,13   80:10,13   50:10,13   32:10,13   20:10,13   13:10,13    8:10,13    5:10,13    5:14,17    5:21,24    3:21,24    2:21,24    2:30,31
+Q     500:0,1    315:0,1    800:0,2    500:0,2    500:1,3    500:1,4    500:2,5    500:3,6    500:5,8   500:7,10  500:10,13  315:10,13  200:10,13  125:10,13   80:10,13   50:10,13   32:10,13   20:10,13   13:10,13    8:10,13    5:10,13    5:14,17    5:21,24    3:21,24    2:21,24    2:30,31
+R     500:0,1    315:0,1    800:0,2    800:1,3    800:1,4    800:2,5    800:3,6    800:5,8   800:7,10  800:10,13  500:10,13  315:10,13  200:10,13  125:10,13   80:10,13   50:10,13   32:10,13   20:10,13   13:10,13    8:10,13    5:10,13    5:14,17    5:21,24    3:21,24    2:21,24    2:30,31
 """
 
 
@@ -412,6 +417,101 @@ def test_well_known_anchors() -> None:
     assert (reduced.accept, reduced.reject) == (3, 6)  # a Z1.4 reduced plan with a gap
     big = plan(600000, 0.65, "III")
     assert (big.code_letter, big.sample_size, big.accept, big.reject) == ("R", 2000, 21, 22)
+
+
+# The 31 reduced plans settled in tables.py (comment above _TABLE_II_C): letter, AQL ->
+# (n, Ac, Re) before and after.  Both published implementations give the "after" plans.
+REDUCED_SETTLED = {
+    ("A", "25"): ((2, 0, 2), (2, 1, 2)),
+    ("A", "40"): ((2, 1, 3), (2, 2, 3)),
+    ("A", "65"): ((2, 1, 4), (2, 3, 4)),
+    ("A", "100"): ((2, 2, 5), (2, 5, 6)),
+    ("A", "150"): ((2, 3, 6), (2, 7, 8)),
+    ("A", "250"): ((2, 5, 8), (2, 10, 11)),
+    ("A", "400"): ((2, 7, 10), (2, 14, 15)),
+    ("A", "650"): ((2, 10, 13), (2, 21, 22)),
+    ("A", "1000"): ((2, 14, 17), (2, 30, 31)),
+    ("B", "40"): ((2, 1, 4), (2, 2, 4)),
+    ("B", "65"): ((2, 2, 5), (2, 3, 5)),
+    ("B", "100"): ((2, 3, 6), (2, 5, 6)),
+    ("B", "150"): ((2, 5, 8), (2, 7, 8)),
+    ("B", "250"): ((2, 7, 10), (2, 10, 11)),
+    ("B", "400"): ((2, 10, 13), (2, 14, 15)),
+    ("B", "650"): ((2, 14, 17), (2, 21, 22)),
+    ("B", "1000"): ((2, 21, 24), (2, 30, 31)),
+    **{(letter, "1000"): ((2, 21, 24), (2, 30, 31)) for letter in LETTERS[2:]},
+}
+
+
+def test_reduced_settled_cells_are_the_31() -> None:
+    assert len(REDUCED_SETTLED) == 31
+
+
+@pytest.mark.parametrize(("letter", "label"), sorted(REDUCED_SETTLED))
+def test_reduced_settled_cell(letter: str, label: str) -> None:
+    before, after = REDUCED_SETTLED[(letter, label)]
+    found = master_plan(letter, label, REDUCED)
+    assert (found.sample_size, found.accept, found.reject) == after != before
+    if label == "1000" and letter not in "AB":
+        # printed as an up arrow: the first plan above, with its own sample size
+        assert table_cell(letter, label, REDUCED) is Arrow.UP
+        assert found.plan_letter == "B"
+    else:
+        assert table_cell(letter, label, REDUCED) == after[1:]
+        assert found.plan_letter == letter
+
+
+def _numeric_by_sample_size(mode: InspectionMode) -> dict[tuple[int, str], list[tuple[int, int]]]:
+    out: dict[tuple[int, str], list[tuple[int, int]]] = {}
+    for letter in table_letters(mode):
+        for label in AQL_LABELS:
+            cell = table_cell(letter, label, mode)
+            if isinstance(cell, tuple):
+                out.setdefault((table_sample_size(letter, mode), label), []).append(cell)
+    return out
+
+
+def test_normal_table_has_one_plan_per_sample_size_and_aql() -> None:
+    assert all(len(cells) == 1 for cells in _numeric_by_sample_size(NORMAL).values())
+
+
+def test_reduced_plans_accept_like_normal_on_the_same_sample() -> None:
+    # Rule 1 of tables.py: Ac(reduced) = Ac(normal), Re(reduced) >= Re(normal) for the same
+    # sample size and AQL -- every numeric cell that has such a normal plan.
+    normal = _numeric_by_sample_size(NORMAL)
+    checked = 0
+    for key, cells in _numeric_by_sample_size(REDUCED).items():
+        if key not in normal:
+            continue
+        ((ac, re_),) = normal[key]
+        for cell in cells:
+            assert cell[0] == ac and cell[1] >= re_, (key, cell)
+            checked += 1
+    assert checked == 109
+
+
+def test_tightened_plans_are_never_looser_than_normal_on_the_same_sample() -> None:
+    # The same cross-check for Table II-B: on the same sample size and AQL it never accepts
+    # or rejects on a larger number than Table II-A.
+    normal = _numeric_by_sample_size(NORMAL)
+    checked = 0
+    for key, cells in _numeric_by_sample_size(TIGHTENED).items():
+        if key not in normal:
+            continue
+        ((ac, re_),) = normal[key]
+        for cell in cells:
+            assert cell[0] <= ac and cell[1] <= re_, (key, cell)
+            checked += 1
+    assert checked == 121
+
+
+def test_reduced_gap_plans_in_rows_a_and_b() -> None:
+    # Re may exceed Ac + 1 on reduced inspection: B at AQL 40 and 65
+    assert master_plan("B", "40", REDUCED).reject - master_plan("B", "40", REDUCED).accept == 2
+    assert (master_plan("B", "65", REDUCED).accept, master_plan("B", "65", REDUCED).reject) == (
+        3,
+        5,
+    )
 
 
 def test_tightened_row_s_holds_only_one_plan() -> None:
@@ -875,6 +975,65 @@ def test_record_lot_rejects_bad_input() -> None:
         record_lot(SwitchingState(), plan(2000, 2.5), -1)
     with pytest.raises(SamplingError, match="whole number"):
         record_lot(SwitchingState(), plan(2000, 2.5), 1.5)  # type: ignore[arg-type]
+
+
+def test_a_resubmitted_lot_does_not_count_in_switching() -> None:
+    normal = _lots(SwitchingState(), "AR")  # one rejection: a second would tighten
+    resubmitted = plan(2000, 2.5, mode=TIGHTENED)  # inspected on tightened, stream on normal
+    for count in (0, 5, 6, 40):  # accepted or rejected, the state stays as it was
+        assert record_lot(normal, resubmitted, count, resubmitted=True) == normal
+    reduced = SwitchingState(mode=REDUCED, consecutive_accepted=3)
+    assert record_lot(reduced, resubmitted, 9, resubmitted=True) == reduced
+    # the same lot as an original one would have tightened the stream
+    assert record_lot(normal, plan(2000, 2.5), 8).mode is TIGHTENED
+    stopped = _lots(SwitchingState(), "RR" + "RRRRR")
+    with pytest.raises(SamplingError, match="discontinued"):
+        record_lot(stopped, resubmitted, 0, resubmitted=True)
+    with pytest.raises(SamplingError, match="0 or more"):
+        record_lot(normal, resubmitted, -1, resubmitted=True)
+
+
+def test_resubmission_mode_is_tightened_unless_the_authority_says_normal() -> None:
+    assert resubmission_mode() is TIGHTENED is RESUBMISSION_MODE
+    assert resubmission_mode("normal") is NORMAL
+    assert resubmission_mode(TIGHTENED) is TIGHTENED
+    with pytest.raises(SamplingError, match="not reduced"):
+        resubmission_mode("reduced")
+    with pytest.raises(SamplingError, match="valid modes"):
+        resubmission_mode("lenient")
+
+
+def test_reinstate_normal() -> None:
+    stopped = _lots(SwitchingState(), "RR" + "RRRRR")
+    assert stopped.discontinued
+    assert reinstate_normal(stopped) == SwitchingState()
+    assert reinstate_normal(SwitchingState(mode=REDUCED, consecutive_accepted=7)) == (
+        SwitchingState()
+    )
+    tightened = _lots(SwitchingState(), "RR" + "AAAA")
+    with pytest.raises(SamplingError, match="4 so far, 1 more needed"):
+        reinstate_normal(tightened)
+    assert reinstate_normal(SwitchingState(mode=TIGHTENED, consecutive_accepted=5)) == (
+        SwitchingState()
+    )
+    with pytest.raises(SamplingError, match="normal inspection already"):
+        reinstate_normal(SwitchingState())
+    # afterwards the rules run from a fresh normal state: one rejection does not tighten
+    assert _lots(reinstate_normal(stopped), "R").mode is NORMAL
+
+
+def test_start_tightened() -> None:
+    scored = _lots(SwitchingState(), "AAAA")
+    started = start_tightened(scored)
+    assert started == SwitchingState(mode=TIGHTENED)
+    assert start_tightened(SwitchingState(mode=REDUCED)) == started
+    with pytest.raises(SamplingError, match="tightened inspection already"):
+        start_tightened(started)
+    with pytest.raises(SamplingError, match="resume"):
+        start_tightened(_lots(SwitchingState(), "RR" + "RRRRR"))
+    # respected afterwards: five accepted lots return it to normal, five rejected stop it
+    assert _lots(started, "AAAAA") == SwitchingState()
+    assert _lots(started, "RRRRR").discontinued
 
 
 # ======================================================================================

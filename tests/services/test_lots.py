@@ -11,7 +11,7 @@ from qcstation.domain.stages import Stage
 from qcstation.domain.users import User
 from qcstation.services import audit, lots
 from qcstation.services.context import Station
-from qcstation.services.errors import Conflict, InvalidInput, PermissionDenied
+from qcstation.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 
 AQLS = {"critical": "0.065", "major": "1.0", "minor": "4.0"}
 
@@ -251,3 +251,128 @@ def test_persisted_switching_follows_the_domain_state_machine(
                 st.discontinued,
             )
     assert visits in seen and len(lots.find(station)) >= 10  # the run went somewhere
+
+
+STREAM = Stream(StreamKind.SUPPLIER, "Aurum Findings", Stage.RECEIVING)
+
+
+def _state(station: Station, severity: Severity = Severity.MAJOR) -> lots.StreamState:
+    (st,) = [x for x in lots.stream_states(station, key=STREAM.key) if x.severity is severity]
+    return st
+
+
+def test_a_resubmitted_lot_is_inspected_on_tightened_and_not_counted(
+    station: Station, inspector: User
+) -> None:
+    rejected = _lot(station, inspector, aqls={"major": "1.0"})
+    rejected = lots.record_result(station, inspector, rejected.id, {"major": 3})
+    assert rejected.verdict is LotVerdict.REJECTED and rejected.can_resubmit
+    before = _state(station)
+    assert (before.mode.value, before.recent_results, before.lots) == ("normal", "R", 1)
+
+    again = lots.resubmit(station, inspector, rejected.id, lot_size=990, seed=7)
+    assert again.resubmission_of == rejected.id and not again.original
+    assert (again.job_ticket, again.stream, again.lot_size) == ("PO-77", STREAM, 990)
+    (p,) = again.plans
+    # J, AQL 1.0 on tightened: n 80, 1/2 (normal would be 2/3)
+    assert (p.mode.value, p.sample_size, p.accept, p.reject) == ("tightened", 80, 1, 2)
+    assert lots.get(station, rejected.id).resubmitted_as == again.id
+    assert not lots.get(station, rejected.id).can_resubmit
+
+    # rejected again: an original lot would have tightened the stream (2 of 2); this one
+    # leaves the switching state exactly as it was
+    decided = lots.record_result(station, inspector, again.id, {"major": 2})
+    assert decided.verdict is LotVerdict.REJECTED
+    assert _state(station) == before
+    # the next original lot is still planned on normal inspection
+    assert _lot(station, inspector, aqls={"major": "1.0"}).plans[0].mode.value == "normal"
+    # a rejected resubmission may itself be resubmitted; an accepted lot may not
+    third = lots.resubmit(station, inspector, again.id, seed=1)
+    assert lots.record_result(station, inspector, third.id, {"major": 0}).verdict is (
+        LotVerdict.ACCEPTED
+    )
+    assert _state(station) == before
+    history = lots.stream_history(station, STREAM)
+    assert [e.kind for e in history] == ["lot", "resubmitted lot", "resubmitted lot"]
+    assert "not counted in switching" in history[1].text and history[1].actor == "ines"
+
+
+def test_resubmission_rules(station: Station, inspector: User, supervisor: User) -> None:
+    accepted = _lot(station, inspector, aqls={"major": "1.0"})
+    with pytest.raises(Conflict, match="no verdict yet"):
+        lots.resubmit(station, inspector, accepted.id)
+    lots.record_result(station, inspector, accepted.id, {"major": 0})
+    with pytest.raises(Conflict, match="only a rejected lot"):
+        lots.resubmit(station, inspector, accepted.id)
+    rejected = _lot(station, inspector, aqls={"major": "1.0"})
+    lots.record_result(station, inspector, rejected.id, {"major": 5})
+    with pytest.raises(PermissionDenied, match="only a supervisor"):
+        lots.resubmit(station, inspector, rejected.id, mode="normal")
+    with pytest.raises(InvalidInput, match="not reduced"):
+        lots.resubmit(station, supervisor, rejected.id, mode="reduced")
+    with pytest.raises(InvalidInput, match="from 2 to 1000"):
+        lots.resubmit(station, inspector, rejected.id, lot_size=1001)
+    with pytest.raises(NotFound):
+        lots.resubmit(station, inspector, "no-such-lot")
+    # the responsible authority decides on normal inspection
+    normal = lots.resubmit(station, supervisor, rejected.id, mode="normal")
+    assert normal.plans[0].mode.value == "normal" and normal.plans[0].accept == 2
+    with pytest.raises(Conflict, match="resubmitted already"):
+        lots.resubmit(station, inspector, rejected.id)
+    assert len(lots.find(station)) == 3
+
+
+def test_supervisor_starts_a_stream_on_tightened(
+    station: Station, inspector: User, supervisor: User
+) -> None:
+    with pytest.raises(PermissionDenied):
+        lots.start_tightened(station, inspector, STREAM, Severity.MAJOR, "new supplier")
+    with pytest.raises(InvalidInput, match="say why"):
+        lots.start_tightened(station, supervisor, STREAM, Severity.MAJOR, " ")
+    assert lots.stream_states(station) == []  # nothing stored by the refusals
+    st = lots.start_tightened(station, supervisor, STREAM, Severity.MAJOR, "new supplier")
+    assert st.mode.value == "tightened" and st.lots == 0
+    with pytest.raises(Conflict, match="tightened inspection already"):
+        lots.start_tightened(station, supervisor, STREAM, Severity.MAJOR, "again")
+    # respected by the plans and the switching rules: 5 accepted return it to normal
+    for _ in range(5):
+        lot = _lot(station, inspector, aqls={"major": "1.0"})
+        assert lot.plans[0].mode.value == "tightened"
+        lots.record_result(station, inspector, lot.id, {"major": 0})
+    assert _state(station).mode.value == "normal"
+    (decision,) = [e for e in lots.stream_history(station, STREAM) if e.kind == "decision"]
+    assert decision.actor == "sam" and decision.severity is Severity.MAJOR
+    assert decision.text == "start on tightened inspection: new supplier"
+    assert decision.mode is sampling.InspectionMode.TIGHTENED
+    assert audit.verify(station).ok
+
+
+def test_supervisor_reinstates_normal(station: Station, inspector: User, supervisor: User) -> None:
+    for _ in range(2):  # normal -> tightened
+        lot = _lot(station, inspector, aqls={"major": "1.0"})
+        lots.record_result(station, inspector, lot.id, {"major": 9})
+    with pytest.raises(Conflict, match="0 so far, 5 more needed"):
+        lots.reinstate_normal(station, supervisor, STREAM, Severity.MAJOR, "looks fine")
+    with pytest.raises(PermissionDenied):
+        lots.reinstate_normal(station, inspector, STREAM, Severity.MAJOR, "looks fine")
+    for _ in range(5):  # 5 rejected on tightened: discontinued
+        lot = _lot(station, inspector, aqls={"major": "1.0"})
+        lots.record_result(station, inspector, lot.id, {"major": 9})
+    assert _state(station).discontinued
+    with pytest.raises(PermissionDenied):
+        lots.reinstate_normal(station, inspector, STREAM, Severity.MAJOR, "8D-12 closed")
+    assert _state(station).discontinued
+    st = lots.reinstate_normal(station, supervisor, STREAM, Severity.MAJOR, "8D-12 closed")
+    assert st.mode.value == "normal" and not st.discontinued and st.recent_results == ""
+    # respected afterwards: planned on normal, one rejection does not tighten, two do
+    lot = _lot(station, inspector, aqls={"major": "1.0"})
+    assert (lot.plans[0].mode.value, lot.plans[0].accept) == ("normal", 2)
+    lots.record_result(station, inspector, lot.id, {"major": 3})
+    assert _state(station).mode.value == "normal"
+    with pytest.raises(Conflict, match="normal inspection already"):
+        lots.reinstate_normal(station, supervisor, STREAM, Severity.MAJOR, "again")
+    decisions = [e for e in lots.stream_history(station, STREAM) if e.kind == "decision"]
+    assert [(e.text, e.mode) for e in decisions] == [
+        ("reinstate normal inspection: 8D-12 closed", sampling.InspectionMode.NORMAL)
+    ]
+    assert audit.verify(station).ok

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 
+from qcstation.domain.lots import LotVerdict
 from qcstation.domain.stages import Stage
 from qcstation.services import lots
 
@@ -80,3 +81,102 @@ def test_only_a_supervisor_sees_the_reduced_approval(driver) -> None:  # type: i
     driver.win.inspect.setCurrentWidget(driver.win.start)
     _start_lot(driver, 1000)
     assert page.approve_reduced.isVisible() and not page.approve_reduced.isChecked()
+
+
+def _grid_rows(page) -> list[list[str]]:  # type: ignore[no-untyped-def]
+    """The plan table as the screen shows it (class .. Re), one list per class."""
+    rows = []
+    for r in range(1, page.grid.rowCount()):
+        item = page.grid.itemAtPosition(r, 0)
+        if item is None or item.widget() is None:
+            continue
+        rows.append([page.grid.itemAtPosition(r, c).widget().text() for c in range(7)])
+    return rows
+
+
+def test_a_rejected_lot_is_resubmitted_by_keys(driver, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    driver.sign_in("ines")
+    _start_lot(driver, 1000)
+    page = driver.win.lot_page
+    first = page.lot
+    assert first is not None and "ANSI/ASQ Z1.4" in page.tables_note.text()
+    assert "ISO 2859-1:1999's switching score" in page.tables_note.text()
+    assert not page.resubmit_row.isVisible() and not page.decisions.isVisible()
+    driver.type("1")  # one critical nonconforming: Ac 0, rejected
+    driver.press(K.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert "Lot rejected" in page.verdict.text()
+    before = lots.stream_states(driver.ctx.station, key="Aurum")
+    assert page.resubmit_row.isVisible() and page.resubmit.isEnabled()
+    assert not page.resubmit_normal.isVisible()  # the authority's choice: supervisors only
+    assert page.resubmit_size.value() == 1000
+    driver.press(K.Key_R, Qt.KeyboardModifier.ControlModifier)
+    again = page.lot
+    assert again is not None and again.id != first.id
+    # screen, database and plan agree: a resubmission on tightened, of the rejected lot
+    assert "resubmission of rejected lot" in page.subtitle.text()
+    assert "not counted in the switching rules" in page.subtitle.text()
+    stored = lots.get(driver.ctx.station, again.id)
+    assert stored.resubmission_of == first.id and stored.status == "planned"
+    assert _grid_rows(page) == [
+        [p.severity.value.capitalize(), p.aql, "tightened", *_letter_n_ac_re(p)]
+        for p in stored.plans
+    ]
+    page.grab().save(str(tmp_path / "lot-resubmitted.png"))
+    assert driver.focus() is page.counts[again.plans[0].severity]
+    driver.press(K.Key_Return, Qt.KeyboardModifier.ControlModifier)  # all 0: accepted
+    assert "Lot accepted" in page.verdict.text()
+    assert lots.get(driver.ctx.station, again.id).verdict is LotVerdict.ACCEPTED
+    # not an original lot: the stream's switching state did not move
+    assert lots.stream_states(driver.ctx.station, key="Aurum") == before
+    assert "not counted in switching" in page.history.toPlainText()
+    assert not page.resubmit_row.isVisible()
+    # the first lot cannot be resubmitted twice
+    driver.win.open_lot(lots.get(driver.ctx.station, first.id))
+    driver.settle()
+    assert page.resubmit_row.isVisible() and not page.resubmit.isEnabled()
+
+
+def _letter_n_ac_re(p: lots.ClassPlanView) -> list[str]:
+    letter = p.code_letter + (f" → {p.plan_letter}" if p.plan_letter != p.code_letter else "")
+    return [letter, str(p.sample_size), str(p.accept), str(p.reject)]
+
+
+def test_a_supervisor_starts_tightened_and_reinstates_by_keys(  # type: ignore[no-untyped-def]
+    driver, monkeypatch, tmp_path: Path
+) -> None:
+    shown: list[str] = []
+    monkeypatch.setattr(driver.ctx.errors, "report", lambda exc: shown.append(str(exc)))
+    driver.sign_in("sam")
+    _start_lot(driver, 1000)
+    page = driver.win.lot_page
+    assert page.decisions.isVisible() and page.decision_class.currentData() == "critical"
+    page.decision_class.setFocus()
+    driver.press(K.Key_Down)  # major
+    assert page.decision_class.currentData() == "major"
+    page.decision_reason.setFocus()
+    driver.type("audit finding 12")
+    driver.press(K.Key_T, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert shown == []
+    states = {s.severity.value: s for s in lots.stream_states(driver.ctx.station, key="Aurum")}
+    assert states["major"].mode.value == "tightened" and set(states) == {"major"}
+    assert "major: tightened" in page.switching.text()
+    assert "start on tightened inspection: audit finding 12" in page.history.toPlainText()
+    assert "(major: now tightened)" in page.history.toPlainText()
+    assert page.decision_reason.text() == ""
+    page.grab().save(str(tmp_path / "lot-decision.png"))
+    # the standard's condition is not met: refused, nothing changes
+    page.decision_reason.setFocus()
+    driver.type("changed my mind")
+    driver.press(K.Key_N, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert shown and "5 more needed" in shown[-1]
+    assert lots.stream_states(driver.ctx.station, key="Aurum")[0].mode.value == "tightened"
+    # the lot planned before the decision must be planned again: the switching state rules
+    page.counts[page.lot.plans[0].severity].setFocus()  # type: ignore[union-attr]
+    driver.press(K.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert "plan the lot again" in shown[-1]
+    assert lots.get(driver.ctx.station, page.lot.id).status == "planned"  # type: ignore[union-attr]
+    driver.press(K.Key_N, Qt.KeyboardModifier.ControlModifier)
+    _start_lot(driver, 1000)
+    modes = {p.severity.value: p.mode.value for p in page.lot.plans}  # type: ignore[union-attr]
+    assert modes == {"critical": "normal", "major": "tightened", "minor": "normal"}
+    assert [row[2] for row in _grid_rows(page)] == ["normal", "tightened", "normal"]

@@ -56,7 +56,7 @@ def cmd_lots_list(args: argparse.Namespace) -> int:
             (
                 f"{r.created_at:%Y-%m-%d %H:%M}",
                 r.stream.label(),
-                r.job_ticket,
+                r.job_ticket + ("" if r.original else " (resubmitted)"),
                 r.lot_size,
                 r.sample_size,
                 _plans_text(r),
@@ -101,18 +101,26 @@ def cmd_sampling_state(args: argparse.Namespace) -> int:
     return OK
 
 
-def cmd_sampling_resume(args: argparse.Namespace) -> int:
+def _stream(args: argparse.Namespace) -> Stream:
     if bool(args.supplier) == bool(args.sku):
         raise UsageError("name the stream: --supplier NAME, or --sku SKU with --stage STAGE")
     if args.sku and not args.stage:
         raise UsageError("a production stream is a SKU at a stage: add --stage")
     if args.supplier:
-        stream = Stream(StreamKind.SUPPLIER, args.supplier, Stage.RECEIVING)
-    else:
-        stream = Stream(StreamKind.PRODUCTION, args.sku, Stage(args.stage))
-    name = args.user or os.environ.get(ENV_USER)
+        return Stream(StreamKind.SUPPLIER, args.supplier, Stage.RECEIVING)
+    return Stream(StreamKind.PRODUCTION, args.sku, Stage(args.stage))
+
+
+def _user_name(args: argparse.Namespace) -> str:
+    name: str | None = args.user or os.environ.get(ENV_USER)
     if not name:
         raise UsageError(f"name yourself with --user NAME (or {ENV_USER})")
+    return name
+
+
+def cmd_sampling_resume(args: argparse.Namespace) -> int:
+    stream = _stream(args)
+    name = _user_name(args)
     station = open_station(_location(args))
     try:
         user = accounts.login(station, name, _password(f"Password for {name}: "))
@@ -120,6 +128,77 @@ def cmd_sampling_resume(args: argparse.Namespace) -> int:
     finally:
         station.close()
     _out(f"{st.label}, {st.severity.value}: inspection resumes on {st.mode.value} inspection")
+    return OK
+
+
+def _cmd_decision(args: argparse.Namespace, decide: Any, done: str) -> int:
+    stream = _stream(args)
+    name = _user_name(args)
+    station = open_station(_location(args))
+    try:
+        user = accounts.login(station, name, _password(f"Password for {name}: "))
+        st = decide(station, user, stream, Severity(args.severity), args.reason)
+    finally:
+        station.close()
+    _out(f"{st.label}, {st.severity.value}: {done} ({st.mode.value} inspection from now on)")
+    return OK
+
+
+def cmd_sampling_reinstate_normal(args: argparse.Namespace) -> int:
+    return _cmd_decision(args, lots.reinstate_normal, "normal inspection reinstated")
+
+
+def cmd_sampling_start_tightened(args: argparse.Namespace) -> int:
+    return _cmd_decision(args, lots.start_tightened, "tightened inspection started")
+
+
+def cmd_sampling_history(args: argparse.Namespace) -> int:
+    stream = _stream(args)
+    station = open_station(_location(args))
+    try:
+        events = lots.stream_history(station, stream, limit=args.limit)
+    finally:
+        station.close()
+    if args.json:
+        _out(json.dumps([_jsonable(asdict(e)) for e in events], indent=2))
+        return OK
+    _table(
+        ("at (UTC)", "by", "what", "class", "then"),
+        [
+            (
+                f"{e.at:%Y-%m-%d %H:%M}",
+                e.actor,
+                e.text,
+                e.severity.value if e.severity else "",
+                e.mode.value if e.mode else "",
+            )
+            for e in events
+        ],
+    )
+    if not events:
+        _out(f"(nothing recorded for {stream.label()} yet)")
+    return OK
+
+
+def cmd_lots_resubmit(args: argparse.Namespace) -> int:
+    name = _user_name(args)
+    station = open_station(_location(args))
+    try:
+        user = accounts.login(station, name, _password(f"Password for {name}: "))
+        lot = lots.resubmit(
+            station, user, args.lot_id, mode=args.mode, lot_size=args.lot_size, seed=args.seed
+        )
+    finally:
+        station.close()
+    if args.json:
+        _out(json.dumps(_jsonable(asdict(lot)), indent=2))
+        return OK
+    _out(
+        f"Lot {lot.job_ticket} resubmitted as {lot.id} ({lot.stream.label()}, "
+        f"{lot.lot_size} items): not counted in the switching rules"
+    )
+    _out(f"  plans (Ac/Re): {_plans_text(lot)}")
+    _out(f"  pull these {len(lot.sample)}: {', '.join(str(n) for n in sorted(lot.sample))}")
     return OK
 
 
@@ -146,6 +225,37 @@ def add_state_command(add: Any, sampling_group: Any) -> None:
     p.add_argument("--severity", required=True, choices=[s.value for s in Severity])
     p.add_argument("--reason", required=True, help="what was corrected (kept in the audit trail)")
     _user_opt(p)
+    for name, func, text in (
+        (
+            "reinstate-normal",
+            cmd_sampling_reinstate_normal,
+            "return a stream to normal inspection: from discontinued, from reduced, or from "
+            "tightened once 5 lots in a row were accepted (supervisor, with a reason)",
+        ),
+        (
+            "start-tightened",
+            cmd_sampling_start_tightened,
+            "put a stream on tightened inspection (supervisor, clause 9.1, with a reason)",
+        ),
+    ):
+        p = add(name, func, text, sampling_group)
+        p.add_argument("--supplier")
+        p.add_argument("--sku")
+        p.add_argument("--stage", choices=[s.value for s in Stage])
+        p.add_argument("--severity", required=True, choices=[s.value for s in Severity])
+        p.add_argument("--reason", required=True, help="why (kept in the audit trail)")
+        _user_opt(p)
+    p = add(
+        "history",
+        cmd_sampling_history,
+        "a stream's lots (original and resubmitted) and supervisors' decisions, oldest first",
+        sampling_group,
+    )
+    p.add_argument("--supplier")
+    p.add_argument("--sku")
+    p.add_argument("--stage", choices=[s.value for s in Stage])
+    p.add_argument("--limit", type=_count, default=200)
+    p.add_argument("--json", action="store_true")
 
 
 def register(add: Any, group: Any) -> None:
@@ -156,3 +266,16 @@ def register(add: Any, group: Any) -> None:
     p.add_argument("--stage", choices=[s.value for s in Stage])
     p.add_argument("--limit", type=_count, default=200)
     p.add_argument("--json", action="store_true")
+    p = add(
+        "resubmit",
+        cmd_lots_resubmit,
+        "plan a rejected lot's resubmission (tightened unless a supervisor says --mode "
+        "normal; not counted in switching)",
+        lsub,
+    )
+    p.add_argument("lot_id", metavar="LOT_ID")
+    p.add_argument("--mode", choices=["normal", "tightened"])
+    p.add_argument("--lot-size", type=int, help="items resubmitted (default: the original lot)")
+    p.add_argument("--seed", type=int, help="draw seed (default: random, recorded)")
+    p.add_argument("--json", action="store_true")
+    _user_opt(p)

@@ -4,13 +4,20 @@ The switching state of every stream (a supplier at receiving, a SKU at a product
 stage) lives in the database, one row per severity class, and moves only through the
 domain state machine (:func:`qcstation.domain.sampling.record_lot`) when a verdict is
 recorded. Every change goes through the audit chain like any other record.
+
+A rejected lot may be resubmitted (:func:`resubmit`): a lot of its own, on tightened
+inspection unless a supervisor decides on normal, whose verdict leaves the switching state
+alone. A supervisor may also move a stream's class by hand -- :func:`reinstate_normal`,
+:func:`start_tightened`, :func:`resume` -- always with a reason; :func:`stream_history`
+shows the lots and those decisions.
 """
 
 from __future__ import annotations
 
+import json
 import secrets
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -25,7 +32,7 @@ from qcstation.domain.users import Permission, User
 from qcstation.services.accounts import require
 from qcstation.services.context import Station
 from qcstation.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from qcstation.store.models import LotRow, SwitchingStateRow
+from qcstation.store.models import AuditEntry, LotRow, SwitchingStateRow, UserRow
 from qcstation.store.models import Station as StationRow
 
 
@@ -86,10 +93,33 @@ class LotInfo:
     created_at: datetime
     decided_at: datetime | None
     switching: tuple[StreamState, ...]  # the stream's state now
+    resubmission_of: str | None = None  # the rejected lot this one inspects again
+    resubmitted_as: str | None = None  # this lot's resubmission, once planned
 
     @property
     def hundred_percent(self) -> bool:
         return self.sample_size == self.lot_size
+
+    @property
+    def original(self) -> bool:
+        """An original lot: the only kind the switching rules count (clause 9)."""
+        return self.resubmission_of is None
+
+    @property
+    def can_resubmit(self) -> bool:
+        return self.verdict is dlots.LotVerdict.REJECTED and self.resubmitted_as is None
+
+
+@dataclass(frozen=True)
+class StreamEvent:
+    """One line of a stream's history: a lot's verdict or a supervisor's decision."""
+
+    at: datetime
+    actor: str
+    kind: str  # lot | resubmitted lot | decision
+    text: str
+    severity: Severity | None = None
+    mode: sampling.InspectionMode | None = None  # the severity after a decision
 
 
 def _stream(row: LotRow) -> dlots.Stream:
@@ -200,6 +230,10 @@ def _info(s: Session, row: LotRow) -> LotInfo:
             for sev in dlots.SEVERITY_ORDER
             if sev.value in row.plans
         ),
+        resubmission_of=row.resubmission_of,
+        resubmitted_as=s.scalars(
+            select(LotRow.id).where(LotRow.resubmission_of == row.id).limit(1)
+        ).first(),
     )
 
 
@@ -318,9 +352,17 @@ def record_result(
             raise InvalidInput(str(exc)) from None
         states = _state_rows(s, stream, lock=True)
         now = station.now()
+        resubmitted = row.resubmission_of is not None
         for cp in plans:
             state_row = states.get(cp.severity)
             state = _state(state_row)
+            if resubmitted:
+                # not an original lot: the switching rules do not count it (clause 9)
+                try:
+                    sampling.record_lot(state, cp.plan, given[cp.severity], resubmitted=True)
+                except sampling.SamplingError as exc:
+                    raise Conflict(f"{stream.label()}, {cp.severity.value}: {exc}") from None
+                continue
             if state.mode is not cp.plan.mode:
                 raise Conflict(
                     f"{stream.label()} switched to {state.mode.value} inspection for "
@@ -421,3 +463,217 @@ def resume(
         _store_state(row, sampling.resume_inspection(_state(row)), station.now())
         s.flush()
         return _state_view(stream, severity, row)
+
+
+def resubmit(
+    station: Station,
+    actor: User,
+    lot_id: str,
+    *,
+    mode: sampling.InspectionMode | str | None = None,
+    lot_size: int | None = None,
+    seed: int | None = None,
+) -> LotInfo:
+    """Plan the resubmission of a rejected lot (ISO 2859-1 7.6, ANSI/ASQ Z1.4 6.4).
+
+    The lot comes back after its nonconforming items were removed or corrected: the same
+    job, SKU, supplier, classes, AQLs and level, ``lot_size`` items (the original size if
+    not given, never more). It is inspected on tightened inspection unless the responsible
+    authority -- a supervisor -- decides on normal (``mode``); reduced is refused. Its
+    verdict does not move the stream's switching state: it is not an original lot.
+    """
+    try:
+        mode_ = sampling.resubmission_mode(mode)
+    except sampling.SamplingError as exc:
+        raise InvalidInput(str(exc)) from None
+    with station.db.write(actor, station.name, reason="resubmit lot") as s:
+        user_row = require(s, actor, Permission.INSPECT)
+        if mode_ is not sampling.RESUBMISSION_MODE and not actor.can(Permission.REVIEW):
+            raise PermissionDenied(
+                "a resubmitted lot is inspected on tightened inspection; only a "
+                "supervisor (the responsible authority) may decide on normal"
+            )
+        original = s.get(LotRow, lot_id)
+        if original is None:
+            raise NotFound(f"no lot {lot_id}")
+        if original.verdict != dlots.LotVerdict.REJECTED.value:
+            state = original.verdict or "has no verdict yet"
+            raise Conflict(
+                f"lot {original.job_ticket} ({lot_id}) {state}: only a rejected lot is resubmitted"
+            )
+        again = s.scalars(select(LotRow.id).where(LotRow.resubmission_of == lot_id)).first()
+        if again is not None:
+            raise Conflict(f"lot {lot_id} is resubmitted already, as lot {again}")
+        size = original.lot_size if lot_size is None else lot_size
+        if (
+            isinstance(size, bool)
+            or not isinstance(size, int)
+            or not 2 <= size <= original.lot_size
+        ):
+            raise InvalidInput(
+                f"lot size {size!r}: a resubmitted lot has from 2 to {original.lot_size} items "
+                "(the original lot, less what was removed)"
+            )
+        stream = _stream(original)
+        aqls = {Severity(sev): p["aql"] for sev, p in original.plans.items()}
+        states = _state_rows(s, stream)
+        stopped = [sev.value for sev in aqls if states.get(sev) and states[sev].discontinued]
+        if stopped:
+            raise Conflict(
+                f"acceptance inspection of {stream.label()} is discontinued for "
+                f"{', '.join(stopped)}: a resubmitted lot waits until a supervisor resumes it"
+            )
+        try:
+            plans = dlots.class_plans(
+                size,
+                original.level,
+                {sev: sampling.parse_aql(a) for sev, a in aqls.items()},
+                dict.fromkeys(aqls, mode_),
+            )
+        except sampling.SamplingError as exc:
+            raise InvalidInput(str(exc)) from None
+        sample_size = max(p.plan.sample_size for p in plans)
+        seed_ = secrets.randbelow(2**31 - 1) if seed is None else seed
+        row = LotRow(
+            id=str(uuid.uuid4()),
+            job_ticket=original.job_ticket,
+            sku=original.sku,
+            supplier=original.supplier,
+            stage=original.stage,
+            stream_kind=original.stream_kind,
+            stream_key=original.stream_key,
+            lot_size=size,
+            level=original.level,
+            plans={p.severity.value: p.as_dict() for p in plans},
+            sample_size=sample_size,
+            seed=seed_,
+            sample=list(dlots.draw_sample(size, sample_size, seed_)),
+            status="planned",
+            counts=None,
+            verdict=None,
+            inspector_id=user_row.id,
+            station_id=_station_row(s, station).id,
+            created_at=station.now(),
+            decided_at=None,
+            decided_by_id=None,
+            resubmission_of=original.id,
+        )
+        s.add(row)
+        s.flush()
+        return _info(s, row)
+
+
+def _decide(
+    station: Station,
+    actor: User,
+    stream: dlots.Stream,
+    severity: Severity,
+    reason: str,
+    *,
+    what: str,
+    step: Callable[[sampling.SwitchingState], sampling.SwitchingState],
+) -> StreamState:
+    reason = reason.strip()
+    if len(reason) < 3:
+        raise InvalidInput(f"say why ({what}; the reason is kept in the audit trail)")
+    with station.db.write(actor, station.name, reason=f"{what}: {reason}") as s:
+        require(s, actor, Permission.REVIEW)
+        row = _state_rows(s, stream, lock=True).get(severity)
+        try:
+            new = step(_state(row))
+        except sampling.SamplingError as exc:
+            raise Conflict(f"{stream.label()}, {severity.value}: {exc}") from None
+        if row is None:
+            row = SwitchingStateRow(
+                stream_kind=stream.kind.value,
+                stream_key=stream.key,
+                stage=stream.stage.value,
+                severity=severity.value,
+                lots=0,
+            )
+            s.add(row)
+        _store_state(row, new, station.now())
+        s.flush()
+        return _state_view(stream, severity, row)
+
+
+REINSTATE_NORMAL = "reinstate normal inspection"
+START_TIGHTENED = "start on tightened inspection"
+
+
+def reinstate_normal(
+    station: Station, actor: User, stream: dlots.Stream, severity: Severity, reason: str
+) -> StreamState:
+    """A supervisor returns a stream's class to normal inspection (from discontinued, from
+    reduced, or from tightened once clause 9.3.2's condition is met), with a reason."""
+    return _decide(
+        station, actor, stream, severity, reason, what=REINSTATE_NORMAL,
+        step=sampling.reinstate_normal,
+    )  # fmt: skip
+
+
+def start_tightened(
+    station: Station, actor: User, stream: dlots.Stream, severity: Severity, reason: str
+) -> StreamState:
+    """A supervisor puts a stream's class on tightened inspection (clause 9.1), with a
+    reason; it may be a stream with no lots yet."""
+    return _decide(
+        station, actor, stream, severity, reason, what=START_TIGHTENED,
+        step=sampling.start_tightened,
+    )  # fmt: skip
+
+
+def stream_history(station: Station, stream: dlots.Stream, limit: int = 200) -> list[StreamEvent]:
+    """The stream's lots (original or resubmitted) and supervisors' decisions, oldest first.
+
+    Decisions come from the audit trail of the stream's switching state (every change but
+    a lot's verdict: reinstate normal, start on tightened, resume), with who, when and why.
+    """
+    with station.db.read() as s:
+        lot_rows = s.scalars(
+            select(LotRow)
+            .where(
+                LotRow.stream_kind == stream.kind.value,
+                LotRow.stream_key == stream.key,
+                LotRow.stage == stream.stage.value,
+                LotRow.status == "decided",
+            )
+            .order_by(LotRow.decided_at.desc(), LotRow.id)
+            .limit(limit)
+        ).all()
+        users = _user_names(s, {r.decided_by_id for r in lot_rows if r.decided_by_id})
+        events: list[StreamEvent] = []
+        for r in lot_rows:
+            assert r.decided_at is not None
+            kind = "lot" if r.resubmission_of is None else "resubmitted lot"
+            text = f"lot {r.job_ticket} of {r.lot_size}: {r.verdict}"
+            if r.resubmission_of is not None:
+                text += " (resubmitted: not counted in switching)"
+            events.append(
+                StreamEvent(r.decided_at, users.get(r.decided_by_id or 0, ""), kind, text)
+            )
+        states = {str(r.id): Severity(r.severity) for r in _state_rows(s, stream).values()}
+        if states:
+            audit = s.execute(
+                select(AuditEntry.at, AuditEntry.actor, AuditEntry.reason, AuditEntry.entity_id,
+                       AuditEntry.new)
+                .where(
+                    AuditEntry.entity == SwitchingStateRow.__tablename__,
+                    AuditEntry.entity_id.in_(tuple(states)),
+                    AuditEntry.reason != "lot verdict",
+                )
+                .order_by(AuditEntry.id.desc())
+                .limit(limit)
+            ).all()  # fmt: skip
+            for at, who, why, entity_id, new in audit:
+                after = json.loads(new) if new else {}
+                mode = sampling.InspectionMode(after["mode"]) if "mode" in after else None
+                events.append(StreamEvent(at, who, "decision", why, states[entity_id], mode))
+    events.sort(key=lambda e: e.at)
+    return events[-limit:]
+
+
+def _user_names(s: Session, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return dict(s.execute(select(UserRow.id, UserRow.username).where(UserRow.id.in_(ids))).all())

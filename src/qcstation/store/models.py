@@ -552,6 +552,11 @@ class LotRow(Base):
     created_at: Mapped[datetime]
     decided_at: Mapped[datetime | None]
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # migration 0014: the rejected lot this one is a resubmission of (None: an original lot,
+    # the only kind the switching rules count)
+    resubmission_of: Mapped[str | None] = mapped_column(
+        String(36), ForeignKey("lots.id"), index=True
+    )
 
 
 class SwitchingStateRow(Base):

@@ -5,7 +5,8 @@
 * :mod:`.plans` -- :func:`plan`: lot size + AQL + level + severity -> :class:`SamplingPlan`,
   arrows followed, 100 % inspection where n reaches the lot size.
 * :mod:`.switching` -- clause 9 as a state machine: :class:`SwitchingState`,
-  :func:`next_state`, :func:`record_lot`.
+  :func:`next_state`, :func:`record_lot`; resubmitted lots (:func:`resubmission_mode`, not
+  counted) and the responsible authority's :func:`reinstate_normal` / :func:`start_tightened`.
 
 Every public name is importable from here, as when this was one module.
 """
@@ -19,10 +20,14 @@ from qcstation.domain.sampling.plans import (
 )
 from qcstation.domain.sampling.switching import (
     REDUCED_SWITCHING_SCORE,
+    RESUBMISSION_MODE,
     SwitchingState,
     next_state,
     record_lot,
+    reinstate_normal,
+    resubmission_mode,
     resume_inspection,
+    start_tightened,
     updated_switching_score,
 )
 from qcstation.domain.sampling.tables import (
@@ -49,6 +54,7 @@ __all__ = [
     "AQL_SERIES",
     "CODE_LETTERS",
     "REDUCED_SWITCHING_SCORE",
+    "RESUBMISSION_MODE",
     "Arrow",
     "Cell",
     "InspectionLevel",
@@ -66,7 +72,10 @@ __all__ = [
     "parse_mode",
     "plan",
     "record_lot",
+    "reinstate_normal",
+    "resubmission_mode",
     "resume_inspection",
+    "start_tightened",
     "table_cell",
     "table_letters",
     "table_sample_size",

@@ -5,7 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from qcstation.domain.sampling.plans import SamplingPlan, tighter_acceptance_number
-from qcstation.domain.sampling.tables import InspectionMode, SamplingError, _check_count
+from qcstation.domain.sampling.tables import (
+    InspectionMode,
+    SamplingError,
+    _check_count,
+    parse_mode,
+)
 
 # --------------------------------------------------------------------------------------
 # Switching rules (clause 9)
@@ -144,6 +149,7 @@ def record_lot(
     *,
     production_steady: bool = True,
     authority_approves_reduced: bool = True,
+    resubmitted: bool = False,
 ) -> SwitchingState:
     """Record one lot inspected under ``sampling_plan`` with ``nonconforming`` found.
 
@@ -151,8 +157,19 @@ def record_lot(
     the count is within Ac of the same sample size one AQL step tighter) and the Z1.4 reduced
     "gap" rule, then applies :func:`next_state`.  The plan must be for the state's severity.
     The count may exceed the sample size for AQLs in nonconformities per 100 items.
+
+    A ``resubmitted`` lot (one inspected again after it was not accepted, clause 7.6) is
+    not an original lot: the switching rules count original inspections only, so the state
+    is returned unchanged, whatever the lot's plan severity (see :func:`resubmission_mode`).
     """
     count = _check_count(nonconforming)
+    if resubmitted:
+        if state.discontinued:
+            raise SamplingError(
+                "acceptance inspection is discontinued; a resubmitted lot waits too until "
+                "inspection is resumed"
+            )
+        return state
     if sampling_plan.mode is not state.mode:
         raise SamplingError(
             f"the lot was planned for {sampling_plan.mode.value} inspection but the stream "
@@ -183,4 +200,66 @@ def resume_inspection(state: SwitchingState) -> SwitchingState:
     """After discontinuation and corrective action, inspection resumes on tightened (9.4)."""
     if not state.discontinued:
         raise SamplingError("inspection is not discontinued; nothing to resume")
+    return SwitchingState(mode=InspectionMode.TIGHTENED)
+
+
+RESUBMISSION_MODE = InspectionMode.TIGHTENED
+"""How a resubmitted lot is inspected unless the responsible authority decides otherwise."""
+
+
+def resubmission_mode(requested: InspectionMode | str | None = None) -> InspectionMode:
+    """The severity a resubmitted lot is inspected on (ISO 2859-1 7.6, Z1.4 6.4).
+
+    The responsible authority decides between normal and tightened inspection; without a
+    decision it is tightened.  Reduced inspection is not for a lot that was once rejected.
+    """
+    if requested is None:
+        return RESUBMISSION_MODE
+    mode = parse_mode(requested)
+    if mode is InspectionMode.REDUCED:
+        raise SamplingError(
+            "a resubmitted lot is inspected on normal or tightened inspection, not reduced"
+        )
+    return mode
+
+
+def reinstate_normal(state: SwitchingState) -> SwitchingState:
+    """The responsible authority returns a stream to normal inspection.
+
+    * From discontinued: the authority's decision once the supplier has corrected the cause
+      (instead of clause 9.4's resumption on tightened inspection, :func:`resume_inspection`).
+    * From reduced: clause 9.3.4 d), "other conditions warrant that normal inspection be
+      reinstated".
+    * From tightened: only on the standard's condition (clause 9.3.2: 5 consecutive lots
+      accepted on original inspection).  :func:`next_state` applies it as soon as it is met,
+      so tightened inspection cannot be cut short: the error says how many lots remain.
+    """
+    if state.discontinued or state.mode is InspectionMode.REDUCED:
+        return SwitchingState(mode=InspectionMode.NORMAL)
+    if state.mode is InspectionMode.TIGHTENED:
+        if state.consecutive_accepted >= 5:
+            return SwitchingState(mode=InspectionMode.NORMAL)
+        remaining = 5 - state.consecutive_accepted
+        raise SamplingError(
+            "tightened inspection returns to normal only after 5 consecutive lots are "
+            f"accepted on original inspection (clause 9.3.2): {state.consecutive_accepted} "
+            f"so far, {remaining} more needed"
+        )
+    raise SamplingError("the stream is on normal inspection already")
+
+
+def start_tightened(state: SwitchingState) -> SwitchingState:
+    """The responsible authority puts a stream on tightened inspection (clause 9.1: normal
+    at the start "unless otherwise designated by the responsible authority").
+
+    Counting for the return to normal and for discontinuation starts afresh.  A discontinued
+    stream resumes through :func:`resume_inspection` (also on tightened inspection).
+    """
+    if state.discontinued:
+        raise SamplingError(
+            "acceptance inspection is discontinued: resume it (on tightened inspection) "
+            "once the supplier has corrected the cause"
+        )
+    if state.mode is InspectionMode.TIGHTENED:
+        raise SamplingError("the stream is on tightened inspection already")
     return SwitchingState(mode=InspectionMode.TIGHTENED)

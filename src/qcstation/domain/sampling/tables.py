@@ -53,9 +53,14 @@ except at the printed exceptions noted here.
   identical here -- its foreword says the reduced plans "have been changed to eliminate the
   gap between the acceptance and rejection numbers" (e.g. ISO: code letter G, AQL 1.0 reduced
   -> J, n = 32, 1/2, where Z1.4 gives H, n = 20, 0/2).  The ISO 1999 Table 2-C could not be
-  transcribed from an available source, so it is not provided.  The least certain cells of
-  II-C are rows A and B for AQL 25 and looser and the AQL 1000 column (AQLSchemes disagrees
-  there; the diagonal structure, followed here, does not).
+  transcribed from an available source, so it is not provided.
+* Table II-C rows A and B for the loosest AQLs do not follow the diagonal: they follow the
+  rule that ties every reduced plan to the normal plan with the same sample size.  The
+  cells, the rule and how each was settled are in the comment above ``_TABLE_II_C``.
+
+What the tables are, in one sentence (the lot page and the README say the same): the plans
+are ANSI/ASQ Z1.4's (= MIL-STD-105E) Tables I and II-A/B/C; the rule for moving from normal
+to reduced inspection is ISO 2859-1:1999's switching score.
 
 The switching score (clause 9.3.3.2) is the ISO 2859-1:1999 rule; ANSI/ASQ Z1.4-2003 instead
 keeps the (optional) limit numbers of its Table VIII.
@@ -190,10 +195,63 @@ S   3150      .     .   1/2     .     .     .     .     .     .     .     .     
 
 # Table II-C -- Single sampling plans for reduced inspection (master table), as in
 # ANSI/ASQ Z1.4-2003 / MIL-STD-105E (see the module docstring for ISO 2859-1:1999).
+#
+# Rows A and B at the loosest AQLs, and the AQL 1000 column (tested in
+# tests/domain/test_sampling.py, test_reduced_*):
+#
+# An earlier version filled every row by the diagonal (constant n x AQL).  Two independent
+# published implementations (the R package AQLSchemes, "MIL-STD-105E ANSI/ASQ Z1.4", and a
+# second one cited in issue 15, not named there) disagreed with it in 31 resolved plans:
+# row A at AQL 25 ... 1000 (9), row B at AQL 40 ... 1000 (8) and rows C ... R at AQL 1000
+# (14).  Each was settled from the rules the printed table keeps everywhere else, not by majority:
+#
+# Rule 1 -- a reduced plan accepts on the same number as the normal plan with the same
+#   sample size at the same AQL, and never rejects on a smaller number:  Ac(reduced) =
+#   Ac(normal), Re(reduced) >= Re(normal).  Reduced inspection only cuts the sample and widens
+#   the gap to Re; it is never stricter than normal inspection on the same sample.  This holds
+#   in all 92 numeric cells of rows C ... R that have a normal plan of the same sample size
+#   (tested), and the diagonal broke it in exactly the 17 numeric cells below: rows A and B
+#   have n = 2, the normal sample of code letter A, whose plans at AQL 25 ... 1000 are
+#   1/2 2/3 3/4 5/6 7/8 10/11 14/15 21/22 30/31.  Row A at AQL 25 read 0/2, i.e. a lot with
+#   one nonconformity in two pieces sent the stream back to normal, though normal inspection
+#   accepts it outright; row A at AQL 100 read 2/5, rejecting 5 nonconformities that the
+#   normal plan 5/6 on the same 2 pieces accepts.
+# Rule 2 -- Re is the table's own rejection number for the cell (the diagonal's), unless that
+#   is below the normal plan's Re, in which case it is the normal plan's Re (Rule 1).  A
+#   reduced plan may have Re > Ac + 1 (Z1.4 10.1.4: accept, but reinstate normal).
+# Rule 3 -- an arrow means the first plan in its direction, with that plan's sample size.
+#
+#   cell      was     now    why
+#   A   25    0/2     1/2    Ac 1 = normal A (n 2); Re 2 kept (= normal Re)
+#   A   40    1/3     2/3    Ac 2 = normal; Re 3 kept (= normal Re)
+#   A   65    1/4     3/4    Ac 3 = normal; Re 4 kept (= normal Re)
+#   A  100    2/5     5/6    Ac 5 = normal; Re 5 < normal Re 6 -> 6
+#   A  150    3/6     7/8    Ac 7; Re 6 < 8 -> 8
+#   A  250    5/8   10/11    Ac 10; Re 8 < 11 -> 11
+#   A  400   7/10   14/15    Ac 14; Re 10 < 15 -> 15
+#   A  650  10/13   21/22    Ac 21; Re 13 < 22 -> 22
+#   A 1000  14/17   30/31    Ac 30; Re 17 < 31 -> 31
+#   B   40    1/4     2/4    Ac 2 = normal A (n 2); Re 4 kept (>= normal Re 3): a gap plan
+#   B   65    2/5     3/5    Ac 3; Re 5 kept (>= 4): a gap plan
+#   B  100    3/6     5/6    Ac 5; Re 6 kept (= 6)
+#   B  150    5/8     7/8    Ac 7; Re 8 kept (= 8)
+#   B  250   7/10   10/11    Ac 10; Re 10 < 11 -> 11
+#   B  400  10/13   14/15    Ac 14; Re 13 < 15 -> 15
+#   B  650  14/17   21/22    Ac 21; Re 17 < 22 -> 22
+#   B 1000  21/24   30/31    Ac 30; Re 24 < 31 -> 31
+#   C ... R 1000 (14 cells)  printed ^, unchanged: the first plan above is now B's 30/31
+#             with n = 2 (was 21/24 with n = 2) -- Rule 3.
+#   B 25 (1/3) and A/B at AQL 15 and tighter already obeyed Rule 1 and are unchanged.
+#
+# All 31 now agree with both implementations.  The printed ANSI/ASQ Z1.4 page itself could not
+# be consulted; if it is, compare these 17 printed cells first.  The same rules cross-check
+# the other tables (tested): Table II-B never accepts or rejects on a larger number than
+# Table II-A on the same sample size (121 cells), and every resolved plan of II-A and II-B
+# equals AQLSchemes' (832 plans).
 _TABLE_II_C = """
        n  0.010 0.015 0.025 0.040 0.065  0.10  0.15  0.25  0.40  0.65   1.0   1.5   2.5   4.0   6.5    10    15    25    40    65   100   150   250   400   650  1000
-A      2      v     v     v     v     v     v     v     v     v     v     v     v     v     v   0/1     ^     v   0/2   1/3   1/4   2/5   3/6   5/8  7/10 10/13 14/17
-B      2      v     v     v     v     v     v     v     v     v     v     v     v     v   0/1     ^     v   0/2   1/3   1/4   2/5   3/6   5/8  7/10 10/13 14/17 21/24
+A      2      v     v     v     v     v     v     v     v     v     v     v     v     v     v   0/1     ^     v   1/2   2/3   3/4   5/6   7/8 10/11 14/15 21/22 30/31
+B      2      v     v     v     v     v     v     v     v     v     v     v     v     v   0/1     ^     v   0/2   1/3   2/4   3/5   5/6   7/8 10/11 14/15 21/22 30/31
 C      2      v     v     v     v     v     v     v     v     v     v     v     v   0/1     ^     v   0/2   1/3   1/4   2/5   3/6   5/8  7/10 10/13 14/17 21/24     ^
 D      3      v     v     v     v     v     v     v     v     v     v     v   0/1     ^     v   0/2   1/3   1/4   2/5   3/6   5/8  7/10 10/13 14/17 21/24     ^     ^
 E      5      v     v     v     v     v     v     v     v     v     v   0/1     ^     v   0/2   1/3   1/4   2/5   3/6   5/8  7/10 10/13 14/17 21/24     ^     ^     ^
