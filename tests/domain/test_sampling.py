@@ -1006,7 +1006,8 @@ def test_resubmission_mode_is_tightened_unless_the_authority_says_normal() -> No
 def test_reinstate_normal() -> None:
     stopped = _lots(SwitchingState(), "RR" + "RRRRR")
     assert stopped.discontinued
-    assert reinstate_normal(stopped) == SwitchingState()
+    with pytest.raises(SamplingError, match=r"resumes on tightened .*clause 9\.4"):
+        reinstate_normal(stopped)  # a supervisor may not skip the resumption on tightened
     assert reinstate_normal(SwitchingState(mode=REDUCED, consecutive_accepted=7)) == (
         SwitchingState()
     )
@@ -1019,7 +1020,8 @@ def test_reinstate_normal() -> None:
     with pytest.raises(SamplingError, match="normal inspection already"):
         reinstate_normal(SwitchingState())
     # afterwards the rules run from a fresh normal state: one rejection does not tighten
-    assert _lots(reinstate_normal(stopped), "R").mode is NORMAL
+    reduced = SwitchingState(mode=REDUCED, consecutive_accepted=7)
+    assert _lots(reinstate_normal(reduced), "R").mode is NORMAL
 
 
 def test_start_tightened() -> None:

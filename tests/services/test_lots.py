@@ -359,20 +359,32 @@ def test_supervisor_reinstates_normal(station: Station, inspector: User, supervi
         lot = _lot(station, inspector, aqls={"major": "1.0"})
         lots.record_result(station, inspector, lot.id, {"major": 9})
     assert _state(station).discontinued
-    with pytest.raises(PermissionDenied):
-        lots.reinstate_normal(station, inspector, STREAM, Severity.MAJOR, "8D-12 closed")
+    # clause 9.4: a discontinued stream resumes on tightened, never straight on normal
+    with pytest.raises(Conflict, match=r"resumes on tightened .*clause 9\.4"):
+        lots.reinstate_normal(station, supervisor, STREAM, Severity.MAJOR, "8D-12 closed")
     assert _state(station).discontinued
-    st = lots.reinstate_normal(station, supervisor, STREAM, Severity.MAJOR, "8D-12 closed")
+    lots.resume(station, supervisor, STREAM, Severity.MAJOR, "8D-12 closed")
+    assert _state(station).mode.value == "tightened"
+
+    # from reduced (9.3.4 d, "other conditions warrant"): a supervisor's decision
+    for _ in range(10):
+        lot = _lot(station, inspector, aqls={"minor": "4.0"})
+        lots.record_result(station, inspector, lot.id, {"minor": 0})
+    lot = _lot(station, inspector, aqls={"minor": "4.0"})
+    lots.record_result(station, supervisor, lot.id, {"minor": 0}, approve_reduced=True)
+    assert _state(station, Severity.MINOR).mode is sampling.InspectionMode.REDUCED
+    with pytest.raises(PermissionDenied):
+        lots.reinstate_normal(station, inspector, STREAM, Severity.MINOR, "new alloy")
+    st = lots.reinstate_normal(station, supervisor, STREAM, Severity.MINOR, "new alloy")
     assert st.mode.value == "normal" and not st.discontinued and st.recent_results == ""
-    # respected afterwards: planned on normal, one rejection does not tighten, two do
-    lot = _lot(station, inspector, aqls={"major": "1.0"})
-    assert (lot.plans[0].mode.value, lot.plans[0].accept) == ("normal", 2)
-    lots.record_result(station, inspector, lot.id, {"major": 3})
-    assert _state(station).mode.value == "normal"
+    # respected afterwards: planned on normal
+    lot = _lot(station, inspector, aqls={"minor": "4.0"})
+    assert {p.severity: p.mode.value for p in lot.plans}[Severity.MINOR] == "normal"
     with pytest.raises(Conflict, match="normal inspection already"):
-        lots.reinstate_normal(station, supervisor, STREAM, Severity.MAJOR, "again")
+        lots.reinstate_normal(station, supervisor, STREAM, Severity.MINOR, "again")
     decisions = [e for e in lots.stream_history(station, STREAM) if e.kind == "decision"]
-    assert [(e.text, e.mode) for e in decisions] == [
-        ("reinstate normal inspection: 8D-12 closed", sampling.InspectionMode.NORMAL)
-    ]
+    assert [(e.text, e.mode) for e in decisions][-1] == (
+        "reinstate normal inspection: new alloy",
+        sampling.InspectionMode.NORMAL,
+    )
     assert audit.verify(station).ok

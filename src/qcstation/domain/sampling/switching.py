@@ -226,15 +226,20 @@ def resubmission_mode(requested: InspectionMode | str | None = None) -> Inspecti
 def reinstate_normal(state: SwitchingState) -> SwitchingState:
     """The responsible authority returns a stream to normal inspection.
 
-    * From discontinued: the authority's decision once the supplier has corrected the cause
-      (instead of clause 9.4's resumption on tightened inspection, :func:`resume_inspection`).
+    * From discontinued: refused. Clause 9.4 resumes a discontinued stream on tightened
+      inspection (:func:`resume_inspection`); a supervisor may not skip that.
     * From reduced: clause 9.3.4 d), "other conditions warrant that normal inspection be
       reinstated".
     * From tightened: only on the standard's condition (clause 9.3.2: 5 consecutive lots
       accepted on original inspection).  :func:`next_state` applies it as soon as it is met,
       so tightened inspection cannot be cut short: the error says how many lots remain.
     """
-    if state.discontinued or state.mode is InspectionMode.REDUCED:
+    if state.discontinued:
+        raise SamplingError(
+            "acceptance inspection is discontinued: it resumes on tightened inspection once "
+            "the supplier has corrected the cause (clause 9.4), not on normal"
+        )
+    if state.mode is InspectionMode.REDUCED:
         return SwitchingState(mode=InspectionMode.NORMAL)
     if state.mode is InspectionMode.TIGHTENED:
         if state.consecutive_accepted >= 5:
