@@ -57,6 +57,11 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def _said(value: Any) -> bool:
+    """Whether a field of an added or removed item says anything (not empty, not unset)."""
+    return value not in (None, "", [], {})
+
+
 def flatten(value: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     """Nested mappings as dotted fields: {"on_fail": {"require": [..]}} -> on_fail.require."""
     out: dict[str, Any] = {}
@@ -109,7 +114,7 @@ def diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> TemplateDiff:
     changes: list[ItemChange] = []
     for item_id, (title, item) in b_by_id.items():
         if item_id not in a_by_id:
-            added = tuple(FieldChange(n, None, v) for n, v in flatten(item).items())
+            added = tuple(FieldChange(n, None, v) for n, v in flatten(item).items() if _said(v))
             changes.append(ItemChange(item_id, "added", added, title))
             continue
         old_title, old_item = a_by_id[item_id]
@@ -122,7 +127,7 @@ def diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> TemplateDiff:
             changes.append(ItemChange(item_id, "changed", fields, title))
     for item_id, (title, item) in a_by_id.items():
         if item_id not in b_by_id:
-            gone = tuple(FieldChange(n, v, None) for n, v in flatten(item).items())
+            gone = tuple(FieldChange(n, v, None) for n, v in flatten(item).items() if _said(v))
             changes.append(ItemChange(item_id, "removed", gone, title))
     return TemplateDiff(
         int(old.get("version") or 0), int(new.get("version") or 0), header, sections, tuple(changes)
