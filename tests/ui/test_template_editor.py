@@ -13,6 +13,7 @@ from qcstation.domain.stages import Stage
 from qcstation.domain.summaries import SearchFilter
 from qcstation.domain.yaml_files import ContentError
 from qcstation.services import inspections, template_editor, templates
+from qcstation.ui import layout_check
 from qcstation.ui.pages.template_editor import PreviewDialog, TemplateEditorDialog
 from qcstation.ui.pages.templates import TemplatesPage
 
@@ -52,6 +53,7 @@ def test_edit_save_compare_and_activate_by_keys(driver: Driver, tmp_path: Path) 
     dialog = open_editor(driver)
     assert dialog.width() <= 1280 and dialog.height() <= 800  # fits a 1280x800 bench screen
     dialog.grab().save(str(tmp_path / "editor.png"))
+    assert [str(p) for p in layout_check.problems(dialog)] == []
     # Add a measurement after the first item, then move it above it.
     dialog.kind.setFocus()
     driver.type("m")  # the kind list jumps to "measurement"
@@ -119,6 +121,7 @@ def test_edit_save_compare_and_activate_by_keys(driver: Driver, tmp_path: Path) 
     assert ("sprue-stub (added)", "prompt", "", "Sprue stub height") in rows
     assert table.horizontalHeaderItem(2).text() == "Version 1"
     dialog.grab().save(str(tmp_path / "diff.png"))
+    assert [str(p) for p in layout_check.problems(dialog)] == []
     # Activate version 2: the last row of the versions, then Ctrl+Shift+A.
     dialog.versions.setFocus()
     driver.press(K.Key_End, CTRL)
@@ -148,6 +151,7 @@ def test_preview_runs_the_checklist_and_stores_nothing(driver: Driver, tmp_path:
     assert preview.outcomes[1] == "✗"
     assert "asked for: defect, photo" in preview.said.text()
     preview.grab().save(str(tmp_path / "preview.png"))
+    assert [str(p) for p in layout_check.problems(preview)] == []
     driver.press(K.Key_Escape)
     assert not preview.isVisible()
     assert len(inspections.search(station, SearchFilter())) == before

@@ -278,6 +278,7 @@ class TemplateEditorDialog(QDialog):
             self.tree.addTopLevelItem(top)
             for i, item in enumerate(section.get("items") or []):
                 child = QTreeWidgetItem([self._label(item)])
+                child.setToolTip(0, self._label(item))  # the whole of a long prompt
                 child.setData(0, Qt.ItemDataRole.UserRole, (s, i))
                 top.addChild(child)
         self.tree.expandAll()
