@@ -7,10 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QLineEdit, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QMessageBox, QWidget
 
 from qcstation.domain.stages import Stage
 from qcstation.domain.summaries import SearchFilter
+from qcstation.domain.template_drafts import load
 from qcstation.domain.yaml_files import ContentError
 from qcstation.services import inspections, template_editor, templates
 from qcstation.ui import layout_check
@@ -155,3 +156,86 @@ def test_preview_runs_the_checklist_and_stores_nothing(driver: Driver, tmp_path:
     driver.press(K.Key_Escape)
     assert not preview.isVisible()
     assert len(inspections.search(station, SearchFilter())) == before
+
+
+def test_kind_change_delete_and_unsaved_edits_by_keys(driver: Driver, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    dialog = open_editor(driver)
+    driver.press(K.Key_Down)  # the first item of "Fill and surface"... after its section
+    while dialog.current != (1, 0):
+        driver.press(K.Key_Down)
+    assert dialog.draft.item(1, 0)["id"] == "fill"
+    driver.press(K.Key_Return)
+    kind = driver.focus()
+    assert kind is dialog.field_widgets["kind"]
+    driver.type("c")  # choice
+    driver.qtbot.waitUntil(lambda: "options" in dialog.field_widgets)
+    assert driver.focus() is dialog.field_widgets["kind"]
+    item = dialog.draft.item(1, 0)
+    assert item["kind"] == "choice" and item["options"] == ["yes", "no"]
+    assert item["on_fail"]["defects"] == ["CST-SHORT"]  # what both kinds have is kept
+    driver.press(K.Key_Escape)
+    assert driver.focus() is dialog.tree
+    driver.press(K.Key_Delete)
+    assert "fill" not in dialog.draft.ids() and dialog.current == (1, 0)
+    assert dialog.dirty
+    asked: list[str] = []
+    answers = iter([QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Discard])
+
+    def question(_parent, _title, text, *_args):  # type: ignore[no-untyped-def]
+        asked.append(text)
+        return next(answers)
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    driver.press(K.Key_Escape)  # Cancel: the edits stay on screen
+    assert dialog.isVisible() and "drop the edits" in asked[0]
+    driver.press(K.Key_Escape)  # Discard
+    assert not dialog.isVisible() and len(asked) == 2
+
+
+def test_a_field_the_form_does_not_edit_is_shown_and_kept(driver: Driver) -> None:
+    driver.sign_in("sam")
+    source = """\
+template: t
+version: 1
+stage: final_qc
+name: T
+sections:
+  - title: Marks
+    items:
+      - id: huid
+        kind: text
+        prompt: HUID
+        pattern: '^[A-Z0-9]{6}$'
+      - id: weight
+        kind: measurement
+        prompt: Weight
+        unit: g
+        nominal: {from: spec.weight_g}
+        upper: 5
+"""
+    dialog = TemplateEditorDialog(driver.ctx, "t", 1, source, None, [], driver.win)
+    dialog.show()
+    dialog.activateWindow()
+    try:
+        driver.qtbot.waitUntil(lambda: QApplication.activeWindow() is dialog, timeout=10000)
+        edit_unknown(driver, dialog)
+    finally:
+        dialog.kept = dialog.draft.data  # close without the question
+        dialog.close()
+
+
+def edit_unknown(driver: Driver, dialog: TemplateEditorDialog) -> None:
+    assert "pattern: ^[A-Z0-9]{6}$" in dialog.findChild(QLabel, "kept-fields").text()
+    retype(driver, dialog.field_widgets["prompt"], "HUID as engraved")
+    dialog.tree.setFocus()
+    driver.press(K.Key_Down)
+    assert dialog.current == (0, 1)
+    nominal = dialog.findChild(QLabel, "field-nominal")
+    assert nominal.text() == "{from: spec.weight_g} (kept as it is)"
+    retype(driver, dialog.field_widgets["upper"], "6")
+    saved = load(dialog.draft.to_yaml())["sections"][0]["items"]
+    assert saved[0]["pattern"] == "^[A-Z0-9]{6}$" and saved[0]["prompt"] == "HUID as engraved"
+    assert saved[1]["nominal"] == {"from": "spec.weight_g"} and saved[1]["upper"] == 6
+    # Today's schema knows neither: the validator says so, by field, and Save stays off.
+    assert "sections[0].items[0].pattern: unknown field" in dialog.report.text()
+    assert not dialog.save_button.isEnabled()

@@ -263,7 +263,8 @@ def _remove(item: dict[str, Any], path: tuple[str, ...]) -> None:
 
 def unknown_fields(item: Mapping[str, Any]) -> dict[str, Any]:
     """An item's fields the editor has no control for: kept as they are through every edit."""
-    known = {spec.path[0] for spec in ITEM_FIELDS} | {"kind"}
+    kind = str(item.get("kind"))
+    known = {spec.path[0] for spec in ITEM_FIELDS if spec.applies_to(kind)} | {"kind"}
     return {k: v for k, v in item.items() if k not in known}
 
 

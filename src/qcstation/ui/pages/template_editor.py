@@ -12,11 +12,12 @@ is kept as it is, and shown so. The check is services.templates.validate_text, t
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QBrush, QColor, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QSplitter,
     QTableWidget,
@@ -112,6 +114,7 @@ class TemplateEditorDialog(QDialog):
         self.setWindowTitle(self.tr("Edit checklist {0}").format(key))
         self.resize(1240, 760)
         self.draft = Draft.from_yaml(source)
+        self.kept = copy.deepcopy(self.draft.data)  # as last loaded or saved
         self.problems: list[Problem] = []
         self.valid: ChecklistTemplate | None = None
         self.current: Node | None = None
@@ -166,12 +169,13 @@ class TemplateEditorDialog(QDialog):
         QVBoxLayout(checklist).addWidget(split)
 
         # --- the versions tab -----------------------------------------------------------
-        self.versions = QTableWidget(0, 5)
+        self.versions = QTableWidget(0, 6)
         self.versions.setObjectName("versions-table")
         self.versions.setHorizontalHeaderLabels(
             [
                 self.tr("Version"),
                 self.tr("Active"),
+                self.tr("Used by"),
                 self.tr("Saved"),
                 self.tr("By"),
                 self.tr("Note"),
@@ -497,7 +501,15 @@ class TemplateEditorDialog(QDialog):
 
     def _set_kind(self, s: int, i: int, kind: str) -> None:
         self.draft.set_kind(s, i, kind)
-        self._changed((s, i))
+        # The form is built again for the new kind once the list that sent this is done
+        # (it goes with the old form), and the keyboard stays on the kind.
+        QTimer.singleShot(0, lambda: self._kind_changed((s, i)))
+
+    def _kind_changed(self, node: Node) -> None:
+        self._changed(node)
+        kind = self.field_widgets.get("kind")
+        if kind is not None:
+            kind.setFocus()
 
     def focus_form(self) -> None:
         first = next(iter(self.field_widgets.values()), None)
@@ -564,6 +576,7 @@ class TemplateEditorDialog(QDialog):
         self.save_button.setEnabled(False)
 
         def saved(version: TemplateVersion) -> None:
+            self.kept = copy.deepcopy(data)
             self.note.clear()
             self.base = version.version
             self.report.setStyleSheet(f"color: {PASS_COLOUR};")
@@ -590,6 +603,25 @@ class TemplateEditorDialog(QDialog):
             self.ctx.errors.report(exc)
         self._update_save()
 
+    @property
+    def dirty(self) -> bool:
+        """Edits not saved as a version yet."""
+        return self.draft.data != self.kept
+
+    def reject(self) -> None:
+        """Close; with edits not saved, only once the supervisor says to drop them."""
+        if self.dirty:
+            asked = QMessageBox.question(
+                self,
+                self.tr("Unsaved edits"),
+                self.tr("Close the editor and drop the edits not saved as a version?"),
+                QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Cancel,
+            )
+            if asked != QMessageBox.StandardButton.Discard:
+                return
+        super().reject()
+
     # --- versions, diff, activation ---------------------------------------------------
 
     def _reload_history(self, then: Callable[[], None] | None = None) -> None:
@@ -610,6 +642,7 @@ class TemplateEditorDialog(QDialog):
             cells = (
                 str(v.version),
                 self.tr("active") if v.active else "",
+                self.tr("{0} inspections").format(v.inspections),
                 f"{v.saved_at.astimezone():%Y-%m-%d %H:%M}",
                 v.saved_by,
                 v.change_note if v.change_note is not None else self.tr("(imported from a file)"),
