@@ -13,7 +13,7 @@ from qcstation import content
 from qcstation.domain.template_drafts import Draft
 from qcstation.domain.users import User
 from qcstation.domain.yaml_files import ContentError
-from qcstation.services import template_editor, templates
+from qcstation.services import audit, template_editor, templates
 from qcstation.services.context import Station
 from qcstation.services.errors import Conflict, InvalidInput, PermissionDenied
 from qcstation.store.models import AuditEntry, TemplateRow
@@ -87,6 +87,9 @@ def test_save_stores_a_new_version_with_its_note_and_never_changes_one(
     assert "edit casting: add a sprue check" in reasons
     info = templates.activate(station, supervisor, "casting", 2)
     assert info.active and template_editor.versions(station, "casting")[1].active
+    # The saved version and its note are in the signed trail like every record.
+    report = audit.verify(station)
+    assert report.ok, report.findings
 
 
 def test_an_inspector_may_not_save_a_version(
