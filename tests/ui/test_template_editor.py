@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QCheckBox, QLabel, QLineEdit, QMessageBox, QWidget
 
 from qcstation.domain.stages import Stage
 from qcstation.domain.summaries import SearchFilter
@@ -173,6 +173,11 @@ def test_kind_change_delete_and_unsaved_edits_by_keys(driver: Driver, monkeypatc
     item = dialog.draft.item(1, 0)
     assert item["kind"] == "choice" and item["options"] == ["yes", "no"]
     assert item["on_fail"]["defects"] == ["CST-SHORT"]  # what both kinds have is kept
+    photo = dialog.findChild(QCheckBox, "field-on_fail.require-photo")
+    assert photo.isChecked()
+    photo.setFocus()
+    driver.press(K.Key_Space)  # no photo asked for on a fail any more
+    assert dialog.draft.item(1, 0)["on_fail"]["require"] == ["defect"]
     driver.press(K.Key_Escape)
     assert driver.focus() is dialog.tree
     driver.press(K.Key_Delete)

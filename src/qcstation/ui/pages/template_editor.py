@@ -156,7 +156,6 @@ class TemplateEditorDialog(QDialog):
         self.form_holder = QWidget()
         self.form_holder.setObjectName("editor-form")
         self.form = QFormLayout(self.form_holder)
-        self.form.installEventFilter(self)
         form_scroll = VerticalScroll(self.form_holder, "editor-form-scroll")
         split = QSplitter()
         split.addWidget(left)
@@ -482,6 +481,7 @@ class TemplateEditorDialog(QDialog):
                 box = QCheckBox(choice)
                 box.setObjectName(f"{name}-{choice}")
                 box.setChecked(choice in current)
+                box.installEventFilter(self)  # Esc from a box goes back to the list too
                 boxes.append(box)
                 row.addWidget(box)
 
@@ -516,6 +516,12 @@ class TemplateEditorDialog(QDialog):
         if first is not None:
             first.setFocus()
 
+    def _in_form(self, watched: QObject) -> bool:
+        return any(
+            watched is w or (isinstance(watched, QWidget) and w.isAncestorOf(watched))
+            for w in self.field_widgets.values()
+        )
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
             key, mods = event.key(), event.modifiers()
@@ -534,7 +540,7 @@ class TemplateEditorDialog(QDialog):
                 if action is not None:
                     action()
                     return True
-            elif watched in self.field_widgets.values() and key == Qt.Key.Key_Escape:
+            elif key == Qt.Key.Key_Escape and self._in_form(watched):
                 self.tree.setFocus()  # Esc leaves the field as typed, back to the list
                 return True
         return super().eventFilter(watched, event)
