@@ -301,8 +301,10 @@ class TemplateEditorDialog(QDialog):
     def _select(self, node: Node | None) -> None:
         found = self._tree_item(node) if node is not None else None
         if found is not None:
-            self.tree.setCurrentItem(found)
-            self._selected(found, None)
+            before = self.tree.currentItem()
+            self.tree.setCurrentItem(found)  # its signal builds the form
+            if before is found:
+                self._selected(found, None)
         else:
             self.current = None
             self._build_form()
