@@ -44,9 +44,14 @@ def open_editor(driver: Driver, template_key: str = "casting") -> TemplateEditor
 
 
 def retype(driver: Driver, field: QWidget, text: str) -> None:
+    """Replace a field's text by keys, then wait for the check that follows a pause."""
     field.setFocus()
     driver.press(K.Key_A, CTRL)
     driver.type(text)
+    dialog = field.window()
+    assert isinstance(dialog, TemplateEditorDialog)
+    assert dialog.pending and not dialog.save_button.isEnabled()
+    driver.qtbot.waitUntil(lambda: not dialog.pending, timeout=5000)
 
 
 def test_edit_save_compare_and_activate_by_keys(driver: Driver, tmp_path: Path) -> None:
@@ -95,10 +100,14 @@ def test_edit_save_compare_and_activate_by_keys(driver: Driver, tmp_path: Path) 
     assert template_editor.versions(station, "casting")[-1].version == 1  # nothing saved
     # Fixed: the check passes, Save comes on, and Ctrl+S stores version 2 with its note.
     retype(driver, dialog.field_widgets["upper"], "0.5")
-    retype(driver, dialog.field_widgets["prompt"], "Sprue stub height")
     assert dialog.report.text() == "casting@2 (draft): OK"
     assert dialog.save_button.isEnabled()
-    dialog.tree.setFocus()
+    # Ctrl+S straight after typing, before the pause's check: what was typed is checked
+    # and saved with it.
+    dialog.field_widgets["prompt"].setFocus()
+    driver.press(K.Key_A, CTRL)
+    driver.type("Sprue stub height")
+    assert dialog.pending
     driver.press(K.Key_S, CTRL)
     driver.settle()
     saved = template_editor.versions(station, "casting")

@@ -66,6 +66,7 @@ from qcstation.ui.theme import FAIL_COLOUR, PASS_COLOUR, REVIEW_COLOUR
 from qcstation.ui.widgets import VerticalScroll, button, muted, shortcut, title
 from qcstation.ui.wrapping_list import WrappingList
 
+CHECK_PAUSE_MS = 250  # the check runs once typing pauses this long
 Node = tuple[int, int | None]  # section, item (None: the section itself)
 ITEM_AT = re.compile(r"^sections\[(\d+)\](?:\.items\[(\d+)\])?")
 # Values a field has when the file leaves it out (the schema's defaults), to show them.
@@ -120,6 +121,11 @@ class TemplateEditorDialog(QDialog):
         self.current: Node | None = None
         self.field_widgets: dict[str, QWidget] = {}
         self.preview: PreviewDialog | None = None
+        self.pending = False  # typed into since the last check
+        self.checking = QTimer(self)
+        self.checking.setSingleShot(True)
+        self.checking.setInterval(CHECK_PAUSE_MS)
+        self.checking.timeout.connect(self.validate)
 
         # --- the checklist tab ----------------------------------------------------------
         self.tree = QTreeWidget()
@@ -372,8 +378,11 @@ class TemplateEditorDialog(QDialog):
         self._refill_tree(select)
 
     def _field_edited(self) -> None:
-        """A field typed into: check again and relabel, keeping the form (and the focus)."""
-        self.validate()
+        """A field typed into: relabel at once, keeping the form (and the focus); check again
+        once typing pauses (a check reads the whole checklist: not on every key)."""
+        self.pending = True
+        self.save_button.setEnabled(False)
+        self.checking.start()
         if self.current is not None:
             found = self._tree_item(self.current)
             s, i = self.current
@@ -551,6 +560,8 @@ class TemplateEditorDialog(QDialog):
 
     def validate(self) -> None:
         """The draft through the one validator `qcstation template validate` uses."""
+        self.checking.stop()
+        self.pending = False
         text = dump({**self.draft.data, "version": self.next_version})
         name = f"{self.key}@{self.next_version} (draft)"
         try:
@@ -569,18 +580,22 @@ class TemplateEditorDialog(QDialog):
                 self.draft.data.get("name", self.key), self.base, self.next_version
             )
         )
+        self._mark_problems()
         self._update_save()
 
     def _update_save(self) -> None:
-        ready = self.valid is not None and bool(self.note.text().strip())
+        ready = not self.pending and self.valid is not None and bool(self.note.text().strip())
         self.save_button.setEnabled(ready)
         self.preview_button.setEnabled(self.valid is not None)
 
     def save(self) -> None:
+        if self.pending:
+            self.validate()  # Ctrl+S straight after typing: what was typed is checked first
         if not self.save_button.isEnabled():
             return
         station, actor, key = self.ctx.station, self.ctx.actor, self.key
-        data, note = dict(self.draft.data), self.note.text()
+        # A copy: the worker writes it while the supervisor may already edit on.
+        data, note = copy.deepcopy(self.draft.data), self.note.text()
         self.save_button.setEnabled(False)
 
         def saved(version: TemplateVersion) -> None:
@@ -743,6 +758,8 @@ class TemplateEditorDialog(QDialog):
     # --- preview -----------------------------------------------------------------------
 
     def open_preview(self) -> None:
+        if self.pending:
+            self.validate()
         if self.valid is None:
             return
         self.preview = PreviewDialog(self.valid, self)
