@@ -309,3 +309,18 @@ def test_template_export_imports_back_unchanged_and_keeps_an_existing_file(
     assert code == 2 and "no template casting version 7" in err
     code, out, _ = run(capsys, "template", "diff", "casting", "1", "1", *where)
     assert code == 0 and "versions 1 and 1 are the same" in out
+    edited = tmp_path / "casting-v2.yaml"
+    edited.write_text(
+        (content.templates_dir() / "casting.yaml")
+        .read_text()
+        .replace("version: 1", "version: 2", 1)
+        .replace("prompt: Flask / tree number", "prompt: Flask number", 1)
+    )
+    code, _, err = run(capsys, "template", "import", str(edited), *where, "--user", "alice")
+    assert code == 0, err
+    code, out, _ = run(capsys, "template", "diff", "casting", "1", "2", *where)
+    assert code == 0
+    assert out.splitlines() == [
+        "changed flask-number",
+        "  prompt: Flask / tree number -> Flask number",
+    ]
