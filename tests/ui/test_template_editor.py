@@ -98,6 +98,10 @@ def test_edit_save_compare_and_activate_by_keys(driver: Driver, tmp_path: Path) 
     assert not dialog.save_button.isEnabled() and not dialog.preview_button.isEnabled()
     driver.press(K.Key_S, CTRL)
     assert template_editor.versions(station, "casting")[-1].version == 1  # nothing saved
+    dialog.tree.setFocus()
+    driver.press(K.Key_Down)
+    driver.press(K.Key_F8)  # back to the field at fault
+    assert dialog.current == (0, 0) and driver.focus() is dialog.field_widgets["upper"]
     # Fixed: the check passes, Save comes on, and Ctrl+S stores version 2 with its note.
     retype(driver, dialog.field_widgets["upper"], "0.5")
     assert dialog.report.text() == "casting@2 (draft): OK"

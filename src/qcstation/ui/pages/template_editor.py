@@ -4,7 +4,8 @@ with a change note, compare versions side by side and activate one.
 
 Keys, in the checklist tree: Insert adds an item of the kind chosen beside it after the current
 one, Ctrl+Insert a section, Ctrl+Up / Ctrl+Down move the current item or section, Delete removes
-it, Enter goes to its first field (Esc comes back). Ctrl+P previews, Ctrl+S saves.
+it, Enter goes to its first field (Esc comes back). Ctrl+P previews, Ctrl+S saves, F8 goes to
+the first field the check finds at fault.
 
 What the form edits is the table domain.template_drafts.ITEM_FIELDS; every other field of an item
 is kept as it is, and shown so. The check is services.templates.validate_text, the command's.
@@ -258,6 +259,7 @@ class TemplateEditorDialog(QDialog):
             ("Ctrl+D", self.compare),
             ("Ctrl+Shift+A", self.activate_selected),
             ("Ctrl+Ins", self.add_section),
+            ("F8", self.go_to_problem),
         ):
             shortcut(self, keys, slot)
         no_default_button(self)
@@ -571,7 +573,8 @@ class TemplateEditorDialog(QDialog):
             self.valid, self.problems = None, exc.problems
         if self.problems:
             self.report.setStyleSheet(f"color: {FAIL_COLOUR};")
-            self.report.setText("\n".join(str(p) for p in self.problems[:8]))
+            said = [str(p) for p in self.problems[:8]]
+            self.report.setText("\n".join([*said, self.tr("(F8: go to the first)")]))
         else:
             self.report.setStyleSheet(f"color: {PASS_COLOUR};")
             self.report.setText(self.tr("{0}: OK").format(name))
@@ -582,6 +585,20 @@ class TemplateEditorDialog(QDialog):
         )
         self._mark_problems()
         self._update_save()
+
+    def go_to_problem(self) -> None:
+        """F8: the first item the check finds at fault, and the field named, in the form."""
+        if self.pending:
+            self.validate()
+        for problem in self.problems:
+            node = node_of(problem)
+            if node is None:
+                continue
+            self.tabs.setCurrentIndex(0)
+            self._select(node)
+            field = re.sub(r"\[\d+\]$", "", ITEM_AT.sub("", problem.field).lstrip("."))
+            (self.field_widgets.get(field) or self.tree).setFocus()
+            return
 
     def _update_save(self) -> None:
         ready = not self.pending and self.valid is not None and bool(self.note.text().strip())
