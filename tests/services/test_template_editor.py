@@ -82,6 +82,10 @@ def test_save_stores_a_new_version_with_its_note_and_never_changes_one(
         template_editor.save_version(station, supervisor, "casting", draft.data, "again")
     with pytest.raises(InvalidInput, match="change note"):
         template_editor.save_version(station, supervisor, "casting", _draft(station).data, " ")
+    with pytest.raises(InvalidInput, match="longer than 2000 characters"):
+        template_editor.save_version(station, supervisor, "casting", draft.data, "x" * 2001)
+    with pytest.raises(InvalidInput, match="the draft is of template 'casting', not 'plating'"):
+        template_editor.save_version(station, supervisor, "plating", draft.data, "wrong one")
     with station.db.read() as s:
         reasons = s.scalars(select(AuditEntry.reason).where(AuditEntry.entity == "templates")).all()
     assert "edit casting: add a sprue check" in reasons

@@ -96,11 +96,6 @@ def source(station: Station, key: str, version: int) -> str:
         return _row(s, key, version).source
 
 
-def content(station: Station, key: str, version: int) -> dict[str, Any]:
-    with station.db.read() as s:
-        return dict(_row(s, key, version).content)
-
-
 def diff_versions(station: Station, key: str, old: int, new: int) -> TemplateDiff:
     """Items added, removed, moved and changed (field by field) from one version to another."""
     with station.db.read() as s:
