@@ -289,3 +289,38 @@ def test_a_station_with_no_display_says_so(
     code, _out, err = run(capsys, "--data-dir", str(tmp_path / "station"))
     assert code == 2 and "no display" in err and "--demo" in err
     assert "Traceback" not in err and not (tmp_path / "station" / "screenshots").exists()
+
+
+def test_template_export_imports_back_unchanged_and_keeps_an_existing_file(
+    initialised: tuple[Path, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data_dir, url = initialised
+    where = ["--data-dir", str(data_dir), "--database-url", url]
+    out_file = tmp_path / "casting.yaml"
+    code, out, err = run(capsys, "template", "export", "casting", "1", str(out_file), *where)
+    assert code == 0 and f"wrote casting@1 to {out_file}" in out, err
+    assert out_file.read_text() == (content.templates_dir() / "casting.yaml").read_text()
+    code, out, err = run(capsys, "template", "import", str(out_file), *where, "--user", "alice")
+    assert code == 0 and "unchanged casting@1" in out, err
+    out_file.write_text("my edit")
+    code, _, err = run(capsys, "template", "export", "casting", "1", str(out_file), *where)
+    assert code == 2 and "exists already" in err and out_file.read_text() == "my edit"
+    code, _, err = run(capsys, "template", "export", "casting", "7", str(out_file), *where)
+    assert code == 2 and "no template casting version 7" in err
+    code, out, _ = run(capsys, "template", "diff", "casting", "1", "1", *where)
+    assert code == 0 and "versions 1 and 1 are the same" in out
+    edited = tmp_path / "casting-v2.yaml"
+    edited.write_text(
+        (content.templates_dir() / "casting.yaml")
+        .read_text()
+        .replace("version: 1", "version: 2", 1)
+        .replace("prompt: Flask / tree number", "prompt: Flask number", 1)
+    )
+    code, _, err = run(capsys, "template", "import", str(edited), *where, "--user", "alice")
+    assert code == 0, err
+    code, out, _ = run(capsys, "template", "diff", "casting", "1", "2", *where)
+    assert code == 0
+    assert out.splitlines() == [
+        "changed flask-number",
+        "  prompt: Flask / tree number -> Flask number",
+    ]

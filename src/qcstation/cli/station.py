@@ -221,6 +221,33 @@ def cmd_template_activate(args: argparse.Namespace) -> int:
     return OK
 
 
+def cmd_template_export(args: argparse.Namespace) -> int:
+    from qcstation.services import template_editor
+
+    station = open_station(_location(args))
+    try:
+        path = template_editor.export(
+            station, args.template, args.version, Path(args.file), overwrite=args.force
+        )
+    finally:
+        station.close()
+    _out(f"wrote {args.template}@{args.version} to {path}")
+    return OK
+
+
+def cmd_template_diff(args: argparse.Namespace) -> int:
+    from qcstation.services import template_editor
+
+    station = open_station(_location(args))
+    try:
+        found = template_editor.diff_versions(station, args.template, args.old, args.new)
+    finally:
+        station.close()
+    lines = found.lines()
+    _out("\n".join(lines) if lines else f"versions {args.old} and {args.new} are the same")
+    return OK
+
+
 def cmd_demo_data(args: argparse.Namespace) -> int:
     station = connect(_location(args))
     try:
@@ -376,6 +403,20 @@ def register(add: Any, group: Any) -> None:
     p.add_argument("template")
     p.add_argument("version", type=_version)
     _user_opt(p)
+    p = add(
+        "export",
+        cmd_template_export,
+        "write a version's YAML to a file (importing it gives the same template)",
+        tsub,
+    )
+    p.add_argument("template")
+    p.add_argument("version", type=_version)
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    p = add("diff", cmd_template_diff, "what changed from one version to another", tsub)
+    p.add_argument("template")
+    p.add_argument("old", type=_version, metavar="OLD")
+    p.add_argument("new", type=_version, metavar="NEW")
 
     p = add(
         "demo-data",

@@ -43,7 +43,12 @@ class ParsedTemplate:
 
     @property
     def sha256(self) -> str:
-        return sha256_hex(canonical_json(self.template.model_dump(mode="json")))
+        return content_sha256(self.template)
+
+
+def content_sha256(template: ChecklistTemplate) -> str:
+    """A template's fingerprint: the same for the same content, however the YAML is laid out."""
+    return sha256_hex(canonical_json(template.model_dump(mode="json")))
 
 
 @dataclass(frozen=True)
@@ -75,17 +80,24 @@ def _catalog_from_db(session: Session) -> DefectCatalog | None:
     )
 
 
+def validate_text(
+    source: str, name: str, catalog: DefectCatalog | None
+) -> tuple[str, ChecklistTemplate]:
+    """The one check of a template's YAML text, a file's or the editor's: the schema, then
+    every defect code against the catalog. Raises ContentError naming line and field."""
+    tpl = parse(source, ChecklistTemplate, name)
+    if catalog is not None:
+        check_against_catalog(tpl, catalog, name, source)
+    return source, tpl
+
+
 def validate_files(paths: Sequence[Path], catalog: DefectCatalog | None) -> list[ParsedTemplate]:
     """Parse and check every file; raise one ContentError listing every problem in all of them."""
     problems: list[Problem] = []
     parsed: list[ParsedTemplate] = []
     for path in paths:
         try:
-            source = read_text(path)
-            tpl = parse(source, ChecklistTemplate, str(path))
-            if catalog is not None:
-                check_against_catalog(tpl, catalog, str(path), source)
-            parsed.append(ParsedTemplate(path, source, tpl))
+            parsed.append(ParsedTemplate(path, *validate_text(read_text(path), str(path), catalog)))
         except ContentError as exc:
             problems.extend(exc.problems)
     keys: dict[str, Path] = {}

@@ -82,6 +82,8 @@ class TemplateRow(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=False)
     imported_at: Mapped[datetime]
     imported_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Why this version was made (the editor asks for it on saving); none for a file imported.
+    change_note: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class DefectCode(Base):

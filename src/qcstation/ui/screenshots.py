@@ -164,6 +164,7 @@ def render_all(
     grab("07-review")
     window.show_page(TemplatesPage)
     grab("08-templates")
+    editor_shots(window, ctx, grab)
     documents_shots(window, ctx, station, users["sam"], grab)
     window.show_page(NonconformancePage)
     grab("31-nonconformance")
@@ -180,6 +181,30 @@ def render_all(
     window.close()
     ctx.tasks.wait()
     return shots
+
+
+def editor_shots(window: MainWindow, ctx: UiContext, grab: Callable[..., None]) -> None:
+    """The checklist editor on the stone-setting checklist, and its preview."""
+    page = window.area.currentWidget()
+    if not isinstance(page, TemplatesPage):
+        return
+    settle(ctx)
+    rows = [r.template_key for r in page.model.rows]
+    if "stone-setting" not in rows:
+        return
+    page.table.selectRow(rows.index("stone-setting"))
+    page.edit_selected()
+    settle(ctx)
+    editor = page.editor
+    if editor is None:
+        return
+    grab("34-template-editor", editor)
+    editor.open_preview()
+    if editor.preview is not None:
+        grab("35-template-preview", editor.preview)
+        editor.preview.reject()
+    editor.reject()
+    settle(ctx)
 
 
 def documents_shots(

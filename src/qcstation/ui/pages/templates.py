@@ -12,11 +12,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from qcstation.domain.defects import DefectCatalog
 from qcstation.domain.yaml_files import ContentError
-from qcstation.services import templates
+from qcstation.services import template_editor, templates
+from qcstation.services.template_editor import TemplateVersion
 from qcstation.ui.context import UiContext
 from qcstation.ui.models import TemplatesModel
-from qcstation.ui.widgets import button, muted, record_table, title
+from qcstation.ui.pages.template_editor import TemplateEditorDialog
+from qcstation.ui.widgets import button, muted, record_table, shortcut, title
 
 
 class TemplatesPage(QWidget):
@@ -25,6 +28,7 @@ class TemplatesPage(QWidget):
         self.ctx = ctx
         self.setObjectName("templates-page")
         self.model = TemplatesModel(self)
+        self.editor: TemplateEditorDialog | None = None
         self.table = record_table(
             "templates-table", self.model, QAbstractItemView.SelectionMode.ExtendedSelection
         )
@@ -34,11 +38,13 @@ class TemplatesPage(QWidget):
         validate = button(self.tr("Validate files…"))
         imp = button(self.tr("Import files…"))
         activate = button(self.tr("Activate selected version"))
+        self.edit = button(self.tr("Edit selected…"), "Ctrl+E", "edit-template")
+        self.edit.clicked.connect(self.edit_selected)
         validate.clicked.connect(lambda: self.pick(importing=False))
         imp.clicked.connect(lambda: self.pick(importing=True))
         activate.clicked.connect(self.activate_selected)
         row = QHBoxLayout()
-        for b in (validate, imp, activate):
+        for b in (validate, imp, activate, self.edit):
             row.addWidget(b)
         layout = QVBoxLayout(self)
         layout.addWidget(title(self.tr("Checklist templates")))
@@ -54,6 +60,7 @@ class TemplatesPage(QWidget):
         layout.addWidget(self.report)
         layout.addLayout(row)
         ctx.events.templates_changed.connect(self.refresh)
+        shortcut(self, "Ctrl+E", self.edit_selected)
 
     def refresh(self) -> None:
         station = self.ctx.station
@@ -99,6 +106,31 @@ class TemplatesPage(QWidget):
             )
         else:
             self.ctx.errors.report(exc)
+
+    def edit_selected(self) -> None:
+        """Open the checklist editor on the selected version (its history and the catalog
+        its defect codes are checked against come with it)."""
+        row = self.model.row_at(self.table.currentIndex())
+        if row is None:
+            self.report.setText(self.tr("Select the version to edit first."))
+            return
+        station, key, version = self.ctx.station, row.template_key, row.version
+
+        def load() -> tuple[str, DefectCatalog | None, list[TemplateVersion]]:
+            return (
+                template_editor.source(station, key, version),
+                templates.catalog_in_use(station),
+                template_editor.versions(station, key),
+            )
+
+        def opened(loaded: tuple[str, DefectCatalog | None, list[TemplateVersion]]) -> None:
+            source, catalog, history = loaded
+            self.editor = TemplateEditorDialog(
+                self.ctx, key, version, source, catalog, history, self
+            )
+            self.editor.open()
+
+        self.ctx.run(load, opened)
 
     def activate_selected(self) -> None:
         row = self.model.row_at(self.table.currentIndex())
