@@ -10,6 +10,7 @@ __all__ = [
     "ENV_DATABASE_URL",
     "ENV_DATA_DIR",
     "ConfigError",
+    "InstrumentSetting",
     "Location",
     "Settings",
     "default_data_dir",
@@ -26,8 +27,9 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from qcstation.domain.instruments import BAUD_RATES, ProtocolName
 from qcstation.domain.stages import Stage
 from qcstation.domain.yaml_files import structure_problems
 from qcstation.paths import ENV_DATA_DIR, ENV_DATABASE_URL, choose_data_dir, default_data_dir
@@ -35,6 +37,38 @@ from qcstation.store import private
 
 SETTINGS_FILE = "settings.yaml"
 DATABASE_FILE = "qcstation.db"
+
+
+class InstrumentSetting(BaseModel):
+    """A balance or caliper on a serial port (domain/instruments.py, docs/instruments.md)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(
+        min_length=1, max_length=40, description="what the station calls it: Balance, Caliper"
+    )
+    port: str = Field(
+        min_length=1, max_length=200, description="COM3 on Windows, /dev/ttyUSB0 on Linux"
+    )
+    protocol: ProtocolName
+    baud: int = Field(default=9600, description="as set on the instrument")
+    timeout_s: float = Field(
+        default=5.0, ge=0.5, le=60, description="how long a reading waits for the instrument"
+    )
+
+    @field_validator("name", "port")
+    @classmethod
+    def _trimmed(cls, value: str) -> str:
+        if value != value.strip():
+            raise ValueError("no spaces before or after")
+        return value
+
+    @field_validator("baud")
+    @classmethod
+    def _known_baud(cls, value: int) -> int:
+        if value not in BAUD_RATES:
+            raise ValueError(f"baud rate {value} is none of {', '.join(map(str, BAUD_RATES))}")
+        return value
 
 
 class Settings(BaseModel):
@@ -111,6 +145,13 @@ class Settings(BaseModel):
     camera_controls: dict[str, float] = Field(
         default_factory=dict,
         description="exposure, gain, white balance, focus... applied when the camera connects",
+    )
+    # Readings straight from a balance or caliper (issue 15).
+    instruments: list[InstrumentSetting] = Field(
+        default_factory=list,
+        max_length=4,
+        description="serial balances and calipers; a measurement item reads from the first "
+        "one measuring its unit (g, ct: a balance; mm: a caliper)",
     )
 
 

@@ -1,0 +1,142 @@
+"""Reading an instrument on a serial port, against devices emulated on a pseudo-terminal."""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+
+import pytest
+
+from qcstation.config import InstrumentSetting
+from qcstation.services import instruments
+from qcstation.services.instruments import InstrumentProblem
+
+from ..instrument_device import device, mt_sics
+
+pytestmark = pytest.mark.skipif(
+    not hasattr(__import__("os"), "openpty"), reason="pseudo-terminals are POSIX"
+)
+
+
+def test_mt_sics_stable_weight() -> None:
+    with device(mt_sics()) as dev:
+        r = instruments.read(dev.port, "mt-sics", timeout=2)
+        assert (r.value, r.unit, r.stable) == (Decimal("12.345"), "g", True)
+        assert bytes(dev.received) == b"SI\r\n"
+
+
+def test_mt_sics_dynamic_weight_is_refused() -> None:
+    with device(mt_sics(b"S D      12.340 g")) as dev:
+        with pytest.raises(InstrumentProblem, match=r"did not settle \(last 12.340 g"):
+            instruments.read(dev.port, "mt-sics", timeout=2)
+
+
+def test_mt_sics_reply_in_pieces_and_stale_bytes_dropped() -> None:
+    def slow(line: bytes) -> bytes:
+        dev.send(b"S S    ")
+        dev.send_later(0.15, b"  7.0")
+        dev.send_later(0.3, b"05 g\r\n")
+        return b""
+
+    with device(slow) as dev:
+        dev.send(b"S S      99.999 g\r\n")  # printed before anyone asked: not this reading
+        time.sleep(0.1)
+        assert instruments.read(dev.port, "mt-sics", timeout=2).value == Decimal("7.005")
+
+
+def test_no_answer_says_what_to_check() -> None:
+    with device() as dev:
+        started = time.monotonic()
+        with pytest.raises(InstrumentProblem, match=r"no answer within 0.5 s.*at 9600 baud"):
+            instruments.read(dev.port, "mt-sics", timeout=0.5)
+        assert time.monotonic() - started < 3
+
+
+def test_partial_line_then_silence() -> None:
+    with device(lambda _line: b"S S     12.3") as dev:
+        with pytest.raises(
+            InstrumentProblem, match=r"only part of a line arrived \('S S     12.3'\)"
+        ):
+            instruments.read(dev.port, "mt-sics", timeout=0.5)
+
+
+def test_garbage_is_refused() -> None:
+    with device(lambda _line: b"\x8a\xf3\x11\x80\r\n") as dev:
+        with pytest.raises(InstrumentProblem, match="unreadable bytes"):
+            instruments.read(dev.port, "mt-sics", timeout=1)
+    with device(lambda _line: b"hello there\r\n") as dev:
+        with pytest.raises(InstrumentProblem, match="not a Mettler Toledo MT-SICS reading"):
+            instruments.read(dev.port, "mt-sics", timeout=1)
+
+
+def test_cable_pulled_mid_read() -> None:
+    def half(_line: bytes) -> bytes:
+        dev.pull_cable(after=0.1)
+        return b"S S    1"
+
+    with device(half) as dev:
+        with pytest.raises(InstrumentProblem, match=r"lost during the reading.*cable pulled"):
+            instruments.read(dev.port, "mt-sics", timeout=3)
+
+
+def test_port_that_does_not_exist() -> None:
+    with pytest.raises(InstrumentProblem, match="there is no serial port /dev/qc-nothing-here"):
+        instruments.read("/dev/qc-nothing-here", "mt-sics", timeout=1)
+
+
+def test_sartorius_stream_waits_for_a_stable_line() -> None:
+    with device() as dev:
+        dev.stream(
+            [b"  g  \r\n", b"+    12.3    \r\n", b"+    12.31   \r\n", b"+   12.315 g  \r\n"]
+        )
+        r = instruments.read(dev.port, "sartorius", timeout=3)
+        assert (r.value, r.unit) == (Decimal("12.315"), "g")
+
+
+def test_sartorius_stream_that_never_settles() -> None:
+    with device() as dev:
+        dev.stream([b"+    12.3    \r\n"])
+        with pytest.raises(InstrumentProblem, match=r"did not settle within 0.6 s \(last 12.3,"):
+            instruments.read(dev.port, "sartorius", timeout=0.6)
+
+
+def test_ohaus_stream() -> None:
+    with device() as dev:
+        dev.stream([b"   0.412 ct  ?\r\n", b"   0.412 ct  ?\r\n", b"   0.415 ct\r\n"])
+        r = instruments.read(dev.port, "ohaus", timeout=3)
+        assert (r.value, r.unit) == (Decimal("0.415"), "ct")
+
+
+def test_mitutoyo_waits_for_the_press() -> None:
+    with device() as dev:
+        dev.send(b"01A+000003.21\r")  # pressed before the reading was asked for: dropped
+        time.sleep(0.1)
+        dev.send_later(0.3, b"01A+000012.34\r")
+        r = instruments.read(dev.port, "mitutoyo", timeout=3)
+        assert (r.value, r.unit) == (Decimal("12.34"), "mm")
+    with device() as dev:
+        with pytest.raises(InstrumentProblem, match="press DATA on the caliper"):
+            instruments.read(dev.port, "mitutoyo", timeout=0.3)
+
+
+def test_measure_converts_exactly_and_names_the_instrument() -> None:
+    with device(mt_sics(b"S S       1.235 ct")) as dev:
+        setting = InstrumentSetting(name="Balance 2", port=dev.port, protocol="mt-sics")
+        m = instruments.measure(setting, "g")
+        assert (m.value, m.unit) == (Decimal("0.247"), "g")
+        assert m.instrument == f"Balance 2 (Mettler Toledo MT-SICS, {dev.port})"
+
+
+def test_measure_refuses_a_unit_the_item_cannot_take() -> None:
+    with device(mt_sics(b"S S       1.235 oz")) as dev:
+        setting = InstrumentSetting(name="Balance", port=dev.port, protocol="mt-sics")
+        with pytest.raises(InstrumentProblem, match=r"Balance reads in oz.*takes g"):
+            instruments.measure(setting, "g")
+
+
+def test_for_unit_picks_the_instrument_that_measures_it() -> None:
+    balance = InstrumentSetting(name="Balance", port="COM3", protocol="ohaus")
+    caliper = InstrumentSetting(name="Caliper", port="COM4", protocol="mitutoyo", baud=2400)
+    assert instruments.for_unit([balance, caliper], "mm") == caliper
+    assert instruments.for_unit([balance, caliper], "ct") == balance
+    assert instruments.for_unit([balance, caliper], "%") is None
