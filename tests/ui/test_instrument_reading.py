@@ -1,0 +1,120 @@
+"""F7 at a measurement reads the station's caliper (emulated on a pseudo-terminal) into the
+item: screen, database and verdict agree; a failure is said and nothing is recorded."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QPushButton
+
+from qcstation.config import InstrumentSetting
+from qcstation.domain.inspections import Inspection
+from qcstation.domain.stages import Stage
+from qcstation.services import audit, inspections
+from qcstation.ui.pages.checklist import ChecklistPage
+
+from ..instrument_device import EmulatedDevice, device
+
+K = Qt.Key
+pytestmark = pytest.mark.skipif(not hasattr(os, "openpty"), reason="pseudo-terminals are POSIX")
+
+
+def open_at(driver, dev: EmulatedDevice, item_id: str) -> tuple[ChecklistPage, Inspection]:  # type: ignore[no-untyped-def]
+    caliper = InstrumentSetting(
+        name="Caliper", port=dev.port, protocol="mitutoyo", baud=2400, timeout_s=3
+    )
+    driver.ctx.settings = driver.ctx.settings.model_copy(update={"instruments": [caliper]})
+    driver.sign_in("ines")
+    ins = inspections.start(driver.ctx.station, driver.ctx.actor, Stage.CASTING, "JT-7", "RG-1")
+    driver.win.open_inspection(ins)
+    driver.settle()
+    page = driver.win.checklist
+    page.go_to(next(i for i, (it, _p, _s) in enumerate(page.steps) if it.id == item_id))
+    return page, ins
+
+
+def problem(page: ChecklistPage) -> str:
+    assert page.editor.problem is not None
+    return page.editor.problem.text()
+
+
+def test_f7_reads_the_caliper_into_the_item(driver) -> None:  # type: ignore[no-untyped-def]
+    with device() as dev:
+        page, ins = open_at(driver, dev, "min-wall")
+        read = page.editor.findChild(QPushButton, "instrument-read")
+        assert read is not None and read.text() == "Read from Caliper  [F7]"
+        assert driver.focus() is page.editor.readings[0]  # F7 works from the reading field
+        dev.send_later(0.4, b"01A+000000.85\r")  # the inspector presses DATA on the caliper
+        driver.qtbot.keyClick(driver.focus(), K.Key_F7)
+        assert problem(page) == "Press DATA on Caliper…"
+        driver.qtbot.waitUntil(lambda: ("min-wall", None) in page.inspection.answers, timeout=10000)
+        driver.settle()
+        stored = inspections.get(driver.ctx.station, ins.id)
+        answer = stored.answers[("min-wall", None)]
+        assert answer.readings == (0.85,)
+        assert answer.instrument == f"Caliper (Mitutoyo Digimatic cable, {dev.port})"
+        # the screen says what the database holds, and the verdict so far agrees
+        row = page.list.item(page._rows[("min-wall", None)]).text()
+        assert row == "✓  Thinnest wall thickness"
+        assert page.verdict.text() == "So far: " + stored.current_verdict().value.replace("_", " ")
+        page.go_to(page._rows[("min-wall", None)])
+        assert page.editor.status.text() == f"Recorded: 0.85 mm, read from {answer.instrument}"
+    assert audit.verify(driver.ctx.station).ok
+
+
+@pytest.mark.parametrize(
+    ("sent", "words"),
+    [
+        (b"91 1\r", "no data: is the caliper switched on"),
+        (b"01A+00\xff\xfe\r", "unreadable bytes"),
+        (None, "was lost during the reading"),
+    ],
+)
+def test_a_failed_reading_is_said_and_nothing_is_recorded(
+    driver, sent: bytes | None, words: str
+) -> None:  # type: ignore[no-untyped-def]
+    with device() as dev:
+        page, ins = open_at(driver, dev, "min-wall")
+        if sent is None:
+            dev.send_later(0.3, b"01A+0")
+            dev.pull_cable(after=0.6)  # the cable comes out mid-line
+        else:
+            dev.send_later(0.3, sent)
+        driver.qtbot.keyClick(driver.focus(), K.Key_F7)
+        driver.qtbot.waitUntil(lambda: words in problem(page), timeout=10000)
+        assert page.editor.readings[0].text() == ""
+        driver.settle()
+        assert ("min-wall", None) not in inspections.get(driver.ctx.station, ins.id).answers
+
+
+def test_an_item_no_instrument_measures(driver) -> None:  # type: ignore[no-untyped-def]
+    with device() as dev:
+        page, ins = open_at(driver, dev, "weight-deviation")  # in %: no caliper reads that
+        assert page.editor.findChild(QPushButton, "instrument-read") is None
+        driver.qtbot.keyClick(driver.focus(), K.Key_F7)
+        assert "No instrument at this station measures %" in problem(page)
+        assert bytes(dev.received) == b""
+        driver.settle()
+        assert (
+            inspections.get(driver.ctx.station, ins.id).answers.get(("weight-deviation", None))
+            is None
+        )
+
+
+def test_typing_over_the_instrument_reading_names_no_instrument(driver) -> None:  # type: ignore[no-untyped-def]
+    with device() as dev:
+        page, ins = open_at(driver, dev, "min-wall")
+        page.editor.instrument_reading(0.85, "Caliper (x)")  # would save: see the test above
+        driver.qtbot.waitUntil(lambda: ("min-wall", None) in page.inspection.answers, timeout=10000)
+        driver.settle()
+        page.go_to(page._rows[("min-wall", None)])
+        field = page.editor.readings[0]
+        field.setFocus()
+        field.selectAll()
+        driver.type("0.91")
+        driver.press(K.Key_Return)
+        driver.settle()
+        answer = inspections.get(driver.ctx.station, ins.id).answers[("min-wall", None)]
+        assert answer.readings == (0.91,) and answer.instrument is None
