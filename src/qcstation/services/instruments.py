@@ -91,6 +91,14 @@ class Measured:
     instrument: str
 
 
+def ports() -> list[str]:
+    """The serial ports this computer lists now (a USB adapter appears when plugged in)."""
+    try:
+        return sorted(p.device for p in list_ports.comports())
+    except OSError:  # no way to list them here: the port is typed
+        return []
+
+
 def describe(setting: InstrumentSetting) -> str:
     """How the record names an instrument: "Balance 2 (Mettler Toledo MT-SICS, COM3)"."""
     label = protocol(setting.protocol).label
@@ -152,9 +160,9 @@ def _open(opener: Opener, port: str, baud: int) -> Port:
         code = getattr(exc, "errno", None)
         text = str(exc)
         if code == errno.ENOENT or "No such file" in text or "FileNotFound" in text:
-            ports = ", ".join(p.device for p in list_ports.comports()) or "none"
+            here = ", ".join(ports()) or "none"
             raise InstrumentProblem(
-                f"there is no serial port {port} on this computer (ports here: {ports}): is "
+                f"there is no serial port {port} on this computer (ports here: {here}): is "
                 "the instrument's cable plugged in, and is the port in Settings right?"
             ) from None
         if code in (errno.EACCES, errno.EPERM) or "Permission denied" in text:
