@@ -577,7 +577,7 @@ class ItemEditor(QWidget):
 
     def say_problem(self, text: str) -> None:
         """Why no reading came (from an instrument): shown under the fields."""
-        self._show_problem(None, text)
+        self._show_problem(None, text[:1].upper() + text[1:])
 
     def _note_entered(self) -> None:
         """Enter keeps the note and gives the keys back to the item, so the next P answers
