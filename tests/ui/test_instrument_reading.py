@@ -14,6 +14,7 @@ from qcstation.domain.inspections import Inspection
 from qcstation.domain.stages import Stage
 from qcstation.services import audit, inspections
 from qcstation.ui.pages.checklist import ChecklistPage
+from qcstation.ui.pages.inspection_view import InspectionDialog
 
 from ..instrument_device import EmulatedDevice, device
 
@@ -61,6 +62,14 @@ def test_f7_reads_the_caliper_into_the_item(driver) -> None:  # type: ignore[no-
         assert page.verdict.text() == "So far: " + stored.current_verdict().value.replace("_", " ")
         page.go_to(page._rows[("min-wall", None)])
         assert page.editor.status.text() == f"Recorded: 0.85 mm, read from {answer.instrument}"
+        # the inspection view says it too
+        view = InspectionDialog(driver.ctx, ins.id, driver.win)
+        driver.qtbot.addWidget(view)
+        view.show()
+        driver.settle()
+        shown = [view.answers.item(r, 2).text() for r in range(view.answers.rowCount())]
+        assert f"0.85 mm — read from {answer.instrument}" in shown
+        view.close()
     assert audit.verify(driver.ctx.station).ok
 
 
