@@ -79,6 +79,17 @@ def test_cable_pulled_mid_read() -> None:
             instruments.read(dev.port, "mt-sics", timeout=3)
 
 
+def test_port_another_program_holds() -> None:
+    with device(mt_sics()) as dev:
+        held = instruments.open_port(dev.port, 9600)
+        try:
+            with pytest.raises(InstrumentProblem, match=f"{dev.port} is in use by another program"):
+                instruments.read(dev.port, "mt-sics", timeout=1)
+        finally:
+            held.close()
+        assert instruments.read(dev.port, "mt-sics", timeout=2).value == Decimal("12.345")
+
+
 def test_port_that_does_not_exist() -> None:
     with pytest.raises(InstrumentProblem, match="there is no serial port /dev/qc-nothing-here"):
         instruments.read("/dev/qc-nothing-here", "mt-sics", timeout=1)

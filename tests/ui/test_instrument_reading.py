@@ -127,3 +127,36 @@ def test_typing_over_the_instrument_reading_names_no_instrument(driver) -> None:
         driver.settle()
         answer = inspections.get(driver.ctx.station, ins.id).answers[("min-wall", None)]
         assert answer.readings == (0.91,) and answer.instrument is None
+
+
+def test_a_series_of_readings_names_the_instrument_only_if_it_gave_them_all(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from qcstation.domain.inspections import Answer
+    from qcstation.domain.templates import MeasurementItem
+    from qcstation.ui.pages.item_editor import ItemEditor
+
+    item = MeasurementItem(
+        kind="measurement", id="gw", prompt="Gross weight", unit="g", lower=1, upper=3,
+        readings=3, decimals=3,
+    )  # fmt: skip
+    editor = ItemEditor()
+    qtbot.addWidget(editor)
+    editor.instrument_for = lambda unit: "Balance" if unit == "g" else None
+    given: list[Answer] = []
+    editor.answered.connect(given.append)
+    editor.show_item(item, None, "Weight", item.prompt, None, 0)
+    assert editor.instrument_button is not None
+    assert editor.instrument_button.text() == "Read from Balance  [F7]"
+    for value in (2.469, 2.47, 2.4695):
+        assert given == []  # kept only once every field is filled
+        editor.instrument_reading(value, "Balance (Ohaus, COM3)")
+    assert [f.text() for f in editor.readings] == ["2.469", "2.470", "2.4695"]
+    assert given == [
+        Answer("gw", readings=(2.469, 2.47, 2.4695), instrument="Balance (Ohaus, COM3)")
+    ]
+    # a fourth reading starts the series again; one field typed over names no instrument
+    editor.instrument_reading(2.5, "Balance (Ohaus, COM3)")
+    assert [f.text() for f in editor.readings] == ["2.500", "", ""]
+    editor.instrument_reading(2.5, "Balance (Ohaus, COM3)")
+    qtbot.keyClicks(editor.readings[2], "2.6")
+    qtbot.keyClick(editor.readings[2], K.Key_Return)
+    assert given[-1] == Answer("gw", readings=(2.5, 2.5, 2.6), instrument=None)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import sys
 import time
 import typing
 from collections.abc import Callable
@@ -164,6 +165,11 @@ def _open(opener: Opener, port: str, baud: int) -> Port:
             raise InstrumentProblem(
                 f"there is no serial port {port} on this computer (ports here: {here}): is "
                 "the instrument's cable plugged in, and is the port in Settings right?"
+            ) from None
+        if sys.platform == "win32" and ("Access is denied" in text or code == errno.EACCES):
+            raise InstrumentProblem(  # Windows says so when another program has the port
+                f"{port} is in use by another program (or this account may not open it): "
+                "close the other program and read again"
             ) from None
         if code in (errno.EACCES, errno.EPERM) or "Permission denied" in text:
             raise InstrumentProblem(
