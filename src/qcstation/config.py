@@ -201,6 +201,11 @@ def load_settings(data_dir: Path) -> tuple[Settings, list[str]]:
         return Settings.model_validate(raw), []
     except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError, ValidationError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if isinstance(exc, ValidationError) and exc.errors():
+            # the setting at fault, not "1 validation error for Settings"
+            error = exc.errors()[0]
+            where = ".".join(str(part) for part in error["loc"])
+            first = f"{where}: {error['msg']}" if where else error["msg"]
         return Settings(), [
             f"the settings file {path} could not be read ({first}); "
             "starting with default settings — fix or delete the file"

@@ -151,3 +151,22 @@ def test_for_unit_picks_the_instrument_that_measures_it() -> None:
     assert instruments.for_unit([balance, caliper], "mm") == caliper
     assert instruments.for_unit([balance, caliper], "ct") == balance
     assert instruments.for_unit([balance, caliper], "%") is None
+
+
+def test_a_wrong_instrument_in_the_settings_file_is_named(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from qcstation import config
+
+    (tmp_path / "settings.yaml").write_text(
+        "instruments:\n  - {name: Balance, port: COM3, protocol: mt-sics, baud: 9601}\n"
+    )
+    settings, warnings = config.load_settings(tmp_path)
+    assert settings.instruments == []
+    assert (
+        len(warnings) == 1
+        and "instruments.0.baud: Value error, baud rate 9601 is none of" in warnings[0]
+    )
+    (tmp_path / "settings.yaml").write_text(
+        "instruments:\n  - {name: Caliper, port: COM4, protocol: mitutoyo, baud: 2400, timeout_s: 20}\n"
+    )
+    settings, warnings = config.load_settings(tmp_path)
+    assert warnings == [] and settings.instruments[0].timeout_s == 20
