@@ -45,7 +45,7 @@ def test_prints_one_reading_with_its_unit(
 
 def test_caliper_press(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     with device() as dev:
-        dev.send_later(0.3, b"01A+000017.25\r")
+        dev.press_when_read(b"01A+000017.25\r")
         code, out, _ = run(
             capsys, tmp_path, "instrument", "read", "--port", dev.port, "--protocol", "mitutoyo",
             "--timeout", "3",

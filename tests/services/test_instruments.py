@@ -122,7 +122,7 @@ def test_mitutoyo_waits_for_the_press() -> None:
     with device() as dev:
         dev.send(b"01A+000003.21\r")  # pressed before the reading was asked for: dropped
         time.sleep(0.1)
-        dev.send_later(0.3, b"01A+000012.34\r")
+        dev.press_when_read(b"01A+000012.34\r")
         r = instruments.read(dev.port, "mitutoyo", timeout=3)
         assert (r.value, r.unit) == (Decimal("12.34"), "mm")
     with device() as dev:

@@ -47,7 +47,7 @@ def test_f7_reads_the_caliper_into_the_item(driver) -> None:  # type: ignore[no-
         read = page.editor.findChild(QPushButton, "instrument-read")
         assert read is not None and read.text() == "Read from Caliper  [F7]"
         assert driver.focus() is page.editor.readings[0]  # F7 works from the reading field
-        dev.send_later(0.4, b"01A+000000.85\r")  # the inspector presses DATA on the caliper
+        dev.press_when_read(b"01A+000000.85\r")  # the inspector presses DATA on the caliper
         driver.qtbot.keyClick(driver.focus(), K.Key_F7)
         assert problem(page) == "Press DATA on Caliper…"
         driver.qtbot.waitUntil(lambda: ("min-wall", None) in page.inspection.answers, timeout=10000)
@@ -87,10 +87,9 @@ def test_a_failed_reading_is_said_and_nothing_is_recorded(
     with device() as dev:
         page, ins = open_at(driver, dev, "min-wall")
         if sent is None:
-            dev.send_later(0.3, b"01A+0")
-            dev.pull_cable(after=0.6)  # the cable comes out mid-line
+            dev.press_when_read(b"01A+0", pull=True)  # the cable comes out mid-line
         else:
-            dev.send_later(0.3, sent)
+            dev.press_when_read(sent)
         driver.qtbot.keyClick(driver.focus(), K.Key_F7)
         driver.qtbot.waitUntil(lambda: words in problem(page), timeout=10000)
         assert page.editor.readings[0].text() == ""
@@ -160,3 +159,18 @@ def test_a_series_of_readings_names_the_instrument_only_if_it_gave_them_all(qtbo
     qtbot.keyClicks(editor.readings[2], "2.6")
     qtbot.keyClick(editor.readings[2], K.Key_Return)
     assert given[-1] == Answer("gw", readings=(2.5, 2.5, 2.6), instrument=None)
+
+
+def test_a_reading_that_arrives_after_moving_on_is_dropped(driver) -> None:  # type: ignore[no-untyped-def]
+    with device() as dev:
+        page, ins = open_at(driver, dev, "min-wall")
+        driver.qtbot.keyClick(driver.focus(), K.Key_F7)
+        page.go_back()  # the inspector goes back before pressing DATA on the caliper
+        assert page.editor.item is not None and page.editor.item.id == "weight-deviation"
+        dev.press_when_read(b"01A+000000.85\r")
+        driver.qtbot.waitUntil(
+            lambda: "came after you moved on" in page.notice.text(), timeout=10000
+        )
+        assert "0.85 mm" in page.notice.text() and page.editor.readings[0].text() == ""
+        driver.settle()
+        assert inspections.get(driver.ctx.station, ins.id).answers == {}

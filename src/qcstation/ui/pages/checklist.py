@@ -55,7 +55,7 @@ from qcstation.ui.context import UiContext
 from qcstation.ui.pages import checklist_marks as marks
 from qcstation.ui.pages.defect_dialog import DefectDialog
 from qcstation.ui.pages.item_editor import ItemEditor
-from qcstation.ui.tasks import Owner
+from qcstation.ui.tasks import Owner, TaskRunner
 from qcstation.ui.widgets import VerticalScroll, button, muted, shortcut
 from qcstation.ui.wrapping_list import WrappingList
 
@@ -114,6 +114,9 @@ class ChecklistPage(QWidget):
         self.editor.instrument_for = self._instrument_name
         self.editor.read_requested.connect(self.read_instrument)
         self._reading: Owner | None = None  # the item an instrument is being read for
+        # Waiting for a balance or caliper (seconds, for a press of its DATA key) has a
+        # worker of its own: never behind a save or a long read, never on the GUI thread.
+        self.instrument_tasks = TaskRunner(ctx.errors.report, self)
         back = button(self.tr("Back"), "←")
         nxt = button(self.tr("Next"), "→")
         defect = button(self.tr("Defect…"), "D")
@@ -431,7 +434,7 @@ class ChecklistPage(QWidget):
             else self.tr("Reading from {0}…").format(setting.name)
         )
         unit = item.unit
-        self.ctx.run_read(
+        self.instrument_tasks.run(
             lambda: instrument_service.measure(setting, unit),
             lambda measured: self._instrument_read(owner, measured),
             lambda exc: self._instrument_failed(owner, exc),
