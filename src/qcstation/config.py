@@ -154,6 +154,16 @@ class Settings(BaseModel):
         "one measuring its unit (g, ct: a balance; mm: a caliper)",
     )
 
+    @field_validator("instruments")
+    @classmethod
+    def _one_port_one_name(cls, value: list[InstrumentSetting]) -> list[InstrumentSetting]:
+        for what in ("port", "name"):
+            seen = [getattr(s, what) for s in value]
+            twice = sorted({x for x in seen if seen.count(x) > 1})
+            if twice:
+                raise ValueError(f"two instruments have the {what} {twice[0]!r}")
+        return value
+
 
 class ConfigError(RuntimeError):
     """A data directory or setting that cannot be used; the message says what to do."""

@@ -170,3 +170,17 @@ def test_a_wrong_instrument_in_the_settings_file_is_named(tmp_path) -> None:  # 
     )
     settings, warnings = config.load_settings(tmp_path)
     assert warnings == [] and settings.instruments[0].timeout_s == 20
+
+
+def test_two_instruments_on_one_port_or_with_one_name_are_refused() -> None:
+    from pydantic import ValidationError
+
+    from qcstation.config import Settings
+
+    a = InstrumentSetting(name="Balance", port="COM3", protocol="mt-sics")
+    for b, words in (
+        (InstrumentSetting(name="Caliper", port="COM3", protocol="mitutoyo"), "port 'COM3'"),
+        (InstrumentSetting(name="Balance", port="COM4", protocol="ohaus"), "name 'Balance'"),
+    ):
+        with pytest.raises(ValidationError, match=f"two instruments have the {words}"):
+            Settings(instruments=[a, b])

@@ -105,3 +105,20 @@ def test_an_instrument_is_set_up_tested_and_saved_in_the_trail(
     assert audit.verify(ui_station).ok
     # the checklist offers it from now on: the page reads the station's settings
     assert driver.ctx.settings.instruments == saved.instruments
+
+
+def test_two_instruments_on_one_port_are_said_and_not_saved(
+    driver: Any, ui_station: Station
+) -> None:
+    driver.sign_in("ada")
+    driver.win.show_page(SettingsPage)
+    page = driver.win.area.currentWidget()
+    assert isinstance(page, SettingsPage)
+    for row in page.instrument_settings.rows:
+        row.port.setCurrentText("/dev/ttyUSB0")
+    page.idle.setFocus()
+    driver.press(K.Key_S, Qt.KeyboardModifier.ControlModifier)
+    driver.settle()
+    assert page.status.text() == ("Instruments: two instruments have the port '/dev/ttyUSB0'")
+    assert config.load_settings(ui_station.location.data_dir)[0].instruments == []
+    assert setting_entries(ui_station) == []

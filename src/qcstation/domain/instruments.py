@@ -37,11 +37,13 @@ from decimal import Decimal, Inexact, InvalidOperation, localcontext
 from enum import Enum
 from typing import Literal
 
+from qcstation.domain.numbers import MAX_MAGNITUDE
+
 ProtocolName = Literal["mt-sics", "sartorius", "ohaus", "mitutoyo"]
 PROTOCOL_NAMES: tuple[ProtocolName, ...] = ("mt-sics", "sartorius", "ohaus", "mitutoyo")
 BAUD_RATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)
 MAX_LINE = 128  # no protocol's line comes near this: longer is noise or the wrong baud rate
-MAX_VALUE = Decimal(1_000_000_000)  # as domain.numbers.MAX_MAGNITUDE
+MAX_VALUE = Decimal(MAX_MAGNITUDE)  # what a record holds as a reading
 
 
 class InstrumentError(ValueError):
@@ -123,7 +125,7 @@ def _number(sign: str, digits: str, line: str) -> Decimal:
         value = Decimal(digits)
     except InvalidOperation:
         raise garbled(line) from None
-    if not value.is_finite() or abs(value) >= MAX_VALUE:
+    if not value.is_finite() or abs(value) > MAX_VALUE:
         raise garbled(line)
     return -value if sign in ("-", "\u2212") else value
 

@@ -145,6 +145,12 @@ class InstrumentSettings(QGroupBox):
                 row.result.setText(text)
                 row.port.setFocus()
                 return text
+        try:  # together: no two on one port, no two of one name
+            Settings(instruments=self.collected()["instruments"])
+        except ValueError as exc:
+            text = self.tr("Instruments: {0}").format(_first(exc).removeprefix("instruments: "))
+            self.rows[-1].result.setText(text)
+            return text
         return None
 
     def collected(self) -> dict[str, Any]:
@@ -187,5 +193,6 @@ def _first(exc: ValueError) -> str:
         found = errors()
         if found:
             where = ".".join(str(p) for p in found[0].get("loc", ()))
-            return f"{where}: {found[0].get('msg', exc)}" if where else str(found[0].get("msg"))
+            said = str(found[0].get("msg", exc)).removeprefix("Value error, ")
+            return f"{where}: {said}" if where else said
     return str(exc)
