@@ -152,6 +152,10 @@ def test_a_series_of_readings_names_the_instrument_only_if_it_gave_them_all(qtbo
     assert given == [
         Answer("gw", readings=(2.469, 2.47, 2.4695), instrument="Balance (Ohaus, COM3)")
     ]
+    # shown again as recorded, Enter keeps it the instrument's
+    editor.show_item(item, None, "Weight", item.prompt, given[-1], 0)
+    qtbot.keyClick(editor.readings[2], K.Key_Return)
+    assert given[-1] == given[0] and len(given) == 2
     # a fourth reading starts the series again; one field typed over names no instrument
     editor.instrument_reading(2.5, "Balance (Ohaus, COM3)")
     assert [f.text() for f in editor.readings] == ["2.500", "", ""]

@@ -276,6 +276,8 @@ class ItemEditor(QWidget):
             )
             if previous and i < len(previous.readings):
                 field.setText(format_reading(previous.readings[i], item.decimals, self.decimal))
+                if previous.instrument:  # Enter on it unchanged keeps whose reading it is
+                    self._from_instrument[i] = (field.text(), previous.instrument)
             field.textChanged.connect(self._recolour)
             field.textEdited.connect(lambda _text, i=i: self._from_instrument.pop(i, None))
             field.returnPressed.connect(lambda i=i: self._reading_entered(i))
