@@ -95,6 +95,19 @@ def test_port_that_does_not_exist() -> None:
         instruments.read("/dev/qc-nothing-here", "mt-sics", timeout=1)
 
 
+@pytest.mark.parametrize(
+    ("port", "words"),
+    [
+        ("", "no serial port given"),
+        ("/dev/null", "/dev/null is not a serial port"),
+        (__file__, "is not a serial port"),
+    ],
+)
+def test_what_is_not_a_serial_port(port: str, words: str) -> None:
+    with pytest.raises(InstrumentProblem, match=words):
+        instruments.read(port, "mt-sics", timeout=1)
+
+
 def test_sartorius_stream_waits_for_a_stable_line() -> None:
     with device() as dev:
         dev.stream(

@@ -124,6 +124,8 @@ def read(
         proto = protocol(protocol_name)
     except InstrumentError as exc:
         raise InstrumentProblem(str(exc)) from None
+    if not port.strip():
+        raise InstrumentProblem("no serial port given: name one, such as COM3 or /dev/ttyUSB0")
     baud = baud or proto.default_baud
     wait = proto.default_timeout if timeout is None else timeout
     device = f"the {proto.label} on {port}"
@@ -179,6 +181,11 @@ def _open(opener: Opener, port: str, baud: int) -> Port:
         if code in (errno.EBUSY, errno.EAGAIN) or "lock" in text.lower() or "busy" in text:
             raise InstrumentProblem(
                 f"{port} is in use by another program: close it and read again"
+            ) from None
+        if "Inappropriate ioctl" in text or code in (errno.ENOTTY, errno.EISDIR):
+            raise InstrumentProblem(
+                f"{port} is not a serial port: name the instrument's port, such as COM3 or "
+                "/dev/ttyUSB0"
             ) from None
         raise InstrumentProblem(f"cannot open {port}: {_why(exc)}") from None
 
