@@ -124,6 +124,26 @@ def test_sartorius_stream_that_never_settles() -> None:
             instruments.read(dev.port, "sartorius", timeout=0.6)
 
 
+def test_sartorius_printing_on_request() -> None:
+    """A balance not in continuous print answers the print command (ESC P) with one line."""
+    with device(lambda line: b"+   12.345 g  \r\n" if line == b"\x1bP" else None) as dev:
+        r = instruments.read(dev.port, "sartorius", timeout=3)
+        assert (r.value, r.unit) == (Decimal("12.345"), "g")
+        assert bytes(dev.received) == b"\x1bP\r\n"
+
+
+def test_ohaus_on_request_is_asked_again_until_it_settles() -> None:
+    answers = iter([b"   12.31 g  ?\r\n", b"   12.33 g  ?\r\n", b"   12.34 g\r\n"])
+    with device(lambda line: next(answers) if line == b"IP" else None) as dev:
+        r = instruments.read(dev.port, "ohaus", timeout=3)
+        assert (r.value, r.unit) == (Decimal("12.34"), "g")
+        assert bytes(dev.received) == b"IP\r\n" * 3
+    with device(lambda line: b"   12.31 g  ?\r\n" if line == b"IP" else None) as dev:
+        with pytest.raises(InstrumentProblem, match=r"did not settle within 0.6 s \(last 12.31 g"):
+            instruments.read(dev.port, "ohaus", timeout=0.6)
+        assert 2 <= bytes(dev.received).count(b"IP\r\n") <= 4  # asked again, not flooded
+
+
 def test_ohaus_stream() -> None:
     with device() as dev:
         dev.stream([b"   0.412 ct  ?\r\n", b"   0.412 ct  ?\r\n", b"   0.415 ct\r\n"])

@@ -11,13 +11,15 @@ The protocols (docs/instruments.md has the setup of each):
   the one reply: ``S S      12.345 g`` (stable), ``S D      12.340 g`` (dynamic: still
   moving, refused), ``S I`` (busy), ``S +`` / ``S -`` (over / under the range), ``ES``,
   ``ET``, ``EL`` (syntax, transmission and logical errors).
-- ``sartorius``: Sartorius SBI print lines, 16 characters (``+   12.345 g  ``) or 22 with
+- ``sartorius``: Sartorius SBI print lines (qcstation sends the print command ESC P, so
+  printing on request and continuous print both work), 16 characters (``+   12.345 g  ``) or 22 with
   a 6-character ID in front (``N     +   12.345 g  ``). A value printed while the balance
   is not stable carries no unit; ``H``/``HH`` (overload), ``L``/``LL`` (underload),
   ``Stat`` and ``Err ###`` lines are states, not readings. Non-verified digits may stand in
   square brackets (``12.3[4]``): the brackets are dropped.
-- ``ohaus``: Ohaus print lines, ``    12.345 g   ?  N``: value, unit, ``?`` while unstable,
-  then G / N / NET / T (gross, net, tare).
+- ``ohaus``: Ohaus print lines (qcstation sends IP, print now; continuous print works
+  too), ``    12.345 g   ?  N``: value, unit, ``?`` while unstable, then G / N / NET / T
+  (gross, net, tare).
 - ``mitutoyo``: a Mitutoyo-style Digimatic data cable (IT-007R and alike) sends one line
   each time DATA is pressed: ``01A+000012.34`` (channel 01, sign, the value as shown);
   ``91`` followed by a code is an error (1: no data, 2: out of format). The line carries
@@ -266,8 +268,8 @@ class Protocol:
     label: str
     quantity: Quantity
     parse: Callable[[str], Reading]
-    request: bytes  # sent once before reading; b"" for a device that sends by itself
-    streams: bool  # sends lines on its own (continuous print): the first may be cut off
+    request: bytes  # sent before reading (again after an unstable line); b"": nothing
+    streams: bool  # may print on its own (continuous print): the first line may be cut off
     waits_for_press: bool  # one line per press of a button on the device
     default_baud: int
     default_timeout: float  # seconds
@@ -281,11 +283,11 @@ PROTOCOLS: dict[str, Protocol] = {
     ),
     "sartorius": Protocol(
         "sartorius", "Sartorius SBI", Quantity.MASS, parse_sartorius,
-        b"", streams=True, waits_for_press=False, default_baud=9600, default_timeout=5.0,
+        b"\x1bP\r\n", streams=True, waits_for_press=False, default_baud=9600, default_timeout=5.0,
     ),
     "ohaus": Protocol(
         "ohaus", "Ohaus", Quantity.MASS, parse_ohaus,
-        b"", streams=True, waits_for_press=False, default_baud=9600, default_timeout=5.0,
+        b"IP\r\n", streams=True, waits_for_press=False, default_baud=9600, default_timeout=5.0,
     ),
     "mitutoyo": Protocol(
         "mitutoyo", "Mitutoyo Digimatic cable", Quantity.LENGTH, parse_mitutoyo,

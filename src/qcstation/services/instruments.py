@@ -6,9 +6,10 @@ before the person asked must not land in this item), send the protocol's request
 lines until one decides, within the protocol's timeout:
 
 - MT-SICS: the reply to ``SI``; ``S D`` (still moving) is refused at once.
-- Sartorius and Ohaus print continuously: the first line is dropped (the stream was joined
-  mid-line), unstable lines are passed over until a stable one arrives; when none does in
-  time, the refusal names the last unstable value.
+- Sartorius and Ohaus: the print command is sent (ESC P, IP), so a balance printing on
+  request answers; one printing continuously just goes on. A line the reading may have
+  joined mid-way is dropped (see ``_read``); unstable lines are passed over (asking again)
+  until a stable one arrives; when none does in time, the refusal names the last value.
 - The Mitutoyo cable sends a line when DATA is pressed on the caliper: the first one.
 
 Every failure is an ``InstrumentProblem`` whose message names the port and what to do: no
@@ -48,7 +49,8 @@ from qcstation.domain.instruments import (
 )
 from qcstation.services.errors import ServiceError
 
-POLL = 0.05  # seconds one read waits at most, so the deadline is kept
+POLL = 0.05  # seconds one read waits at most, so the deadline is kept (and QUIET, below)
+ASK_AGAIN = 0.25  # seconds between print commands to a balance that is not stable yet
 
 
 class InstrumentProblem(ServiceError):
@@ -203,14 +205,20 @@ def _read(
     clock: Callable[[], float],
 ) -> Reading:
     conn.reset_input_buffer()
-    if proto.request:
-        conn.write(proto.request)
-        conn.flush()
-    lines = LineSplitter(skip_first=proto.streams)
-    unstable: Reading | None = None
     deadline = clock() + wait
-    while clock() < deadline:
-        chunk = conn.read(max(1, min(conn.in_waiting, 4096)))
+    first = b""
+    if proto.streams:
+        # A balance printing continuously may be in the middle of a line now. Bytes within
+        # a line come back to back (a character every 8 ms even at 1200 baud): when none
+        # comes for QUIET, the next one starts a line; when one does, the first line may
+        # be cut and is dropped.
+        first = conn.read(max(1, min(conn.in_waiting, 4096)))
+    lines = LineSplitter(skip_first=bool(first))
+    _request(conn, proto)
+    asked = clock()
+    unstable: Reading | None = None
+    chunk = first
+    while True:
         for line in lines.feed(chunk):
             reading = proto.parse(line)
             if reading.stable:
@@ -218,6 +226,12 @@ def _read(
             if not proto.streams:
                 raise InstrumentError(_unstable(reading))
             unstable = reading
+        if clock() >= deadline:
+            break
+        if unstable is not None and clock() - asked >= ASK_AGAIN:
+            _request(conn, proto)  # printing on request: ask until it settles
+            asked = clock()
+        chunk = conn.read(max(1, min(conn.in_waiting, 4096)))
     if unstable is not None:
         raise InstrumentError(_unstable(unstable, f" within {wait:g} s"))
     if lines.partial.strip():
@@ -232,8 +246,14 @@ def _read(
         )
     raise InstrumentError(
         f"no answer within {wait:g} s: is it switched on, connected, and set to "
-        f"{proto.label} at {baud} baud?" + (" Is continuous print on?" if proto.streams else "")
+        f"{proto.label} at {baud} baud?"
     )
+
+
+def _request(conn: Port, proto: Protocol) -> None:
+    if proto.request:
+        conn.write(proto.request)
+        conn.flush()
 
 
 def _unstable(reading: Reading, when: str = "") -> str:
