@@ -10,6 +10,7 @@ __all__ = [
     "ENV_DATABASE_URL",
     "ENV_DATA_DIR",
     "ConfigError",
+    "InstrumentSetting",
     "Location",
     "Settings",
     "default_data_dir",
@@ -28,8 +29,9 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from qcstation.domain.instruments import BAUD_RATES, ProtocolName
 from qcstation.domain.stages import Stage
 from qcstation.domain.yaml_files import structure_problems
 from qcstation.paths import ENV_DATA_DIR, ENV_DATABASE_URL, choose_data_dir, default_data_dir
@@ -37,6 +39,38 @@ from qcstation.store import private
 
 SETTINGS_FILE = "settings.yaml"
 DATABASE_FILE = "qcstation.db"
+
+
+class InstrumentSetting(BaseModel):
+    """A balance or caliper on a serial port (domain/instruments.py, docs/instruments.md)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(
+        min_length=1, max_length=40, description="what the station calls it: Balance, Caliper"
+    )
+    port: str = Field(
+        min_length=1, max_length=200, description="COM3 on Windows, /dev/ttyUSB0 on Linux"
+    )
+    protocol: ProtocolName
+    baud: int = Field(default=9600, description="as set on the instrument")
+    timeout_s: float = Field(
+        default=5.0, ge=0.5, le=60, description="how long a reading waits for the instrument"
+    )
+
+    @field_validator("name", "port")
+    @classmethod
+    def _trimmed(cls, value: str) -> str:
+        if value != value.strip():
+            raise ValueError("no spaces before or after")
+        return value
+
+    @field_validator("baud")
+    @classmethod
+    def _known_baud(cls, value: int) -> int:
+        if value not in BAUD_RATES:
+            raise ValueError(f"baud rate {value} is none of {', '.join(map(str, BAUD_RATES))}")
+        return value
 
 
 class Settings(BaseModel):
@@ -114,6 +148,23 @@ class Settings(BaseModel):
         default_factory=dict,
         description="exposure, gain, white balance, focus... applied when the camera connects",
     )
+    # Readings straight from a balance or caliper (issue 15).
+    instruments: list[InstrumentSetting] = Field(
+        default_factory=list,
+        max_length=4,
+        description="serial balances and calipers; a measurement item reads from the first "
+        "one measuring its unit (g, ct: a balance; mm: a caliper)",
+    )
+
+    @field_validator("instruments")
+    @classmethod
+    def _one_port_one_name(cls, value: list[InstrumentSetting]) -> list[InstrumentSetting]:
+        for what in ("port", "name"):
+            seen = [getattr(s, what) for s in value]
+            twice = sorted({x for x in seen if seen.count(x) > 1})
+            if twice:
+                raise ValueError(f"two instruments have the {what} {twice[0]!r}")
+        return value
 
 
 class ConfigError(RuntimeError):
@@ -162,6 +213,11 @@ def load_settings(data_dir: Path) -> tuple[Settings, list[str]]:
         return Settings.model_validate(raw), []
     except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError, ValidationError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if isinstance(exc, ValidationError) and exc.errors():
+            # the setting at fault, not "1 validation error for Settings"
+            error = exc.errors()[0]
+            where = ".".join(str(part) for part in error["loc"])
+            first = f"{where}: {error['msg']}" if where else error["msg"]
         return Settings(), [
             f"the settings file {path} could not be read ({first}); "
             "starting with default settings — fix or delete the file"

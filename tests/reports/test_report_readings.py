@@ -80,3 +80,18 @@ def test_a_mean_in_the_report_agrees_with_its_result(tmp_path: Path) -> None:
         tmp_path, {"ring-size": Answer("ring-size", readings=(0.1, 0.1, 0.1009))}, "final_qc"
     )
     assert "0.10, 0.10, 0.1009 mm" in text and "(mean 0.1003)" in text  # the cell wraps
+
+
+@pytest.mark.usefixtures("poppler")
+def test_the_report_names_the_instrument_that_gave_a_reading(tmp_path: Path) -> None:
+    text = report_text(
+        tmp_path,
+        {
+            "min-wall": Answer("min-wall", readings=(0.85,), instrument="Caliper (Mitutoyo)"),
+            "weight-deviation": Answer("weight-deviation", readings=(1.2,)),
+        },
+        "casting",
+    )
+    # the cell wraps: "0.85 mm — read from" over "Caliper (Mitutoyo)"
+    assert "0.85 mm — read from" in text and "Caliper (Mitutoyo)" in text
+    assert text.count("read from") == 1  # the typed reading names none

@@ -191,6 +191,25 @@ def test_the_application_works_as_the_station_login(
     assert report.ok, [str(f) for f in report.findings]
 
 
+@pytest.mark.postgres
+@on_postgresql
+def test_the_station_login_records_and_replaces_a_reading_from_an_instrument(
+    bench: Station, inspector: User
+) -> None:
+    """answers.instrument (0015) is in the station login's grant: inserted and updated."""
+    from qcstation.domain.inspections import Answer
+    from qcstation.domain.stages import Stage
+    from qcstation.services import inspections
+
+    ins = inspections.start(bench, inspector, Stage.CASTING, "JT-I", "RG-1")
+    for instrument in ("Caliper (Mitutoyo Digimatic cable, COM4)", None, "Caliper (x)"):
+        out = inspections.record_answer(
+            bench, inspector, ins.id, Answer("min-wall", readings=(0.7,), instrument=instrument)
+        )
+        assert out.answer is not None and out.answer.instrument == instrument
+    assert audit.verify(bench).ok
+
+
 # --- the owner's own statements meet the triggers ---------------------------------------------
 
 

@@ -194,6 +194,31 @@ def test_readings_no_instrument_gives_are_refused_and_nothing_is_stored(
     assert kept.evaluation.mean == 1e9
 
 
+def test_the_instrument_that_gave_a_reading_is_stored_and_audited(
+    station: Station, inspector: User
+) -> None:
+    ins = inspections.start(station, inspector, Stage.CASTING, "JT-4c", "RG-1")
+    balance = "Balance (Mettler Toledo MT-SICS, COM3)"
+    out = inspections.record_answer(
+        station, inspector, ins.id, Answer("min-wall", readings=(0.62,), instrument=balance)
+    )
+    assert out.answer is not None and out.answer.instrument == balance
+    assert inspections.get(station, ins.id).answers[("min-wall", None)].instrument == balance
+    typed = inspections.record_answer(
+        station, inspector, ins.id, Answer("min-wall", readings=(0.61,))
+    )
+    assert typed.answer is not None and typed.answer.instrument is None  # typed over it
+    for wrong, words in (
+        (Answer("fill", outcome=Outcome.PASS, instrument=balance), "only a measurement"),
+        (Answer("min-wall", readings=(0.6,), instrument="x" * 121), "1 to 120 characters"),
+        (Answer("min-wall", readings=(0.6,), instrument="  "), "1 to 120 characters"),
+    ):
+        with pytest.raises(InvalidInput, match=words):
+            inspections.record_answer(station, inspector, ins.id, wrong)
+    assert inspections.get(station, ins.id).answers[("min-wall", None)].readings == (0.61,)
+    assert audit.verify(station).ok
+
+
 def test_completed_inspections_do_not_change(station: Station, inspector: User) -> None:
     ins = inspections.start(station, inspector, Stage.CASTING, "JT-5", "RG-1")
     answer_everything(station, inspector, ins.id)

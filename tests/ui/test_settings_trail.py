@@ -62,3 +62,63 @@ def test_the_settings_page_save_is_in_the_trail_with_old_and_new_value(
     driver.press(K.Key_S, Qt.KeyboardModifier.ControlModifier)
     driver.settle()
     assert len(setting_entries(ui_station)) == 2
+
+
+def test_an_instrument_is_set_up_tested_and_saved_in_the_trail(
+    driver: Any, ui_station: Station
+) -> None:
+    from ..instrument_device import device, mt_sics
+
+    driver.sign_in("ada")
+    driver.win.show_page(SettingsPage)
+    page = driver.win.area.currentWidget()
+    assert isinstance(page, SettingsPage)
+    balance = page.instrument_settings.rows[0]
+    with device(mt_sics(b"S S      12.345 g")) as dev:
+        balance.port.setCurrentText(dev.port)
+        balance.name.setText("Balance XS205")
+        assert balance.protocol.currentData() == "mt-sics" and balance.baud.currentData() == 9600
+        balance.test.click()
+        driver.qtbot.waitUntil(lambda: balance.result.text().startswith("Read "), timeout=10000)
+        assert balance.result.text() == "Read 12.345 g ('S S      12.345 g')"
+    balance.baud.setCurrentIndex(balance.baud.findData(19200))
+    page.idle.setFocus()
+    driver.press(K.Key_S, Qt.KeyboardModifier.ControlModifier)
+    driver.qtbot.waitUntil(lambda: page.status.text() == "Saved.")
+    driver.settle()
+    saved = config.load_settings(ui_station.location.data_dir)[0]
+    assert saved.instruments == [
+        config.InstrumentSetting(
+            name="Balance XS205", port=dev.port, protocol="mt-sics", baud=19200
+        )
+    ]
+    new = [
+        {
+            "name": "Balance XS205",
+            "port": dev.port,
+            "protocol": "mt-sics",
+            "baud": 19200,
+            "timeout_s": 5.0,
+        }
+    ]
+    assert setting_entries(ui_station) == [("ada", "instruments", [], new)]
+    assert audit.verify(ui_station).ok
+    # the checklist offers it from now on: the page reads the station's settings
+    assert driver.ctx.settings.instruments == saved.instruments
+
+
+def test_two_instruments_on_one_port_are_said_and_not_saved(
+    driver: Any, ui_station: Station
+) -> None:
+    driver.sign_in("ada")
+    driver.win.show_page(SettingsPage)
+    page = driver.win.area.currentWidget()
+    assert isinstance(page, SettingsPage)
+    for row in page.instrument_settings.rows:
+        row.port.setCurrentText("/dev/ttyUSB0")
+    page.idle.setFocus()
+    driver.press(K.Key_S, Qt.KeyboardModifier.ControlModifier)
+    driver.settle()
+    assert page.status.text() == ("Instruments: two instruments have the port '/dev/ttyUSB0'")
+    assert config.load_settings(ui_station.location.data_dir)[0].instruments == []
+    assert setting_entries(ui_station) == []

@@ -27,6 +27,7 @@ def commands() -> tuple[ModuleType, ...]:
     from qcstation.cli import (
         backup,
         dashboard,
+        instruments,
         logs,
         lots,
         plantdb,
@@ -49,6 +50,7 @@ def commands() -> tuple[ModuleType, ...]:
         backup,
         sync,
         plantdb,
+        instruments,
         logs,
     )
 

@@ -89,6 +89,9 @@ class Answer:
     value: str | None = None
     note: str = ""
     photos: int = 0
+    # The balance or caliper that gave the readings ("Balance (Mettler Toledo MT-SICS,
+    # COM3)"); None when they were typed.
+    instrument: str | None = None
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,8 @@ def canonical_record(
             "readings": list(a.readings),
             "value": a.value,
             "note": a.note,
+            # only where an instrument gave the readings: older records hash as before
+            **({"instrument": a.instrument} if a.instrument else {}),
         }
         for a in sorted(inspection.answers.values(), key=lambda a: (a.item_id, a.position or 0))
     ]

@@ -72,6 +72,8 @@ def _row(
                     reading += f" (mean {mean})"
                 if ev.reading_out_of_limits:
                     reading += " — a reading outside limits"
+                if ans.instrument:
+                    reading += f" — read from {ans.instrument}"
             elif ans.value:
                 reading = ans.value
         except AnswerError as exc:

@@ -32,7 +32,12 @@ from qcstation.domain.inspections import (
 from qcstation.domain.numbers import MAX_MAGNITUDE, format_reading
 from qcstation.domain.stages import Stage
 from qcstation.domain.summaries import AnswerOutcome, Completion, InspectionSummary, SearchFilter
-from qcstation.domain.templates import ChecklistItem, ChecklistTemplate, step_label
+from qcstation.domain.templates import (
+    ChecklistItem,
+    ChecklistTemplate,
+    MeasurementItem,
+    step_label,
+)
 from qcstation.domain.users import Permission, User
 from qcstation.services import holds
 from qcstation.services.accounts import require
@@ -117,6 +122,25 @@ def _check_readings(item: ChecklistItem, readings: tuple[float, ...]) -> None:
                 f"{item.prompt}: {shown} cannot be a reading "
                 f"(a finite number no larger than {format_reading(MAX_MAGNITUDE)} is)"
             )
+
+
+INSTRUMENT_NAME = 120  # answers.instrument's length
+
+
+def _check_instrument(item: ChecklistItem, answer: Answer) -> None:
+    """An instrument is named only for readings of a measurement, in a name the record holds."""
+    if answer.instrument is None:
+        return
+    if not isinstance(item, MeasurementItem) or not answer.readings:
+        raise InvalidInput(
+            f"{item.prompt}: only a measurement's readings come from an instrument "
+            f"({answer.instrument!r} was named for an answer without readings)"
+        )
+    if not answer.instrument.strip() or len(answer.instrument) > INSTRUMENT_NAME:
+        raise InvalidInput(
+            f"{item.prompt}: an instrument's name is 1 to {INSTRUMENT_NAME} characters, "
+            f"not {answer.instrument!r}"
+        )
 
 
 def _check_position(item: ChecklistItem, counts: dict[str, Any], position: int | None) -> None:
@@ -231,6 +255,7 @@ def record_answer(
         photos = repo.photo_counts(s, inspection_id)
         given = replace(answer, item_id=item.id, photos=photos.get((item.id, pos), 0))
         _check_readings(item, answer.readings)
+        _check_instrument(item, answer)
         try:
             ev = evaluate(item, given)
         except AnswerError as exc:
@@ -246,6 +271,7 @@ def record_answer(
         arow.mean = ev.mean
         arow.value = answer.value
         arow.note = answer.note
+        arow.instrument = answer.instrument
         arow.answered_at = station.now()
         arow.answered_by_id = actor.id
         s.flush()

@@ -65,7 +65,16 @@ GRANTS: dict[str, Grant] = {
     "inspections": Grant(True, ("status", "verdict", "completed_at")),
     "answers": Grant(
         True,
-        ("outcome", "readings", "mean", "value", "note", "answered_at", "answered_by_id"),
+        (
+            "outcome",
+            "readings",
+            "mean",
+            "value",
+            "note",
+            "answered_at",
+            "answered_by_id",
+            "instrument",
+        ),
     ),
     "evidence": ADD,
     "defects": ADD,

@@ -147,6 +147,8 @@ class AnswerRow(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     answered_at: Mapped[datetime]
     answered_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # The balance or caliper that gave the readings (migration 0015); None: typed.
+    instrument: Mapped[str | None] = mapped_column(String(120), default=None)
 
 
 class EvidenceRow(Base):

@@ -86,6 +86,7 @@ def answer(row: AnswerRow, photos: int = 0) -> Answer:
         value=row.value,
         note=row.note,
         photos=photos,
+        instrument=row.instrument,
     )
 
 

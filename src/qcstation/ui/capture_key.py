@@ -44,6 +44,7 @@ _TAKEN = (
     *("Esc", "Tab", "Backtab", "Backspace", "Del", "Ctrl+Return", "Ctrl+Enter", "Ctrl+S"),
     *("Ctrl+M", "Ctrl+L", "Ctrl+A", "Ctrl+C", "Ctrl+V", "Ctrl+X", "Ctrl+Z", "Ctrl+Y"),
     *("Ctrl+Shift+Z", "F8", "Shift+F8", "Ctrl+U"),  # park, abandon, unfinished list
+    "F7",  # a reading from the station's balance or caliper
     *(f"Alt+{n}" for n in range(1, 10)),
 )
 

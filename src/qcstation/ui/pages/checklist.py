@@ -17,6 +17,12 @@ A recorded fail changes only on purpose: another answer on a failed item asks fi
 (Enter changes it, the reason going into the audit trail; Esc keeps the fail). A fail
 whose defect form was cancelled says so on its row and its status line, and D opens the
 form again (from a reading field too: a reading never holds a letter).
+
+F7 (or the item's "Read from <instrument>" button) reads the station's balance or caliper
+for the measurement on screen (services/instruments.py), off the GUI thread; the reading
+fills the item and is saved naming the instrument. A failure (no answer, unstable, a unit
+the item cannot take, the cable pulled) is said under the fields and nothing is recorded;
+a reading that arrives after the inspector moved to another item is dropped, and said so.
 """
 
 from __future__ import annotations
@@ -40,15 +46,16 @@ from PySide6.QtWidgets import (
 
 from qcstation.domain.inspections import Answer, Inspection, Outcome, Verdict, positions_of
 from qcstation.domain.summaries import AnswerOutcome
-from qcstation.domain.templates import ChecklistItem, step_label
+from qcstation.domain.templates import ChecklistItem, MeasurementItem, step_label
 from qcstation.services import inspections
+from qcstation.services import instruments as instrument_service
 from qcstation.services.inspections import EvidenceInfo
 from qcstation.services.problems import is_known
 from qcstation.ui.context import UiContext
 from qcstation.ui.pages import checklist_marks as marks
 from qcstation.ui.pages.defect_dialog import DefectDialog
 from qcstation.ui.pages.item_editor import ItemEditor
-from qcstation.ui.tasks import Owner
+from qcstation.ui.tasks import Owner, TaskRunner
 from qcstation.ui.widgets import VerticalScroll, button, muted, shortcut
 from qcstation.ui.wrapping_list import WrappingList
 
@@ -104,6 +111,12 @@ class ChecklistPage(QWidget):
         self.list.currentRowChanged.connect(self._row_clicked)
         self.editor = ItemEditor()
         self.editor.answered.connect(self.on_answered)
+        self.editor.instrument_for = self._instrument_name
+        self.editor.read_requested.connect(self.read_instrument)
+        self._reading: Owner | None = None  # the item an instrument is being read for
+        # Waiting for a balance or caliper (seconds, for a press of its DATA key) has a
+        # worker of its own: never behind a save or a long read, never on the GUI thread.
+        self.instrument_tasks = TaskRunner(ctx.errors.report, self)
         back = button(self.tr("Back"), "←")
         nxt = button(self.tr("Next"), "→")
         defect = button(self.tr("Defect…"), "D")
@@ -159,6 +172,7 @@ class ChecklistPage(QWidget):
             ("PgDown", self.go_next),
             ("Ctrl+Return", self.show_summary),
             ("Ctrl+Enter", self.show_summary),
+            (ItemEditor.READ_KEY, self.read_instrument),
         ):
             shortcut(self, key, slot)
         for n in range(1, 10):
@@ -383,6 +397,76 @@ class ChecklistPage(QWidget):
         self._summary_waiting = False
         self._say("")
         self.summary_requested.emit(self.inspection)
+
+    # --- readings from an instrument ---------------------------------------------------------
+
+    def _instrument_name(self, unit: str) -> str | None:
+        found = instrument_service.for_unit(self.ctx.settings.instruments, unit)
+        return found.name if found is not None else None
+
+    def read_instrument(self) -> None:
+        """Read the station's instrument for the measurement on screen; see the docstring."""
+        if self.inspection is None or not self.steps or self._refused():
+            return
+        item, pos, _ = self.steps[self.index]
+        if not isinstance(item, MeasurementItem):
+            QApplication.beep()
+            self._say(self.tr("“{0}” takes no reading from an instrument.").format(item.prompt))
+            return
+        setting = instrument_service.for_unit(self.ctx.settings.instruments, item.unit)
+        if setting is None:
+            QApplication.beep()
+            self.editor.say_problem(
+                self.tr(
+                    "No instrument at this station measures {0}: an administrator adds one "
+                    "under Settings → Instruments. Type the reading instead."
+                ).format(item.unit)
+            )
+            return
+        if self._reading is not None:
+            self._say(self.tr("Still reading from {0}…").format(setting.name))
+            return
+        owner = self._owner((item.id, pos))
+        self._reading = owner
+        self.editor.say_problem(
+            self.tr("Press DATA on {0}…").format(setting.name)
+            if instrument_service.protocol(setting.protocol).waits_for_press
+            else self.tr("Reading from {0}…").format(setting.name)
+        )
+        unit = item.unit
+        self.instrument_tasks.run(
+            lambda: instrument_service.measure(setting, unit),
+            lambda measured: self._instrument_read(owner, measured),
+            lambda exc: self._instrument_failed(owner, exc),
+        )
+
+    def _still_on(self, owner: Owner) -> bool:
+        return (
+            self.owns(owner)
+            and bool(self.steps)
+            and self._key_at(self.index) == (owner.item_id, owner.position)
+        )
+
+    def _instrument_read(self, owner: Owner, measured: instrument_service.Measured) -> None:
+        self._reading = None
+        if not self._still_on(owner):
+            if self.owns(owner):
+                self._say(
+                    self.tr("The reading from {0} ({1} {2}) came after you moved on: it was not "
+                            "recorded.").format(measured.instrument, measured.value, measured.unit)
+                )  # fmt: skip
+            return
+        self.editor.instrument_reading(float(measured.value), measured.instrument)
+
+    def _instrument_failed(self, owner: Owner, exc: BaseException) -> None:
+        self._reading = None
+        if not is_known(exc):
+            self.ctx.errors.report(exc)
+            return
+        if self._still_on(owner):
+            self.editor.say_problem(str(exc))
+        elif self.owns(owner):
+            self._say(str(exc))
 
     # --- answering ---------------------------------------------------------------------------
 

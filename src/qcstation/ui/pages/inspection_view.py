@@ -180,6 +180,8 @@ class InspectionDialog(QDialog):
                 if answer.readings and isinstance(item, MeasurementItem):
                     figures = format_readings(answer.readings, item.decimals, decimal)
                     value = f"{figures} {item.unit}"
+                    if answer.instrument:
+                        value += " — " + self.tr("read from {0}").format(answer.instrument)
                 note = answer.note
             for c, text in enumerate((step_label(item, pos), result, value, note)):
                 cell = QTableWidgetItem(text)

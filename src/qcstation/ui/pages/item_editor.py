@@ -1,8 +1,13 @@
 """The current checklist item, large and clear, with the editor its kind needs.
 
 Keys (shown on the buttons): P or + pass, F or - fail, N not applicable, 1-9 choose an
-option, digits and Enter for readings. Measurement fields turn green or red as the value
-is typed, against the item's limits.
+option, digits and Enter for readings, F7 a reading from the station's balance or caliper.
+Measurement fields turn green or red as the value is typed, against the item's limits.
+
+A reading from an instrument goes into the next empty field as the instrument gave it;
+once every field is filled it is kept as Enter keeps typed ones, naming the instrument. A
+field typed over (or filled from the microscope) no longer counts as the instrument's:
+the answer then names no instrument.
 
 A reading goes through one parser (qcstation.domain.numbers) for the preview, for Enter
 and for the answer stored, in the station's decimal separator: what the preview says is
@@ -14,6 +19,7 @@ only once the inspector confirms it (Enter keeps it, Esc goes back to the field)
 from __future__ import annotations
 
 import statistics
+from collections.abc import Callable
 from dataclasses import replace
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
@@ -25,6 +31,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMessageBox,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -110,6 +117,8 @@ class ItemEditor(QWidget):
     """Shows one item at one position and emits the answer the inspector gives."""
 
     answered = Signal(object)  # Answer
+    read_requested = Signal()  # "Read from <instrument>" was pressed
+    READ_KEY = "F7"
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -149,6 +158,11 @@ class ItemEditor(QWidget):
         self.options: list[str] = []
         self.decimal = i18n.decimal_separator()
         self.confirmation: QMessageBox | None = None  # open while an odd reading is asked about
+        # The name of the station's instrument that measures a unit (None: none does);
+        # the checklist sets it from the station's settings.
+        self.instrument_for: Callable[[str], str | None] = lambda _unit: None
+        self.instrument_button: QPushButton | None = None
+        self._from_instrument: dict[int, tuple[str, str]] = {}  # field: (text, instrument)
 
     # --- showing ------------------------------------------------------------------------
 
@@ -175,7 +189,7 @@ class ItemEditor(QWidget):
         self.instructions.setVisible(bool(item.instructions))
         self.note.setText(previous.note if previous else "")
         self.readings, self.mean_label, self.text_field, self.options = [], None, None, []
-        self.problem = None
+        self.problem, self.instrument_button, self._from_instrument = None, None, {}
         while self.body_layout.count():
             taken = self.body_layout.takeAt(0)
             gone = taken.widget() if taken is not None else None
@@ -219,6 +233,10 @@ class ItemEditor(QWidget):
             return self.tr("Not answered yet")
         if previous.readings and isinstance(self.item, MeasurementItem):
             shown = format_readings(previous.readings, self.item.decimals, self.decimal)
+            if previous.instrument:
+                return self.tr("Recorded: {0} {1}, read from {2}").format(
+                    shown, self.item.unit, previous.instrument
+                )
             return self.tr("Recorded: {0} {1}").format(shown, self.item.unit)
         if previous.value:
             return self.tr("Recorded: {0}").format(previous.value)
@@ -258,7 +276,10 @@ class ItemEditor(QWidget):
             )
             if previous and i < len(previous.readings):
                 field.setText(format_reading(previous.readings[i], item.decimals, self.decimal))
+                if previous.instrument:  # Enter on it unchanged keeps whose reading it is
+                    self._from_instrument[i] = (field.text(), previous.instrument)
             field.textChanged.connect(self._recolour)
+            field.textEdited.connect(lambda _text, i=i: self._from_instrument.pop(i, None))
             field.returnPressed.connect(lambda i=i: self._reading_entered(i))
             grid.addWidget(field, i // 3, i % 3)
             self.readings.append(field)
@@ -272,6 +293,13 @@ class ItemEditor(QWidget):
         self.problem.setStyleSheet(f"color: {REVIEW_COLOUR}; font-weight: bold;")
         grid.addWidget(self.problem, row + 1, 0, 1, 3)
         self.body_layout.addWidget(holder)
+        name = self.instrument_for(item.unit)
+        if name is not None:
+            self.instrument_button = button(
+                self.tr("Read from {0}").format(name), self.READ_KEY, "instrument-read"
+            )
+            self.instrument_button.clicked.connect(self.read_requested)
+            self.body_layout.addWidget(self.instrument_button)
         if item.allow_na:
             na = button(self.tr("Not applicable"), "N")
             na.clicked.connect(self.give_na)
@@ -323,11 +351,14 @@ class ItemEditor(QWidget):
         outcome: Outcome | None = None,
         readings: tuple[float, ...] = (),
         value: str | None = None,
+        instrument: str | None = None,
     ) -> None:
         assert self.item is not None
         note = self.note.text().strip()
         self.answered.emit(
-            Answer(self.item.id, self.position, outcome, readings, value, note, self.photos)
+            Answer(
+                self.item.id, self.position, outcome, readings, value, note, self.photos, instrument
+            )
         )
 
     def give_pass(self) -> None:
@@ -380,19 +411,26 @@ class ItemEditor(QWidget):
         values = tuple(r for r in read if isinstance(r, float))
         for field, v in zip(self.readings, values, strict=True):
             field.setText(format_reading(v, item.decimals, self.decimal))  # as it is stored
+        instrument = self._instrument_of()
         band = item.plausible_band()
         odd = [i for i, v in enumerate(values) if not band.holds(v)]
         if odd:
-            self._confirm(item, values, odd[0])
+            self._confirm(item, values, odd[0], instrument)
         else:
-            self._answer(readings=values)
+            self._answer(readings=values, instrument=instrument)
 
     def _select(self, index: int) -> None:
         field = self.readings[index]
         field.setFocus()
         field.selectAll()
 
-    def _confirm(self, item: MeasurementItem, values: tuple[float, ...], index: int) -> None:
+    def _confirm(
+        self,
+        item: MeasurementItem,
+        values: tuple[float, ...],
+        index: int,
+        instrument: str | None = None,
+    ) -> None:
         """Ask before storing a reading beyond the plausible band: Enter keeps it, Esc goes
         back to the field with the text selected."""
         shown = f"{format_reading(values[index], item.decimals, self.decimal)} {item.unit}"
@@ -425,7 +463,7 @@ class ItemEditor(QWidget):
             if (self.item.id if self.item else None, self.position) != target:
                 return  # the editor moved on meanwhile: nothing is stored
             if box.clickedButton() is keep:
-                self._answer(readings=values)
+                self._answer(readings=values, instrument=instrument)
             else:
                 self._select(index)
 
@@ -498,9 +536,50 @@ class ItemEditor(QWidget):
         if not isinstance(item, MeasurementItem) or not self.readings:
             return False
         field = next((f for f in self.readings if not f.text()), self.readings[-1])
+        self._from_instrument.pop(self.readings.index(field), None)
         field.setText(format_reading(round(value, item.decimals), item.decimals, self.decimal))
         field.setFocus()
         return True
+
+    # --- readings from an instrument -----------------------------------------------------------
+
+    def _instrument_of(self) -> str | None:
+        """The instrument that gave every reading as it stands in its field, else None."""
+        names = set()
+        for i, field in enumerate(self.readings):
+            given = self._from_instrument.get(i)
+            if given is None or given[0] != field.text():
+                return None
+            names.add(given[1])
+        return names.pop() if len(names) == 1 else None
+
+    def instrument_reading(self, value: float, instrument: str) -> bool:
+        """Put an instrument's reading into the next empty field (all full: start the series
+        again) exactly as given; once every field holds a reading, keep the answer as Enter
+        does, naming the instrument. False when the item takes no readings."""
+        item = self.item
+        if not isinstance(item, MeasurementItem) or not self.readings:
+            return False
+        empty = [i for i, f in enumerate(self.readings) if not f.text().strip()]
+        if not empty:
+            for f in self.readings:
+                f.clear()
+            self._from_instrument.clear()
+            empty = list(range(len(self.readings)))
+        index = empty[0]
+        text = format_reading(value, item.decimals, self.decimal)
+        self.readings[index].setText(text)
+        self._from_instrument[index] = (text, instrument)
+        self._show_problem(None)
+        if len(empty) > 1:
+            self._select(empty[1])
+        else:
+            self._reading_entered(index)
+        return True
+
+    def say_problem(self, text: str) -> None:
+        """Why no reading came (from an instrument): shown under the fields."""
+        self._show_problem(None, text[:1].upper() + text[1:])
 
     def _note_entered(self) -> None:
         """Enter keeps the note and gives the keys back to the item, so the next P answers

@@ -1,7 +1,7 @@
-"""Station settings: capture key, idle lock, theme, language, where data lives, and the
-stages whose inspections may get a customer certificate. Administrators only: the page is
-shown to them, and the service checks the role again; each change is in the audit trail
-with its old and new value (services/settings.py)."""
+"""Station settings: capture key, idle lock, theme, language, where data lives, the
+stages whose inspections may get a customer certificate, and the balance and caliper.
+Administrators only: the page is shown to them, and the service checks the role again;
+each change is in the audit trail with its old and new value (services/settings.py)."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ from qcstation.ui.capture_key import DEFAULT as DEFAULT_CAPTURE_KEY
 from qcstation.ui.capture_key import refusal
 from qcstation.ui.context import UiContext
 from qcstation.ui.pages.camera_settings import CameraSettings
+from qcstation.ui.pages.instrument_settings import InstrumentSettings
 from qcstation.ui.widgets import button, muted, shortcut, title
 
 
@@ -107,6 +108,8 @@ class SettingsPage(QWidget):
         layout.addLayout(form)
         self.camera_settings = CameraSettings(ctx)
         layout.addWidget(self.camera_settings)
+        self.instrument_settings = InstrumentSettings(ctx)
+        layout.addWidget(self.instrument_settings)
         layout.addWidget(
             muted(
                 self.tr(
@@ -140,6 +143,7 @@ class SettingsPage(QWidget):
         for stage, box in self.certificate_stages.items():
             box.setChecked(stage in s.certificate_stages)
         self.camera_settings.load(s)
+        self.instrument_settings.load(s)
 
     def showEvent(self, event) -> None:  # the camera reports its modes once it runs
         self.camera_settings.load(self.ctx.settings)
@@ -160,6 +164,7 @@ class SettingsPage(QWidget):
                 ],
             }
             | self.camera_settings.collected()
+            | self.instrument_settings.collected()
         )
 
     def save(self) -> None:
@@ -173,6 +178,10 @@ class SettingsPage(QWidget):
                 self.tr("Tick at least one stage whose inspections may get a certificate.")
             )
             self.certificate_stages[Stage.FINAL_QC].setFocus()
+            return
+        wrong = self.instrument_settings.problem()
+        if wrong is not None:  # said at the row; nothing is saved until it is right
+            self.status.setText(wrong)
             return
         new = Settings.model_validate(self.collected().model_dump())
         station, actor = self.ctx.station, self.ctx.actor
