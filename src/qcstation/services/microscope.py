@@ -213,11 +213,14 @@ def log_defect(
     note: str = "",
     *,
     shot: Shot | None = None,
+    photo: Evidence | None = None,
 ) -> LoggedDefect:
     """The defect form's one call: the defect and, with a shot, its photo, committed
     together (inspections.log_defect); a shot from a lost camera refuses both, so the form
-    keeps what was typed and says why."""
-    photo = prepare_shot(station, shot)[0] if shot is not None else None
+    keeps what was typed and says why. ``photo``: the shot already made into evidence by
+    ``prepare_shot`` (the encoding, maybe on another thread), instead of ``shot``."""
+    if photo is None and shot is not None:
+        photo = prepare_shot(station, shot)[0]
     return inspections.log_defect(
         station,
         actor,

@@ -386,11 +386,16 @@ class MeasureDialog(QDialog):
             self.export_to(Path(name))
 
     def export_to(self, path: Path) -> None:
+        """Drawing the overlays and encoding the PNG run on the work lane (no database
+        write): saves never wait for it."""
         station, image, layer = self.ctx.station, self.opened.image, self.layer
-        self.ctx.run(
-            lambda: annotation_layers.export_copy(station, image, layer, path),
+        self.status.setText(self.tr("Exporting a copy with the overlays…"))
+        self.ctx.run_work(
+            lambda _job: annotation_layers.export_copy(station, image, layer, path),
             lambda p: self.status.setText(self.tr("Exported to {0}").format(p)),
             self._failed,
+            label=self.tr("Exporting a copy with the overlays"),
+            on_cancelled=lambda: self.status.setText(self.tr("Export cancelled.")),
         )
 
     def compare_golden(self) -> None:
