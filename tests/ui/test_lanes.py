@@ -273,3 +273,62 @@ def test_a_sync_to_a_server_that_never_answers_does_not_hold_up_a_save(
     qtbot.waitUntil(lambda: not sync.busy, timeout=30000)
     assert "does not answer" in sync.note.text()
     qtbot.waitUntil(lambda: not d.win.busy.isVisible(), timeout=20000)
+
+
+def test_the_focus_bar_is_measured_off_the_gui_thread(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qcstation.imaging.focus import FocusMeter
+    from qcstation.imaging.source import Mode
+    from qcstation.imaging.synthetic import SyntheticCamera, SyntheticConfig
+    from qcstation.ui.live_camera import GrabberFeed
+
+    where: list[threading.Thread] = []
+    real = FocusMeter.update
+
+    def update(self: FocusMeter, image: Any) -> Any:
+        where.append(threading.current_thread())
+        return real(self, image)
+
+    monkeypatch.setattr(FocusMeter, "update", update)
+    mode = Mode(320, 240, 30, "MJPG")
+    feed = GrabberFeed(SyntheticCamera(SyntheticConfig(seed=2, mode=mode, modes=(mode,)))).start()
+    try:
+        qtbot.waitUntil(lambda: feed.latest() is not None and bool(where), timeout=20000)
+        qtbot.waitUntil(lambda: feed.focus_level > 0, timeout=20000)
+    finally:
+        feed.stop()
+    assert threading.main_thread() not in where  # the GUI thread only reads the level
+
+
+def test_once_is_made_by_whoever_asks_first_and_its_error_reaches_every_asker() -> None:
+    from qcstation.ui.tasks import Once
+
+    started, go = threading.Event(), threading.Event()
+    calls: list[str] = []
+
+    def make() -> str:
+        calls.append(threading.current_thread().name)
+        started.set()
+        go.wait(GATE_S)
+        return "encoded"
+
+    made = Once(make)
+    got: list[str] = []
+    first = threading.Thread(target=lambda: got.append(made.get()), name="work lane")
+    first.start()
+    assert started.wait(GATE_S)
+    second = threading.Thread(target=lambda: got.append(made.get()), name="database lane")
+    second.start()  # waits for the one being made, does not make another
+    go.set()
+    first.join(GATE_S)
+    second.join(GATE_S)
+    assert got == ["encoded", "encoded"] and calls == ["work lane"]
+
+    def refuse() -> str:
+        raise ValueError("the camera is gone")
+
+    failing = Once(refuse)
+    for _ in range(2):
+        with pytest.raises(ValueError, match="the camera is gone"):
+            failing.get()
