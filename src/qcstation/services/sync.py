@@ -333,10 +333,13 @@ def queue(local: Station) -> int:
     if not todo:
         return 0
     key = station_keys.load(local.location)
+    # The payloads (every row of a record, as canonical JSON) are built in a read: a
+    # completed record does not change, and the write that queues them stays short.
+    with local.db.read() as s:
+        texts = {i: canonical_json(_payload(s, s.get_one(InspectionRow, i))) for i in todo}
     n = 0
     with local.db.write(None, local.name, reason="queue for the server") as s:
-        for ins_id in todo:
-            text = canonical_json(_payload(s, s.get_one(InspectionRow, ins_id)))
+        for ins_id, text in texts.items():
             digest = sha256_hex(text)
             row = s.scalars(select(OutboxRow).where(OutboxRow.record_id == ins_id)).first()
             if row is None:
