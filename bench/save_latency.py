@@ -5,8 +5,9 @@ runners: answers are saved the way the checklist saves them, ``ctx.run`` on the 
 lane, one every ``--gap`` ms (a fast inspector), and the latency of each is the time from
 the call on the GUI thread to its result arriving back there.
 
-Measured twice in the same run, on the same station and the same inspection:
-  idle    nothing else runs (half before the loaded phase, half after it);
+Measured in the same run, on the same station and the same inspection, in blocks that
+take turns (``--blocks``; noise on a shared machine weighs on both sides alike):
+  idle    nothing else runs;
   loaded  at the same time, all three kept going on the work lane, each started again as
           soon as it ends:
           (a) an offline-sync attempt (ui/offline_sync.OfflineSync.attempt) against a
@@ -100,14 +101,14 @@ class SlowTsa:
 
     def __init__(self, delay: float) -> None:
         self.requests = 0
-        stop = self.stop = threading.Event()
+        self.stop = threading.Event()  # a new one for each loaded block (see Load.start)
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # http.server's name
                 self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 outer.requests += 1
-                stop.wait(delay)
+                outer.stop.wait(delay)
                 self.send_response(503)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -285,6 +286,7 @@ class Load:
 
     def start(self) -> None:
         self.running = True
+        self.tsa.stop = threading.Event()
         self._sync()
         self._export()
         self._fuse()
@@ -390,6 +392,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--saves", type=int, default=200, help="timed saves per phase")
     p.add_argument("--gap", type=int, default=100, help="ms between two saves")
+    p.add_argument("--blocks", type=int, default=4, help="idle/loaded blocks, taking turns")
     p.add_argument("--frames", type=int, default=5, help="frames per focus stack")
     p.add_argument("--tsa-delay", type=float, default=3.0, help="seconds the TSA waits")
     p.add_argument("--quick", action="store_true", help="smoke mode: 30 saves, small frames")
@@ -398,7 +401,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--writes", action="store_true", help="list write transactions by reason")
     args = p.parse_args(argv)
     if args.quick:
-        args.saves, args.frames, args.tsa_delay = 30, 3, 0.5
+        args.saves, args.frames, args.tsa_delay, args.blocks = 30, 3, 0.5, 1
     return args
 
 
@@ -416,23 +419,28 @@ def run(args: argparse.Namespace, base: Path) -> int:
             b.station, load.ines, Stage.CASTING, "JT-SAVE", "RG-1", "SN-SAVE"
         ).id
         measure_saves(b.ctx, load.ines, ins_id, 10, args.gap)  # warm-up, untimed
-        half = max(1, args.saves // 2)
         idle_in: dict[str, list[float]] = {}
         loaded_in: dict[str, list[float]] = {}
-        idle = measure_saves(b.ctx, load.ines, ins_id, half, args.gap, idle_in)
-        if writes is not None:
-            writes.on = True
-        load.start()
-        started = time.perf_counter()
-        while time.perf_counter() - started < 0.3:  # let all three get going
-            QCoreApplication.processEvents()
-            time.sleep(0.005)
-        loaded = measure_saves(b.ctx, load.ines, ins_id, args.saves, args.gap, loaded_in)
-        running = {j.label for j in (b.ctx.work.jobs if b.ctx.work is not None else [])}
-        if writes is not None:
-            writes.on = False
-        load.stop()
-        idle += measure_saves(b.ctx, load.ines, ins_id, args.saves - half, args.gap, idle_in)
+        idle: list[float] = []
+        loaded: list[float] = []
+        running: set[str] = set()
+        # Idle and loaded blocks take turns, so a machine that gets busier or quieter
+        # meanwhile (other people's work) weighs on both sides alike.
+        block = max(1, args.saves // args.blocks)
+        for _ in range(args.blocks):
+            idle += measure_saves(b.ctx, load.ines, ins_id, block, args.gap, idle_in)
+            if writes is not None:
+                writes.on = True
+            load.start()
+            started = time.perf_counter()
+            while time.perf_counter() - started < 0.3:  # let all three get going
+                QCoreApplication.processEvents()
+                time.sleep(0.005)
+            loaded += measure_saves(b.ctx, load.ines, ins_id, block, args.gap, loaded_in)
+            running |= {j.label for j in (b.ctx.work.jobs if b.ctx.work is not None else [])}
+            if writes is not None:
+                writes.on = False
+            load.stop()
         counts, problems = dict(load.counts), list(load.problems)
         tsa_requests = load.tsa.requests
         problems += [
@@ -460,7 +468,7 @@ def run(args: argparse.Namespace, base: Path) -> int:
         + ", ".join(f"{v} {k}" for k, v in counts.items())
         + f", {tsa_requests} time-stamp request(s)"
     )
-    print(f"  still running on the work lane when the loaded saves ended: {sorted(running)}")
+    print(f"  running on the work lane when a loaded block ended: {sorted(running)}")
     print()
     if writes is not None:
         writes.report()
