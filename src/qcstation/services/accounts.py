@@ -73,11 +73,14 @@ def login(station: Station, username: str, password: str) -> User:
     with station.db.read() as s:
         row = s.scalars(select(UserRow).where(UserRow.username == username)).one_or_none()
         seen = row.password_hash if row is not None else None
+        # a refusal must cost what any other does: a key is opened only for a sign-in
+        # that will succeed (as it stands now; the write below decides)
+        may = row is not None and row.active and row.failed_logins < MAX_FAILED_LOGINS
     right = verify_password(seen or _dummy_hash(), password)
     found: User | None = None
     rehash = False
     opened: tuple[int, _keyring.SessionKey | None] | None = None
-    if right and seen is not None:
+    if right and may:
         with station.db.read() as s:
             row = s.scalars(select(UserRow).where(UserRow.username == username)).one()
             opened = (row.id, _keyring.open_session_key(s, row, password))
