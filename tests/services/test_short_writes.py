@@ -164,3 +164,34 @@ def test_an_export_stopped_after_signing_writes_no_file(
     with pytest.raises(KeyboardInterrupt):
         documents.export_report(station, supervisor, password, completed, out, check=stop)
     assert not out.exists()
+
+
+def test_a_report_export_hashes_its_photos_before_its_write(
+    station: Station,
+    inspector: User,
+    supervisor: User,
+    completed: str,
+    password: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from qcstation.services import document_content
+
+    signing.sign(station, inspector, completed, Meaning.PERFORMED, password)
+    signing.sign(station, supervisor, completed, Meaning.APPROVED, password)
+    assert document_content.prechecked(station, _record(station, completed))  # has photos
+    gate = Gate(document_content.checked_path)
+    monkeypatch.setattr(document_content, "checked_path", gate)
+    out = tmp_path / "report.pdf"
+    slow = Background(
+        lambda: documents.export_report(station, supervisor, password, completed, out)
+    )
+    save_while_held(station, inspector, gate, slow)
+    assert out.is_file()
+
+
+def _record(station: Station, inspection_id: str) -> Any:
+    from qcstation.services import records
+
+    with station.db.read() as s:
+        return records.load(s, inspection_id)

@@ -76,6 +76,7 @@ from qcstation.services.errors import (
     SigningRefused,
 )
 from qcstation.store import audit
+from qcstation.store.evidence import EvidenceError
 from qcstation.store.models import DocumentReissueRow, DocumentRow, UserRow
 
 __all__ = [
@@ -362,6 +363,18 @@ def _hands(station: Station, actor: User, password: str) -> _plant_keys.Hands | 
             return exc
 
 
+def _prechecked(station: Station, inspection_id: str) -> dc.Checked:
+    """The record's images hashed before the write (streaming every photo file can take
+    tens of milliseconds, which no save should wait for). Any problem is left for the
+    write to find and say where it always did: nothing is issued then."""
+    try:
+        with station.db.read() as s:
+            record = records.load(s, inspection_id)
+        return dc.prechecked(station, record)
+    except (ServiceError, EvidenceError, OSError):
+        return {}
+
+
 def _opened(hands: _plant_keys.Hands | ServiceError) -> _plant_keys.Hands:
     if isinstance(hands, ServiceError):
         raise hands
@@ -370,6 +383,7 @@ def _opened(hands: _plant_keys.Hands | ServiceError) -> _plant_keys.Hands:
 
 def _prepare_report(station: Station, actor: User, password: str, inspection_id: str) -> _Prepared:
     opened = _hands(station, actor, password)
+    checked = _prechecked(station, inspection_id)
     with station.db.write(actor, station.name, reason="issue report") as s:
         me = _issuer(s, actor)
         record = records.load(s, inspection_id)
@@ -398,7 +412,7 @@ def _prepare_report(station: Station, actor: User, password: str, inspection_id:
             issued_by=str(facts.issued_by),
             defect_names=dc.defect_names(s),
             actions=dc.actions(s, inspection_id),
-            photos=dc.photos(station, record),
+            photos=dc.photos(station, record, checked),
             signatures=[c.signature for c in checks],
             correction=record.correction,
             superseded_by=record.superseded_by,
@@ -519,6 +533,7 @@ def _prepare_certificate(
 ) -> _Prepared:
     settings = station.location.settings
     opened = _hands(station, actor, password)
+    checked = _prechecked(station, inspection_id)
     with station.db.write(actor, station.name, reason="issue certificate") as s:
         me = _issuer(s, actor)
         record = records.load(s, inspection_id)
@@ -587,7 +602,7 @@ def _prepare_certificate(
             qr_text=qr_text,
             record_hash=record.record_hash,
             seal_key_id=hands.seal_key_id,
-            photo=dc.piece_photo(station, record),
+            photo=dc.piece_photo(station, record, checked),
             verify_hint=hint,
             summary=dc.summary(record),
             issued_by=str(facts.issued_by),
