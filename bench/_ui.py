@@ -207,7 +207,7 @@ def open_window(data_dir: Path, camera: bool = False) -> Bench:
 
 def close_window(b: Bench) -> None:
     b.window.close()
-    b.ctx.tasks.wait()
+    b.ctx.wait()
     b.station.close()
 
 
@@ -296,9 +296,9 @@ class ScriptPlayer(QObject):
                 raise ScriptError(f"the app reported an error: {type(exc).__name__}: {exc}")
             if time.perf_counter() > self._deadline:
                 raise ScriptError(
-                    f"timed out waiting for the worker ({self.ctx.tasks.pending} task(s) pending)"
+                    f"timed out waiting for the worker ({self.ctx.pending} task(s) pending)"
                 )
-            if self.ctx.tasks.pending:
+            if self.ctx.pending:
                 self._idle_turns = 0
                 QTimer.singleShot(1, self._wait_idle)
                 return

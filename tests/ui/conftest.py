@@ -66,8 +66,9 @@ def window(qtbot: QtBot, ui_station: Station) -> Iterator[tuple[MainWindow, UiCo
     yield win, ctx
     win.close()
     ctx.tasks.wait()
-    if ctx.reads is not None:
-        ctx.reads.wait()
+    if ctx.work is not None:
+        ctx.work.cancel_all()
+        ctx.work.wait()
     win.deleteLater()  # its application-wide filters (the capture key) go with it
     QApplication.processEvents()
 
@@ -80,9 +81,9 @@ class Driver:
 
     def settle(self) -> None:
         """Wait until the worker is idle and its results have been delivered."""
-        self.qtbot.waitUntil(lambda: self.ctx.tasks.pending == 0, timeout=20000)
+        self.qtbot.waitUntil(lambda: self.ctx.pending == 0, timeout=20000)
         self.qtbot.wait(30)
-        self.qtbot.waitUntil(lambda: self.ctx.tasks.pending == 0, timeout=20000)
+        self.qtbot.waitUntil(lambda: self.ctx.pending == 0, timeout=20000)
 
     def focus(self) -> QWidget:
         target = QApplication.focusWidget()

@@ -17,7 +17,7 @@ from .conftest import Driver
 
 
 def _reads_done(d: Driver) -> None:
-    reads = d.ctx.reads
+    reads = d.ctx.work
     assert reads is not None
     d.qtbot.waitUntil(lambda: reads.pending == 0, timeout=60000)
     d.qtbot.wait(30)

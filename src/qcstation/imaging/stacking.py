@@ -17,7 +17,7 @@ images directly with smoothed weights; "select" takes each pixel from its sharpe
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -160,7 +160,11 @@ def focus_stack(
     fusion: str = "pyramid",
     reference: int | None = None,
     power: float = 4.0,
+    step: Callable[[int, int], None] | None = None,
 ) -> StackResult:
+    """Align every frame to the reference and fuse them. ``step(done, total)`` is called
+    after each frame is aligned and once more before the fusing: progress for a dialog,
+    and the place to stop (it may raise; nothing is kept half-made)."""
     if len(frames) < 2:
         raise ValueError("a focus stack needs at least two frames")
     images = [f.image if isinstance(f, Frame) else f for f in frames]
@@ -172,13 +176,19 @@ def focus_stack(
     ref = n // 2 if reference is None else reference
     warps: list[Warp] = [_identity() for _ in range(n)]
     ok = [True] * n
+    done = 1  # the reference needs no aligning
     for direction in (-1, 1):  # chain each frame to its neighbour towards the reference
         for i in range(ref + direction, -1 if direction < 0 else n, direction):
+            if step is not None:
+                step(done, n + 1)
             try:
-                step = align_pair(images[i - direction], images[i], align)
+                pair = align_pair(images[i - direction], images[i], align)
             except AlignmentError:
-                step, ok[i] = _identity(), False
-            warps[i] = _compose(step, warps[i - direction])
+                pair, ok[i] = _identity(), False
+            warps[i] = _compose(pair, warps[i - direction])
+            done += 1
+    if step is not None:
+        step(n, n + 1)  # aligned: the fusing is the last step
     aligned = [
         images[i]
         if i == ref

@@ -64,22 +64,45 @@ def login(station: Station, username: str, password: str) -> User:
     gives the same message, so neither the answer nor its time tells whether the name
     exists. Five wrong passwords in a row lock the account until an administrator (or the
     plant root passphrase) unlocks it.
+
+    The argon2 verification and the opening of the key (each tens to hundreds of
+    milliseconds) run with no transaction open; the write that counts the attempt is short
+    and decides on the row as it is then (a password changed meanwhile is checked again),
+    so answers being saved meanwhile never wait for a sign-in.
     """
+    with station.db.read() as s:
+        row = s.scalars(select(UserRow).where(UserRow.username == username)).one_or_none()
+        seen = row.password_hash if row is not None else None
+        # a refusal must cost what any other does: a key is opened only for a sign-in
+        # that will succeed (as it stands now; the write below decides)
+        may = row is not None and row.active and row.failed_logins < MAX_FAILED_LOGINS
+    right = verify_password(seen or _dummy_hash(), password)
     found: User | None = None
     rehash = False
+    opened: tuple[int, _keyring.SessionKey | None] | None = None
+    if right and may:
+        with station.db.read() as s:
+            row = s.scalars(select(UserRow).where(UserRow.username == username)).one()
+            opened = (row.id, _keyring.open_session_key(s, row, password))
     with station.db.write(None, station.name, reason="login") as s:
         row = s.scalars(select(UserRow).where(UserRow.username == username)).one_or_none()
         known = row is not None
+        if row is not None and row.password_hash != seen:  # changed meanwhile: check again
+            right = verify_password(row.password_hash, password)
+            opened = None
         if row is None:
-            verify_password(_dummy_hash(), password)
             _count_unknown(s)
-        elif not verify_password(row.password_hash, password):
+        elif not right:
             row.failed_logins += 1
         elif not row.active or row.failed_logins >= MAX_FAILED_LOGINS:
             row.failed_logins += 1  # the same work and answer as a wrong password
         else:
             row.failed_logins = 0
-            credential = _keyring.open_session_key(s, row, password)
+            credential = (
+                opened[1]
+                if opened is not None and opened[0] == row.id
+                else _keyring.open_session_key(s, row, password)
+            )
             found = replace(repo.user(row), credential=credential)
             rehash = needs_rehash(row.password_hash)
     if found is None:
@@ -88,8 +111,9 @@ def login(station: Station, username: str, password: str) -> User:
         raise LoginFailed(LOGIN_REFUSED)
     log.info("%s signed in (%s) on %s", username, found.role.value, station.name)
     if rehash and found.credential is not None:
+        new_hash = hash_password(password)  # argon2 again: outside the transaction
         with station.db.write(found, station.name, reason="password hash upgraded") as s:
-            s.get_one(UserRow, found.id).password_hash = hash_password(password)
+            s.get_one(UserRow, found.id).password_hash = new_hash
     return found
 
 

@@ -29,7 +29,7 @@ import hashlib
 import io
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -72,9 +72,11 @@ from qcstation.services.errors import (
     InvalidInput,
     LoginFailed,
     PermissionDenied,
+    ServiceError,
     SigningRefused,
 )
 from qcstation.store import audit
+from qcstation.store.evidence import EvidenceError
 from qcstation.store.models import DocumentReissueRow, DocumentRow, UserRow
 
 __all__ = [
@@ -315,14 +317,19 @@ def export_reports(
     inspection_ids: Sequence[str],
     out_dir: Path,
     timestamper: Any = None,
+    check: Callable[[], None] | None = None,
 ) -> list[Exported]:
-    """Batch export: one password, one file per inspection named by its report number."""
+    """Batch export: one password, one file per inspection named by its report number.
+    ``check`` is called before each report and before each file is written (see
+    ``export_report``)."""
     actor = _login(station, actor, password)
     done = []
     for ins_id in inspection_ids:
+        if check is not None:
+            check()
         prepared = _prepare_report(station, actor, password, ins_id)
         path = out_dir / f"{prepared.number}.pdf"
-        done.append(_finish_report(station, prepared, path, timestamper))
+        done.append(_finish_report(station, prepared, path, timestamper, check))
     return done
 
 
@@ -333,20 +340,57 @@ def export_report(
     inspection_id: str,
     out: Path,
     timestamper: Any = None,
+    check: Callable[[], None] | None = None,
 ) -> Exported:
+    """The signed report. The number is issued in a short transaction; the signing and
+    the time-stamp server's answer (which may take seconds) come after it, with none open.
+    ``check`` is called once signed, before the file is written, and may raise to stop:
+    then no file is written (the number stays issued, as when the time-stamp server does
+    not answer)."""
     actor = _login(station, actor, password)
     prepared = _prepare_report(station, actor, password, inspection_id)
-    return _finish_report(station, prepared, out, timestamper)
+    return _finish_report(station, prepared, out, timestamper, check)
+
+
+def _hands(station: Station, actor: User, password: str) -> _plant_keys.Hands | ServiceError:
+    """The issuing keys opened with the issuer's password: a key derivation of tens to
+    hundreds of milliseconds, in a read of its own, so no write waits for it. A refusal is
+    returned, to be raised where it always was (after the checks that come before it)."""
+    with station.db.read() as s:
+        try:
+            return _open(s, _issuer(s, actor), password)
+        except ServiceError as exc:
+            return exc
+
+
+def _prechecked(station: Station, inspection_id: str) -> dc.Checked:
+    """The record's images hashed before the write (streaming every photo file can take
+    tens of milliseconds, which no save should wait for). Any problem is left for the
+    write to find and say where it always did: nothing is issued then."""
+    try:
+        with station.db.read() as s:
+            record = records.load(s, inspection_id)
+        return dc.prechecked(station, record)
+    except (ServiceError, EvidenceError, OSError):
+        return {}
+
+
+def _opened(hands: _plant_keys.Hands | ServiceError) -> _plant_keys.Hands:
+    if isinstance(hands, ServiceError):
+        raise hands
+    return hands
 
 
 def _prepare_report(station: Station, actor: User, password: str, inspection_id: str) -> _Prepared:
+    opened = _hands(station, actor, password)
+    checked = _prechecked(station, inspection_id)
     with station.db.write(actor, station.name, reason="issue report") as s:
         me = _issuer(s, actor)
         record = records.load(s, inspection_id)
         if record.inspection.status is not Status.COMPLETED:
             raise Conflict(f"inspection {inspection_id} is not completed: complete it first")
         checks = _signatures_hold(s, record)
-        hands = _open(s, me, password)
+        hands = _opened(opened)
         head = _chain_head(s)
         review = dc.review(s, inspection_id)
         verdict = dc.settled_verdict(record.inspection.verdict, review)
@@ -368,7 +412,7 @@ def _prepare_report(station: Station, actor: User, password: str, inspection_id:
             issued_by=str(facts.issued_by),
             defect_names=dc.defect_names(s),
             actions=dc.actions(s, inspection_id),
-            photos=dc.photos(station, record),
+            photos=dc.photos(station, record, checked),
             signatures=[c.signature for c in checks],
             correction=record.correction,
             superseded_by=record.superseded_by,
@@ -380,11 +424,19 @@ def _prepare_report(station: Station, actor: User, password: str, inspection_id:
         return _Prepared("report", doc.number, record, facts, hands, report=content)
 
 
-def _finish_report(station: Station, prepared: _Prepared, path: Path, timestamper: Any) -> Exported:
+def _finish_report(
+    station: Station,
+    prepared: _Prepared,
+    path: Path,
+    timestamper: Any,
+    check: Callable[[], None] | None = None,
+) -> Exported:
     assert prepared.report is not None
     buf = io.BytesIO()
     area = build_report(prepared.report, buf)
     signed = _sign(station, prepared, buf.getvalue(), area, timestamper)
+    if check is not None:
+        check()
     write_atomically(path, signed)
     return _exported(station, prepared, path, signed, timestamper)
 
@@ -400,13 +452,15 @@ def export_certificate(
     out: Path,
     size: Literal["a4", "letter", "card"] | None = None,
     timestamper: Any = None,
+    check: Callable[[], None] | None = None,
 ) -> Exported:
     """The customer certificate of a completed, passing, approved inspection of a stage
     that may be certified. Printed again, it is the same certificate (same number, date,
-    verdict and claims); a different one needs ``reissue_certificate``."""
+    verdict and claims); a different one needs ``reissue_certificate``. ``check``: as
+    for ``export_report``."""
     actor = _login(station, actor, password)
     prepared = _prepare_certificate(station, actor, password, inspection_id, None)
-    return _finish_certificate(station, prepared, out, size, timestamper)
+    return _finish_certificate(station, prepared, out, size, timestamper, check)
 
 
 def reissue_certificate(
@@ -478,12 +532,14 @@ def _prepare_certificate(
     station: Station, actor: User, password: str, inspection_id: str, reissue: str | None
 ) -> _Prepared:
     settings = station.location.settings
+    opened = _hands(station, actor, password)
+    checked = _prechecked(station, inspection_id)
     with station.db.write(actor, station.name, reason="issue certificate") as s:
         me = _issuer(s, actor)
         record = records.load(s, inspection_id)
         ins = record.inspection
         verdict, checks = _certifiable(s, station, record)
-        hands = _open(s, me, password)
+        hands = _opened(opened)
         head = _chain_head(s)
         description, material = dc.sku_record(s, ins.sku)
         try:
@@ -546,7 +602,7 @@ def _prepare_certificate(
             qr_text=qr_text,
             record_hash=record.record_hash,
             seal_key_id=hands.seal_key_id,
-            photo=dc.piece_photo(station, record),
+            photo=dc.piece_photo(station, record, checked),
             verify_hint=hint,
             summary=dc.summary(record),
             issued_by=str(facts.issued_by),
@@ -645,6 +701,7 @@ def _finish_certificate(
     out: Path,
     size: Literal["a4", "letter", "card"] | None,
     timestamper: Any,
+    check: Callable[[], None] | None = None,
 ) -> Exported:
     assert prepared.certificate is not None
     chosen = size or station.location.settings.paper_size
@@ -658,5 +715,7 @@ def _finish_certificate(
         ) from None
     font = 4 if chosen == "card" else 7
     signed = _sign(station, prepared, buf.getvalue(), area, timestamper, font)
+    if check is not None:
+        check()
     write_atomically(out, signed)
     return _exported(station, prepared, out, signed, timestamper)

@@ -11,6 +11,7 @@ later comparison is judged against it. A newer one supersedes; history stays.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -108,9 +109,14 @@ def _decode(station: Station, sha256: str, what: str) -> Image:
         raise InvalidInput(str(exc)) from exc
 
 
-def compare(station: Station, evidence_id: int) -> GoldenComparison:
+def compare(
+    station: Station, evidence_id: int, step: Callable[[int, int], None] | None = None
+) -> GoldenComparison:
     """Align the piece's image to the golden sample of its SKU and stage and mark what
-    differs (imaging.compare: tolerant of small shifts and lighting changes)."""
+    differs (imaging.compare: tolerant of small shifts and lighting changes). Two short
+    reads, then the decoding and comparing with no transaction open; ``step(done, total)``
+    between them (progress, and a place to stop: it may raise)."""
+    step = step or (lambda _d, _t: None)
     with station.db.read() as s:
         ev, ins = _image_row(s, evidence_id)
         sku, stage, sha = ins.sku, Stage(ins.stage), ev.sha256
@@ -120,8 +126,11 @@ def compare(station: Station, evidence_id: int) -> GoldenComparison:
             f"there is no golden sample for {sku} at {stage.value.replace('_', ' ')}: a "
             "supervisor sets one from a good piece's captured image"
         )
+    step(0, 3)
     piece = _decode(station, sha, f"evidence image {sha[:12]}")
+    step(1, 3)
     reference = _decode(station, gold.sha256, f"golden sample image {gold.sha256[:12]}")
+    step(2, 3)
     try:
         result = compare_to_golden(piece, reference)
     except ImagingError as exc:

@@ -19,6 +19,7 @@ never taken for the live one. Scripts and the demo pass a frame to :func:`captur
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -160,7 +161,22 @@ def capture_shot(
     position: int | None = None,
 ) -> Captured:
     """The capture key's path: the shot kept as evidence of the item (or the inspection)."""
-    ev, chk = prepare_shot(station, shot)
+    return attach_prepared(
+        station, actor, inspection_id, prepare_shot(station, shot), item_id, position
+    )
+
+
+def attach_prepared(
+    station: Station,
+    actor: User,
+    inspection_id: str,
+    prepared: tuple[Evidence, CalibrationCheck],
+    item_id: str | None = None,
+    position: int | None = None,
+) -> Captured:
+    """Keep evidence made by ``prepare_shot`` (the encoding, done beforehand and maybe on
+    another thread): one short transaction."""
+    ev, chk = prepared
     return Captured(_attach(station, actor, inspection_id, ev, item_id, position), chk)
 
 
@@ -197,11 +213,14 @@ def log_defect(
     note: str = "",
     *,
     shot: Shot | None = None,
+    photo: Evidence | None = None,
 ) -> LoggedDefect:
     """The defect form's one call: the defect and, with a shot, its photo, committed
     together (inspections.log_defect); a shot from a lost camera refuses both, so the form
-    keeps what was typed and says why."""
-    photo = prepare_shot(station, shot)[0] if shot is not None else None
+    keeps what was typed and says why. ``photo``: the shot already made into evidence by
+    ``prepare_shot`` (the encoding, maybe on another thread), instead of ``shot``."""
+    if photo is None and shot is not None:
+        photo = prepare_shot(station, shot)[0]
     return inspections.log_defect(
         station,
         actor,
@@ -228,26 +247,37 @@ def capture_stack(
     *,
     camera: Capabilities | None = None,
     magnification: str = "",
+    step: Callable[[int, int], None] | None = None,
 ) -> Captured:
     """A focus stack: every source frame and the fused image, whose meta lists the source
     frames' SHA-256s in order (so the record links them). All files are made durable first,
-    then all rows go in one transaction: a full disk or a refusal leaves no partial stack."""
+    then all rows go in one transaction: a full disk or a refusal leaves no partial stack.
+
+    ``step(done, total)`` is called before each frame is encoded: progress, and the place to
+    stop (it may raise); once the files are being stored, the stack is kept whole. No
+    transaction is open while frames are encoded."""
     if len(frames) < 2:
         raise InvalidInput("a focus stack needs at least two frames")
     size = (int(result.image.shape[1]), int(result.image.shape[0]))
     chk = _check(station, camera, magnification, size)
     cal = _usable(chk)
-    sources = [
-        prepare_evidence(
-            f,
-            camera,
-            cal,
-            magnification=magnification,
-            # the dialog takes fresh frames from the live camera, never the frozen picture
-            extra=_known(chk, camera) | {"frozen": False, "stack_role": "source", "stack_index": i},
+    sources = []
+    for i, f in enumerate(frames):
+        if step is not None:
+            step(i, len(frames) + 1)
+        sources.append(
+            prepare_evidence(
+                f,
+                camera,
+                cal,
+                magnification=magnification,
+                # the dialog takes fresh frames from the live camera, never the frozen picture
+                extra=_known(chk, camera)
+                | {"frozen": False, "stack_role": "source", "stack_index": i},
+            )
         )
-        for i, f in enumerate(frames)
-    ]
+    if step is not None:
+        step(len(frames), len(frames) + 1)  # the last moment to stop: nothing stored yet
     inspections.check_before_files(station, actor, inspection_id)
     stored = [station.evidence.put(ev.data) for ev in sources]
     fused = prepare_stack_evidence(

@@ -11,17 +11,24 @@ from __future__ import annotations
 
 import base64
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 
 from qcstation.accounts import keys
 from qcstation.domain.inspections import Status
-from qcstation.domain.signing import ESignature, Manifest, Meaning, SignatureCheck
+from qcstation.domain.signing import ESignature, KeyStatus, Manifest, Meaning, SignatureCheck
 from qcstation.domain.users import Permission, Role, User
 from qcstation.services import _keyring, records
 from qcstation.services.accounts import login, require
 from qcstation.services.context import Station
-from qcstation.services.errors import Conflict, LoginFailed, NotFound, PermissionDenied
+from qcstation.services.errors import (
+    Conflict,
+    LoginFailed,
+    NotFound,
+    PermissionDenied,
+    ServiceError,
+)
 from qcstation.store.models import InspectionRow, SignatureRow
 
 
@@ -40,6 +47,15 @@ def sign(
     except LoginFailed as exc:
         raise LoginFailed(f"{exc}; nothing was signed") from None
     reason = f"sign as {meaning.value}"
+    # Opening the key (a password-based key derivation, tens to hundreds of milliseconds)
+    # happens before the write, so saves on other threads never wait for it; the write
+    # below checks it is still the user's current key (or opens it there, if it changed).
+    early: Any = None
+    with station.db.read() as s:
+        try:
+            early = _keyring.unlock(s, require(s, actor, Permission.INSPECT), password)
+        except ServiceError:
+            early = None  # said in its turn below, after the checks that come first
     with station.db.write(actor, station.name, reason=reason) as s:
         user = require(s, actor, Permission.INSPECT)
         row = s.get(InspectionRow, inspection_id)
@@ -68,7 +84,14 @@ def sign(
         ).first()
         if taken is not None:
             raise Conflict(f"this inspection is signed as {meaning.value} already")
-        identity = _keyring.unlock(s, user, password)
+        current = _keyring.current_key(s, user.id)
+        still = (
+            early is not None
+            and current is not None
+            and current.id == early.key_row_id
+            and _keyring.status(current) is KeyStatus.ACTIVE
+        )
+        identity = early if still else _keyring.unlock(s, user, password)
         record = records.load(s, row.id)
         now = station.now()
         manifest = Manifest(

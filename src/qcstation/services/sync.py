@@ -25,6 +25,7 @@ reason, and the next one goes: one bad record never stops the queue, nor is it r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -62,6 +63,8 @@ from qcstation.store.models import (
 from qcstation.store.models import Station as StationRow
 from qcstation.store.types import UTCDateTime
 
+# step(done, total): progress between the records of an attempt, and where it may stop
+Step = Callable[[int, int], None]
 OFFLINE_NOTICE = (
     "The plant server cannot be reached: this station works offline on its own copy. "
     "Completed inspections wait in its outbox; the window sends them as soon as the "
@@ -330,10 +333,13 @@ def queue(local: Station) -> int:
     if not todo:
         return 0
     key = station_keys.load(local.location)
+    # The payloads (every row of a record, as canonical JSON) are built in a read: a
+    # completed record does not change, and the write that queues them stays short.
+    with local.db.read() as s:
+        texts = {i: canonical_json(_payload(s, s.get_one(InspectionRow, i))) for i in todo}
     n = 0
     with local.db.write(None, local.name, reason="queue for the server") as s:
-        for ins_id in todo:
-            text = canonical_json(_payload(s, s.get_one(InspectionRow, ins_id)))
+        for ins_id, text in texts.items():
             digest = sha256_hex(text)
             row = s.scalars(select(OutboxRow).where(OutboxRow.record_id == ins_id)).first()
             if row is None:
@@ -537,10 +543,12 @@ def _own_key_certified(server: Station, local: Station) -> None:
         )
 
 
-def push(server: Station, local: Station, actor: User) -> Pushed:
+def push(server: Station, local: Station, actor: User, step: Step | None = None) -> Pushed:
     """Deliver the outbox in order. A record the server refuses is set aside with the
     reason and the next one goes; any other failure (the network, the server) stops
-    here and everything left waits for the next sync."""
+    here and everything left waits for the next sync. ``step(done, total)`` is called
+    before each record (progress, and a place to stop: it may raise; what was delivered
+    stays delivered and marked, the rest waits)."""
     with local.db.read() as s:
         items = s.scalars(
             select(OutboxRow)
@@ -555,7 +563,9 @@ def push(server: Station, local: Station, actor: User) -> Pushed:
         trust = sync_checks.Trust.read(s, root)
     sent = already = 0
     refusals: list[tuple[str, str]] = []
-    for item in items:
+    for done, item in enumerate(items):
+        if step is not None:
+            step(done, len(items))
         try:
             new = _deliver(server, local, item, actor, trust)
         except sync_checks.Refused as exc:
@@ -584,10 +594,13 @@ def push(server: Station, local: Station, actor: User) -> Pushed:
     return Pushed(sent, already, tuple(refusals))
 
 
-def sync(server: Station, local: Station, actor: User) -> SyncResult:
-    """Queue, deliver, then refresh the station's reference data, as ``actor``."""
+def sync(server: Station, local: Station, actor: User, step: Step | None = None) -> SyncResult:
+    """Queue, deliver, then refresh the station's reference data, as ``actor``. Each part
+    in short transactions of its own: none is held while the server is asked."""
     queued = queue(local)
-    pushed = push(server, local, actor)
+    pushed = push(server, local, actor, step)
+    if step is not None:
+        step(1, 1)  # delivered: the last place to stop before the refresh
     pulled = pull(server, local, actor)
     return SyncResult(pulled, queued, pushed.sent, pushed.already, waiting(local), pushed.refused)
 
@@ -597,7 +610,9 @@ def is_offline_copy(station: Station, location: config.Location) -> bool:
     return not location.is_sqlite and station.location.is_sqlite
 
 
-def try_sync(location: config.Location, local: Station, actor: User) -> SyncResult | None:
+def try_sync(
+    location: config.Location, local: Station, actor: User, step: Step | None = None
+) -> SyncResult | None:
     """One attempt from a station working offline: queue what is completed and, if the
     server answers, deliver and refresh; None when it still does not answer (nothing lost:
     the outbox keeps everything for the next attempt)."""
@@ -607,6 +622,8 @@ def try_sync(location: config.Location, local: Station, actor: User) -> SyncResu
     except DatabaseUnavailable:
         return None
     try:
-        return sync(server, local, actor)
+        if step is not None:
+            step(0, 0)  # connected (maybe after a long wait): stop here if asked
+        return sync(server, local, actor, step)
     finally:
         server.close()

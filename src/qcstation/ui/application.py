@@ -25,14 +25,19 @@ from qcstation.ui.tasks import TaskRunner
 
 __all__ = ["application", "attach_workspace", "build_window", "has_display"]
 
+# Jobs on the work lane run side by side: a sync attempt waiting on the network (up to its
+# connect timeout) must not hold up a focus stack or a signed export.
+WORK_THREADS = 3
+
 
 def attach_workspace(
     window: MainWindow, station: Station, location: Location, source: FrameSource | None = None
 ) -> UiContext:
     """Give a window (maybe just its sign-in form so far) the station and its workspace."""
     errors = ErrorReporter(lambda: window)
-    tasks = TaskRunner(errors.report)
-    ctx = UiContext(station, tasks, errors, location.settings, reads=TaskRunner(errors.report))
+    tasks = TaskRunner(errors.report)  # the database lane: one thread, in order
+    work = TaskRunner(errors.report, threads=WORK_THREADS, name="work", background=True)
+    ctx = UiContext(station, tasks, errors, location.settings, work=work)
     window.attach(ctx, CameraPanel(source))
     if sync.is_offline_copy(station, location):
         window.offline_sync = OfflineSync(ctx, location, window.connection_note, window)  # type: ignore[attr-defined]

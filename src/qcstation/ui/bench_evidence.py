@@ -35,6 +35,7 @@ from qcstation.ui.capture_key import CaptureKey
 from qcstation.ui.evidence_strip import SHOWN, EvidenceOwner, StoredCapture
 from qcstation.ui.pages.measure_dialog import MeasureDialog
 from qcstation.ui.pages.stack_dialog import StackDialog
+from qcstation.ui.tasks import Once
 
 if TYPE_CHECKING:
     from qcstation.config import Settings
@@ -152,10 +153,23 @@ class BenchEvidence(QObject):
         item_id, pos = self.checklist.current_target()
         station, actor = self.ctx.station, self.ctx.actor
 
+        def encode() -> tuple[Any, np.ndarray]:
+            prepared = microscope.prepare_shot(station, shot)
+            assert shot.frame is not None  # prepare_shot refused a shot without one
+            return prepared, thumbnail(shot.frame.image, THUMB_SIDE)
+
+        # The PNG encoding starts on the work lane; the save keeps its place on the
+        # database lane and takes the encoded image when its turn comes (ui/tasks.Once).
+        made = Once(encode)
+        if self.ctx.work is not None:
+            self.ctx.work.run(made.get, on_error=lambda _e: None)  # the save reports it
+
         def keep() -> tuple[microscope.Captured, np.ndarray]:
-            got = microscope.capture_shot(station, actor, owner.inspection_id, shot, item_id, pos)
-            assert shot.frame is not None  # capture_shot refused a shot without one
-            return got, thumbnail(shot.frame.image, THUMB_SIDE)
+            prepared, thumb = made.get()
+            got = microscope.attach_prepared(
+                station, actor, owner.inspection_id, prepared, item_id, pos
+            )
+            return got, thumb
 
         self.ctx.run(
             keep,

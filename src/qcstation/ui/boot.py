@@ -192,7 +192,7 @@ def run(
         opener.thread.join()
     ctx = outcome.get("ctx")
     if ctx is not None:
-        ctx.tasks.wait()
+        ctx.wait()
     if opener.opened is not None:
         if opener.opened.source is not None:
             opener.opened.source.stop()

@@ -1,4 +1,5 @@
-"""What every screen shares: the station, the signed-in user, the worker and the error path."""
+"""What every screen shares: the station, the signed-in user, the two lanes of background
+work (ui/tasks.py) and the error path."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ if TYPE_CHECKING:
     from qcstation.config import Settings
     from qcstation.services.context import Station
     from qcstation.ui.errors import ErrorReporter
-    from qcstation.ui.tasks import Owner, TaskRunner
+    from qcstation.ui.tasks import Job, Owner, TaskRunner
 
 
 class Events(QObject):
@@ -37,14 +38,14 @@ class Events(QObject):
 @dataclass
 class UiContext:
     station: Station
-    tasks: TaskRunner
+    tasks: TaskRunner  # the database lane: short transactions, one at a time, in order
     errors: ErrorReporter
     settings: Settings
     events: Events = field(default_factory=Events)
     user: User | None = None
     camera: Any = None  # the CameraPanel: its shot() is what every capture keeps
-    # A second worker for long reads (a whole audit trail): saves never wait behind them.
-    reads: TaskRunner | None = None
+    # The work lane: CPU and network jobs and long reads; saves never wait behind them.
+    work: TaskRunner | None = None
 
     def can(self, permission: Permission) -> bool:
         return self.user is not None and self.user.can(permission)
@@ -68,8 +69,55 @@ class UiContext:
         on_done: Callable[[Any], None] | None = None,
         on_error: Callable[[BaseException], None] | None = None,
     ) -> None:
-        """A long read on its own worker (the one worker when there is no second)."""
-        (self.reads or self.tasks).run(fn, on_done, on_error)
+        """A long read on the work lane (the database lane when there is no work lane)."""
+        (self.work or self.tasks).run(fn, on_done, on_error)
+
+    def run_work(
+        self,
+        fn: Callable[[Job], Any],
+        on_done: Callable[[Any], None] | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
+        *,
+        label: str,
+        on_cancelled: Callable[[], None] | None = None,
+        owner: Owner | None = None,
+        applies: Callable[[Owner], bool] | None = None,
+        after_saves: bool = False,
+    ) -> Job:
+        """A slow CPU or network job on the work lane, with progress and a Cancel (see
+        ui/tasks.py). ``after_saves``: it starts once everything already queued on the
+        database lane is done, for a job whose result depends on those saves (a signature
+        covers the answers typed before it)."""
+        from qcstation.ui.tasks import Job
+
+        lane = self.work or self.tasks
+        job = Job(label)
+        kw: dict[str, Any] = {
+            "label": label,
+            "on_cancelled": on_cancelled,
+            "owner": owner,
+            "applies": applies,
+            "job": job,
+        }
+        if after_saves and lane is not self.tasks:
+            # a no-op behind every queued save; when it arrives, those saves are done
+            def start(_r: object) -> None:
+                lane.start_job(fn, on_done, on_error, **kw)
+
+            self.tasks.run(lambda: None, start)
+        else:
+            lane.start_job(fn, on_done, on_error, **kw)
+        return job
+
+    @property
+    def pending(self) -> int:
+        """Tasks and jobs on both lanes whose results have not been delivered yet."""
+        return self.tasks.pending + (self.work.pending if self.work is not None else 0)
+
+    def wait(self, msecs: int = 30000) -> bool:
+        """Block until both lanes are idle (shutdown, tests and screenshots only)."""
+        done = self.tasks.wait(msecs)
+        return (self.work.wait(msecs) if self.work is not None else True) and done
 
     @property
     def actor(self) -> User:

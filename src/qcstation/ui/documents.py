@@ -7,6 +7,11 @@ in order with that one entry. The password is never kept: it lives in that task 
 gone when it ends. It unlocks the person's signing key and is the signature's proof of
 intent. A wrong password keeps the dialog open with the reason and makes nothing;
 repeated failures lock the account like a failed sign-in does.
+
+That task runs on the work lane (a time-stamp server may take 20 s to answer; saves must
+not wait behind it), once every save queued before it is done (a signature covers the
+answers typed before it). Cancel or Esc in the dialog stops it between its steps: a step
+done stays done (a signature is not undone), a file not yet written is not written.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from qcstation.services.documents import Exported
 from qcstation.services.errors import PermissionDenied, ServiceError
 from qcstation.ui import printing
 from qcstation.ui.context import UiContext
+from qcstation.ui.tasks import Cancelled, Job
 from qcstation.ui.widgets import muted, title
 
 Kind = Literal["report", "certificate"]
@@ -320,8 +326,10 @@ class DocumentActions(QObject):
         dialog.also_changed()
         station, actor = self.ctx.station, self.ctx.actor
 
-        def work(password: str, meaning: Meaning | None, chosen: set[str]) -> Issued:
-            return self._issue(station, actor, inspection_id, password, meaning, chosen, paths)
+        def work(job: Job, password: str, meaning: Meaning | None, chosen: set[str]) -> Issued:
+            return self._issue(
+                station, actor, inspection_id, password, meaning, chosen, paths, job.check
+            )
 
         def done(result: Issued) -> None:
             self.ticked = dialog.chosen()
@@ -353,20 +361,29 @@ class DocumentActions(QObject):
         meaning: Meaning | None,
         chosen: set[str],
         paths: dict[str, Path],
+        check: Callable[[], None] | None = None,
     ) -> Issued:
-        """On the worker: each chosen step in ORDER with the one password."""
+        """On the work lane: each chosen step in ORDER with the one password; ``check``
+        between steps and before each file is written (it raises Cancelled when asked)."""
         signed = False
         made: list[Printed] = []
+        check = check or (lambda: None)
 
         def make(kind: Kind, path: Path, keep: bool, to_print: bool) -> Printed:
+            check()
             path.parent.mkdir(parents=True, exist_ok=True)
             if kind == "report":
-                e = documents.export_report(station, actor, password, inspection_id, path)
+                e = documents.export_report(
+                    station, actor, password, inspection_id, path, check=check
+                )
             else:
-                e = documents.export_certificate(station, actor, password, inspection_id, path)
+                e = documents.export_certificate(
+                    station, actor, password, inspection_id, path, check=check
+                )
             return Printed(e, path.read_bytes() if to_print else b"", keep)
 
         try:
+            check()
             if SIGN in chosen:
                 assert meaning is not None
                 signing.sign(station, actor, inspection_id, meaning, password)
@@ -379,10 +396,12 @@ class DocumentActions(QObject):
                 if save in chosen or show in chosen:  # saved and printed: one document
                     to = paths[save] if save in chosen else paths[show]
                     made.append(make(kind, to, save in chosen, show in chosen))
-        except (ServiceError, OSError) as exc:
+        except (ServiceError, OSError, Cancelled) as exc:
             if not signed and not made:
-                raise  # nothing done: the dialog says why and stays open
-            return Issued(signed, tuple(made), _reason(exc))
+                raise  # nothing done: the dialog says why and stays open (or was cancelled)
+            return Issued(
+                signed, tuple(made), "cancelled" if isinstance(exc, Cancelled) else _reason(exc)
+            )
         return Issued(signed, tuple(made))
 
     def _issued(self, inspection_id: str, result: Issued) -> None:
@@ -430,9 +449,11 @@ class DocumentActions(QObject):
         )
         station, actor, ids = self.ctx.station, self.ctx.actor, list(inspection_ids)
 
-        def work(password: str, _meaning: Meaning | None, _chosen: set[str]) -> list[Exported]:
+        def work(
+            job: Job, password: str, _meaning: Meaning | None, _chosen: set[str]
+        ) -> list[Exported]:
             folder.mkdir(parents=True, exist_ok=True)
-            return documents.export_reports(station, actor, password, ids, folder)
+            return documents.export_reports(station, actor, password, ids, folder, check=job.check)
 
         def saved(done: list[Exported]) -> None:
             for e in done:
@@ -460,25 +481,46 @@ class DocumentActions(QObject):
     def _with_password(
         self,
         dialog: PasswordDialog,
-        work: Callable[[str, Meaning | None, set[str]], T],
+        work: Callable[[Job, str, Meaning | None, set[str]], T],
         done: Callable[[T], None],
     ) -> None:
-        """On each submit: the work on the worker; then close and go on, or say why not."""
+        """On each submit: the work on the work lane, after the saves queued before it;
+        then close and go on, or say why not. Cancel or Esc stops it between steps."""
+        running: list[Job] = []
 
         def finished(result: T) -> None:
+            running.clear()
             dialog.accept()
             done(result)
+
+        def refused(exc: BaseException) -> None:
+            running.clear()
+            self._refused(dialog, exc)
+
+        def cancelled() -> None:
+            running.clear()
+            self._say(self.tr("Cancelled: nothing was signed or written."))
 
         def go(password: str, meaning: object) -> None:
             chosen = meaning if isinstance(meaning, Meaning) else None
             ticked = dialog.chosen()
-            self.ctx.run(
-                lambda: work(password, chosen, ticked),
-                finished,
-                lambda exc: self._refused(dialog, exc),
+            running.append(
+                self.ctx.run_work(
+                    lambda job: work(job, password, chosen, ticked),
+                    finished,
+                    refused,
+                    label=dialog.windowTitle(),
+                    on_cancelled=cancelled,
+                    after_saves=True,
+                )
             )
 
+        def stop() -> None:
+            for job in running:
+                job.cancel()
+
         dialog.submitted.connect(go)
+        dialog.rejected.connect(stop)
 
     def _say(self, text: str) -> None:
         box = QMessageBox(self.parent_widget)

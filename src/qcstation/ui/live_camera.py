@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 
@@ -39,6 +40,11 @@ class GrabberFeed:
         self.focus = FocusMeter()
         self._focus_seq = -1
         self.focus_level = 0.0
+        # The focus score reads the whole frame (grey, then made small): on a 4K camera that
+        # is milliseconds the GUI thread must not spend, so it runs on a thread of its own,
+        # one frame at a time; the bar shows the newest level it has.
+        self._meter = ThreadPoolExecutor(1, thread_name_prefix="focus-meter")
+        self._measuring: Future[None] | None = None
         self._caps: Capabilities | None = None
 
     def start(self) -> GrabberFeed:
@@ -47,6 +53,7 @@ class GrabberFeed:
 
     def stop(self) -> None:
         self.grabber.stop()
+        self._meter.shutdown(wait=False, cancel_futures=True)
 
     def _on_event(self, event: GrabberEvent) -> None:  # on a grabber thread: keep it short
         caps = None
@@ -89,10 +96,17 @@ class GrabberFeed:
         frame = self.grabber.peek()
         if frame is None:
             return None
-        if frame.seq - self._focus_seq >= 5:  # the focus bar needs no more than ~6 Hz
+        measuring = self._measuring
+        idle = measuring is None or measuring.done()
+        if idle and frame.seq - self._focus_seq >= 5:  # the bar needs no more than ~6 Hz
             self._focus_seq = frame.seq
-            self.focus_level = self.focus.update(frame.image).level
+            with contextlib.suppress(RuntimeError):  # stopped meanwhile: no more readings
+                self._measuring = self._meter.submit(self._measure, frame.image)
         return frame.image, frame.seq
+
+    def _measure(self, image: np.ndarray) -> None:
+        """On the focus meter's thread (the meter is used from there only)."""
+        self.focus_level = self.focus.update(image).level
 
     def newest(self) -> Frame | None:
         """The grabber's newest frame with its number and times (the last good one while the

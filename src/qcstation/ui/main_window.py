@@ -81,6 +81,7 @@ class MainWindow(QMainWindow):
         from qcstation.ui import camera_panel
         from qcstation.ui.audit_alert import AuditAlert
         from qcstation.ui.bench_evidence import BenchEvidence
+        from qcstation.ui.busy import BusyIndicator
         from qcstation.ui.pages.checklist import ChecklistPage
         from qcstation.ui.pages.corrective import CorrectiveActionsPage
         from qcstation.ui.pages.dashboard import DashboardPage
@@ -145,6 +146,9 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.user_label, 1)
         self.connection_note = muted()  # filled only when working offline (ui/offline_sync.py)
         bar.addWidget(self.connection_note)
+        # what runs on the work lane (a stack, a sync attempt, a signed export), with Cancel
+        self.busy = BusyIndicator(ctx.work or ctx.tasks)
+        bar.addWidget(self.busy)
         bar.addWidget(muted(self.tr("Station {0}").format(ctx.station.name)))
         bar.addWidget(self.holding.bar)
         bar.addWidget(lock)
@@ -378,6 +382,7 @@ class MainWindow(QMainWindow):
         self._app().removeEventFilter(self)
         self.camera.timer.stop()
         self.ctx.tasks.wait()
-        if self.ctx.reads is not None:
-            self.ctx.reads.wait()
+        if self.ctx.work is not None:  # what can stop early does; the rest is waited for
+            self.ctx.work.cancel_all()
+            self.ctx.work.wait()
         super().closeEvent(event)

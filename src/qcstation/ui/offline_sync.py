@@ -1,5 +1,8 @@
 """A station working offline sends its outbox by itself: every minute, and right after an
-inspection is completed, one attempt on the worker. The header says how things stand.
+inspection is completed, one attempt on the work lane (a connect timeout can be 10 s, and
+saves must not wait behind it; the attempt opens short transactions of its own). The
+header says how things stand; the busy indicator shows the attempt and can cancel it
+between records (what was delivered stays delivered, the rest waits for the next one).
 
 A failure that lasts (the station key gone, a refusal that repeats) is said once, in a
 message, and then stays in the header until it changes or sending works again: a message
@@ -43,7 +46,18 @@ class OfflineSync(QObject):
             return
         self.busy = True
         local, server = self.ctx.station, self.server
-        self.ctx.run(lambda: sync.try_sync(server, local, user), self._done, self._failed)
+        self.ctx.run_work(
+            lambda job: sync.try_sync(server, local, user, job.step),
+            self._done,
+            self._failed,
+            label=self.tr("Sending to the plant server"),
+            on_cancelled=self._cancelled,
+        )
+
+    def _cancelled(self) -> None:
+        self.busy = False
+        if isValid(self.note):
+            self.note.setText(self.tr("Offline: sending cancelled; retrying every minute"))
 
     def _done(self, result: SyncResult | None) -> None:
         self.busy = False

@@ -70,11 +70,11 @@ def settle(ctx: UiContext, timeout: float = 20.0) -> None:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         QCoreApplication.processEvents()
-        if ctx.tasks.pending == 0:
+        if ctx.pending == 0:
             for _ in range(5):
                 QCoreApplication.processEvents()
                 time.sleep(0.01)
-            if ctx.tasks.pending == 0:
+            if ctx.pending == 0:
                 return
         time.sleep(0.01)
     raise TimeoutError("the window did not settle")
@@ -179,7 +179,7 @@ def render_all(
     window.lock_now()
     grab("10-locked")
     window.close()
-    ctx.tasks.wait()
+    ctx.wait()
     return shots
 
 
@@ -403,7 +403,7 @@ def render_imaging(station: Station, loc: config.Location, out: Path) -> list[Pa
     grab("15-golden-side-by-side", compared)
     compared.close()
     window.close()
-    ctx.tasks.wait()
+    ctx.wait()
     return shots
 
 

@@ -27,7 +27,7 @@ def render_main_window(station: Station) -> str:
     try:
         window.resize(*SIZE)
         end = time.monotonic() + 20
-        while ctx.tasks.pending and time.monotonic() < end:
+        while ctx.pending and time.monotonic() < end:
             QCoreApplication.processEvents()
             time.sleep(0.01)
         QCoreApplication.processEvents()
@@ -49,7 +49,7 @@ def render_main_window(station: Station) -> str:
         size = f"{image.width()}x{image.height()}"
         return f"{size} on the {platform} platform, {len(colours)} colours sampled"
     finally:
-        ctx.tasks.wait()
+        ctx.wait()
         window.close()
         window.deleteLater()
         QCoreApplication.processEvents()

@@ -40,6 +40,7 @@ from qcstation.services.calibration import SavedCalibration
 from qcstation.ui.context import UiContext
 from qcstation.ui.errors import is_known
 from qcstation.ui.marking_view import MarkingView, Point, draw_marker
+from qcstation.ui.tasks import Job
 from qcstation.ui.widgets import button, muted, shortcut
 
 
@@ -72,6 +73,7 @@ class CalibrationDialog(QDialog):
         self.frame = np.ascontiguousarray(frame)
         self.size_px = (int(frame.shape[1]), int(frame.shape[0]))
         self.detection: TickDetection | None = None
+        self.finding: Job | None = None  # finding the ticks, while it runs
         self.marks: list[Point] = []
         self.candidate: Calibration | None = None
         self.view = MarkingView()
@@ -153,11 +155,34 @@ class CalibrationDialog(QDialog):
 
     # ------------------------------------------------------------------ finding ticks
     def find_ticks(self) -> None:
+        """On the work lane (image analysis): saves never wait for it; Esc stops it."""
+        if self.finding is not None:
+            return
         frame = self.frame
         self.find_button.setEnabled(False)
-        self.ctx.run(lambda: detect_ticks(frame), self._found, self._not_found)
+        self.finding = self.ctx.run_work(
+            lambda _job: detect_ticks(frame),
+            self._found,
+            self._not_found,
+            label=self.tr("Finding the ticks"),
+            on_cancelled=self._find_cancelled,
+        )
+
+    def _find_cancelled(self) -> None:
+        self.finding = None
+        self.find_button.setEnabled(True)
+        self.found.setText(self.tr("Finding the ticks was cancelled: mark two ticks by hand."))
+
+    def reject(self) -> None:
+        """Esc or Close: stops finding the ticks (if it runs) and closes; nothing is saved."""
+        if self.finding is not None:
+            self.finding.cancel()
+        super().reject()
 
     def _found(self, detection: TickDetection) -> None:
+        job, self.finding = self.finding, None
+        if job is None or job.cancelled:  # stopped meanwhile: the marks stay the person's
+            return
         self.find_button.setEnabled(True)
         self.detection = detection
         self.found.setText(
@@ -169,6 +194,7 @@ class CalibrationDialog(QDialog):
         self._recompute()
 
     def _not_found(self, exc: BaseException) -> None:
+        self.finding = None
         self.find_button.setEnabled(True)
         if not isinstance(exc, ImagingError):
             self.ctx.errors.report(exc)

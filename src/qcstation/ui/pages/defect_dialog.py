@@ -36,7 +36,7 @@ from qcstation.services import microscope, templates
 from qcstation.services.inspections import LoggedDefect
 from qcstation.ui.context import UiContext
 from qcstation.ui.evidence_strip import EvidenceOwner, StoredCapture
-from qcstation.ui.tasks import Owner
+from qcstation.ui.tasks import Once, Owner
 from qcstation.ui.widgets import muted
 
 DISPOSITION_LABELS = {
@@ -171,6 +171,11 @@ class DefectDialog(QDialog):
         note = self.note.text().strip()
         shot = ctx.camera.shot() if self.photo.isChecked() and ctx.camera is not None else None
         owner = EvidenceOwner(ins_id, actor.id)
+        # The photo's PNG encoding starts on the work lane; the defect keeps its place on
+        # the database lane and takes the encoded photo in its turn (ui/tasks.Once).
+        made = Once(lambda: microscope.prepare_shot(station, shot)[0]) if shot is not None else None
+        if made is not None and ctx.work is not None:
+            ctx.work.run(made.get, on_error=lambda _e: None)  # the save reports it
 
         def work() -> tuple[LoggedDefect, object]:
             logged = microscope.log_defect(
@@ -183,7 +188,7 @@ class DefectDialog(QDialog):
                 severity,
                 disposition,
                 note,
-                shot=shot,
+                photo=made.get() if made is not None else None,
             )
             small = None
             if shot is not None and shot.frame is not None and logged.photo is not None:

@@ -56,6 +56,7 @@ from qcstation.ui.context import UiContext
 from qcstation.ui.errors import is_known
 from qcstation.ui.marking_view import MarkingView, Point, draw_marker
 from qcstation.ui.pages.golden_dialog import GoldenDialog
+from qcstation.ui.tasks import Job
 from qcstation.ui.widgets import button, muted, shortcut
 
 TOOLS: tuple[tuple[str, str, str], ...] = (
@@ -153,6 +154,7 @@ class MeasureDialog(QDialog):
         close = button(self.tr("Close"), "Esc")
         close.clicked.connect(self.reject)
         self.status = muted()
+        self.comparing: Job | None = None  # the golden compare, while it runs
         self.status.setObjectName("measure-status")
         side = QVBoxLayout()
         side.addWidget(self.calibration_note)
@@ -334,6 +336,9 @@ class MeasureDialog(QDialog):
             self.pending = []
             self._refresh()
             return
+        if event.key() == Qt.Key.Key_Escape and self.comparing is not None:
+            self.cancel_compare()  # the first Esc stops the compare, the next closes
+            return
         super().keyPressEvent(event)
 
     # ------------------------------------------------------------------ results
@@ -381,19 +386,50 @@ class MeasureDialog(QDialog):
             self.export_to(Path(name))
 
     def export_to(self, path: Path) -> None:
+        """Drawing the overlays and encoding the PNG run on the work lane (no database
+        write): saves never wait for it."""
         station, image, layer = self.ctx.station, self.opened.image, self.layer
-        self.ctx.run(
-            lambda: annotation_layers.export_copy(station, image, layer, path),
+        self.status.setText(self.tr("Exporting a copy with the overlays…"))
+        self.ctx.run_work(
+            lambda _job: annotation_layers.export_copy(station, image, layer, path),
             lambda p: self.status.setText(self.tr("Exported to {0}").format(p)),
             self._failed,
+            label=self.tr("Exporting a copy with the overlays"),
+            on_cancelled=lambda: self.status.setText(self.tr("Export cancelled.")),
         )
 
     def compare_golden(self) -> None:
+        """On the work lane (decoding and aligning two images): saves never wait for it."""
+        if self.comparing is not None:
+            return
         station, eid = self.ctx.station, self.opened.evidence_id
-        self.status.setText(self.tr("Comparing with the golden sample…"))
-        self.ctx.run(lambda: golden.compare(station, eid), self._compared, self._failed)
+        self.status.setText(self.tr("Comparing with the golden sample… (Esc stops)"))
+        self.comparing = self.ctx.run_work(
+            lambda job: golden.compare(station, eid, step=job.step),
+            self._compared,
+            self._compare_failed,
+            label=self.tr("Comparing with the golden sample"),
+            on_cancelled=self._compare_cancelled,
+        )
+
+    def cancel_compare(self) -> None:
+        if self.comparing is not None:
+            self.comparing.cancel()
+            self.status.setText(self.tr("Cancelling the compare…"))
+
+    def _compare_cancelled(self) -> None:
+        self.comparing = None
+        self.status.setText(self.tr("Compare cancelled."))
+
+    def _compare_failed(self, exc: BaseException) -> None:
+        self.comparing = None
+        self._failed(exc)
 
     def _compared(self, comparison: GoldenComparison) -> None:
+        job, self.comparing = self.comparing, None
+        if job is not None and job.cancelled:  # it ended just as Esc was pressed
+            self._compare_cancelled()
+            return
         if not self.isVisible():  # closed (sign-out) or hidden (lock) while comparing
             self.status.setText(self.tr("Ctrl+G compares with the golden sample again."))
             return

@@ -6,13 +6,17 @@ none, and the dialog takes a burst at a fixed interval while the inspector turns
 Frames are always fresh: after a focus step the dialog waits for a frame that began after
 the change. Each frame is the grabber's own (its number and the time it was taken) when the
 camera keeps one. A camera that reports a problem stops the stack at once. Fusing
-(imaging.stacking) runs on the worker; saving stores every source frame and the fused
-image, linked, in one transaction (services.microscope.capture_stack).
+(imaging.stacking) runs on the work lane, never the database lane, so answers saved
+meanwhile are not held up; saving encodes every source frame there too and stores them
+with the fused image, linked, in one transaction (services.microscope.capture_stack).
+Cancel (or Esc) stops taking frames, fusing or encoding at the next frame; nothing is
+kept of a cancelled stack.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -41,6 +45,7 @@ from qcstation.ui.camera_panel import newest_frame
 from qcstation.ui.context import UiContext
 from qcstation.ui.errors import is_known
 from qcstation.ui.image_view import ImageView, to_qimage
+from qcstation.ui.tasks import Job
 from qcstation.ui.widgets import button, muted, shortcut
 
 SETTLE_FRAMES = 2  # frames to let pass after a focus step (one may have begun before it)
@@ -83,6 +88,7 @@ class StackDialog(QDialog):
         self._wait_after = -1
         self._last_seq = -1
         self._since = time.monotonic()
+        self.job: Job | None = None  # the fusing or the saving, while it runs
         self.view = ImageView()
         self.view.setObjectName("stack-view")
         self.count = QSpinBox()
@@ -140,6 +146,10 @@ class StackDialog(QDialog):
         self.save_button.setEnabled(False)
         self.save_button.clicked.connect(self.save)
         shortcut(self, "Ctrl+S", self.save)
+        self.cancel_button = button(self.tr("Cancel"), "Esc")
+        self.cancel_button.setObjectName("stack-cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel)
         close = button(self.tr("Close"), "Esc")
         close.clicked.connect(self.reject)
         side = QVBoxLayout()
@@ -150,6 +160,7 @@ class StackDialog(QDialog):
         side.addWidget(self.frame_list, 1)
         side.addWidget(self.summary)
         side.addWidget(self.save_button)
+        side.addWidget(self.cancel_button)
         side.addWidget(close)
         panel = QWidget()
         panel.setFixedWidth(360)
@@ -160,6 +171,38 @@ class StackDialog(QDialog):
         self.timer = QTimer(self)
         self.timer.timeout.connect(self._tick)
         self.finished.connect(lambda _r: self.timer.stop())
+
+    # ------------------------------------------------------------------ cancelling
+    def busy(self) -> bool:
+        """Taking frames, fusing or saving: what Cancel and Esc stop."""
+        return self.timer.isActive() or self.job is not None
+
+    def cancel(self) -> None:
+        """Stop what runs; nothing of this stack is kept (the frames taken are let go)."""
+        if self.timer.isActive():
+            self.timer.stop()
+            self._cancelled()
+        elif self.job is not None:
+            self.job.cancel()
+            self.summary.setText(self.tr("Cancelling…"))
+            self.cancel_button.setEnabled(False)
+
+    def _cancelled(self) -> None:
+        self.job = None
+        self.frames, self.stack = [], None
+        self.frame_list.clear()
+        self.progress.setValue(0)
+        self.start_button.setEnabled(True)
+        self.save_button.setEnabled(False)
+        self.cancel_button.setEnabled(False)
+        self.summary.setText(self.tr("Cancelled: nothing of this stack was saved."))
+
+    def reject(self) -> None:
+        """Esc: the first stops what runs, the next closes."""
+        if self.busy():
+            self.cancel()
+            return
+        super().reject()
 
     # ------------------------------------------------------------------ taking frames
     def start(self) -> None:
@@ -190,11 +233,13 @@ class StackDialog(QDialog):
             self._wait_after = -1
             self.timer.start(self.interval.value())
         self.start_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
         self._since = time.monotonic()
 
     def _stalled(self, problem: str = "") -> None:
         self.timer.stop()
         self.start_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
         self.frames = []
         self.progress.setValue(0)
         said = f" ({problem})" if problem else ""
@@ -255,12 +300,46 @@ class StackDialog(QDialog):
         self.frame_list.addItem(entry)
 
     # ------------------------------------------------------------------ fusing and saving
+    def _run(self, fn: Callable[[Job], Any], done: Callable[[Any], None], label: str) -> None:
+        """A step of the stack on the work lane, its progress on this dialog's bar."""
+        self.job = self.ctx.run_work(
+            fn,
+            lambda r: self._ended(done, r),
+            self._failed,
+            label=label,
+            on_cancelled=self._cancelled,
+        )
+        self.cancel_button.setEnabled(True)
+
+    def _ended(self, done: Callable[[Any], None], result: Any) -> None:
+        self.job = None
+        self.cancel_button.setEnabled(False)
+        done(result)
+
+    def _progress(self, job: Job, done: int, total: int) -> None:
+        if job is self.job:
+            self.progress.setRange(0, total)
+            self.progress.setValue(done)
+
     def _fuse(self) -> None:
         frames = list(self.frames)
         self.summary.setText(self.tr("Aligning and fusing {0} frames…").format(len(frames)))
-        self.ctx.run(lambda: focus_stack(frames), self._fused, self._failed)
+        self._watch_progress()
+        self._run(
+            lambda job: focus_stack(frames, step=job.step),
+            self._fused,
+            self.tr("Fusing a focus stack"),
+        )
+
+    def _watch_progress(self) -> None:
+        lane = self.ctx.work or self.ctx.tasks
+        if not getattr(self, "_watching", False):
+            lane.job_progress.connect(self._progress)
+            self._watching = True
 
     def _fused(self, result: StackResult) -> None:
+        self.progress.setRange(0, 1)
+        self.progress.setValue(1)
         self.stack = result
         self.view.show_frame(result.image)
         fused = focus_score(result.image)
@@ -288,12 +367,23 @@ class StackDialog(QDialog):
             self.magnification,
         )
         self.save_button.setEnabled(False)
-        self.ctx.run(
-            lambda: microscope.capture_stack(
-                station, actor, ins, frames, result, item, pos, camera=caps, magnification=mag
+        self.summary.setText(self.tr("Saving {0} frames and the fused image…").format(len(frames)))
+        self._watch_progress()
+        self._run(
+            lambda job: microscope.capture_stack(
+                station,
+                actor,
+                ins,
+                frames,
+                result,
+                item,
+                pos,
+                camera=caps,
+                magnification=mag,
+                step=job.step,
             ),
             self._saved,
-            self._failed,
+            self.tr("Saving a focus stack"),
         )
 
     def _saved(self, captured: microscope.Captured) -> None:
@@ -301,6 +391,8 @@ class StackDialog(QDialog):
         self.accept()
 
     def _failed(self, exc: BaseException) -> None:
+        self.job = None
+        self.cancel_button.setEnabled(False)
         self.start_button.setEnabled(True)
         self.save_button.setEnabled(self.stack is not None)
         if is_known(exc) or isinstance(exc, ValueError):
