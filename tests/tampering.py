@@ -127,3 +127,17 @@ def rehash_from(conn: Connection, first: int, sign_as: Any = None) -> None:
     for chain, entry_id in last.items():
         if chain is not None:
             move_tip(conn, chain, entry_id)
+
+
+def cut_after(conn: Connection, entry_id: int) -> None:
+    """Cut every entry after ``entry_id`` off the trail, and point each station chain's tip
+    at what is left of it (a chain left empty loses its tip row)."""
+    conn.execute(text("DELETE FROM audit_log WHERE id > :i"), {"i": entry_id})
+    for (chain,) in conn.execute(text("SELECT chain FROM audit_chains")).all():
+        last = conn.execute(
+            text("SELECT max(id) FROM audit_log WHERE chain = :c"), {"c": chain}
+        ).scalar_one()
+        if last is None:
+            conn.execute(text("DELETE FROM audit_chains WHERE chain = :c"), {"c": chain})
+        else:
+            move_tip(conn, chain, int(last))

@@ -208,14 +208,14 @@ def check_entries(
         where = f"station entry #{e['id']}"
         if n and e["id"] != entries[n - 1]["id"] + 1:
             raise Refused(record_id, f"its audit entries have a gap before {where}")
-        if e.get("chain") is not None and (
-            e["chain"] != station or (n and e["seq"] != (entries[n - 1].get("seq") or 0) + 1)
-        ):
-            raise Refused(record_id, f"{where} is not in order in station {station!r}'s chain")
         if e["prev_hash"] != prev or chain.entry_hash(_hashed(e), e["prev_hash"]) != e["hash"]:
             raise Refused(record_id, f"{where} was altered (its hash does not match)")
         if e["station"] != station:
             raise Refused(record_id, f"{where} was written at station {e['station']!r}")
+        if e.get("chain") is not None and (
+            e["chain"] != station or (n and e["seq"] != (entries[n - 1].get("seq") or 0) + 1)
+        ):
+            raise Refused(record_id, f"{where} is not in order in station {station!r}'s chain")
         prev = e["hash"]
         segment.append(e)
         if e["entity"] != chain.EVENT:
