@@ -625,10 +625,10 @@ def verify(
             tip = tips.setdefault(e.chain, _Tip(plant.last_hash, 1))
             place = e.seq
         if place != tip.expected:
-            what = f"entry #{tip.expected}"
+            what = f"entry #{tip.expected} is missing"
             if e.chain is not None:
-                what += f" of station {e.chain!r}'s chain"
-            if add(Finding(e.id, e.entity, e.entity_id, f"{what} is missing")):
+                what += f" from station {e.chain!r}'s chain"
+            if add(Finding(e.id, e.entity, e.entity_id, what)):
                 break
         if (
             e.chain is not None
