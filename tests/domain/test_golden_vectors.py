@@ -4,7 +4,8 @@ Signatures, sealed audit entries and certificates made today are checked years f
 by another qcstation, on another machine, database and Python. So the spellings below
 are frozen: the canonical record JSON and its hash (domain/records.py, domain/signing.py),
 the signature manifest's bytes, and the audit chain's entry hash and seal message
-(store/audit.py).
+(store/audit.py), in both its formats: 1, the single plant chain, and 2, one chain per
+station (migration 0012), which still verifies every entry of format 1.
 
 Changing this means a new format version: an expected value here changes only with a new
 RECORD_FORMAT, MANIFEST_FORMAT or audit entry format, the old one still verified. If one
@@ -30,7 +31,16 @@ from qcstation.domain.signing import (
     inspection_record_hash,
 )
 from qcstation.domain.templates import ChecklistTemplate
-from qcstation.store.audit import GENESIS, SEAL_FORMAT, entry_hash, seal_message
+from qcstation.store.audit import (
+    GENESIS,
+    SEAL_FORMAT,
+    SEAL_FORMAT_2,
+    entry_hash,
+    entry_seal,
+    hashed_fields,
+    seal_message,
+    seal_message_2,
+)
 from qcstation.store.models import AuditEntry
 
 CET = timezone(timedelta(hours=1))
@@ -226,4 +236,46 @@ def test_the_audit_seal_message() -> None:
     assert seal_message("chain-7f3a", 2, SECOND_HASH) == (
         b"qcstation-audit-seal/1\nchain-7f3a\n2\n"
         b"a6b3df9da1d7ed285620462197e72607d73dc7f47d90c7e511f5f1fadba02afe"
+    )
+
+
+# Format 2 (migration 0012): an entry of a station's chain also hashes its chain and its
+# place there; a station chain starts from the plant chain's last hash (here SECOND_HASH).
+THIRD = {
+    **SECOND,
+    "id": 7,
+    "old": SECOND["new"],
+    "new": '{"serial":"SN-000917","verdict":"pass"}',
+    "reason": "re-inspected",
+    "chain": "bench-3",
+    "seq": 1,
+}
+THIRD_HASH = "6eddc95cf7077fa79f36386990d9b0096c0ad4b6e7050d23d377d77dd65a0c56"
+
+
+def test_a_station_chain_entry_hashes_its_chain_and_place() -> None:
+    assert entry_hash(THIRD, SECOND_HASH) == THIRD_HASH
+    assert sha256_hex(SECOND_HASH + canonical_json(THIRD)) == THIRD_HASH
+    row = AuditEntry(**THIRD, prev_hash=SECOND_HASH)
+    assert entry_hash(row, SECOND_HASH) == THIRD_HASH
+    # moved to another chain, or to another place in it, the hash is another
+    assert entry_hash({**THIRD, "chain": "bench-4"}, SECOND_HASH) != THIRD_HASH
+    assert entry_hash({**THIRD, "seq": 2}, SECOND_HASH) != THIRD_HASH
+    # a row of format 1 (no chain) still hashes as format 1
+    old = AuditEntry(**SECOND, prev_hash=FIRST_HASH, chain=None, seq=None)
+    assert hashed_fields(old) == SECOND and entry_hash(old, FIRST_HASH) == SECOND_HASH
+
+
+def test_the_audit_seal_message_of_a_station_chain() -> None:
+    assert SEAL_FORMAT_2 == "qcstation-audit-seal/2"
+    assert seal_message_2("chain-7f3a", "bench-3", 1, 7, THIRD_HASH) == (
+        b"qcstation-audit-seal/2\nchain-7f3a\nbench-3\n1\n7\n"
+        b"6eddc95cf7077fa79f36386990d9b0096c0ad4b6e7050d23d377d77dd65a0c56"
+    )
+    # each entry is sealed in its own format
+    assert entry_seal("chain-7f3a", {**THIRD, "hash": THIRD_HASH}) == seal_message_2(
+        "chain-7f3a", "bench-3", 1, 7, THIRD_HASH
+    )
+    assert entry_seal("chain-7f3a", {**SECOND, "chain": None, "hash": SECOND_HASH}) == (
+        seal_message("chain-7f3a", 2, SECOND_HASH)
     )

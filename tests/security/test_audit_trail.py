@@ -8,7 +8,6 @@ that `audit verify` names what happened. docs/security.md lists them as rows A1-
 
 from __future__ import annotations
 
-import base64
 import json
 import shutil
 from typing import Any
@@ -22,13 +21,12 @@ from qcstation.domain.users import User
 from qcstation.services import _keyring, audit, nonconformance
 from qcstation.services.context import Station
 from qcstation.store import anchors
-from qcstation.store import audit as chain
 from qcstation.store.audit import AuditError
 from qcstation.store.database import sqlite_file
 from qcstation.store.models import UserRow
 
 from ..services.test_nonconformance import failed
-from ..tampering import as_owner
+from ..tampering import append_entry, as_owner, move_tip, rehash_from
 
 
 def _entries(station: Station, after: int = 0) -> list[Any]:
@@ -66,27 +64,21 @@ def _rehash_from(station: Station, first: int, sign_as: _keyring.SessionKey | No
     """Recompute every link from entry ``first`` on with the project's own entry_hash; with
     ``sign_as``, also re-sign every sealed entry with that key (the attacker's own)."""
     with as_owner(station.db.engine) as conn:
-        chain_id = conn.execute(text("SELECT chain_id FROM audit_head")).scalar_one()
-        prev = conn.execute(
-            text("SELECT hash FROM audit_log WHERE id = :i"), {"i": first - 1}
-        ).scalar_one()
-        rows = conn.execute(
-            text("SELECT * FROM audit_log WHERE id >= :i ORDER BY id"), {"i": first}
-        ).all()
-        for e in rows:
-            digest = chain.entry_hash(e, prev)
-            values: dict[str, Any] = {"h": digest, "p": prev, "i": e.id}
-            sql = "UPDATE audit_log SET hash = :h, prev_hash = :p"
-            if sign_as is not None and e.signature is not None:
-                sig = sign_as.sign(chain.seal_message(chain_id, e.id, digest))
-                values.update(k=sign_as.key_id, s=base64.b64encode(sig).decode())
-                sql += ", key_id = :k, signature = :s"
-            conn.execute(text(sql + " WHERE id = :i"), values)
-            prev = digest
-        conn.execute(
-            text("UPDATE audit_head SET last_id = :i, last_hash = :h"),
-            {"i": rows[-1].id, "h": prev},
-        )
+        rehash_from(conn, first, sign_as)
+
+
+def _event(actor: str, station: str, entity_id: str, action: str) -> dict[str, Any]:
+    return {
+        "at": "2026-12-05T10:00:00.000000+00:00",
+        "actor": actor,
+        "station": station,
+        "entity": "event",
+        "entity_id": entity_id,
+        "action": action,
+        "old": None,
+        "new": "{}",
+        "reason": "",
+    }
 
 
 def _findings(station: Station) -> list[str]:
@@ -105,13 +97,10 @@ def test_a1_truncating_the_end_and_moving_the_head_back_is_found(
     with as_owner(station.db.engine) as conn:
         conn.execute(text("DELETE FROM dispositions"))
         conn.execute(text("DELETE FROM audit_log WHERE id > :i"), {"i": before})
-        h = conn.execute(text("SELECT hash FROM audit_log WHERE id = :i"), {"i": before})
-        conn.execute(
-            text("UPDATE audit_head SET last_id = :i, last_hash = :h"),
-            {"i": before, "h": h.scalar_one()},
-        )
+        move_tip(conn, station.name, before)
     found = _findings(station)
-    assert any(f"ends at entry #{before}, but this station saw entry #{last}" in f for f in found)
+    assert any("'s chain ends at its entry #" in f for f in found), found
+    assert any(f"but this station saw entry #{last}" in f for f in found), found
 
 
 def test_a1_the_anchor_lives_outside_the_database_and_only_this_account_reads_it(
@@ -222,35 +211,8 @@ def test_a4_a_caller_cannot_claim_another_actor_with_her_own_key(
 def test_a4_an_entry_written_behind_the_apps_back_carries_no_signature(
     station: Station, decided: tuple[str, int, int]
 ) -> None:
-    _ins, _before, last = decided
     with as_owner(station.db.engine) as conn:
-        prev = conn.execute(
-            text("SELECT hash FROM audit_log WHERE id = :i"), {"i": last}
-        ).scalar_one()
-        fields = {
-            "id": last + 1,
-            "at": "2026-12-05T10:00:00.000000+00:00",
-            "actor": "sam",
-            "station": station.name,
-            "entity": "event",
-            "entity_id": "users/1",
-            "action": "unlock",
-            "old": None,
-            "new": "{}",
-            "reason": "",
-        }
-        digest = chain.entry_hash(fields, prev)
-        conn.execute(
-            text(
-                "INSERT INTO audit_log (id, at, actor, station, entity, entity_id, action, old, "
-                "new, reason, prev_hash, hash) VALUES (:id, :at, :actor, :station, :entity, "
-                ":entity_id, :action, :old, :new, :reason, :prev, :hash)"
-            ),
-            {**fields, "prev": prev, "hash": digest},
-        )
-        conn.execute(
-            text("UPDATE audit_head SET last_id = :i, last_hash = :h"), {"i": last + 1, "h": digest}
-        )
+        append_entry(conn, station.name, _event("sam", station.name, "users/1", "unlock"))
     found = _findings(station)
     assert any("carry no signature" in f for f in found), found
 
@@ -266,36 +228,7 @@ def test_a4_a_revoked_key_cannot_record_and_its_later_seals_do_not_count(
     with pytest.raises(AuditError, match="revoked"):
         inspections.start(station, inspector, Stage.CASTING, "JT-1", "RG-1", "SN1")
     # Forged with her (revoked) key anyway, behind the app's back: found.
-    last = _last_id(station)
     with as_owner(station.db.engine) as conn:
-        chain_id = conn.execute(text("SELECT chain_id FROM audit_head")).scalar_one()
-        prev = conn.execute(text("SELECT hash FROM audit_log WHERE id = :i"), {"i": last})
-        fields = {
-            "id": last + 1,
-            "at": "2026-12-05T10:00:00.000000+00:00",
-            "actor": "ines",
-            "station": station.name,
-            "entity": "event",
-            "entity_id": "users/2",
-            "action": "note",
-            "old": None,
-            "new": "{}",
-            "reason": "",
-        }
-        prev_hash = prev.scalar_one()
-        digest = chain.entry_hash(fields, prev_hash)
-        sig = base64.b64encode(key.sign(chain.seal_message(chain_id, last + 1, digest))).decode()
-        conn.execute(
-            text(
-                "INSERT INTO audit_log (id, at, actor, station, entity, entity_id, action, old, "
-                "new, reason, prev_hash, hash, key_id, signature) VALUES (:id, :at, :actor, "
-                ":station, :entity, :entity_id, :action, :old, :new, :reason, :prev, :hash, "
-                ":k, :s)"
-            ),
-            {**fields, "prev": prev_hash, "hash": digest, "k": key.key_id, "s": sig},
-        )
-        conn.execute(
-            text("UPDATE audit_head SET last_id = :i, last_hash = :h"), {"i": last + 1, "h": digest}
-        )
+        append_entry(conn, station.name, _event("ines", station.name, "users/2", "note"), key)
     found = _findings(station)
     assert any("revoked at entry" in f for f in found), found

@@ -11,7 +11,6 @@ administrator's restore. docs/security.md lists them as rows B1-B10.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import io
 import json
@@ -43,7 +42,7 @@ from qcstation.store.models import UserRow
 
 from ..conftest import postgres_url
 from ..services.conftest import finish
-from ..tampering import as_owner
+from ..tampering import append_entry, as_owner, cut_after
 
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 POSTGRES_ONLY = pytest.mark.parametrize(
@@ -113,7 +112,7 @@ def nothing_written(loc: config.Location) -> None:
 def state_of(station: Station) -> tuple[Any, ...]:
     """What a station holds, seen by raw SQL: the trail's head and the records."""
     with station.db.engine.connect() as conn:
-        head = conn.execute(text("SELECT last_id, last_hash FROM audit_head")).one()
+        head = tuple(conn.execute(text(chain.HEAD_SQL)).one())[1:]
         rows = conn.execute(text("SELECT count(*) FROM inspections")).scalar_one()
     db = sqlite_file(station.db.url)
     digest = hashlib.sha256(db.read_bytes()).hexdigest() if db else ""
@@ -283,9 +282,6 @@ def test_b3_an_inspector_who_signs_her_own_promotion_cannot_back_up_for_the_plan
         her_key = _keyring.open_session_key(s, s.get_one(UserRow, inspector.id), password)
     assert her_key is not None
     with as_owner(station.db.engine) as conn:
-        chain_id, last, prev = conn.execute(
-            text("SELECT chain_id, last_id, last_hash FROM audit_head")
-        ).one()
         row = conn.execute(
             text(
                 "SELECT new FROM audit_log WHERE entity = 'users' AND entity_id = :i "
@@ -296,7 +292,6 @@ def test_b3_an_inspector_who_signs_her_own_promotion_cannot_back_up_for_the_plan
         new = json.loads(row)
         new["role"] = "admin"
         fields = {
-            "id": last + 1,
             "at": "2026-12-05T10:00:00.000000+00:00",
             "actor": "ines",
             "station": station.name,
@@ -307,20 +302,7 @@ def test_b3_an_inspector_who_signs_her_own_promotion_cannot_back_up_for_the_plan
             "new": canonical_json(new),
             "reason": "",
         }
-        digest = chain.entry_hash(fields, prev)
-        sig = base64.b64encode(her_key.sign(chain.seal_message(chain_id, last + 1, digest)))
-        conn.execute(
-            text(
-                "INSERT INTO audit_log (id, at, actor, station, entity, entity_id, action, old, "
-                "new, reason, prev_hash, hash, key_id, signature) VALUES (:id, :at, :actor, "
-                ":station, :entity, :entity_id, :action, :old, :new, :reason, :prev, :hash, "
-                ":k, :s)"
-            ),
-            {**fields, "prev": prev, "hash": digest, "k": her_key.key_id, "s": sig.decode()},
-        )
-        conn.execute(
-            text("UPDATE audit_head SET last_id = :i, last_hash = :h"), {"i": last + 1, "h": digest}
-        )
+        append_entry(conn, station.name, fields, her_key)
         conn.execute(text("UPDATE users SET role = 'admin' WHERE username = 'ines'"))
     found = [str(f) for f in audit.verify(station).findings]
     assert any(
@@ -640,12 +622,7 @@ def test_b9_other_stations_learn_the_restore_from_the_trail_but_not_a_later_roll
                     )
                 )
             conn.execute(text("DELETE FROM inspections WHERE serial = 'SN3'"))
-            conn.execute(text("DELETE FROM audit_log WHERE id > :i"), {"i": restored_head})
-            h = conn.execute(text("SELECT hash FROM audit_log WHERE id = :i"), {"i": restored_head})
-            conn.execute(
-                text("UPDATE audit_head SET last_id = :i, last_hash = :h"),
-                {"i": restored_head, "h": h.scalar_one()},
-            )
+            cut_after(conn, restored_head)
         found = [str(f) for f in audit.verify(bench2).findings]
         assert any("but this station saw entry" in f for f in found), found
     finally:

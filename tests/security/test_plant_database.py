@@ -138,29 +138,34 @@ def test_what_the_station_login_may_do_is_still_found_when_abused(
     """The chain's tip must stay updatable and entries insertable: a moved head and an
     entry written behind the app's back are what `audit verify` names."""
     db = bench.db.engine
+    chain = {"c": bench.name}
     with db.begin() as conn:
-        last = conn.scalar(text("SELECT last_id FROM audit_head"))
+        last = conn.scalar(text("SELECT last_seq FROM audit_chains WHERE chain = :c"), chain)
         conn.execute(
-            text("UPDATE audit_head SET last_id = :i, last_hash = 'x'"), {"i": int(last) - 3}
+            text("UPDATE audit_chains SET last_seq = :n, last_hash = 'x' WHERE chain = :c"),
+            {**chain, "n": int(last) - 3},
         )
     found = [str(f) for f in audit.verify(bench).findings]
-    assert any("removed from the end of the chain" in f for f in found), found
+    assert any(
+        f"station {bench.name!r}'s chain does not end where its tip says" in f for f in found
+    ), found
     with db.begin() as conn:
         conn.execute(
             text(
-                "UPDATE audit_head SET last_id = :i, last_hash = "
-                "(SELECT hash FROM audit_log WHERE id = :i)"
+                "UPDATE audit_chains SET last_seq = :n, last_hash = "
+                "(SELECT hash FROM audit_log WHERE chain = :c AND seq = :n) WHERE chain = :c"
             ),
-            {"i": last},
+            {**chain, "n": last},
         )
         conn.execute(
             text(
                 "INSERT INTO audit_log (id, at, actor, station, entity, entity_id, action, old, "
-                "new, reason, prev_hash, hash) SELECT id + 1, now(), 'sam', station, 'inspections', "
-                ":i, 'update', NULL, '{}', 'forged', hash, repeat('0', 64) "
-                "FROM audit_log WHERE id = :last"
+                "new, reason, prev_hash, hash, chain, seq) SELECT (SELECT max(id) + 1 FROM "
+                "audit_log), now(), 'sam', station, 'inspections', :i, 'update', NULL, '{}', "
+                "'forged', hash, repeat('0', 64), chain, seq + 1 "
+                "FROM audit_log WHERE chain = :c AND seq = :n"
             ),
-            {"i": signed, "last": last},
+            {**chain, "i": signed, "n": last},
         )
     found = [str(f) for f in audit.verify(bench).findings]
     assert any("carry no signature" in f or "altered" in f for f in found), found

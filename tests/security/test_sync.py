@@ -156,29 +156,16 @@ def her_key(b: Bench) -> _keyring.SessionKey:
 
 def resign(trail: dict[str, Any], start: int, sign_as: _keyring.SessionKey) -> None:
     """Recompute every hash from entry ``start`` of the stretch on and re-sign every seal
-    with ``sign_as`` (store/audit.py's own entry_hash and seal_message)."""
+    with ``sign_as`` (store/audit.py's own entry_hash and entry_seal)."""
     entries = trail["entries"]
     prev = entries[start]["prev_hash"]
     for e in entries[start:]:
-        fields = {
-            k: e[k]
-            for k in (
-                "id",
-                "actor",
-                "station",
-                "entity",
-                "entity_id",
-                "action",
-                "old",
-                "new",
-                "reason",
-            )
-        }
+        fields = chain.hashed_fields({"chain": None, "seq": None, **e})
         fields["at"] = datetime.fromisoformat(e["at"])
         e["prev_hash"] = prev
         e["hash"] = chain.entry_hash(fields, prev)
         if e["signature"] is not None:
-            sig = sign_as.sign(chain.seal_message(trail["chain_id"], e["id"], e["hash"]))
+            sig = sign_as.sign(chain.entry_seal(trail["chain_id"], {"chain": None, **e}))
             e["key_id"], e["signature"] = sign_as.key_id, base64.b64encode(sig).decode()
         prev = e["hash"]
 

@@ -12,6 +12,7 @@ import contextlib
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,12 +27,19 @@ from qcstation.domain.inspections import Answer, Outcome, Status
 from qcstation.domain.stages import Stage
 from qcstation.domain.users import User
 from qcstation.imaging.scenes import encode_png, render_piece
-from qcstation.services import holds, inspections, nonconformance
+from qcstation.services import audit, documents, holds, inspections, nonconformance
 from qcstation.services.context import Station, connect
 from qcstation.services.demo import passing_answer
 from qcstation.services.problems import is_known
 from qcstation.store import repositories as repo
-from qcstation.store.models import AnswerRow, DispositionRow, InspectionRow, ReworkRow
+from qcstation.store.models import (
+    AnswerRow,
+    AuditEntry,
+    DispositionRow,
+    DocumentRow,
+    InspectionRow,
+    ReworkRow,
+)
 
 pytestmark = pytest.mark.postgres
 
@@ -247,3 +255,101 @@ def test_two_stations_taking_over_at_once(
     finally:
         for st in others:
             st.close()
+
+
+# --- writers at different stations: no plant-wide lock orders them any more (issue 14) --------
+
+
+@pytest.fixture
+def apart(station: Station, tmp_path: Path) -> Iterator[list[Station]]:
+    """Two other stations on the same plant database, each its own name and data directory:
+    each appends to its own audit chain, so nothing but the rows they share orders them."""
+    loc = station.location
+    more = []
+    for name in ("bench-x", "bench-y"):
+        shared = {"station_name": name, "evidence_dir": str(loc.evidence_dir)}  # one folder
+        settings = loc.settings.model_copy(update=shared)
+        more.append(connect(config.Location(tmp_path / name, loc.database_url, settings)))
+    yield more
+    for st in more:
+        st.close()
+
+
+def test_two_stations_deciding_one_defect(
+    station: Station, apart: list[Station], inspector: User, supervisor: User
+) -> None:
+    _ins_id, defect_id = failed(station, inspector)
+    meet = Rendezvous(apart, 2)
+    try:
+        outcomes = race(
+            [
+                lambda: nonconformance.decide(
+                    apart[0], supervisor, defect_id, Disposition.SCRAP, "beyond repair"
+                ),
+                lambda: nonconformance.decide(
+                    apart[1], supervisor, defect_id, Disposition.REWORK, "re-cast it"
+                ),
+            ]
+        )
+    finally:
+        meet.close()
+    assert sorted(kind for kind, _ in outcomes) == ["ok", "refused"], outcomes
+    refused = next(v for kind, v in outcomes if kind == "refused")
+    assert f"defect {defect_id} was decided already" in str(refused)
+    assert audit.verify(station).ok
+
+
+def test_two_stations_issuing_one_inspections_report_issue_one_number(
+    station: Station,
+    apart: list[Station],
+    inspector: User,
+    supervisor: User,
+    password: str,
+    tmp_path: Path,
+    issued: None,
+) -> None:
+    """Both issues succeed and name the same document: the second waits on the inspection's
+    row and finds the first's number (without that lock both saw no document yet)."""
+    ins_id = finish(station, inspector, Stage.FINAL_QC, "S9")
+    meet = Rendezvous(apart, 2)
+    try:
+        outcomes = race(
+            [
+                lambda st=st, n=n: documents.export_report(
+                    st, supervisor, password, ins_id, tmp_path / f"{n}.pdf"
+                )
+                for n, st in enumerate(apart)
+            ]
+        )
+    finally:
+        meet.close()
+    assert [kind for kind, _ in outcomes] == ["ok", "ok"], outcomes
+    assert outcomes[0][1].number == outcomes[1][1].number
+    with station.db.read() as s:
+        assert s.scalar(select(func.count()).select_from(DocumentRow)) == 1
+    assert audit.verify(station).ok
+
+
+def test_many_stations_saving_at_once_keep_every_chain_whole(
+    station: Station, apart: list[Station], inspector: User
+) -> None:
+    """Eight threads on two stations starting inspections at once: every call lands, each
+    station's chain is numbered without a gap, and the trail verifies."""
+    meet = Rendezvous(apart, 8)
+    try:
+        outcomes = race(
+            [
+                lambda st=st, n=n: inspections.start(
+                    st, inspector, Stage.CASTING, "JT-M", "RG-SOL-0412", f"M{n}"
+                )
+                for n, st in enumerate(apart * 4)
+            ]
+        )
+    finally:
+        meet.close()
+    assert [kind for kind, _ in outcomes] == ["ok"] * 8, outcomes
+    with station.db.read() as s:
+        for st in apart:
+            seqs = sorted(s.scalars(select(AuditEntry.seq).where(AuditEntry.chain == st.name)))
+            assert seqs == list(range(1, len(seqs) + 1)), (st.name, seqs)
+    assert audit.verify(station).ok

@@ -179,7 +179,7 @@ def test_a_report_export_hashes_its_photos_before_its_write(
 
     signing.sign(station, inspector, completed, Meaning.PERFORMED, password)
     signing.sign(station, supervisor, completed, Meaning.APPROVED, password)
-    assert document_content.prechecked(station, _record(station, completed))  # has photos
+    assert document_content.photos(station, _record(station, completed))  # has photos
     gate = Gate(document_content.checked_path)
     monkeypatch.setattr(document_content, "checked_path", gate)
     out = tmp_path / "report.pdf"

@@ -7,6 +7,7 @@ version's head, in a copy of the shipped migrations folder used in its place.
 
 from __future__ import annotations
 
+import base64
 import shutil
 import sqlite3
 from collections.abc import Callable
@@ -14,14 +15,19 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from qcstation import app, cli, config
-from qcstation.services import audit, setup, upgrades
+from qcstation.domain.defects import Disposition
+from qcstation.domain.users import User
+from qcstation.services import audit, nonconformance, setup, upgrades
 from qcstation.services.context import Station, connect, open_station
 from qcstation.services.errors import NotInitialised
 from qcstation.store import schema
 from qcstation.store.database import sqlite_file
+
+from .conftest import finish
+from .test_nonconformance import failed
 
 MIGRATIONS = Path(schema.__file__).parent / "migrations"
 
@@ -323,3 +329,107 @@ def test_a_trail_made_before_entries_were_signed_still_verifies(tmp_path: Path) 
     assert any("altered" in f.message or "signature" in f.message for f in report.findings)
     accounts.login(station, "alice", "a long enough password")
     station.close()
+
+
+def _as_written_before_0012(station: Station, password: str) -> int:
+    """Make the station's trail what qcstation wrote before migration 0012: one plant
+    chain of format 1, every seal made again, by the same person's own key, over the format
+    1 message; the schema taken back to 0011 and the anchor file as it then was. Returns
+    the number of entries."""
+    from qcstation.services import _keyring
+    from qcstation.store import anchors
+    from qcstation.store import audit as chain
+    from qcstation.store.models import AuditEntry, UserRow
+
+    from ..tampering import as_owner
+
+    with station.db.read() as s:
+        signers: dict[str, _keyring.SessionKey] = {}
+        for user in s.query(UserRow).all():
+            key = _keyring.open_session_key(s, user, password)
+            if key is not None:
+                signers[key.key_id] = key
+        root = _keyring.plant_row(s, _keyring.ROOT)
+        assert root is not None
+        signers[root.key_id] = _keyring.SessionKey(
+            root.key_id, _keyring._open_plant_key(root, password)
+        )
+        entries = list(s.scalars(select(AuditEntry).order_by(AuditEntry.id)))
+    engine = station.db.engine
+    with as_owner(engine) as conn:
+        chain_id = conn.execute(text("SELECT chain_id FROM audit_head")).scalar_one()
+        rows = entries  # read through the ORM: ``at`` as the datetime that was hashed
+        assert [e.id for e in rows] == list(range(1, len(rows) + 1))
+        prev, last = chain.GENESIS, None
+        for e in rows:
+            fields = {k: getattr(e, k) for k in chain.HASHED_1}
+            digest = chain.entry_hash(fields, prev)
+            values = {"p": prev, "h": digest, "i": e.id, "s": None}
+            if e.signature is not None:
+                raw = signers[e.key_id].sign(chain.seal_message(chain_id, e.id, digest))
+                values["s"] = base64.b64encode(raw).decode()
+                last = anchors.Head(e.id, digest, e.key_id, values["s"], "2026-01-01T00:00:00")
+            conn.execute(
+                text(
+                    "UPDATE audit_log SET chain = NULL, seq = NULL, prev_hash = :p, hash = :h, "
+                    "signature = coalesce(:s, signature) WHERE id = :i"
+                ),
+                values,
+            )
+            prev = digest
+        conn.execute(
+            text("UPDATE audit_head SET last_id = :i, last_hash = :h"), {"i": len(rows), "h": prev}
+        )
+        conn.execute(text("DELETE FROM audit_chains"))
+    with engine.begin() as conn:
+        command.downgrade(schema._config(conn), "0011")
+    path = station.location.data_dir / anchors.FILE
+    saved = anchors.load(path)
+    kept = saved.chains[chain_id]
+    kept.stations, kept.head = {}, last
+    anchors.save(saved)
+    return len(rows)
+
+
+def test_a_signed_single_chain_trail_still_verifies_after_station_chains(
+    station: Station, admin: User, inspector: User, supervisor: User, password: str
+) -> None:
+    """Migration 0012 keeps an existing trail as the plant chain of format 1; new entries
+    go to the station's chain, which starts where that one ends; both stay protected."""
+    _ins, defect_id = failed(station, inspector)
+    nonconformance.decide(station, supervisor, defect_id, Disposition.SCRAP, "porous shank")
+    n = _as_written_before_0012(station, password)
+    upgrades.upgrade(station)
+    report = audit.verify(station)
+    assert report.ok, report.findings
+    assert report.entries == n and report.tips == {}
+    assert any(f"agrees with what this station saw up to entry #{n}" in x for x in report.notes)
+    # new work goes to this station's own chain, from the plant chain's last hash on
+    finish(station, inspector, serial="SN-after")
+    report = audit.verify(station)
+    assert report.ok, report.findings
+    assert set(report.tips) == {station.name}
+    with station.db.engine.connect() as conn:
+        legacy_tip = conn.execute(text("SELECT last_hash FROM audit_head")).scalar_one()
+        first = conn.execute(
+            text("SELECT seq, prev_hash FROM audit_log WHERE chain IS NOT NULL ORDER BY id")
+        ).first()
+    assert first is not None and tuple(first) == (1, legacy_tip)
+    # the format 1 part is still guarded: its signed verdict changed, hashes recomputed
+    from ..tampering import as_owner, rehash_from
+
+    with as_owner(station.db.engine) as conn:
+        target = conn.execute(
+            text(
+                "SELECT max(id) FROM audit_log WHERE entity = 'inspections' AND id <= :n "
+                'AND new LIKE \'%"verdict":"fail"%\''
+            ),
+            {"n": n},
+        ).scalar_one()
+        conn.execute(
+            text("UPDATE audit_log SET new = replace(new, '\"fail\"', '\"pass\"') WHERE id = :i"),
+            {"i": target},
+        )
+        rehash_from(conn, target)
+    found = [str(f) for f in audit.verify(station).findings]
+    assert any("signature does not match the entry" in f for f in found), found

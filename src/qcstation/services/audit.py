@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 from cryptography import x509
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qcstation.accounts import keys
@@ -189,6 +189,7 @@ def verify(station: Station, root_sha256: str | None = None) -> VerifyReport:
         report.chain_id,
         report.head,
         report.signed_entries,
+        report.tips,
     )
 
 
@@ -241,44 +242,74 @@ def _against_anchor(
             )
             + (f" (the replaced database is kept at {r.safety_copy})" if r.safety_copy else "")
         )
-    head = chain.head
-    if head is None:
-        return []
+    out: list[Finding] = []
+    heads = [chain.head] if chain.head is not None else []
+    heads += [h for _, h in sorted(chain.stations.items()) if h != chain.head]
+    for head in heads:
+        found = _against_head(s, chain, head, report, notes, adopted)
+        if found is not None:
+            out.append(found)
+            break  # one cut or rewrite is named once: the first head it reaches
+    return out
+
+
+def _against_head(
+    s: Session,
+    chain: anchors.Chain,
+    head: anchors.Head,
+    report: VerifyReport,
+    notes: list[str],
+    adopted: list[anchors.Restore],
+) -> Finding | None:
+    """Does the trail still hold ``head`` (an entry this station saw, by its plant-wide id),
+    and, for a station chain's head, does that chain still reach it?"""
     last_id = report.head[0]
     stored = s.scalar(select(AuditEntry.hash).where(AuditEntry.id == head.id))
     if head.id > last_id or stored != head.hash:
         restore = _restore_that_replaced(s, chain, head, report)
         if restore is not None:
-            adopted.append(restore)
-            notes.append(
-                f"restored by {restore.by} at {restore.at} from {restore.backup} (entry "
-                f"#{restore.after.get('recorded_at')} of the trail, signed): this station had "
-                f"seen entry #{head.id}, which that restore replaced"
-            )
-            return []
-    if head.id > last_id:
-        return [
-            Finding(
+            if restore not in adopted:
+                adopted.append(restore)
+                notes.append(
+                    f"restored by {restore.by} at {restore.at} from {restore.backup} (entry "
+                    f"#{restore.after.get('recorded_at')} of the trail, signed): this station "
+                    f"had seen entry #{head.id}, which that restore replaced"
+                )
+            return None
+    seen = f"on {head.seen_at[:19].replace('T', ' ') or 'an earlier day'} UTC"
+    if head.chain and stored is None:
+        reached = s.scalar(select(func.max(AuditEntry.seq)).where(AuditEntry.chain == head.chain))
+        if (reached or 0) < head.seq:
+            return Finding(
                 head.id,
                 "audit_log",
                 "end",
-                f"the trail ends at entry #{last_id}, but this station saw entry #{head.id} "
-                f"on {head.seen_at[:19].replace('T', ' ') or 'an earlier day'} UTC: entries "
-                "were cut off the end, or an older copy of the database was put back",
+                f"station {head.chain!r}'s chain ends at its entry #{reached or 0}, but this "
+                f"station saw entry #{head.id} (that chain's #{head.seq}) {seen}: entries were "
+                "cut off the end of that chain, or an older copy of the database was put back",
             )
-        ]
+    if head.id > last_id:
+        return Finding(
+            head.id,
+            "audit_log",
+            "end",
+            f"the trail ends at entry #{last_id}, but this station saw entry #{head.id} "
+            f"{seen}: entries were cut off the end, or an older copy of the database was put "
+            "back",
+        )
     if stored != head.hash:
-        return [
-            Finding(
-                head.id,
-                "audit_log",
-                str(head.id),
-                "this entry is not the one this station saw when it was written: the trail "
-                "was rewritten from here on",
-            )
-        ]
-    notes.append(f"agrees with what this station saw up to entry #{head.id}")
-    return []
+        return Finding(
+            head.id,
+            "audit_log",
+            str(head.id),
+            "this entry is not the one this station saw when it was written: the trail "
+            "was rewritten from here on",
+        )
+    notes.append(
+        f"agrees with what this station saw up to entry #{head.id}"
+        + (f" (station {head.chain!r}'s entry #{head.seq})" if head.chain else "")
+    )
+    return None
 
 
 def _seen(head: anchors.Head) -> datetime:
@@ -348,18 +379,34 @@ def _remember(
         anchors.pin_root(path, chain_id, root_fp)
     with station.db.read() as s:
         last = s.execute(
-            select(AuditEntry.id, AuditEntry.hash, AuditEntry.key_id, AuditEntry.signature)
+            select(
+                AuditEntry.id,
+                AuditEntry.hash,
+                AuditEntry.key_id,
+                AuditEntry.signature,
+                AuditEntry.seq,
+                AuditEntry.chain,
+            )
             .where(AuditEntry.signature.is_not(None), AuditEntry.id <= report.head[0])
             .order_by(AuditEntry.id.desc())
             .limit(1)
         ).first()
+    now = _now(station)
+    tips = [replace(h, seen_at=now) for h in report.tips.values()]
     if last is not None:
         anchors.advance(
             path,
             chain_id,
             anchors.Head(
-                last.id, last.hash, last.key_id or "", last.signature or "", _now(station)
+                last.id,
+                last.hash,
+                last.key_id or "",
+                last.signature or "",
+                now,
+                seq=last.seq or 0,
+                chain=last.chain or "",
             ),
+            *tips,
         )
 
 

@@ -43,7 +43,7 @@ from qcstation.services.backup_archive import (
 )
 from qcstation.services.context import Station
 from qcstation.services.errors import Conflict, PermissionDenied
-from qcstation.store import pgdata, snapshots
+from qcstation.store import audit, pgdata, snapshots
 from qcstation.store.database import sqlite_file
 from qcstation.store.evidence import SHA256_RE, EvidenceStore
 from qcstation.store.models import SigningKeyRow
@@ -143,9 +143,7 @@ def dump_sqlite(source: Path, tmp: Path) -> Dump:
     con = snapshots.read_only(target)
     try:
         (rev,) = con.execute("SELECT version_num FROM alembic_version").fetchone()
-        chain_id, last_id, last_hash = con.execute(
-            "SELECT chain_id, last_id, last_hash FROM audit_head WHERE id = 1"
-        ).fetchone()
+        chain_id, last_id, last_hash = con.execute(audit.HEAD_SQL).fetchone()
     except (sqlite3.Error, TypeError) as exc:
         raise BackupError(f"{source} is not a qcstation database ({exc})") from None
     finally:
@@ -160,7 +158,7 @@ def dump_postgresql(conn: Connection, tmp: Path) -> Dump:
     """Every table's rows as CSV, inside the caller's transaction (one snapshot)."""
     tables = pgdata.columns(conn)
     rev = conn.execute(text(f"SELECT version_num FROM {pgdata.ALEMBIC_TABLE}")).scalar_one()
-    head = conn.execute(text("SELECT chain_id, last_id, last_hash FROM audit_head")).one()
+    head = conn.execute(text(audit.HEAD_SQL)).one()
     facts = pgdata.write_dump(conn, tables, tmp)
     return Dump(
         [(f"{TABLES}{t}.csv", tmp / f"{t}.csv") for t in facts],

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +32,6 @@ from qcstation.store.models import (
 )
 from qcstation.store.models import Station as StationRow
 
-Checked = Mapping[str, Path]  # evidence sha256 -> its file, checked against the hash
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/tiff", "image/bmp", "image/webp")
 
 
@@ -104,11 +102,8 @@ def sku_record(session: Session, sku: str) -> tuple[str, str]:
     return (row.description, row.material) if row is not None else ("", "")
 
 
-def checked_path(station: Station, sha256: str, checked: Checked | None = None) -> Path:
-    """The evidence file's path, after checking (streaming) that it still has its hash;
-    one in ``checked`` was checked just before (outside the transaction: see documents)."""
-    if checked is not None and sha256 in checked:
-        return checked[sha256]
+def checked_path(station: Station, sha256: str) -> Path:
+    """The evidence file's path, after checking (streaming) that it still has its hash."""
     path = station.evidence.path_for(sha256)
     digest = hashlib.sha256()
     try:
@@ -124,16 +119,7 @@ def checked_path(station: Station, sha256: str, checked: Checked | None = None) 
     return path
 
 
-def prechecked(station: Station, record: Record) -> Checked:
-    """Every image of the record checked against its hash, sha256 -> path (may raise)."""
-    return {
-        e.ref.sha256: checked_path(station, e.ref.sha256)
-        for e in record.evidence
-        if e.ref.media_type in IMAGE_TYPES
-    }
-
-
-def photos(station: Station, record: Record, checked: Checked | None = None) -> list[Photo]:
+def photos(station: Station, record: Record) -> list[Photo]:
     ins = record.inspection
     out = []
     for e in record.evidence:
@@ -150,17 +136,12 @@ def photos(station: Station, record: Record, checked: Checked | None = None) -> 
         shows = e.meta.get("shows")
         caption = where + (f" ({shows})" if isinstance(shows, str) and shows != "piece" else "")
         out.append(
-            Photo(
-                checked_path(station, e.ref.sha256, checked),
-                e.ref.media_type,
-                e.ref.sha256,
-                caption,
-            )
+            Photo(checked_path(station, e.ref.sha256), e.ref.media_type, e.ref.sha256, caption)
         )
     return out
 
 
-def piece_photo(station: Station, record: Record, checked: Checked | None = None) -> Photo | None:
+def piece_photo(station: Station, record: Record) -> Photo | None:
     """The photo for a certificate: a photo item's (the finished piece), else the first."""
     ins = record.inspection
     images = [e for e in record.evidence if e.ref.media_type in IMAGE_TYPES]
@@ -174,8 +155,7 @@ def piece_photo(station: Station, record: Record, checked: Checked | None = None
     if not images:
         return None
     e = images[0]
-    path = checked_path(station, e.ref.sha256, checked)
-    return Photo(path, e.ref.media_type, e.ref.sha256, "piece")
+    return Photo(checked_path(station, e.ref.sha256), e.ref.media_type, e.ref.sha256, "piece")
 
 
 def defect_names(session: Session) -> dict[str, str]:

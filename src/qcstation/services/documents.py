@@ -56,14 +56,14 @@ from qcstation.domain.users import Permission, Role, User
 from qcstation.domain.verdicts import FinalVerdict
 from qcstation.reports.certificate import LayoutOverflow, build_certificate
 from qcstation.reports.inspection_report import build_report
-from qcstation.reports.model import CertificateContent, ReportContent
+from qcstation.reports.model import CertificateContent, Photo, ReportContent
 from qcstation.reports.pdfsign import (
     SigningIdentity,
     TimestampUnavailable,
     sign_pdf,
     timestamper_for,
 )
-from qcstation.services import _keyring, _plant_keys, records
+from qcstation.services import _keyring, _plant_keys, holds, records
 from qcstation.services import document_content as dc
 from qcstation.services.accounts import login, require
 from qcstation.services.context import Station
@@ -72,11 +72,9 @@ from qcstation.services.errors import (
     InvalidInput,
     LoginFailed,
     PermissionDenied,
-    ServiceError,
     SigningRefused,
 )
 from qcstation.store import audit
-from qcstation.store.evidence import EvidenceError
 from qcstation.store.models import DocumentReissueRow, DocumentRow, UserRow
 
 __all__ = [
@@ -231,9 +229,75 @@ def _facts(
     )
 
 
+@dataclass(frozen=True)
+class _Before:
+    """The slow part of an issue, done before its write transaction so that no other
+    writer waits on it: the password's key derivation and the plant keys' unwrapping, and
+    hashing every photo file the document shows."""
+
+    hands: _plant_keys.Hands
+    record_hash: str
+    photos: tuple[Photo, ...]
+    files: tuple[tuple[str, int, int], ...]  # (path, size, mtime_ns) when hashed
+
+
+def _before_issue(
+    station: Station, actor: User, password: str, inspection_id: str, certificate: bool
+) -> _Before:
+    with station.db.read() as s:
+        me = _issuer(s, actor)
+        record = records.load(s, inspection_id)
+        hands = _open(s, me, password)
+    if certificate:
+        piece = dc.piece_photo(station, record)
+        photos: tuple[Photo, ...] = (piece,) if piece is not None else ()
+    else:
+        photos = tuple(dc.photos(station, record))
+    return _Before(hands, record.record_hash, photos, tuple(_stat(p.path) for p in photos))
+
+
+def _stat(path: Path) -> tuple[str, int, int]:
+    st = path.stat()
+    return (str(path), st.st_size, st.st_mtime_ns)
+
+
+def _locked_record(s: Session, inspection_id: str) -> records.Record:
+    """The record, its inspection's row locked until commit: two issues of one inspection
+    (on two stations) take turns, and the second sees the first's document."""
+    holds.locked(s, inspection_id)
+    return records.load(s, inspection_id)
+
+
+def _still_as_before(
+    s: Session, station: Station, record: records.Record, before: _Before
+) -> _plant_keys.Hands:
+    """What was opened and hashed before the transaction still holds inside it: the same
+    record, the plant keys still in force, the photo files unchanged since hashed."""
+    what = "nothing was issued; try again"
+    if record.record_hash != before.record_hash:
+        raise Conflict(
+            f"inspection {record.inspection.id} changed while its document was made: {what}"
+        )
+    for kind, key_id in (
+        (_keyring.DOCUMENT, before.hands.document_key_id),
+        (_keyring.SEAL, before.hands.seal_key_id),
+    ):
+        row = _keyring.plant_row(s, kind)
+        if row is None or row.key_id != key_id:
+            raise Conflict(f"the plant's keys were rotated while the document was made: {what}")
+    for path, size, mtime in before.files:
+        try:
+            now = _stat(Path(path))
+        except OSError:
+            now = (path, -1, -1)
+        if now != (path, size, mtime):
+            raise Conflict(f"evidence file {path} changed while the document was made: {what}")
+    return before.hands
+
+
 def _chain_head(s: Session) -> ChainHead:
-    """The trail as it stands before this issue writes anything (its chain lock is held)."""
-    audit.lock_chain(s)
+    """The trail as this issue sees it before writing anything: its newest entry. No lock:
+    other stations go on writing (their later entries are not part of this issue)."""
     chain_id, last_id, last_hash = audit.chain_head(s)
     return ChainHead(chain_id, last_id, last_hash)
 
@@ -352,45 +416,15 @@ def export_report(
     return _finish_report(station, prepared, out, timestamper, check)
 
 
-def _hands(station: Station, actor: User, password: str) -> _plant_keys.Hands | ServiceError:
-    """The issuing keys opened with the issuer's password: a key derivation of tens to
-    hundreds of milliseconds, in a read of its own, so no write waits for it. A refusal is
-    returned, to be raised where it always was (after the checks that come before it)."""
-    with station.db.read() as s:
-        try:
-            return _open(s, _issuer(s, actor), password)
-        except ServiceError as exc:
-            return exc
-
-
-def _prechecked(station: Station, inspection_id: str) -> dc.Checked:
-    """The record's images hashed before the write (streaming every photo file can take
-    tens of milliseconds, which no save should wait for). Any problem is left for the
-    write to find and say where it always did: nothing is issued then."""
-    try:
-        with station.db.read() as s:
-            record = records.load(s, inspection_id)
-        return dc.prechecked(station, record)
-    except (ServiceError, EvidenceError, OSError):
-        return {}
-
-
-def _opened(hands: _plant_keys.Hands | ServiceError) -> _plant_keys.Hands:
-    if isinstance(hands, ServiceError):
-        raise hands
-    return hands
-
-
 def _prepare_report(station: Station, actor: User, password: str, inspection_id: str) -> _Prepared:
-    opened = _hands(station, actor, password)
-    checked = _prechecked(station, inspection_id)
+    before = _before_issue(station, actor, password, inspection_id, certificate=False)
     with station.db.write(actor, station.name, reason="issue report") as s:
         me = _issuer(s, actor)
-        record = records.load(s, inspection_id)
+        record = _locked_record(s, inspection_id)
         if record.inspection.status is not Status.COMPLETED:
             raise Conflict(f"inspection {inspection_id} is not completed: complete it first")
         checks = _signatures_hold(s, record)
-        hands = _opened(opened)
+        hands = _still_as_before(s, station, record, before)
         head = _chain_head(s)
         review = dc.review(s, inspection_id)
         verdict = dc.settled_verdict(record.inspection.verdict, review)
@@ -412,7 +446,7 @@ def _prepare_report(station: Station, actor: User, password: str, inspection_id:
             issued_by=str(facts.issued_by),
             defect_names=dc.defect_names(s),
             actions=dc.actions(s, inspection_id),
-            photos=dc.photos(station, record, checked),
+            photos=list(before.photos),
             signatures=[c.signature for c in checks],
             correction=record.correction,
             superseded_by=record.superseded_by,
@@ -532,14 +566,13 @@ def _prepare_certificate(
     station: Station, actor: User, password: str, inspection_id: str, reissue: str | None
 ) -> _Prepared:
     settings = station.location.settings
-    opened = _hands(station, actor, password)
-    checked = _prechecked(station, inspection_id)
+    before = _before_issue(station, actor, password, inspection_id, certificate=True)
     with station.db.write(actor, station.name, reason="issue certificate") as s:
         me = _issuer(s, actor)
-        record = records.load(s, inspection_id)
+        record = _locked_record(s, inspection_id)
         ins = record.inspection
         verdict, checks = _certifiable(s, station, record)
-        hands = _opened(opened)
+        hands = _still_as_before(s, station, record, before)
         head = _chain_head(s)
         description, material = dc.sku_record(s, ins.sku)
         try:
@@ -602,7 +635,7 @@ def _prepare_certificate(
             qr_text=qr_text,
             record_hash=record.record_hash,
             seal_key_id=hands.seal_key_id,
-            photo=dc.piece_photo(station, record, checked),
+            photo=before.photos[0] if before.photos else None,
             verify_hint=hint,
             summary=dc.summary(record),
             issued_by=str(facts.issued_by),

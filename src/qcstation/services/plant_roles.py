@@ -15,9 +15,10 @@ stations insert; UPDATE only on the columns the services change (found by readin
 assignment to a row in services/ and accounts/). The one row a service deletes is a plant
 key's wrap taken back from a holder, so DELETE is granted there only, TRUNCATE nowhere.
 The audit trail, signatures, documents, corrections and receipts get no UPDATE; a
-completed inspection is guarded further by triggers (migration 0010). ``audit_head``
-stays updatable: it is the chain's tip, moved by every write; a head moved back is what
-`audit verify` and each station's anchor find.
+completed inspection is guarded further by triggers (migration 0010). ``audit_chains``
+stays updatable: each row is a station chain's tip, moved by every write of that station;
+a tip moved back is what `audit verify` and each station's anchor find. ``audit_head``,
+the tip of the plant chain written before migration 0012, is closed and only read.
 
 The grants are run by the plant database's owner (`qcstation db roles`), who also runs the
 migrations; a station's login can do neither. A table this list does not know gets
@@ -168,7 +169,10 @@ GRANTS: dict[str, Grant] = {
     "documents": ADD,
     "corrections": ADD,
     "sync_receipts": ADD,
-    "audit_head": Grant(False, ("last_id", "last_hash")),
+    # The plant chain of format 1 is closed (migration 0012): its row is only read.
+    "audit_head": READ,
+    # Each station's chain tip (migration 0012): made at its first entry, moved at each.
+    "audit_chains": Grant(True, ("last_seq", "last_hash", "last_id")),
     # The outbox lives on each bench's own copy; the server's table stays empty.
     "sync_outbox": READ,
 }

@@ -299,7 +299,7 @@ def _examine(location: config.Location, archive: Archive) -> _Target:
             try:
                 if not con.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
                     return _Target(location, [], False, "the database is empty", None, anchored)
-                row = con.execute("SELECT chain_id, last_id, last_hash FROM audit_head").fetchone()
+                row = con.execute(audit.HEAD_SQL).fetchone()
             finally:
                 con.close()
         except sqlite3.Error as exc:
@@ -314,9 +314,7 @@ def _examine(location: config.Location, archive: Archive) -> _Target:
         holds = ["the PostgreSQL database (it has qcstation tables)"]
         try:
             with engine.connect() as conn:
-                row = conn.execute(
-                    text("SELECT chain_id, last_id, last_hash FROM audit_head")
-                ).one()
+                row = conn.execute(text(audit.HEAD_SQL)).one()
         except Exception as exc:  # a damaged plant database: only the root may replace it
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             return _Target(location, holds, False, f"it cannot be read ({first})", None, anchored)
@@ -739,7 +737,8 @@ class _Job:
         try:
             with conn.begin_nested():
                 rev = conn.execute(text(f"SELECT version_num FROM {pgdata.ALEMBIC_TABLE}")).scalar()
-                conn.execute(text("SELECT id FROM audit_head FOR UPDATE"))  # writers wait
+                conn.execute(text("SELECT id FROM audit_head FOR UPDATE"))
+                conn.execute(text("SELECT chain FROM audit_chains FOR UPDATE"))  # writers wait
         except DBAPIError as exc:
             raise BackupError(
                 f"the plant database cannot be read as a qcstation database "
@@ -883,22 +882,37 @@ def _last_signed_sqlite(path: Path) -> anchors.Head | None:
     con = snapshots.read_only(path)
     try:
         row = con.execute(
-            "SELECT id, hash, key_id, signature FROM audit_log WHERE signature IS NOT NULL "
-            "ORDER BY id DESC LIMIT 1"
+            "SELECT id, hash, key_id, signature, seq, chain FROM audit_log "
+            "WHERE signature IS NOT NULL ORDER BY id DESC LIMIT 1"
         ).fetchone()
     finally:
         con.close()
-    return anchors.Head(int(row[0]), row[1], row[2] or "", row[3] or "") if row else None
+    if row is None:
+        return None
+    return anchors.Head(
+        int(row[0]), row[1], row[2] or "", row[3] or "", "", row[4] or 0, row[5] or ""
+    )
 
 
 def _last_signed(conn: Connection) -> anchors.Head | None:
     row = conn.execute(
-        select(AuditEntry.id, AuditEntry.hash, AuditEntry.key_id, AuditEntry.signature)
+        select(
+            AuditEntry.id,
+            AuditEntry.hash,
+            AuditEntry.key_id,
+            AuditEntry.signature,
+            AuditEntry.seq,
+            AuditEntry.chain,
+        )
         .where(AuditEntry.signature.is_not(None))
         .order_by(AuditEntry.id.desc())
         .limit(1)
     ).first()
-    return anchors.Head(row.id, row.hash, row.key_id or "", row.signature or "") if row else None
+    if row is None:
+        return None
+    return anchors.Head(
+        row.id, row.hash, row.key_id or "", row.signature or "", "", row.seq or 0, row.chain or ""
+    )
 
 
 def _write_private(path: Path, data: bytes) -> None:

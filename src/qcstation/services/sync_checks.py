@@ -144,9 +144,6 @@ def check_station(
 # --- 2. the people ----------------------------------------------------------------------------
 
 
-HASHED = ("id", "at", "actor", "station", "entity", "entity_id", "action", "old", "new", "reason")
-
-
 def _entry(values: Mapping[str, Any]) -> dict[str, Any]:
     out = dict(values)
     out["at"] = datetime.fromisoformat(str(values["at"]))
@@ -154,8 +151,9 @@ def _entry(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _hashed(e: Mapping[str, Any]) -> dict[str, Any]:
-    """The fields an entry's hash covers (store/audit.py entry_hash, format 1)."""
-    return {k: e[k] for k in HASHED}
+    """The fields an entry's hash covers (store/audit.py hashed_fields: format 2, of a
+    station's chain, also covers the chain and its place there)."""
+    return chain.hashed_fields({"chain": None, "seq": None, **e})
 
 
 @dataclass
@@ -214,6 +212,10 @@ def check_entries(
             raise Refused(record_id, f"{where} was altered (its hash does not match)")
         if e["station"] != station:
             raise Refused(record_id, f"{where} was written at station {e['station']!r}")
+        if e.get("chain") is not None and (
+            e["chain"] != station or (n and e["seq"] != (entries[n - 1].get("seq") or 0) + 1)
+        ):
+            raise Refused(record_id, f"{where} is not in order in station {station!r}'s chain")
         prev = e["hash"]
         segment.append(e)
         if e["entity"] != chain.EVENT:
@@ -237,7 +239,7 @@ def check_entries(
             raw = base64.b64decode(str(e["signature"]), validate=True)
         except ValueError:
             raise Refused(record_id, f"{where} has a damaged signature") from None
-        message = chain.seal_message(chain_id, e["id"], e["hash"])
+        message = chain.entry_seal(chain_id, {"chain": None, **e})
         problem = seals(e["key_id"], e["actor"], message, raw, trust.creators.get(e["key_id"]))
         if problem:
             raise Refused(record_id, f"{where}: {problem}")

@@ -35,6 +35,8 @@ class Head:
     key_id: str
     signature: str
     seen_at: str = ""
+    seq: int = 0  # its place in its station's chain (0: the plant chain of format 1)
+    chain: str = ""  # the station whose chain it is ("" : the plant chain of format 1)
 
 
 @dataclass(frozen=True)
@@ -51,9 +53,12 @@ class Restore:
 
 @dataclass
 class Chain:
-    head: Head | None = None
+    head: Head | None = None  # the newest entry this station sealed or verified
     root_sha256: str | None = None  # the plant root certificate pinned at init or join
     restores: list[Restore] = field(default_factory=list)
+    # The newest sealed head of each station's chain this station has seen: its own after
+    # each commit, every station's after each clean `audit verify`.
+    stations: dict[str, Head] = field(default_factory=dict)
 
 
 @dataclass
@@ -84,6 +89,7 @@ def load(path: Path) -> Anchors:
                 Head(**c["head"]) if c.get("head") else None,
                 c.get("root_sha256"),
                 [Restore(**r) for r in c.get("restores", [])],
+                {str(k): Head(**h) for k, h in (c.get("stations") or {}).items()},
             )
     except (AttributeError, KeyError, TypeError, ValueError) as exc:
         out.problem = f"the anchor file {path} is damaged ({exc})"
@@ -99,6 +105,7 @@ def save(anchors: Anchors) -> None:
                 "head": asdict(c.head) if c.head else None,
                 "root_sha256": c.root_sha256,
                 "restores": [asdict(r) for r in c.restores],
+                "stations": {k: asdict(h) for k, h in sorted(c.stations.items())},
             }
             for cid, c in sorted(anchors.chains.items())
         },
@@ -116,16 +123,22 @@ def save(anchors: Anchors) -> None:
         raise
 
 
-def advance(path: Path, chain_id: str, head: Head) -> None:
-    """Remember ``head`` if it is newer than what this station saw of the chain."""
+def advance(path: Path, chain_id: str, head: Head, *more: Head) -> None:
+    """Remember each head that is newer than what this station saw: of the trail, and of
+    the station chain it belongs to."""
     anchors = load(path)
     if anchors.problem:
         return  # never overwrite a damaged file: verify must still see the damage
     chain = anchors.chain(chain_id)
-    if chain.head is not None and chain.head.id >= head.id:
-        return
-    chain.head = head
-    save(anchors)
+    changed = False
+    for h in (head, *more):
+        if chain.head is None or chain.head.id < h.id:
+            chain.head, changed = h, True
+        seen = chain.stations.get(h.chain)
+        if h.chain and (seen is None or seen.seq < h.seq):
+            chain.stations[h.chain], changed = h, True
+    if changed:
+        save(anchors)
 
 
 def pin_root(path: Path, chain_id: str, root_sha256: str) -> None:
@@ -142,5 +155,6 @@ def record_restore(path: Path, chain_id: str, restore: Restore, head: Head | Non
     chain = anchors.chain(chain_id)
     chain.restores.append(restore)
     chain.head = head
+    chain.stations = {head.chain: head} if head is not None and head.chain else {}
     anchors.problem = None
     save(anchors)

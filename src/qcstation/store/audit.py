@@ -24,16 +24,31 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, event, insert, inspect, select, update
+from sqlalchemy import Connection, event, insert, inspect, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, UOWTransaction
 
 from qcstation.domain.records import canonical_json, sha256_hex
 from qcstation.store import anchors
-from qcstation.store.models import AUDITED, AuditEntry, AuditHead, Base, SigningKeyRow, UserRow
+from qcstation.store.models import (
+    AUDITED,
+    AuditChain,
+    AuditEntry,
+    AuditHead,
+    Base,
+    SigningKeyRow,
+    UserRow,
+)
 from qcstation.store.types import utcnow
 
 GENESIS = "0" * 64
+# Format 1: the single plant chain (before migration 0012). Format 2: one chain per
+# station; an entry's hash also covers its chain and its place there, and a seal names them.
 SEAL_FORMAT = "qcstation-audit-seal/1"
+SEAL_FORMAT_2 = "qcstation-audit-seal/2"
+# The event a revocation writes in the same seal: every other chain's tip at that moment,
+# so a seal by the revoked key is judged by its place in its own chain (docs/multi-station.md).
+ANCHOR_EVENT = "anchor"
 # Kept as a digest: detectable, not disclosed. Sealed private keys are redacted too: an
 # old envelope left in the trail would still open with a password since changed.
 REDACTED = {
@@ -79,8 +94,25 @@ class Signer(Protocol):
 
 
 def seal_message(chain_id: str, entry_id: int, digest: str) -> bytes:
-    """The bytes an actor signs: this chain, up to this entry, whose hash is ``digest``."""
+    """The bytes an actor signed (format 1): this chain, up to this entry, whose hash is
+    ``digest``."""
     return f"{SEAL_FORMAT}\n{chain_id}\n{entry_id}\n{digest}".encode("ascii")
+
+
+def seal_message_2(chain_id: str, station: str, seq: int, entry_id: int, digest: str) -> bytes:
+    """The bytes an actor signs (format 2): the plant's trail, this station's chain, up to
+    its entry ``seq`` (plant-wide entry ``entry_id``), whose hash is ``digest``."""
+    return f"{SEAL_FORMAT_2}\n{chain_id}\n{station}\n{seq}\n{entry_id}\n{digest}".encode()
+
+
+def entry_seal(chain_id: str, e: Any) -> bytes:
+    """What the seal on entry ``e`` (a row or a dict) signed, in the entry's own format."""
+    get: Any = e.get if isinstance(e, dict) else lambda k: getattr(e, k)
+    if get("chain") is None:
+        return seal_message(chain_id, int(get("id")), str(get("hash")))
+    return seal_message_2(
+        chain_id, str(get("chain")), int(get("seq")), int(get("id")), str(get("hash"))
+    )
 
 
 def _table(obj: Base) -> str:
@@ -119,24 +151,22 @@ def snapshot(obj: Base, old: bool = False) -> dict[str, Any]:
 
 
 def entry_hash(entry: Any, prev_hash: str) -> str:
-    """The link: SHA-256 of the previous hash and this entry's fields (format 1)."""
-    fields = entry if isinstance(entry, dict) else _entry_fields(entry)
+    """The link: SHA-256 of the previous hash and this entry's fields. A dict is hashed as
+    given; a row in its format (2 when it belongs to a station's chain, else 1)."""
+    fields = entry if isinstance(entry, dict) else hashed_fields(entry)
     return sha256_hex(prev_hash + canonical_json(fields))
 
 
-def _entry_fields(e: Any) -> dict[str, Any]:
-    return {
-        "id": e.id,
-        "at": e.at,
-        "actor": e.actor,
-        "station": e.station,
-        "entity": e.entity,
-        "entity_id": e.entity_id,
-        "action": e.action,
-        "old": e.old,
-        "new": e.new,
-        "reason": e.reason,
-    }
+HASHED_1: tuple[str, ...] = ("id", "at", "actor", "station", "entity", "entity_id", "action")
+HASHED_1 = (*HASHED_1, "old", "new", "reason")
+HASHED_2 = (*HASHED_1, "chain", "seq")
+
+
+def hashed_fields(e: Any) -> dict[str, Any]:
+    """The fields an entry's hash covers: format 2 adds its chain and its place there."""
+    get: Any = e.get if isinstance(e, dict) else lambda k: getattr(e, k)
+    names = HASHED_1 if get("chain") is None else HASHED_2
+    return {k: get(k) for k in names}
 
 
 def _audited(obj: object) -> bool:
@@ -183,31 +213,34 @@ def _append(session: Session, items: list[tuple[str, str, str, str | None, str |
     station = session.info.get(INFO_STATION)
     if not actor or not station:
         raise AuditError("an audited change needs session.info actor and station")
+    station = str(station)
     signer: Signer | None = session.info.get(INFO_SIGNER)
     reason = str(session.info.get(INFO_REASON, ""))
     conn = session.connection()
-    head = conn.execute(
-        select(AuditHead.last_id, AuditHead.last_hash, AuditHead.chain_id)
-        .where(AuditHead.id == 1)
-        .with_for_update()
-    ).one()
-    last_id, last_hash, chain_id = head.last_id, head.last_hash, head.chain_id or ""
+    seq, last_hash = _lock_tip(conn, station)  # this station's chain only
+    chain_id = _plant_chain_id(session, conn)
     if signer is not None:
         _check_signer(session, conn, str(actor), signer)
+    revokes = sorted({k for e, _i, _a, old, new in items if (k := _revokes(e, old, new))})
+    if revokes:
+        items = [*items, _anchor_item(conn, station, revokes)]
+    ids = _allocate_ids(conn, len(items))
     rows = []
-    for entity, entity_id, action, old, new in items:
-        last_id += 1
+    for (entity, entity_id, action, old, new), entry_id in zip(items, ids, strict=True):
+        seq += 1
         fields = {
-            "id": last_id,
+            "id": entry_id,
             "at": utcnow(),
             "actor": str(actor),
-            "station": str(station),
+            "station": station,
             "entity": entity,
             "entity_id": entity_id,
             "action": action,
             "old": old,
             "new": new,
             "reason": reason,
+            "chain": station,
+            "seq": seq,
         }
         digest = entry_hash(fields, last_hash)
         # Every row names every column: an executemany takes its columns from the first.
@@ -215,17 +248,21 @@ def _append(session: Session, items: list[tuple[str, str, str, str | None, str |
             {**fields, "prev_hash": last_hash, "hash": digest, "key_id": None, "signature": None}
         )
         last_hash = digest
+    rows_: list[dict[str, Any]] = rows
     if signer is not None:
-        signature = base64.b64encode(signer.sign(seal_message(chain_id, last_id, last_hash)))
-        rows[-1].update(key_id=signer.key_id, signature=signature.decode("ascii"))
+        message = seal_message_2(chain_id, station, seq, ids[-1], last_hash)
+        signature = base64.b64encode(signer.sign(message))
+        rows_[-1].update(key_id=signer.key_id, signature=signature.decode("ascii"))
         session.info[LAST_SIGNED] = (
             chain_id,
             anchors.Head(
-                last_id,
+                ids[-1],
                 last_hash,
                 signer.key_id,
-                rows[-1]["signature"],
-                rows[-1]["at"].isoformat(),  # to the microsecond: restores are compared with it
+                rows_[-1]["signature"],
+                rows_[-1]["at"].isoformat(),  # to the microsecond: restores are compared with it
+                seq=seq,
+                chain=station,
             ),
         )
         session.info[_UNSIGNED] = 0
@@ -233,14 +270,92 @@ def _append(session: Session, items: list[tuple[str, str, str, str | None, str |
         session.info[_UNSIGNED] = session.info.get(_UNSIGNED, 0) + len(rows)
     conn.execute(insert(AuditEntry), rows)
     conn.execute(
-        update(AuditHead).where(AuditHead.id == 1).values(last_id=last_id, last_hash=last_hash)
+        update(AuditChain)
+        .where(AuditChain.chain == station)
+        .values(last_seq=seq, last_hash=last_hash, last_id=ids[-1])
     )
+
+
+def _plant_chain_id(session: Session, conn: Connection) -> str:
+    cached = session.info.get("qc_chain_id")
+    if cached is None:
+        cached = conn.scalar(select(AuditHead.chain_id).where(AuditHead.id == 1)) or ""
+        session.info["qc_chain_id"] = cached
+    return str(cached)
+
+
+def _lock_tip(conn: Connection, station: str) -> tuple[int, str]:
+    """Lock this station's chain tip until commit (made on its first entry: it starts
+    where the plant chain of format 1 ended). Other stations' tips stay free."""
+    query = (
+        select(AuditChain.last_seq, AuditChain.last_hash)
+        .where(AuditChain.chain == station)
+        .with_for_update()
+    )
+    row = conn.execute(query).first()
+    if row is None:
+        start = conn.scalar(select(AuditHead.last_hash).where(AuditHead.id == 1)) or GENESIS
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        conn.execute(
+            dialect.insert(AuditChain)
+            .values(chain=station, last_seq=0, last_hash=start, last_id=0)
+            .on_conflict_do_nothing()
+        )
+        row = conn.execute(query).one()
+    return int(row.last_seq), str(row.last_hash)
+
+
+def _allocate_ids(conn: Connection, n: int) -> list[int]:
+    """``n`` plant-wide entry ids, in order. PostgreSQL: from audit_log's sequence, which
+    no transaction waits on. SQLite: one writer at a time (BEGIN IMMEDIATE), so the next
+    after the highest."""
+    if conn.dialect.name == "postgresql":
+        got = conn.execute(
+            text(
+                "SELECT nextval(pg_get_serial_sequence('audit_log', 'id')) "
+                "FROM generate_series(1, :n)"
+            ),
+            {"n": n},
+        ).scalars()
+        return sorted(int(i) for i in got)
+    top = int(conn.scalar(text("SELECT coalesce(max(id), 0) FROM audit_log")) or 0)
+    return list(range(top + 1, top + n + 1))
+
+
+def _revokes(entity: str, old: str | None, new: str | None) -> str | None:
+    """The key id an entry about to be written revokes (its revoked_at set just now)."""
+    if entity != "signing_keys" or new is None or '"revoked_at":null' in new:
+        return None
+    if old is not None and '"revoked_at":null' not in old:
+        return None
+    return str(json.loads(new).get("key_id") or "") or None
+
+
+def _anchor_item(
+    conn: Connection, station: str, revokes: list[str]
+) -> tuple[str, str, str, str | None, str | None]:
+    """The anchor a revocation writes: every other chain's tip, read after the revocation's
+    UPDATE got its row lock, so after every transaction that was signing with the key
+    (they hold the key's row FOR SHARE until they commit) and before any that will (they
+    wait for this one, then find the key revoked)."""
+    heads = {
+        c: [int(n), h]
+        for c, n, h in conn.execute(
+            select(AuditChain.chain, AuditChain.last_seq, AuditChain.last_hash)
+        )
+        if c != station
+    }
+    detail = {"revokes": revokes, "heads": heads}
+    return (EVENT, f"audit_chains/{station}"[:64], ANCHOR_EVENT, None, canonical_json(detail))
 
 
 def _check_signer(session: Session, conn: Connection, actor: str, signer: Signer) -> None:
     """Refuse a key that is not the actor's own, or no longer usable, before it signs."""
     if session.info.get(_SIGNER_OK) == (signer.key_id, actor):
         return
+    # FOR SHARE until commit: a revocation of this key waits for this transaction, and
+    # its anchor then sees every entry it sealed (_anchor_item). Other signers of the same
+    # key share the lock; nobody else waits.
     found = conn.execute(
         select(
             SigningKeyRow.kind,
@@ -250,6 +365,7 @@ def _check_signer(session: Session, conn: Connection, actor: str, signer: Signer
         )
         .outerjoin(UserRow, UserRow.id == SigningKeyRow.user_id)
         .where(SigningKeyRow.key_id == signer.key_id)
+        .with_for_update(read=True, of=SigningKeyRow)
     ).first()
     if found is None:
         raise AuditError(f"the key that signs for {actor} is not one of this plant's keys")
@@ -317,17 +433,34 @@ def sign_with(session: Session, signer: Signer) -> None:
 
 
 def lock_chain(session: Session) -> None:
-    """Take the chain's head row now (it is taken at the first audited flush anyway):
-    from here to commit no other writer, on any station, can append or allocate."""
-    session.execute(select(AuditHead.id).where(AuditHead.id == 1).with_for_update())
+    """Take this station's chain tip now (it is taken at the first audited flush anyway):
+    from here to commit no other writer of this station can append or allocate a number.
+    Other stations do not wait."""
+    station = session.info.get(INFO_STATION)
+    if not station:
+        raise AuditError("locking a station's chain needs session.info station")
+    _lock_tip(session.connection(), str(station))
+
+
+# chain_head in plain SQL, for a database file or connection read without the ORM (backups).
+HEAD_SQL = (
+    "SELECT h.chain_id, coalesce(e.id, h.last_id), coalesce(e.hash, h.last_hash) "
+    "FROM audit_head h LEFT JOIN (SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1) e "
+    "ON e.id > h.last_id WHERE h.id = 1"
+)
 
 
 def chain_head(session: Session) -> tuple[str, int, str]:
-    """(chain id, last entry id, last hash) as the database holds them now."""
-    row = session.execute(
+    """(plant chain id, newest entry id, its hash) as this transaction sees the trail."""
+    head = session.execute(
         select(AuditHead.chain_id, AuditHead.last_id, AuditHead.last_hash).where(AuditHead.id == 1)
     ).one()
-    return row.chain_id or "", row.last_id, row.last_hash
+    last = session.execute(
+        select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
+    ).first()
+    if last is None or last.id <= head.last_id:
+        return head.chain_id or "", head.last_id, head.last_hash
+    return head.chain_id or "", int(last.id), str(last.hash)
 
 
 # --- verifying -----------------------------------------------------------------------------
@@ -356,6 +489,8 @@ class VerifyReport:
     chain_id: str = ""
     head: tuple[int, str] = (0, GENESIS)
     signed_entries: int = 0
+    # The newest sealed entry of every station chain, as verified: its anchor Head.
+    tips: dict[str, anchors.Head] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -392,6 +527,8 @@ _COLUMNS = (
     AuditEntry.hash,
     AuditEntry.key_id,
     AuditEntry.signature,
+    AuditEntry.chain,
+    AuditEntry.seq,
 )
 
 
@@ -420,23 +557,60 @@ def _revocation(e: Any) -> str | None:
     return str(json.loads(e.new).get("key_id") or "") or None
 
 
+@dataclass
+class _Tip:
+    """Where the walk stands in one chain: the hash to link to, the place expected next
+    (an entry id in the plant chain of format 1, a seq in a station's), unsealed entries."""
+
+    prev: str
+    expected: int
+    segment: list[Any] = field(default_factory=list)
+    sealed: Any = None  # the newest sealed entry
+
+
+@dataclass
+class _Revocation:
+    entry_id: int  # the entry that revoked the key
+    anchor: tuple[str, int, dict[str, Any]] | None = None  # (chain, seq, other tips)
+
+
 def verify(
     session: Session,
     check_seal: SealChecker,
     max_findings: int = 50,
 ) -> VerifyReport:
-    """Check every link and seal of the chain, then every audited row against its entry."""
+    """Check every link and seal of every chain, then every audited row against its entry.
+
+    One pass in plant-wide order (entry id): the plant chain of format 1 first, then the
+    station chains interleaved as their entries were allocated. Each chain is linked and
+    numbered on its own; a revocation is judged by the anchor written with it."""
     findings: list[Finding] = []
     notes: list[str] = []
     chain_id, head_id, head_hash = chain_head(session)
-    signed_from = session.scalar(select(AuditHead.signed_from).where(AuditHead.id == 1)) or 1
+    plant = session.execute(
+        select(AuditHead.last_id, AuditHead.last_hash, AuditHead.signed_from).where(
+            AuditHead.id == 1
+        )
+    ).one()
+    signed_from = plant.signed_from or 1
+    db_tips = {
+        r.chain: (int(r.last_seq), str(r.last_hash))
+        for r in session.execute(
+            select(AuditChain.chain, AuditChain.last_seq, AuditChain.last_hash)
+        )
+    }
+    revoked_now = set(
+        session.scalars(select(SigningKeyRow.key_id).where(SigningKeyRow.revoked_at.is_not(None)))
+    )
     latest: dict[tuple[str, str], tuple[int, bytes | None]] = {}
     usernames = {i: n for i, n in session.execute(select(UserRow.id, UserRow.username))}
-    revoked: dict[str, int] = {}  # key id -> the entry that revoked it
+    revocations: dict[str, _Revocation] = {}  # key id -> where it was revoked
+    later_seals: list[Any] = []  # station-chain seals by keys revoked by now: judged at the end
     standing: dict[str, tuple[Any, Any]] = {}  # user name -> (role, active), as the chain says
     creators: dict[str, str] = {}  # key id -> the actor whose sealed entries created it
-    segment: list[Any] = []  # entries since the last seal
-    prev, expected_id, count, signed, legacy = GENESIS, 1, 0, 0, 0
+    legacy_tip = _Tip(GENESIS, 1)
+    tips: dict[str, _Tip] = {}
+    count, signed, legacy, last = 0, 0, 0, (plant.last_id, plant.last_hash)
 
     def add(f: Finding) -> bool:
         findings.append(f)
@@ -444,11 +618,33 @@ def verify(
 
     for e in _iter_entries(session):
         count += 1
-        if e.id != expected_id and add(
-            Finding(e.id, e.entity, e.entity_id, f"entry #{expected_id} is missing")
+        last = (e.id, e.hash)
+        if e.chain is None:
+            tip, place = legacy_tip, e.id
+        else:
+            tip = tips.setdefault(e.chain, _Tip(plant.last_hash, 1))
+            place = e.seq
+        if place != tip.expected:
+            what = f"entry #{tip.expected} is missing"
+            if e.chain is not None:
+                what += f" from station {e.chain!r}'s chain"
+            if add(Finding(e.id, e.entity, e.entity_id, what)):
+                break
+        if (
+            e.chain is not None
+            and e.station != e.chain
+            and add(
+                Finding(
+                    e.id,
+                    e.entity,
+                    e.entity_id,
+                    f"written at station {e.station!r} but found in station {e.chain!r}'s "
+                    "chain: moved between chains",
+                )
+            )
         ):
             break
-        if e.prev_hash != prev and add(
+        if e.prev_hash != tip.prev and add(
             Finding(e.id, e.entity, e.entity_id, "link to the previous entry is broken")
         ):
             break
@@ -462,51 +658,41 @@ def verify(
             problem = _granted_by_stranger(e, standing)
             if (
                 problem
-                and e.id >= signed_from
+                and (e.chain is not None or e.id >= signed_from)
                 and add(Finding(e.id, e.entity, e.entity_id, problem))
             ):
                 break
-        prev, expected_id = e.hash, e.id + 1
-        if e.id < signed_from:
+        tip.prev, tip.expected = e.hash, (place or 0) + 1
+        if e.chain is None and e.id < signed_from:
             legacy += 1
         else:
-            segment.append(e)
+            tip.segment.append(e)
         if e.signature is not None or e.key_id is not None:
-            problem = _check_segment(e, segment, chain_id, revoked, creators, check_seal)
+            if e.chain is not None and e.key_id in revoked_now:
+                later_seals.append(e)
+            problem = _check_segment(e, tip.segment, chain_id, revocations, creators, check_seal)
             if problem and add(Finding(e.id, e.entity, e.entity_id, problem)):
                 break
-            findings += _misattributed(segment, usernames)
+            findings += _misattributed(tip.segment, usernames)
             if len(findings) >= max_findings:
                 break
-            for made in segment:
-                if made.entity == "signing_keys" and made.action == "create" and made.new:
-                    creators.setdefault(str(json.loads(made.new).get("key_id")), e.actor)
+            _learn_keys(tip.segment, e, creators, revocations)
             signed += 1
-            segment = []
-        key = _revocation(e)
-        if key is not None:
-            revoked.setdefault(key, e.id)
+            tip.segment = []
+            tip.sealed = e
     else:
-        if segment:
-            first = segment[0]
-            add(
-                Finding(
-                    first.id,
-                    first.entity,
-                    first.entity_id,
-                    f"entries #{first.id}–#{segment[-1].id} carry no signature: they were "
-                    "written behind the application's back",
-                )
-            )
-        if head_hash != prev or head_id != expected_id - 1:
-            add(
-                Finding(None, "audit_log", "head", "entries were removed from the end of the chain")
-            )
+        _end_of_chains(legacy_tip, tips, db_tips, (plant.last_id, plant.last_hash), add)
+        for e in later_seals:
+            problem = _after_revocation(e, revocations)
+            if problem and add(Finding(e.id, e.entity, e.entity_id, problem)):
+                break
     if legacy:
         notes.append(
             f"{legacy} entries were made before audit entries were signed (before qcstation 0.2); "
             "the signed entries after them cover them through the hash links"
         )
+    if tips:
+        notes.append(f"{len(tips)} station chain(s), each linked and numbered without a gap")
     records = 0
     if len(findings) < max_findings:
         records = _check_rows(session, latest, findings, max_findings)
@@ -516,16 +702,119 @@ def verify(
         findings[:max_findings],
         notes,
         chain_id,
-        (expected_id - 1, prev),
+        (head_id, head_hash) if count else last,
         signed,
+        {c: _head(t.sealed) for c, t in tips.items() if t.sealed is not None},
     )
+
+
+def _head(e: Any) -> anchors.Head:
+    return anchors.Head(
+        e.id, e.hash, e.key_id or "", e.signature or "", "", seq=e.seq or 0, chain=e.chain or ""
+    )
+
+
+def _learn_keys(
+    segment: list[Any], seal: Any, creators: dict[str, str], revocations: dict[str, _Revocation]
+) -> None:
+    """What a sealed segment says about keys: who created each, which it revoked, and the
+    anchor that came with a revocation (the other chains' tips at that moment)."""
+    revoked_here: list[str] = []
+    for made in segment:
+        if made.entity == "signing_keys" and made.action == "create" and made.new:
+            creators.setdefault(str(json.loads(made.new).get("key_id")), seal.actor)
+        key = _revocation(made)
+        if key is not None and key not in revocations:
+            revocations[key] = _Revocation(made.id)
+            revoked_here.append(key)
+        if made.entity == EVENT and made.action == ANCHOR_EVENT and made.chain is not None:
+            detail = json.loads(made.new or "{}")
+            for key in detail.get("revokes", []):
+                r = revocations.get(key)
+                if r is not None and key in revoked_here and r.anchor is None:
+                    r.anchor = (made.chain, made.seq, dict(detail.get("heads") or {}))
+
+
+def _after_revocation(seal: Any, revocations: dict[str, _Revocation]) -> str | None:
+    """A station-chain seal by a revoked key, judged against the revocation's anchor: past
+    the tip the anchor saw of its chain, it was written after the revocation."""
+    r = revocations.get(seal.key_id)
+    if r is None:
+        return None
+    if r.anchor is None:
+        after = seal.id > r.entry_id  # revoked before chains had anchors: all came later
+    else:
+        chain, seq, heads = r.anchor
+        limit = seq if seal.chain == chain else int((heads.get(seal.chain) or [0])[0])
+        after = seal.seq > limit
+    if not after:
+        return None
+    return f"signed with a key revoked at entry #{r.entry_id}: written after the revocation"
+
+
+def _end_of_chains(
+    legacy: _Tip,
+    tips: dict[str, _Tip],
+    db_tips: dict[str, tuple[int, str]],
+    plant_head: tuple[int, str],
+    add: Any,
+) -> None:
+    """Every chain sealed to its end, and ending where its tip row says."""
+    for tip in [legacy, *(tips[n] for n in sorted(tips))]:
+        if tip.segment:
+            first = tip.segment[0]
+            add(
+                Finding(
+                    first.id,
+                    first.entity,
+                    first.entity_id,
+                    f"entries #{first.id}–#{tip.segment[-1].id} carry no signature: they were "
+                    "written behind the application's back",
+                )
+            )
+    if plant_head != (legacy.expected - 1, legacy.prev):
+        add(Finding(None, "audit_log", "head", "entries were removed from the end of the chain"))
+    for name in sorted(set(tips) | set(db_tips)):
+        seen = tips.get(name)
+        walked = (seen.expected - 1, seen.prev) if seen else (0, plant_head[1])
+        stored = db_tips.get(name)
+        if stored is None:
+            add(
+                Finding(
+                    None,
+                    "audit_chains",
+                    name,
+                    f"station {name!r}'s chain has entries up to #{walked[0]} but no tip: "
+                    "written behind the application's back",
+                )
+            )
+        elif stored[0] > walked[0]:
+            add(
+                Finding(
+                    None,
+                    "audit_chains",
+                    name,
+                    f"entries were removed from the end of station {name!r}'s chain: it ends "
+                    f"at #{walked[0]}, its tip says #{stored[0]}",
+                )
+            )
+        elif stored != walked:
+            add(
+                Finding(
+                    None,
+                    "audit_chains",
+                    name,
+                    f"station {name!r}'s chain does not end where its tip says (#{stored[0]}; "
+                    f"the entries reach #{walked[0]}): its tip was moved",
+                )
+            )
 
 
 def _check_segment(
     seal: Any,
     segment: list[Any],
     chain_id: str,
-    revoked: dict[str, int],
+    revocations: dict[str, _Revocation],
     creators: dict[str, str],
     check_seal: SealChecker,
 ) -> str | None:
@@ -534,16 +823,14 @@ def _check_segment(
     strangers = sorted({e.actor for e in segment if e.actor != seal.actor})
     if strangers:
         return f"entries signed by {seal.actor}'s key claim another actor ({', '.join(strangers)})"
-    if seal.key_id in revoked and seal.id > revoked[seal.key_id]:
-        return (
-            f"signed with a key revoked at entry #{revoked[seal.key_id]}: written after "
-            "the revocation"
-        )
+    r = revocations.get(seal.key_id)
+    if seal.chain is None and r is not None and seal.id > r.entry_id:
+        return f"signed with a key revoked at entry #{r.entry_id}: written after the revocation"
     try:
         raw = base64.b64decode(seal.signature, validate=True)
     except ValueError:
         return "the signature is damaged"
-    message = seal_message(chain_id, seal.id, seal.hash)
+    message = entry_seal(chain_id, seal)
     return check_seal(seal.key_id, seal.actor, message, raw, creators.get(seal.key_id))
 
 

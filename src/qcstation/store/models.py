@@ -330,10 +330,31 @@ class AuditEntry(Base):
     # (store/audit.py seal_message); the entries before it in that flush are covered by it.
     key_id: Mapped[str | None] = mapped_column(String(64))
     signature: Mapped[str | None] = mapped_column(Text)
+    # Migration 0012: every station appends to a chain of its own (named by the station);
+    # ``seq`` numbers that chain's entries without a gap. None on the entries of the single
+    # plant chain written before it (format 1); ``id`` stays the plant-wide order.
+    chain: Mapped[str | None] = mapped_column(String(64))
+    seq: Mapped[int | None] = mapped_column(Integer)
+
+
+Index("uq_audit_log_chain_seq", AuditEntry.chain, AuditEntry.seq, unique=True)
+
+
+class AuditChain(Base):
+    """One station's chain tip (migration 0012): locking it serialises that station's
+    appends only, so stations never wait for each other."""
+
+    __tablename__ = "audit_chains"
+
+    chain: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+    last_hash: Mapped[str] = mapped_column(String(64))
+    last_id: Mapped[int] = mapped_column(Integer, default=0)  # audit_log.id of last_seq
 
 
 class AuditHead(Base):
-    """A single row holding the chain's tip; locking it serialises appends across stations."""
+    """The plant's row: its chain id, and the tip of the single chain written before
+    migration 0012 (frozen there; every station chain starts from it)."""
 
     __tablename__ = "audit_head"
 
