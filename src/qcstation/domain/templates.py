@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from qcstation.domain import ring_sizes
 from qcstation.domain.defects import Severity
 from qcstation.domain.numbers import MAX_MAGNITUDE, Band, plausible_band
 from qcstation.domain.specs import LIMIT_NAMES, SPEC_FIELDS, Frozen
@@ -211,6 +212,21 @@ class MeasurementItem(_ItemBase):
     def unresolved(self) -> bool:
         """Its specification values are not (or could not be) filled in: it judges nothing."""
         return bool(self.spec_missing) or (bool(self.spec_refs) and not self.spec_source)
+
+    def spec_note(self) -> str:
+        """Where the limits came from, for the checklist and the report: "from SKU R-1042
+        spec, rev 3", the US and UK sizes beside an ISO ring size, or why there are none."""
+        if not self.spec_refs:
+            return ""
+        if self.unresolved:
+            return "; ".join(self.spec_missing) or "limits from the SKU's specification"
+        note = self.spec_source
+        if self.spec_refs.get("nominal") == "ring_size_mm" and self.nominal is not None:
+            note = (
+                f"US {ring_sizes.us_size(self.nominal)}, UK {ring_sizes.uk_size(self.nominal)}; "
+                + note
+            )
+        return note
 
     def within(self, value: float) -> bool:
         return (self.lower is None or value >= self.lower) and (

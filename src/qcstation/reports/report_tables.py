@@ -37,7 +37,9 @@ def tolerance(item: MeasurementItem) -> str:
         text = f"≥ {_num(lo, d)} {u}"
     else:
         text = f"≤ {_num(hi or 0.0, d)} {u}"
-    return text + (f" (nominal {_num(item.nominal, d)})" if item.nominal is not None else "")
+    text += f" (nominal {_num(item.nominal, d)})" if item.nominal is not None else ""
+    note = item.spec_note()
+    return f"{text}; {note}" if note else text
 
 
 Row = tuple[list[Any], Any]  # cells, colour of the result
