@@ -68,7 +68,7 @@ def test_an_erp_ring_size_is_read_in_any_of_its_systems(text: str, mm: float) ->
 
 @pytest.mark.parametrize("text", ["54mmm", "US 7.3", "UK Ä", "120", "size 7"])
 def test_a_ring_size_that_is_none_says_what_is_wanted(text: str) -> None:
-    with pytest.raises(ValueError, match="ring size|ISO 8653|UK ring size"):
+    with pytest.raises(ValueError, match=r"ring size|ISO 8653"):
         ring_sizes.parse_size(text)
 
 
