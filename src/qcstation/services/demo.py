@@ -276,10 +276,10 @@ def _claim(item: ChecklistItem, pos: int | None, rng: random.Random) -> Answer:
 
 
 def _answer(item: ChecklistItem, pos: int | None, rng: random.Random, bad: bool) -> Answer:
-    if isinstance(item, MeasurementItem) and item.unresolved:
-        return Answer(item.id, pos, Outcome.NA)  # not in the SKU's specification
     if item.allow_na and not bad and rng.random() < 0.15:
         return Answer(item.id, pos, Outcome.NA)
+    if isinstance(item, MeasurementItem) and item.unresolved:
+        return Answer(item.id, pos, Outcome.NA)  # not in the SKU's specification
     if isinstance(item, MeasurementItem):
         readings = tuple(_reading(item, rng, bad) for _ in range(item.readings))
         return Answer(item.id, pos, readings=readings)
