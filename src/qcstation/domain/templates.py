@@ -235,7 +235,11 @@ class MeasurementItem(_ItemBase):
 
     def plausible_band(self) -> Band:
         """Where a reading of this item can plausibly lie; beyond it, a slip of the finger
-        (a lost separator, a digit too many) is likelier than the piece, so ask first."""
+        (a lost separator, a digit too many) is likelier than the piece, so ask first.
+        An item whose limits the specification did not give has no band: no reading of it
+        is stored anyway (it takes N/A only)."""
+        if self.lower is None and self.upper is None:
+            return Band(-MAX_MAGNITUDE, MAX_MAGNITUDE)
         return plausible_band(self.lower, self.upper, self.nominal, self.decimals)
 
 
