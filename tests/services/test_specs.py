@@ -14,7 +14,7 @@ from qcstation.domain.templates import MeasurementItem, PhotoItem
 from qcstation.domain.users import User
 from qcstation.domain.yaml_files import ContentError
 from qcstation.imaging.scenes import encode_png, render_piece
-from qcstation.services import audit, inspections, records, specs, templates
+from qcstation.services import audit, corrections, inspections, records, specs, templates
 from qcstation.services.context import Station
 from qcstation.services.demo import passing_answer
 from qcstation.services.errors import InvalidInput, NotFound, PermissionDenied
@@ -177,6 +177,10 @@ def test_an_inspection_keeps_the_values_it_started_with(
     assert after.verdict is Verdict.PASS and after.current_verdict() is Verdict.PASS
     assert weight_item(station, ins.id).upper == 5.35
     assert record_hash(station, ins.id) == before
+    # a correction of it is judged by the values it was judged by, not by revision 2
+    fixed = corrections.correct(station, supervisor, ins.id, "serial typed wrong")
+    assert fixed.spec == after.spec
+    assert weight_item(station, fixed.id).upper == 5.35
     # a new inspection takes revision 2
     new = inspections.start(station, inspector, Stage.FINAL_QC, "JT-2", "R-1042", "SN2")
     assert weight_item(station, new.id).upper == 5.25
