@@ -163,7 +163,9 @@ def test_an_unknown_specification_field_is_named_at_template_validate(tmp_path: 
     assert "unknown specification field 'spec.wieght_min_g'" in problem.message
     assert "spec.weight_min_g" in problem.message  # what it may be instead
     lines = text.splitlines()
-    assert lines[problem.line - 1].strip() == "- id: weight-to-spec"  # type: ignore[operator]
+    # the line of the reference itself, and the field it is for
+    assert lines[problem.line - 1].strip() == "lower: {from: spec.weight_min_g}"  # type: ignore[operator]
+    assert problem.field.endswith(".lower")
 
 
 @pytest.mark.parametrize(

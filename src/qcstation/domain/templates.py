@@ -135,40 +135,32 @@ class MeasurementItem(_ItemBase):
     @model_validator(mode="before")
     @classmethod
     def _take_from_spec(cls, data: Any) -> Any:
-        """``lower: {from: spec.weight_min_g}`` becomes spec_refs {"lower": "weight_min_g"}."""
+        """``lower: {from: spec.weight_min_g}`` becomes spec_refs {"lower": "weight_min_g"}.
+        A reference that is wrong stays where it is written, for the field's own check to
+        refuse with the line it is on."""
         if not isinstance(data, dict):
             return data
         refs = dict(data.get("spec_refs") or {})
         out = dict(data)
         for name in LIMIT_NAMES:
             value = data.get(name)
-            if not isinstance(value, dict):
-                continue
-            if set(value) != {"from"} or not isinstance(value["from"], str):
-                raise ValueError(
-                    f"{name}: write a number, or {{from: spec.FIELD}} to take it from the "
-                    "SKU's specification"
-                )
-            source = value["from"].strip()
-            if not source.startswith("spec."):
-                raise ValueError(f"{name}: from: takes spec.FIELD, not {source!r}")
-            refs[name] = source.removeprefix("spec.")
-            out.pop(name)
+            if isinstance(value, dict) and _ref_problem(name, value) is None:
+                refs[name] = str(value["from"]).strip().removeprefix("spec.")
+                out.pop(name)
         for name, field in refs.items():
-            if name not in LIMIT_NAMES:
-                raise ValueError(f"spec_refs: {name!r} is not one of {', '.join(LIMIT_NAMES)}")
-            if field not in SPEC_FIELDS:
-                raise ValueError(
-                    f"{name}: unknown specification field 'spec.{field}'; a checklist may take "
-                    + ", ".join(f"spec.{f}" for f in SPEC_FIELDS)
-                )
-            if name == "decimals" and SPEC_FIELDS[field][0] != "":
-                raise ValueError(f"decimals: spec.{field} is not a number of decimals")
-            if name != "decimals" and SPEC_FIELDS[field][0] == "":
-                raise ValueError(f"{name}: spec.{field} is a number of decimals, not a limit")
+            problem = _ref_problem(name, {"from": f"spec.{field}"})
+            if problem is not None:
+                raise ValueError(f"spec_refs: {problem}")
         if refs:
             out["spec_refs"] = refs
         return out
+
+    @field_validator("lower", "upper", "nominal", "decimals", mode="before")
+    @classmethod
+    def _bad_reference(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, dict):
+            raise ValueError(_ref_problem(str(info.field_name), value) or "not a number")
+        return value
 
     @model_serializer(mode="wrap")
     def _without_empty_refs(self, handler: SerializerFunctionWrapHandler) -> Any:
@@ -280,6 +272,27 @@ Item = Annotated[
 ]
 ITEM_KINDS = ("pass_fail", "measurement", "choice", "text", "photo")
 ChecklistItem = PassFailItem | MeasurementItem | ChoiceItem | TextItem | PhotoItem
+
+
+def _ref_problem(name: str, value: dict[str, Any]) -> str | None:
+    """What is wrong with ``{from: spec.FIELD}`` given for a limit (None: nothing)."""
+    if name not in LIMIT_NAMES:
+        return f"{name!r} is not one of {', '.join(LIMIT_NAMES)}"
+    if set(value) != {"from"} or not isinstance(value["from"], str):
+        return "write a number, or {from: spec.FIELD} to take it from the SKU's specification"
+    source = value["from"].strip()
+    if not source.startswith("spec."):
+        return f"from: takes spec.FIELD, not {source!r}"
+    field = source.removeprefix("spec.")
+    if field not in SPEC_FIELDS:
+        return f"unknown specification field {source!r}; a checklist may take " + ", ".join(
+            f"spec.{f}" for f in SPEC_FIELDS
+        )
+    if name == "decimals" and SPEC_FIELDS[field][0] != "":
+        return f"{source} is not a number of decimals"
+    if name != "decimals" and SPEC_FIELDS[field][0] == "":
+        return f"{source} is a number of decimals, not a limit"
+    return None
 
 
 def step_label(item: ChecklistItem, position: int | None) -> str:
