@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from qcstation import content
-from qcstation.domain.inspections import Answer, Inspection, Status, Verdict
+from qcstation.domain.inspections import Answer, Inspection, Outcome, Status, Verdict
 from qcstation.domain.specs import Frozen, Specification, freeze
 from qcstation.domain.templates import ChecklistTemplate
 from qcstation.domain.yaml_files import load_template
@@ -147,3 +147,20 @@ def test_the_report_prints_the_frozen_specification_limits_and_their_source(
     assert "5.312 g" in flat and "5.100 – 5.350 g (nominal 5.200)" in flat
     assert "from SKU RG-1 spec, rev 3" in flat
     assert "53.9 – 54.9 mm" in flat and "US 7, UK N½" in flat
+
+
+@pytest.mark.usefixtures("poppler")
+def test_an_item_without_its_specification_prints_why_not_a_made_up_limit(
+    tmp_path: Path,
+) -> None:
+    tpl = load_template(content.templates_dir() / "final_qc.yaml")
+    frozen = freeze(tpl.spec_refs(), "RG-1", None, None)
+    text = report_text(
+        tmp_path,
+        {"weight-to-spec": Answer("weight-to-spec", outcome=Outcome.NA)},
+        "final_qc",
+        frozen,
+    )
+    flat = " ".join(text.split())
+    assert "no specification for SKU RG-1" in flat
+    assert "≤ 0.00 g" not in flat  # it once printed an upper limit of 0 for want of one

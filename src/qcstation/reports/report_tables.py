@@ -30,6 +30,8 @@ def _num(value: float, decimals: int) -> str:
 
 
 def tolerance(item: MeasurementItem) -> str:
+    if item.unresolved:  # no limits: the specification did not give them
+        return item.spec_note()
     lo, hi, d, u = item.lower, item.upper, item.decimals, item.unit
     if lo is not None and hi is not None:
         text = f"{_num(lo, d)} – {_num(hi, d)} {u}"
