@@ -243,3 +243,33 @@ def test_a_required_item_without_its_specification_stops_the_start(
     assert "spec.weight_g" in message and "qcstation spec import" in message
     with station.db.read() as s:
         assert s.query(InspectionRow).count() == 0  # nothing was started
+
+
+def test_the_demo_skus_carry_specifications_their_inspections_are_judged_by(
+    tmp_path: Path,
+) -> None:
+    import random
+
+    from qcstation import config
+    from qcstation.services import demo
+    from qcstation.services.context import connect
+
+    station = connect(config.resolve(tmp_path / "demo"))
+    try:
+        users = demo.ensure_demo_users(station)
+        demo._demo_materials(station, users["sam"])
+        for spec in demo.DEMO_SPECS:
+            assert specs.show(station, spec.sku)[0].revision == 1
+        ins_id = demo.run_inspection(station, users["ines"], Stage.FINAL_QC, random.Random(7))
+        done = inspections.get(station, ins_id)
+        assert done.spec is not None and done.spec.revision == 1
+        item = weight_item(station, ins_id)
+        assert item.spec_note() == f"from SKU {done.sku} spec, rev 1"
+        answer = done.answers[("weight-to-spec", None)]
+        assert (
+            answer.outcome is Outcome.NA
+            or item.within(answer.readings[0])
+            or any(d.item_id == "weight-to-spec" for d in done.defects)
+        )
+    finally:
+        station.close()
