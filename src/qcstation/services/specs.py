@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qcstation.domain import ring_sizes
@@ -360,11 +360,6 @@ def show(station: Station, sku: str) -> list[SpecRevision]:
     for r in found:
         newest.setdefault(r.job_ticket, r)
     return list(newest.values())
-
-
-def count(station: Station) -> int:
-    with station.db.read() as s:
-        return int(s.scalar(select(func.count()).select_from(SkuSpecRow)) or 0)
 
 
 def check_startable(template: ChecklistTemplate, frozen: Frozen | None) -> None:
