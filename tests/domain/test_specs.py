@@ -265,3 +265,52 @@ def test_the_record_carries_the_frozen_values_in_format_2_and_old_records_stay_f
     plain = Inspection("i-2", template(lower=1, upper=2), "JT-1", "R-1042")
     assert canonical_record(plain, [])["format"] == RECORD_FORMAT
     assert "spec" not in canonical_record(plain, [])
+
+
+@pytest.mark.parametrize(
+    ("file", "item_id", "unit", "refs"),
+    [
+        (
+            "final_qc",
+            "weight-to-spec",
+            "g",
+            {
+                "nominal": "weight_g",
+                "lower": "weight_min_g",
+                "upper": "weight_max_g",
+                "decimals": "weight_decimals",
+            },
+        ),
+        (
+            "final_qc",
+            "ring-circumference",
+            "mm",
+            {"nominal": "ring_size_mm", "lower": "ring_size_min_mm", "upper": "ring_size_max_mm"},
+        ),
+        (
+            "final_qc",
+            "stone-carat",
+            "ct",
+            {"nominal": "stone_carat", "lower": "stone_carat_min", "upper": "stone_carat_max"},
+        ),
+        (
+            "assembly",
+            "length",
+            "mm",
+            {"nominal": "length_mm", "lower": "length_min_mm", "upper": "length_max_mm"},
+        ),
+    ],
+)
+def test_the_shipped_weight_size_and_length_items_take_the_specification(
+    file: str, item_id: str, unit: str, refs: dict[str, str]
+) -> None:
+    tpl = load_template(content.templates_dir() / f"{file}.yaml")
+    item = tpl.item(item_id)
+    assert isinstance(item, MeasurementItem)
+    assert item.unit == unit and item.spec_refs == refs
+    assert item.allow_na  # a SKU whose specification lacks it can still be inspected
+    assert (tpl.template, tpl.version) in {("final-qc", 3), ("assembly", 2)}
+    ids = {i.id for i in tpl.items()}
+    # replaced; assembly keeps its % weight check, made before polishing takes metal off
+    replaced = {"final-qc": {"weight-deviation", "ring-size"}, "assembly": {"length-deviation"}}
+    assert not ids & replaced[tpl.template]
