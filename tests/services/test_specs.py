@@ -273,3 +273,33 @@ def test_the_demo_skus_carry_specifications_their_inspections_are_judged_by(
         )
     finally:
         station.close()
+
+
+def test_db_upgrade_says_a_newer_checklist_judges_by_specifications(
+    station: Station, admin: User, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import yaml
+
+    from qcstation import content
+    from qcstation.services import upgrades
+
+    assert specs.upgrade_notes(station) == []  # the shipped versions are the active ones
+    # a plant still on a final QC that takes nothing from specifications
+    text = (content.templates_dir() / "final_qc.yaml").read_text("utf-8")
+    data = yaml.safe_load(text.replace("version: 3", "version: 4"))
+    for section in data["sections"]:
+        section["items"] = [
+            i
+            for i in section["items"]
+            if not any(isinstance(v, dict) and "from" in v for v in i.values())
+        ]
+    older = tmp_path / "final_qc_v4.yaml"
+    older.write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
+    templates.import_files(station, admin, [older])
+    newer = tmp_path / "final_qc_v5.yaml"
+    newer.write_text(text.replace("version: 3", "version: 5"), "utf-8")
+    monkeypatch.setattr(content, "shipped_templates", lambda: [newer])
+    said = upgrades.upgrade(station).describe()
+    assert "NOTE: the active Final QC checklist is version 4; version 5 judges" in said
+    assert "“Gross weight against the SKU's specification”" in said
+    assert f"`qcstation template import {newer}`" in said and "qcstation spec import" in said

@@ -384,3 +384,44 @@ def check_startable(template: ChecklistTemplate, frozen: Frozen | None) -> None:
         "from it. A supervisor imports the specification (`qcstation spec import FILE`), "
         "then start the inspection again"
     )
+
+
+def upgrade_notes(station: Station) -> list[str]:
+    """What `db upgrade` says of shipped checklists whose newer version takes limits from
+    SKU specifications while an older version is active: a plant imports specifications,
+    then the checklist, when it is ready to judge by them."""
+    from qcstation import content
+    from qcstation.domain.yaml_files import load_template
+    from qcstation.store.models import TemplateRow
+
+    with station.db.read() as s:
+        active = {
+            r.template_key: r.version
+            for r in s.scalars(select(TemplateRow).where(TemplateRow.active))
+            if not _takes_spec(r.content)
+        }
+    out = []
+    for path in content.shipped_templates():
+        try:
+            shipped = load_template(path)
+        except (ContentError, OSError):
+            continue
+        running = active.get(shipped.template)
+        if running is None or running >= shipped.version or not shipped.spec_refs():
+            continue
+        items = ", ".join(f"“{shipped.item(i).prompt}”" for i in shipped.spec_refs())
+        out.append(
+            f"the active {shipped.name} checklist is version {running}; version "
+            f"{shipped.version} judges {items} against each SKU's specification: import the "
+            f"specifications (`qcstation spec import FILE`), then the checklist "
+            f"(`qcstation template import {path}`)"
+        )
+    return out
+
+
+def _takes_spec(content: dict[str, Any]) -> bool:
+    return any(
+        item.get("spec_refs")
+        for section in content.get("sections", [])
+        for item in section.get("items", [])
+    )
