@@ -23,6 +23,7 @@ from qcstation.domain.records import canonical_json, record_hash, sha256_hex
 from qcstation.domain.signing import (
     MANIFEST_FORMAT,
     RECORD_FORMAT,
+    RECORD_FORMAT_SPEC,
     CorrectionInfo,
     EvidenceRef,
     Manifest,
@@ -30,6 +31,7 @@ from qcstation.domain.signing import (
     canonical_record,
     inspection_record_hash,
 )
+from qcstation.domain.specs import Frozen
 from qcstation.domain.templates import ChecklistTemplate
 from qcstation.store.audit import (
     GENESIS,
@@ -162,6 +164,34 @@ def test_the_canonical_inspection_record_and_its_hash() -> None:
     assert inspection_record_hash(inspection(), EVIDENCE, CORRECTION) == RECORD_SHA256
     assert sha256_hex(RECORD_JSON) == RECORD_SHA256
     assert inspection_record_hash(inspection(), EVIDENCE) == RECORD_WITHOUT_CORRECTION_SHA256
+
+
+# Format 2 (domain/specs.py): the same record, with the specification values it froze.
+# Only a record that froze some is written in it; format 1 above stays what it was.
+FROZEN = Frozen(
+    sku="RG-18K-052",
+    revision=3,
+    items={"width": {"nominal": 2.5, "lower": 2.4, "upper": 2.6, "decimals": 2}},
+    missing={"weight": ("weight_g",)},
+)
+RECORD_2_JSON = RECORD_JSON.replace(
+    "qcstation-inspection-record/1", "qcstation-inspection-record/2"
+).replace(
+    '"sku":"RG-18K-052",',
+    '"sku":"RG-18K-052","spec":{"items":{"width":{"decimals":2,"lower":2.4,"nominal":2.5,'
+    '"upper":2.6}},"job_ticket":"","missing":{"weight":["weight_g"]},"revision":3,'
+    '"sku":"RG-18K-052"},',
+)
+RECORD_2_SHA256 = "17bf6527317c78ce965e97686128a85c43d8b0551722e93fb8befc9abfa9b91a"
+
+
+def test_the_canonical_record_with_frozen_specification_values() -> None:
+    assert RECORD_FORMAT_SPEC == "qcstation-inspection-record/2"
+    ins = inspection()
+    ins.spec = FROZEN
+    assert canonical_json(canonical_record(ins, EVIDENCE, CORRECTION)) == RECORD_2_JSON
+    assert inspection_record_hash(ins, EVIDENCE, CORRECTION) == RECORD_2_SHA256
+    assert sha256_hex(RECORD_2_JSON) == RECORD_2_SHA256
 
 
 # ---- the signature manifest (domain/signing.py) -----------------------------------------

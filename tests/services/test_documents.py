@@ -477,7 +477,8 @@ def test_an_unreachable_time_stamp_server_is_said_and_nothing_is_written(
 def test_a_photo_is_evidence_not_a_passed_check_on_the_certificate_and_the_report(
     station: Station, supervisor: User, signed: str, password: str, tmp_path: Path
 ) -> None:
-    """Final QC v2: 18 items, of which 2 are text (recorded) and 1 a photo: 15 checks."""
+    """Final QC v3: 18 items, of which 2 are text (recorded) and 1 a photo: 15 checks. The
+    SKU has no specification, so its weight, ring size and stone weight are N/A."""
     cert = documents.export_certificate(station, supervisor, password, signed, tmp_path / "c.pdf")
     report = documents.export_report(station, supervisor, password, signed, tmp_path / "r.pdf")
     for pdf in (cert.path, report.path):
@@ -485,25 +486,39 @@ def test_a_photo_is_evidence_not_a_passed_check_on_the_certificate_and_the_repor
             ["pdftotext", "-raw", str(pdf), "-"], capture_output=True, text=True, check=True
         ).stdout
         said = " ".join(printed.split())
-        assert "15 checks: 15 passed, 0 failed (2 recorded, 1 photo taken)" in said, pdf
+        assert (
+            "15 checks: 12 passed, 0 failed, 3 not applicable (2 recorded, 1 photo taken)" in said
+        ), pdf
         assert "18 checks" not in said and "16 checks" not in said
 
 
 def test_upgrade_says_when_the_active_final_qc_records_no_claims(
-    station: Station, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    station: Station, admin: User, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import re
+
     from qcstation import content
-    from qcstation.services import upgrades
+    from qcstation.services import templates, upgrades
+
+    shipped = (content.templates_dir() / "final_qc.yaml").read_text("utf-8")
+
+    def version(n: int, claims: bool = True) -> Path:
+        text = shipped.replace("version: 3", f"version: {n}")
+        if not claims:
+            text = re.sub(r"\n +claim: \w+", "", text)
+        path = tmp_path / f"final_qc_v{n}.yaml"
+        path.write_text(text, "utf-8")
+        return path
 
     assert documents.claim_notes(station) == []  # the shipped final QC is the active one
-    newer = tmp_path / "final_qc.yaml"
-    newer.write_text(
-        (content.templates_dir() / "final_qc.yaml")
-        .read_text("utf-8")
-        .replace("version: 2", "version: 3"),
-        "utf-8",
-    )
+    # a newer shipped version while the active one records the claims: nothing to say
+    # (final QC 3 judged weights against specifications; a plant on 2 had its claims)
+    monkeypatch.setattr(content, "shipped_templates", lambda: [version(4)])
+    assert documents.claim_notes(station) == []
+    # the active version records none (as version 1 did): the upgrade says so
+    templates.import_files(station, admin, [version(4, claims=False)])
+    newer = version(5)
     monkeypatch.setattr(content, "shipped_templates", lambda: [newer])
     said = upgrades.upgrade(station).describe()
-    assert "the active Final QC checklist is version 2; version 3 records what" in said
+    assert "the active Final QC checklist is version 4; version 5 records what" in said
     assert f"qcstation template import {newer}" in said

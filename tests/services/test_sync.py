@@ -14,7 +14,7 @@ from qcstation import cli, config, content
 from qcstation.domain.records import sha256_hex
 from qcstation.domain.stages import Stage
 from qcstation.domain.users import Role
-from qcstation.services import accounts, audit, inspections, setup, sync, templates
+from qcstation.services import accounts, audit, inspections, setup, specs, sync, templates
 from qcstation.services.context import Station, connect, open_station
 from qcstation.services.errors import LoginFailed, PermissionDenied
 from qcstation.store.database import DatabaseUnavailable
@@ -54,6 +54,11 @@ def test_offline_station_catches_up_exactly_once(
     setup.init(hq, "alice", PASSWORD)
     admin = accounts.login(hq, "alice", PASSWORD)
     accounts.create_user(hq, admin, "ines", PASSWORD, Role.INSPECTOR)
+    plant_specs = tmp_path / "plant-specs.csv"
+    plant_specs.write_text(
+        "sku,product_type,weight_g,weight_tol_minus_g,weight_tol_plus_g\nRG-SOL-0412,ring,4.2,0.1,0.1\n"
+    )
+    specs.import_file(hq, admin, plant_specs)
     d = tmp_path / "bench9"
     assert (
         cli.main(
@@ -89,15 +94,23 @@ def test_offline_station_catches_up_exactly_once(
     alice = accounts.login(local, "alice", PASSWORD)
     with pytest.raises(PermissionDenied, match="working offline"):
         accounts.create_user(local, alice, "newbie", PASSWORD, Role.INSPECTOR)
-    v2 = tmp_path / "final_qc_v3.yaml"
+    v2 = tmp_path / "final_qc_v4.yaml"
     v2.write_text(
         (content.templates_dir() / "final_qc.yaml")
         .read_text("utf-8")
-        .replace("version: 2", "version: 3"),
+        .replace("version: 3", "version: 4"),
         "utf-8",
     )
     with pytest.raises(PermissionDenied, match="working offline"):
         templates.import_files(local, alice, [v2])
+    erp = tmp_path / "erp.csv"
+    erp.write_text(
+        "sku,product_type,weight_g,weight_tol_minus_g,weight_tol_plus_g\nR,ring,5,0.1,0.1\n"
+    )
+    with pytest.raises(PermissionDenied, match="working offline"):
+        specs.import_file(local, alice, erp)
+    # the plant's specifications came with the copy: an offline start freezes them
+    assert specs.show(local, "RG-SOL-0412")[0].spec.weight_g == 4.2
     with pytest.raises(PermissionDenied, match="working offline"):
         accounts.set_active(local, alice, "ines", False)
     with pytest.raises(LoginFailed):  # a wrong password still counts, offline too

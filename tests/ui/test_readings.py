@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QLocale, Qt
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
 
 from qcstation import config
 from qcstation.domain.inspections import Answer, Outcome, Verdict, evaluate
 from qcstation.domain.stages import Stage
-from qcstation.services import accounts, inspections
+from qcstation.services import accounts, inspections, specs
 from qcstation.services.context import Station
 from qcstation.ui import i18n
 from qcstation.ui.pages.checklist import ChecklistPage
@@ -253,30 +253,101 @@ def test_a_typed_reading_that_could_be_two_numbers_is_refused_by_name(driver, ui
 
 
 def test_a_mean_of_readings_is_shown_on_the_side_of_the_limit_it_is_on(driver, ui_station) -> None:  # type: ignore[no-untyped-def]
-    """Ring size, three readings within ±0.10 mm: a mean of 0.1003 is not shown as "0.10"
-    beside OUT OF LIMITS; Enter in one field moves to the next empty one."""
+    """Rhodium, three readings within 0.10-0.20 µm: a mean of 0.2003 is not shown as
+    "0.200" beside OUT OF LIMITS; Enter in one field moves to the next empty one."""
     d = driver
     d.sign_in("ines")
-    ins = inspections.start(ui_station, d.ctx.actor, Stage.FINAL_QC, "JT-RS", "RG-1", "SN-RS")
+    ins = inspections.start(ui_station, d.ctx.actor, Stage.PLATING, "JT-RS", "RG-1", "SN-RS")
     d.win.open_inspection(ins)
     page = d.win.checklist
-    page.go_to(row_of(page, "ring-size"))
+    page.go_to(row_of(page, "rhodium-thickness"))
     editor = page.editor
     assert len(editor.readings) == 3
     editor.focus_entry()
-    d.type("0,1")
+    d.type("0,2")
     d.press(K.Key_Return)
     assert d.focus() is editor.readings[1]  # the next one to fill
-    d.type("0,1")
+    d.type("0,2")
     d.press(K.Key_Return)
-    d.type("0,1009")
-    assert editor.mean_label.text() == "Mean 0.1003 mm — OUT OF LIMITS"
+    d.type("0,2009")
+    assert editor.mean_label.text() == "Mean 0.2003 µm — OUT OF LIMITS"
     d.press(K.Key_Return)
-    stored = inspections.get(ui_station, ins.id).answers[("ring-size", None)]
-    assert stored.readings == (0.1, 0.1, 0.1009)
-    assert [f.text() for f in editor.readings] == ["0.10", "0.10", "0.1009"]
-    item = inspections.get(ui_station, ins.id).template.item("ring-size")
+    stored = inspections.get(ui_station, ins.id).answers[("rhodium-thickness", None)]
+    assert stored.readings == (0.2, 0.2, 0.2009)
+    assert [f.text() for f in editor.readings] == ["0.200", "0.200", "0.2009"]
+    item = inspections.get(ui_station, ins.id).template.item("rhodium-thickness")
     assert evaluate(item, stored).outcome is Outcome.FAIL
+
+
+SPEC_CASES = [
+    pytest.param(("de", "de_DE.UTF-8"), "5,312", "5,312", ",", id="de-comma"),
+    pytest.param(("en_DE", "C"), "5,349", "5,349", ",", id="en_DE-comma"),
+    pytest.param(("en", "C"), "5.36", "5.360", ".", id="en-point-over"),
+]
+
+
+@pytest.mark.parametrize(
+    ("bench_locale", "typed", "shown", "sep"), SPEC_CASES, indirect=["bench_locale"]
+)
+def test_a_weight_judged_against_the_skus_specification_by_keys(  # type: ignore[no-untyped-def]
+    driver, ui_station, bench_locale, typed: str, shown: str, sep: str, tmp_path
+) -> None:
+    """Gross weight against SKU RG-1's specification (5.200 g −0.100/+0.150, a 0.001 g
+    balance): the limits on screen are the specification's, named with its revision;
+    what is typed is what is stored and judged; a later revision changes none of it."""
+    sam = accounts.login(ui_station, "sam", "sam-demo-pass")
+    erp = tmp_path / "erp.csv"
+    header = "sku,product_type,weight_g,weight_tol_minus_g,weight_tol_plus_g,weight_resolution_g"
+    erp.write_text(f"{header}\nRG-1,ring,5.2,0.1,0.15,0.001\n")
+    specs.import_file(ui_station, sam, erp)
+    d = driver
+    d.sign_in("ines")
+    ins = inspections.start(ui_station, d.ctx.actor, Stage.FINAL_QC, "JT-W", "RG-1", "SN-W")
+    d.win.open_inspection(ins)
+    page = d.win.checklist
+    page.go_to(row_of(page, "weight-to-spec"))
+    detail = page.editor.detail.text()
+    assert f"nominal 5{sep}200 g, limits 5{sep}100 … 5{sep}350 g" in detail
+    assert "(from SKU RG-1 spec, rev 1)" in detail
+    page.editor.focus_entry()
+    d.type(typed)
+    passed = float(shown.replace(",", ".")) <= 5.35
+    judged = "within limits" if passed else "OUT OF LIMITS"
+    assert page.editor.mean_label.text() == f"{shown} g — {judged}"
+    d.press(K.Key_Return)
+    outcome = Outcome.PASS if passed else Outcome.FAIL
+    value = float(shown.replace(",", "."))
+    assert_screen_is_the_record(d, ins.id, "weight-to-spec", (value,), outcome)
+    page.go_to(row_of(page, "weight-to-spec"))
+    assert page.editor.readings[0].text() == shown
+
+    # the specification is tightened (5.200 +0.050 g): this inspection keeps revision 1
+    erp.write_text(f"{header}\nRG-1,ring,5.2,0.1,0.05,0.001\n")
+    specs.import_file(ui_station, sam, erp)
+    d.win.open_inspection(inspections.get(ui_station, ins.id))
+    page.go_to(row_of(page, "weight-to-spec"))
+    assert "(from SKU RG-1 spec, rev 1)" in page.editor.detail.text()
+    assert_screen_is_the_record(d, ins.id, "weight-to-spec", (value,), outcome)
+
+
+def test_an_item_without_its_specification_says_so_and_takes_na(driver, ui_station) -> None:  # type: ignore[no-untyped-def]
+    """A SKU with no specification: the weight item names the missing specification (it
+    once crashed the window working out how far a reading might plausibly lie) and N
+    records it not applicable."""
+    d = driver
+    d.sign_in("ines")
+    ins = inspections.start(ui_station, d.ctx.actor, Stage.FINAL_QC, "JT-N", "RG-NONE", "SN-N")
+    d.win.open_inspection(ins)
+    page = d.win.checklist
+    page.go_to(row_of(page, "weight-to-spec"))
+    assert page.editor.detail.text() == (
+        "no specification for SKU RG-NONE — answer N/A if it does not apply"
+    )
+    na = next(b for b in page.editor.findChildren(QPushButton) if b.text().startswith("Not app"))
+    d.qtbot.mouseClick(na, Qt.MouseButton.LeftButton)
+    d.settle()
+    stored = inspections.get(ui_station, ins.id).answers[("weight-to-spec", None)]
+    assert stored.outcome is Outcome.NA
 
 
 def test_no_reading_is_shown_in_exponent_notation(driver, ui_station, tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -26,6 +26,7 @@ from enum import Enum
 
 from qcstation.domain.defects import Defect, Disposition, Severity
 from qcstation.domain.numbers import MAX_MAGNITUDE, format_reading
+from qcstation.domain.specs import Frozen
 from qcstation.domain.templates import (
     ChecklistItem,
     ChecklistTemplate,
@@ -136,6 +137,12 @@ def _judge(item: ChecklistItem, answer: Answer) -> Evaluation:
             raise AnswerError(f"{name} takes pass or fail")
         return Evaluation(item.id, pos, answer.outcome)
     if isinstance(item, MeasurementItem):
+        if item.unresolved:
+            why = "; ".join(item.spec_missing) or "its limits come from the SKU's specification"
+            raise AnswerError(
+                f"{name} cannot be judged: {why}. Answer it N/A if it does not apply, or "
+                "have a supervisor import the specification and start again"
+            )
         if len(answer.readings) != item.readings:
             raise AnswerError(
                 f"{name} takes {item.readings} reading(s), got {len(answer.readings)}"
@@ -204,6 +211,9 @@ class Inspection:
     started_at: datetime | None = None
     completed_at: datetime | None = None
     verdict: Verdict | None = None
+    # The specification values frozen when it started (None: its checklist takes none);
+    # ``template`` has them filled in already.
+    spec: Frozen | None = None
 
     def evaluations(self) -> list[Evaluation]:
         out = []

@@ -23,6 +23,10 @@ from qcstation.domain.inspections import Inspection
 from qcstation.domain.records import canonical_json, record_hash
 
 RECORD_FORMAT = "qcstation-inspection-record/1"
+# Format 2 adds "spec": the specification values the inspection froze when it started
+# (domain/specs.py). Only a record that froze some is written in it, so every record of
+# format 1 (every record made before specifications) gives the same bytes as it always did.
+RECORD_FORMAT_SPEC = "qcstation-inspection-record/2"
 MANIFEST_FORMAT = "qcstation-signature-manifest/1"
 
 
@@ -102,7 +106,7 @@ def canonical_record(
         ),
         key=canonical_json,
     )
-    return {
+    record: dict[str, Any] = {
         "format": RECORD_FORMAT,
         "inspection": inspection.id,
         "template": {"key": inspection.template.template, "version": inspection.template.version},
@@ -131,6 +135,10 @@ def canonical_record(
             "reason": correction.reason,
         },
     }
+    if inspection.spec is not None:
+        record["format"] = RECORD_FORMAT_SPEC
+        record["spec"] = inspection.spec.to_json()
+    return record
 
 
 def inspection_record_hash(

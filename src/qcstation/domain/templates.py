@@ -9,19 +9,23 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from enum import Enum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
     ValidationInfo,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
+from qcstation.domain import ring_sizes
 from qcstation.domain.defects import Severity
 from qcstation.domain.numbers import MAX_MAGNITUDE, Band, plausible_band
+from qcstation.domain.specs import LIMIT_NAMES, SPEC_FIELDS, Frozen
 from qcstation.domain.stages import Stage
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_\-]*$"
@@ -107,7 +111,12 @@ class PassFailItem(_ItemBase):
 
 
 class MeasurementItem(_ItemBase):
-    """A numeric check: the mean of the readings must lie within [lower, upper]."""
+    """A numeric check: the mean of the readings must lie within [lower, upper].
+
+    ``nominal``, ``lower``, ``upper`` and ``decimals`` may each be taken from the SKU's
+    specification instead of written in (``nominal: {from: spec.weight_g}``; the fields
+    are domain/specs.py SPEC_FIELDS). They are kept in ``spec_refs`` and filled in when an
+    inspection starts (``with_frozen``): until then such an item judges nothing."""
 
     kind: Literal["measurement"]
     unit: str = Field(min_length=1)
@@ -116,6 +125,51 @@ class MeasurementItem(_ItemBase):
     nominal: Limit | None = None
     readings: int = Field(default=1, ge=1, le=20)
     decimals: int = Field(default=2, ge=0, le=6)
+    spec_refs: dict[str, str] = Field(
+        default_factory=dict, description="limit name -> specification field it comes from"
+    )
+    # Set when an inspection's frozen values are applied; never stored with the template.
+    spec_source: str = Field(default="", exclude=True)
+    spec_missing: tuple[str, ...] = Field(default=(), exclude=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _take_from_spec(cls, data: Any) -> Any:
+        """``lower: {from: spec.weight_min_g}`` becomes spec_refs {"lower": "weight_min_g"}.
+        A reference that is wrong stays where it is written, for the field's own check to
+        refuse with the line it is on."""
+        if not isinstance(data, dict):
+            return data
+        refs = dict(data.get("spec_refs") or {})
+        out = dict(data)
+        for name in LIMIT_NAMES:
+            value = data.get(name)
+            if isinstance(value, dict) and _ref_problem(name, value) is None:
+                refs[name] = str(value["from"]).strip().removeprefix("spec.")
+                out.pop(name)
+        for name, field in refs.items():
+            problem = _ref_problem(name, {"from": f"spec.{field}"})
+            if problem is not None:
+                raise ValueError(f"spec_refs: {problem}")
+        if refs:
+            out["spec_refs"] = refs
+        return out
+
+    @field_validator("lower", "upper", "nominal", "decimals", mode="before")
+    @classmethod
+    def _bad_reference(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, dict):
+            raise ValueError(_ref_problem(str(info.field_name), value) or "not a number")
+        return value
+
+    @model_serializer(mode="wrap")
+    def _without_empty_refs(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # A template that takes nothing from a specification dumps (and hashes) exactly as
+        # it did before specifications existed: its stored digest stays its digest.
+        data = handler(self)
+        if isinstance(data, dict) and not self.spec_refs:
+            data.pop("spec_refs", None)
+        return data
 
     # Field validators (not one model validator) so an error points at the line at fault.
     @field_validator("upper")
@@ -136,9 +190,35 @@ class MeasurementItem(_ItemBase):
 
     @model_validator(mode="after")
     def _has_a_limit(self) -> MeasurementItem:
-        if self.lower is None and self.upper is None:
+        has = {"lower", "upper"} & set(self.spec_refs)
+        if self.lower is None and self.upper is None and not has:
             raise ValueError("a measurement needs a lower or an upper limit (or both)")
         return self
+
+    @property
+    def from_spec(self) -> bool:
+        """Takes some of its limits from the SKU's specification."""
+        return bool(self.spec_refs)
+
+    @property
+    def unresolved(self) -> bool:
+        """Its specification values are not (or could not be) filled in: it judges nothing."""
+        return bool(self.spec_missing) or (bool(self.spec_refs) and not self.spec_source)
+
+    def spec_note(self) -> str:
+        """Where the limits came from, for the checklist and the report: "from SKU R-1042
+        spec, rev 3", the US and UK sizes beside an ISO ring size, or why there are none."""
+        if not self.spec_refs:
+            return ""
+        if self.unresolved:
+            return "; ".join(self.spec_missing) or "limits from the SKU's specification"
+        note = self.spec_source
+        if self.spec_refs.get("nominal") == "ring_size_mm" and self.nominal is not None:
+            note = (
+                f"US {ring_sizes.us_size(self.nominal)}, UK {ring_sizes.uk_size(self.nominal)}; "
+                + note
+            )
+        return note
 
     def within(self, value: float) -> bool:
         return (self.lower is None or value >= self.lower) and (
@@ -147,7 +227,11 @@ class MeasurementItem(_ItemBase):
 
     def plausible_band(self) -> Band:
         """Where a reading of this item can plausibly lie; beyond it, a slip of the finger
-        (a lost separator, a digit too many) is likelier than the piece, so ask first."""
+        (a lost separator, a digit too many) is likelier than the piece, so ask first.
+        An item whose limits the specification did not give has no band: no reading of it
+        is stored anyway (it takes N/A only)."""
+        if self.lower is None and self.upper is None:
+            return Band(-MAX_MAGNITUDE, MAX_MAGNITUDE)
         return plausible_band(self.lower, self.upper, self.nominal, self.decimals)
 
 
@@ -188,6 +272,27 @@ Item = Annotated[
 ]
 ITEM_KINDS = ("pass_fail", "measurement", "choice", "text", "photo")
 ChecklistItem = PassFailItem | MeasurementItem | ChoiceItem | TextItem | PhotoItem
+
+
+def _ref_problem(name: str, value: dict[str, Any]) -> str | None:
+    """What is wrong with ``{from: spec.FIELD}`` given for a limit (None: nothing)."""
+    if name not in LIMIT_NAMES:
+        return f"{name!r} is not one of {', '.join(LIMIT_NAMES)}"
+    if set(value) != {"from"} or not isinstance(value["from"], str):
+        return "write a number, or {from: spec.FIELD} to take it from the SKU's specification"
+    source = value["from"].strip()
+    if not source.startswith("spec."):
+        return f"from: takes spec.FIELD, not {source!r}"
+    field = source.removeprefix("spec.")
+    if field not in SPEC_FIELDS:
+        return f"unknown specification field {source!r}; a checklist may take " + ", ".join(
+            f"spec.{f}" for f in SPEC_FIELDS
+        )
+    if name == "decimals" and SPEC_FIELDS[field][0] != "":
+        return f"{source} is not a number of decimals"
+    if name != "decimals" and SPEC_FIELDS[field][0] == "":
+        return f"{source} is a number of decimals, not a limit"
+    return None
 
 
 def step_label(item: ChecklistItem, position: int | None) -> str:
@@ -262,3 +367,43 @@ class ChecklistTemplate(BaseModel):
     @property
     def key(self) -> str:
         return f"{self.template}@{self.version}"
+
+    def spec_refs(self) -> dict[str, dict[str, str]]:
+        """Item id -> (limit -> specification field), for the items that take any."""
+        return {
+            item.id: dict(item.spec_refs)
+            for item in self.items()
+            if isinstance(item, MeasurementItem) and item.spec_refs
+        }
+
+    def with_frozen(self, frozen: Frozen | None) -> ChecklistTemplate:
+        """This template as one inspection uses it: each item that takes its limits from
+        the specification carries the values frozen when the inspection started (or says
+        which fields the specification lacked)."""
+        if frozen is None or not self.spec_refs():
+            return self
+        sections = []
+        for section in self.sections:
+            items = []
+            for item in section.items:
+                if isinstance(item, MeasurementItem) and item.spec_refs:
+                    item = _resolved(item, frozen)
+                items.append(item)
+            sections.append(section.model_copy(update={"items": tuple(items)}))
+        return self.model_copy(update={"sections": tuple(sections)})
+
+
+def _resolved(item: MeasurementItem, frozen: Frozen) -> MeasurementItem:
+    lacking = frozen.missing.get(item.id)
+    values = frozen.items.get(item.id)
+    if lacking or values is None:
+        what = ", ".join(f"spec.{f}" for f in (lacking or sorted(set(item.spec_refs.values()))))
+        if frozen.revision is None:
+            why = f"no specification for SKU {frozen.sku}"
+        else:
+            why = f"SKU {frozen.sku} spec, rev {frozen.revision} has no {what}"
+        return item.model_copy(update={"spec_missing": (why,)})
+    update: dict[str, Any] = {"spec_source": frozen.source()}
+    for name, value in values.items():
+        update[name] = int(value) if name == "decimals" else value
+    return item.model_copy(update=update)

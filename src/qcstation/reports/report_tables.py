@@ -30,6 +30,8 @@ def _num(value: float, decimals: int) -> str:
 
 
 def tolerance(item: MeasurementItem) -> str:
+    if item.unresolved:  # no limits: the specification did not give them
+        return item.spec_note()
     lo, hi, d, u = item.lower, item.upper, item.decimals, item.unit
     if lo is not None and hi is not None:
         text = f"{_num(lo, d)} – {_num(hi, d)} {u}"
@@ -37,7 +39,9 @@ def tolerance(item: MeasurementItem) -> str:
         text = f"≥ {_num(lo, d)} {u}"
     else:
         text = f"≤ {_num(hi or 0.0, d)} {u}"
-    return text + (f" (nominal {_num(item.nominal, d)})" if item.nominal is not None else "")
+    text += f" (nominal {_num(item.nominal, d)})" if item.nominal is not None else ""
+    note = item.spec_note()
+    return f"{text}; {note}" if note else text
 
 
 Row = tuple[list[Any], Any]  # cells, colour of the result

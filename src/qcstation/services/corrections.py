@@ -39,6 +39,10 @@ SAME_SUBJECT = (
     "template_key",
     "template_version",
     "position_counts",
+    # The specification values it was judged by (domain/specs.py): a correction, or the
+    # re-inspection of a reworked piece, is judged by the same ones, whatever the SKU's
+    # specification says meanwhile.
+    "spec",
 )
 _INSPECTION_COPY = (*SAME_SUBJECT, "notes")
 

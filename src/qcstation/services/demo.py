@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from qcstation.domain.defects import Disposition
 from qcstation.domain.inspections import Answer, Outcome, SubjectKind, positions_of
 from qcstation.domain.signing import Meaning
+from qcstation.domain.specs import Specification
 from qcstation.domain.stages import Stage
 from qcstation.domain.templates import (
     ChecklistItem,
@@ -31,7 +32,16 @@ from qcstation.domain.templates import (
 )
 from qcstation.domain.users import Role, User
 from qcstation.imaging.scenes import encode_png, render_piece
-from qcstation.services import accounts, demo_quality, inspections, keys, setup, signing, skus
+from qcstation.services import (
+    accounts,
+    demo_quality,
+    inspections,
+    keys,
+    setup,
+    signing,
+    skus,
+    specs,
+)
 from qcstation.services.context import Station
 from qcstation.services.errors import Conflict, LoginFailed
 from qcstation.store import schema
@@ -227,7 +237,10 @@ def _reading(item: MeasurementItem, rng: random.Random, bad: bool) -> float:
 
 def passing_answer(item: ChecklistItem, pos: int | None) -> Answer:
     """The plainest passing answer: readings in the middle of the tolerance, the first
-    acceptable choice. For scripted inspections (tests, benchmarks, fault harnesses)."""
+    acceptable choice. For scripted inspections (tests, benchmarks, fault harnesses).
+    An item whose limits the SKU's specification does not give can only be N/A."""
+    if isinstance(item, MeasurementItem) and item.unresolved:
+        return Answer(item.id, pos, Outcome.NA)
     if isinstance(item, MeasurementItem):
         lo = item.lower if item.lower is not None else (item.upper or 0) - 1
         hi = item.upper if item.upper is not None else lo + 1
@@ -245,7 +258,11 @@ def _claim(item: ChecklistItem, pos: int | None, rng: random.Random) -> Answer:
         return Answer(item.id, pos, readings=(round(rng.uniform(1.2, 9.8), 2),))
     if item.claim == "stone_count":
         return Answer(item.id, pos, readings=(float(rng.choice([0, 1, 1, 3, 5, 12])),))
-    if item.claim == "stone_carat":
+    if item.claim == "stone_carat" and isinstance(item, MeasurementItem):
+        if item.unresolved:  # no stones in the SKU's specification
+            return Answer(item.id, pos, Outcome.NA)
+        if item.from_spec:  # judged against the specification: near its stone weight
+            return Answer(item.id, pos, readings=(_reading(item, rng, False),))
         return Answer(item.id, pos, readings=(round(rng.uniform(0.1, 1.5), 2),))
     if item.claim == "hallmark":
         huid = "".join(rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(6))
@@ -261,6 +278,8 @@ def _claim(item: ChecklistItem, pos: int | None, rng: random.Random) -> Answer:
 def _answer(item: ChecklistItem, pos: int | None, rng: random.Random, bad: bool) -> Answer:
     if item.allow_na and not bad and rng.random() < 0.15:
         return Answer(item.id, pos, Outcome.NA)
+    if isinstance(item, MeasurementItem) and item.unresolved:
+        return Answer(item.id, pos, Outcome.NA)  # not in the SKU's specification
     if isinstance(item, MeasurementItem):
         readings = tuple(_reading(item, rng, bad) for _ in range(item.readings))
         return Answer(item.id, pos, readings=readings)
@@ -422,10 +441,111 @@ DEMO_MATERIALS = {
 }
 
 
+def _spec(sku: str, product_type: str, **fields: object) -> Specification:
+    return Specification.model_validate(
+        {"sku": sku, "product_type": product_type, "description": dict(SKUS)[sku], **fields}
+    )
+
+
+# What each demo SKU must be: the weight, size, length and stone checks are judged by these.
+DEMO_SPECS = (
+    _spec(
+        "RG-SOL-0412",
+        "ring",
+        metal="yellow gold",
+        fineness=750,
+        weight_g=4.2,
+        weight_tol_minus_g=0.1,
+        weight_tol_plus_g=0.15,
+        ring_size_mm=54.0,
+        stone_count=1,
+        stone_size_mm=5.2,
+        stone_carat=0.5,
+        market="UK",
+    ),
+    _spec(
+        "RG-ETR-0733",
+        "ring",
+        metal="platinum",
+        fineness=950,
+        weight_g=5.8,
+        weight_tol_minus_g=0.15,
+        weight_tol_plus_g=0.15,
+        ring_size_mm=52.0,
+        stone_count=21,
+        stone_size_mm=1.1,
+        stone_carat=1.05,
+        stone_carat_tol_ct=0.03,
+        market="US",
+    ),
+    _spec(
+        "ER-STD-1108",
+        "earring",
+        metal="white gold",
+        fineness=585,
+        weight_g=1.85,
+        weight_tol_minus_g=0.05,
+        weight_tol_plus_g=0.08,
+        weight_resolution_g=0.001,
+        length_mm=6.5,
+        plating_finish="rhodium",
+        plating_min_um=0.1,
+        market="EU",
+    ),
+    _spec(
+        "PD-HALO-2207",
+        "pendant",
+        metal="white gold",
+        fineness=750,
+        weight_g=2.6,
+        weight_tol_minus_g=0.08,
+        weight_tol_plus_g=0.08,
+        length_mm=18.0,
+        stone_count=13,
+        stone_size_mm=1.3,
+        stone_carat=0.42,
+        plating_finish="rhodium",
+        plating_min_um=0.1,
+        market="IN",
+    ),
+    _spec(
+        "BR-TEN-0930",
+        "bracelet",
+        metal="sterling silver",
+        fineness=925,
+        weight_g=14.5,
+        weight_tol_minus_g=0.3,
+        weight_tol_plus_g=0.4,
+        length_mm=180.0,
+        stone_count=40,
+        stone_size_mm=2.5,
+        stone_carat=4.0,
+        stone_carat_tol_ct=0.05,
+        plating_finish="rhodium",
+        plating_min_um=0.1,
+        market="US",
+    ),
+    _spec(
+        "CH-CUB-0215",
+        "necklace",
+        metal="sterling silver",
+        fineness=925,
+        weight_g=22.0,
+        weight_tol_minus_g=0.5,
+        weight_tol_plus_g=0.8,
+        length_mm=500.0,
+        plating_finish="gold vermeil",
+        plating_min_um=2.5,
+        market="UK",
+    ),
+)
+
+
 def _demo_materials(station: Station, supervisor: User) -> None:
     descriptions = dict(SKUS)
     for sku, material in DEMO_MATERIALS.items():
         skus.set_sku(station, supervisor, sku, material, descriptions.get(sku))
+    specs.import_specs(station, supervisor, DEMO_SPECS, "demo specifications")
 
 
 def fill_if_empty(station: Station, count: int = 40) -> DemoSummary:

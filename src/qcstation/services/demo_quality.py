@@ -72,7 +72,9 @@ def _pass_all(station: Station, user: User, inspection_id: str, rng: random.Rand
                 inspections.attach_evidence(
                     station, user, inspection_id, png, "image/png", item.id, pos
                 )
-            if isinstance(item, MeasurementItem):
+            if isinstance(item, MeasurementItem) and item.unresolved:
+                a = Answer(item.id, pos, Outcome.NA)  # not in the SKU's specification
+            elif isinstance(item, MeasurementItem):
                 lo = item.lower if item.lower is not None else (item.upper or 0) - 1
                 hi = item.upper if item.upper is not None else lo + 1
                 a = Answer(

@@ -75,6 +75,7 @@ from qcstation.services.errors import (
     SigningRefused,
 )
 from qcstation.store import audit
+from qcstation.store import repositories as repo
 from qcstation.store.models import DocumentReissueRow, DocumentRow, UserRow
 
 __all__ = [
@@ -685,10 +686,12 @@ def claim_notes(station: Station) -> list[str]:
 
     stages = {st.value for st in station.location.settings.certificate_stages}
     with station.db.read() as s:
+        # only the active versions that record no claims (final QC version 1): a newer
+        # shipped version for other reasons is no reason to speak of claims
         active = {
             r.template_key: r.version
             for r in s.scalars(select(TemplateRow).where(TemplateRow.active))
-            if r.stage in stages
+            if r.stage in stages and not any(i.claim for i in repo.template(r).items())
         }
     out = []
     for path in content.shipped_templates():

@@ -39,7 +39,7 @@ from qcstation.domain.templates import (
     step_label,
 )
 from qcstation.domain.users import Permission, User
-from qcstation.services import holds
+from qcstation.services import holds, specs
 from qcstation.services.accounts import require
 from qcstation.services.context import Station
 from qcstation.services.errors import InvalidInput, NotFound, PermissionDenied
@@ -102,7 +102,8 @@ def _open_inspection(
 
 
 def _template(session: Session, row: InspectionRow) -> ChecklistTemplate:
-    return repo.template_by_id(session, row.template_id)
+    """The checklist as this inspection uses it (its frozen specification values in)."""
+    return repo.inspection_template(session, row)
 
 
 def _item(template: ChecklistTemplate, item_id: str) -> ChecklistItem:
@@ -194,6 +195,10 @@ def start(
         if subject.value not in tpl.subjects:
             raise InvalidInput(f"{tpl.key} is not for a {subject.value}")
         counts = _position_counts(tpl, position_counts or {})
+        # The specification's values, looked up once and kept: a later revision changes
+        # nothing about this inspection (domain/specs.py).
+        frozen = specs.frozen_for(s, tpl, sku, job_ticket)
+        specs.check_startable(tpl, frozen)
         row = InspectionRow(
             id=str(uuid.uuid4()),
             job_ticket=job_ticket,
@@ -214,6 +219,7 @@ def start(
             started_at=station.now(),
             completed_at=None,
             notes="",
+            spec=frozen.to_json() if frozen is not None else None,
         )
         s.add(row)
         s.flush()
@@ -248,7 +254,7 @@ def record_answer(
     """Judge and store one answer (replacing an earlier one for the same item and position)."""
     with station.db.write(actor, station.name, reason=reason) as s:
         row = _open_inspection(s, station, actor, inspection_id)
-        tpl = repo.template_by_id(s, row.template_id)
+        tpl = _template(s, row)
         item = _item(tpl, answer.item_id)
         _check_position(item, row.position_counts, answer.position)
         pos = repo.position_out(answer.position)

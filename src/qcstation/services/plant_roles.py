@@ -85,6 +85,8 @@ GRANTS: dict[str, Grant] = {
     "plant_key_wraps": Grant(insert=True, delete=True),
     "plant_key_exposures": ADD,
     "document_reissues": ADD,
+    # A specification's revisions are added, never changed (services/specs.py).
+    "sku_specs": ADD,
     # Who holds an unfinished inspection: handed over, parked, abandoned (services/holds.py).
     "inspection_holds": Grant(
         True,

@@ -57,6 +57,7 @@ from qcstation.store.models import (
     OutboxRow,
     ReceiptRow,
     SigningKeyRow,
+    SkuSpecRow,
     TemplateRow,
     UserRow,
 )
@@ -72,8 +73,9 @@ OFFLINE_NOTICE = (
     "wait until the next start online."
 )
 OFFLINE_REFUSAL = (
-    "this station is working offline: users, checklists and the defect catalog can only "
-    "be changed on the plant server (they are copied to the station at each sync)"
+    "this station is working offline: users, checklists, the defect catalog and SKU "
+    "specifications can only be changed on the plant server (they are copied to the "
+    "station at each sync)"
 )
 # What a login may still change on the offline copy (wrong-password count, a rehash).
 LOCAL_USER_FIELDS = {"failed_logins", "password_hash"}
@@ -84,6 +86,8 @@ REFERENCE_COPY = "qc_reference_copy"
 # Server to station, in foreign-key order.
 # Signing keys travel too (still sealed): people sign in and record offline with them.
 REFERENCE: tuple[type[Base], ...] = (StationRow, UserRow, TemplateRow, DefectCode, SigningKeyRow)
+# SKU specifications too: an inspection started offline freezes the plant's values.
+REFERENCE = (*REFERENCE, SkuSpecRow)
 CHILDREN: tuple[tuple[str, type[Base], str], ...] = (
     ("answers", AnswerRow, "answered_by_id"),
     ("defects", DefectRow, "created_by_id"),

@@ -124,13 +124,14 @@ def upgrade(station: Station) -> Upgraded:
 
 
 def _notes(station: Station) -> list[str]:
-    from qcstation.services import documents, keys
+    from qcstation.services import documents, keys, specs
 
     try:
         return (
             keys.warnings(station)
             + documents.old_format_notes(station)
             + documents.claim_notes(station)
+            + specs.upgrade_notes(station)
         )
     except DatabaseError:
         return []

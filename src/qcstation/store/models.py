@@ -130,6 +130,9 @@ class InspectionRow(Base):
     started_at: Mapped[datetime]
     completed_at: Mapped[datetime | None]
     notes: Mapped[str] = mapped_column(Text, default="")
+    # Migration 0013: the SKU specification's values frozen when it started (domain/specs.py
+    # Frozen); None when its checklist takes nothing from a specification.
+    spec: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
 
 
 class AnswerRow(Base):
@@ -547,6 +550,26 @@ class SkuRow(Base):
     updated_at: Mapped[datetime]
 
 
+class SkuSpecRow(Base):
+    """One revision of a SKU's (or one job ticket's) specification (migration 0013).
+
+    A revision never changes: an import adds the next one, so an inspection that froze
+    revision 3 still names what revision 3 said. The newest revision is the one in force."""
+
+    __tablename__ = "sku_specs"
+    __table_args__ = (UniqueConstraint("sku", "job_ticket", "revision"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sku: Mapped[str] = mapped_column(String(64))
+    job_ticket: Mapped[str] = mapped_column(String(64), default="")
+    revision: Mapped[int]
+    content: Mapped[dict[str, Any]]
+    sha256: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(Text, default="")  # the file it was imported from
+    imported_at: Mapped[datetime]
+    imported_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+
 class LotRow(Base):
     """A lot inspected by ISO 2859-1: its plans per severity class, the sample, the verdict."""
 
@@ -696,3 +719,4 @@ class HoldRow(Base):
 
 
 AUDITED = (*AUDITED, HoldRow)
+AUDITED = (*AUDITED, SkuSpecRow)

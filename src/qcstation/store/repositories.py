@@ -11,6 +11,7 @@ from typing_extensions import Unpack
 
 from qcstation.domain.defects import Defect, Disposition, Severity
 from qcstation.domain.inspections import Answer, Inspection, Outcome, Status, SubjectKind, Verdict
+from qcstation.domain.specs import Frozen
 from qcstation.domain.stages import Stage
 from qcstation.domain.summaries import InspectionSummary, SearchFilter, TemplateInfo, end_of_day
 from qcstation.domain.templates import ChecklistTemplate
@@ -136,7 +137,8 @@ def inspection(
     A caller that has some parts loaded already passes them in; ``names=False`` skips
     looking up the inspector's and the station's names (not needed to judge it).
     """
-    tpl = tpl or template_by_id(session, row.template_id)
+    frozen = Frozen.from_json(row.spec) if row.spec is not None else None
+    tpl = (tpl or template_by_id(session, row.template_id)).with_frozen(frozen)
     photos = photo_counts(session, row.id) if photos is None else photos
     rows = answers_by_key(session, row.id) if answer_rows is None else answer_rows
     answers = {}
@@ -163,7 +165,14 @@ def inspection(
         started_at=row.started_at,
         completed_at=row.completed_at,
         verdict=Verdict(row.verdict) if row.verdict else None,
+        spec=frozen,
     )
+
+
+def inspection_template(session: Session, row: InspectionRow) -> ChecklistTemplate:
+    """The template as this inspection uses it: its frozen specification values filled in."""
+    frozen = Frozen.from_json(row.spec) if row.spec is not None else None
+    return template_by_id(session, row.template_id).with_frozen(frozen)
 
 
 _SUMMARY_FIELDS = (

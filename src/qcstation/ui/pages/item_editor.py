@@ -61,6 +61,10 @@ CHOICE_ROW = 420  # pixels a row of choice buttons may take (the editor beside t
 
 
 def limits_text(item: MeasurementItem, decimal: str = ".") -> str:
+    """The limits as the checklist shows them, with where they came from when the SKU's
+    specification gave them ("… (from SKU R-1042 spec, rev 3)")."""
+    if item.unresolved:
+        return item.spec_note() + " — answer N/A if it does not apply"
     unit = item.unit
 
     def fmt(value: float) -> str:
@@ -73,7 +77,8 @@ def limits_text(item: MeasurementItem, decimal: str = ".") -> str:
     else:
         span = f"≤ {fmt(item.upper or 0.0)} {unit}"
     nominal = f"nominal {fmt(item.nominal)} {unit}, " if item.nominal is not None else ""
-    return nominal + "limits " + span
+    note = item.spec_note()
+    return nominal + "limits " + span + (f" ({note})" if note else "")
 
 
 def explain(where: QObject, err: ReadingError) -> str:
