@@ -48,14 +48,19 @@ def test_the_demo_window_fills_its_station_once(
     station = connect(loc)
     try:
         first = demo.fill_if_empty(station, count=6)
-        assert first.inspections == 6 and sum(first.by_stage.values()) == 6
+        # 6 inspections, and the re-inspection of a piece sent back for rework if the
+        # dice decided one
+        assert first.inspections in (6, 7) and sum(first.by_stage.values()) == first.inspections
         again = demo.fill_if_empty(station, count=6)
         assert again == first  # nothing added the second time
     finally:
         station.close()
     lines = first.lines(loc.data_dir)
     assert lines[0] == f"Demo data in {loc.data_dir}"
-    assert lines[1] == f"  6 inspections ({first.unfinished} in progress), {first.defects} defects"
+    assert lines[1] == (
+        f"  {first.inspections} inspections ({first.unfinished} in progress), "
+        f"{first.defects} defects"
+    )
     assert lines[4] == "Demo logins (user / password / role):"
     assert [line.split()[0] for line in lines[5:]] == [u for u, _, _ in first.users]
     app.open_demo(loc).close()  # what the window runs: prints the same summary

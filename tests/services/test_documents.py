@@ -477,7 +477,8 @@ def test_an_unreachable_time_stamp_server_is_said_and_nothing_is_written(
 def test_a_photo_is_evidence_not_a_passed_check_on_the_certificate_and_the_report(
     station: Station, supervisor: User, signed: str, password: str, tmp_path: Path
 ) -> None:
-    """Final QC v2: 18 items, of which 2 are text (recorded) and 1 a photo: 15 checks."""
+    """Final QC v3: 26 items, of which 3 are text (recorded) and 1 a photo: 22 checks.
+    The HUID recorded is printed on both."""
     cert = documents.export_certificate(station, supervisor, password, signed, tmp_path / "c.pdf")
     report = documents.export_report(station, supervisor, password, signed, tmp_path / "r.pdf")
     for pdf in (cert.path, report.path):
@@ -485,8 +486,9 @@ def test_a_photo_is_evidence_not_a_passed_check_on_the_certificate_and_the_repor
             ["pdftotext", "-raw", str(pdf), "-"], capture_output=True, text=True, check=True
         ).stdout
         said = " ".join(printed.split())
-        assert "15 checks: 15 passed, 0 failed (2 recorded, 1 photo taken)" in said, pdf
-        assert "18 checks" not in said and "16 checks" not in said
+        assert "22 checks: 22 passed, 0 failed (3 recorded, 1 photo taken)" in said, pdf
+        assert "26 checks" not in said and "23 checks" not in said
+        assert "AB12C3" in said, pdf  # the HUID as recorded
 
 
 def test_upgrade_says_when_the_active_final_qc_records_no_claims(
@@ -500,10 +502,10 @@ def test_upgrade_says_when_the_active_final_qc_records_no_claims(
     newer.write_text(
         (content.templates_dir() / "final_qc.yaml")
         .read_text("utf-8")
-        .replace("version: 2", "version: 3"),
+        .replace("version: 3", "version: 4"),
         "utf-8",
     )
     monkeypatch.setattr(content, "shipped_templates", lambda: [newer])
     said = upgrades.upgrade(station).describe()
-    assert "the active Final QC checklist is version 2; version 3 records what" in said
+    assert "the active Final QC checklist is version 3; version 4 records what" in said
     assert f"qcstation template import {newer}" in said

@@ -28,7 +28,7 @@ def test_start_records_the_exact_template_version(station: Station, inspector: U
         "SN1",
         position_counts={"prong": 6, "stone-secure": 1, "stone-level": 1, "stone-intact": 1},
     )
-    assert (ins.template.template, ins.template.version) == ("stone-setting", 1)
+    assert (ins.template.template, ins.template.version) == ("stone-setting", 2)
     assert ins.position_counts["prong"] == 6
     assert ins.status is Status.IN_PROGRESS and ins.inspector == "ines"
     assert ins.progress()[1] == sum(ins.position_counts.get(i.id, 1) for i in ins.template.items())
@@ -73,7 +73,7 @@ def answer_everything(station: Station, user: User, ins_id: str, fail: str | Non
             elif isinstance(item, ChoiceItem):
                 a = Answer(item.id, pos, value=item.acceptable[0])
             elif isinstance(item, TextItem):
-                a = Answer(item.id, pos, value="L-1")
+                a = Answer(item.id, pos, value=item.example or "L-1")
             else:
                 a = Answer(item.id, pos, Outcome.FAIL if bad else Outcome.PASS)
             inspections.record_answer(station, user, ins_id, a)

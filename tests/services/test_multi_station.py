@@ -28,7 +28,7 @@ def test_init_on_a_set_up_database_registers_the_station(
     try:
         result = setup.init(second, "alice", password)
         assert result.joined and result.station == "bench 2" and result.defect_codes > 0
-        assert "final-qc@2" in result.templates
+        assert "final-qc@3" in result.templates
         with pytest.raises(Conflict, match="registered on this database already"):
             setup.init(second, "alice", password)
     finally:

@@ -160,6 +160,8 @@ def _judge(item: ChecklistItem, answer: Answer) -> Evaluation:
             raise AnswerError(f"{name} needs some text")
         if len(answer.value) > item.max_length:
             raise AnswerError(f"{name} takes at most {item.max_length} characters")
+        if not item.fits(answer.value):
+            raise AnswerError(f"{name}: {answer.value!r} is not {item.pattern_message}")
         return Evaluation(item.id, pos, Outcome.RECORDED)
     # PhotoItem: passes once a photo is attached, unless the inspector fails it.
     failed = answer.outcome is Outcome.FAIL

@@ -33,6 +33,11 @@ from qcstation.domain.users import Role, User
 from qcstation.imaging.scenes import encode_png, render_piece
 from qcstation.services import accounts, demo_quality, inspections, keys, setup, signing, skus
 from qcstation.services.context import Station
+from qcstation.services.demo_content import (
+    DEMO_FINISH,
+    DEMO_MARKETS,
+    not_applicable_after,
+)
 from qcstation.services.errors import Conflict, LoginFailed
 from qcstation.store import schema
 from qcstation.store.models import DefectCode, DefectRow, InspectionRow, UserRow
@@ -235,11 +240,30 @@ def passing_answer(item: ChecklistItem, pos: int | None) -> Answer:
     if isinstance(item, ChoiceItem):
         return Answer(item.id, pos, value=item.acceptable[0])
     if isinstance(item, TextItem):
-        return Answer(item.id, pos, value="L-1")
+        return Answer(item.id, pos, value=item.example or "L-1")  # a HUID needs its form
     return Answer(item.id, pos, Outcome.PASS)
 
 
-def _claim(item: ChecklistItem, pos: int | None, rng: random.Random) -> Answer:
+def _picked(item: ChecklistItem, sku: str, rng: random.Random) -> Answer | None:
+    """The demo's answer to an item others depend on: the SKU's finish, a market."""
+    if item.id == "finish-type" and isinstance(item, ChoiceItem):
+        finish = DEMO_FINISH.get(sku)
+        return Answer(item.id, None, value=finish) if finish in item.options else None
+    if item.id == "plating-mark" and isinstance(item, ChoiceItem):
+        finish = DEMO_FINISH.get(sku, "")
+        marked = "vermeil" in finish or "electroplate" in finish
+        mark = "mark matches the plating" if marked else "no plating mark, none required"
+        return Answer(item.id, None, value=mark) if mark in item.options else None
+    if item.id == "destination-market" and isinstance(item, ChoiceItem):
+        return Answer(
+            item.id, None, value=rng.choice([m for m in DEMO_MARKETS if m in item.options])
+        )
+    return None
+
+
+def _claim(
+    item: ChecklistItem, pos: int | None, rng: random.Random, market: str | None = None
+) -> Answer:
     """A plausible statement about a finished piece, for the items a certificate prints."""
     if item.claim == "gross_weight":
         return Answer(item.id, pos, readings=(round(rng.uniform(1.2, 9.8), 2),))
@@ -247,9 +271,16 @@ def _claim(item: ChecklistItem, pos: int | None, rng: random.Random) -> Answer:
         return Answer(item.id, pos, readings=(float(rng.choice([0, 1, 1, 3, 5, 12])),))
     if item.claim == "stone_carat":
         return Answer(item.id, pos, readings=(round(rng.uniform(0.1, 1.5), 2),))
-    if item.claim == "hallmark":
+    if item.claim == "huid":
         huid = "".join(rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(6))
-        return Answer(item.id, pos, value=f"BIS 750 HUID {huid}")
+        return Answer(item.id, pos, value=huid)
+    if item.claim == "hallmark":
+        stamp = {
+            "United Kingdom": "AB 750 anchor",
+            "India (BIS)": "BIS 18K750",
+            "United States": "18K ACME",
+        }
+        return Answer(item.id, pos, value=stamp.get(market or "", "750"))
     if item.claim == "ring_size":
         return Answer(item.id, pos, value=rng.choice(["EU 52", "EU 54", "EU 56", "US 7"]))
     if isinstance(item, ChoiceItem):  # metal and fineness: gold, as the demo's SKUs are
@@ -269,6 +300,8 @@ def _answer(item: ChecklistItem, pos: int | None, rng: random.Random, bad: bool)
         pick = rng.choice(wrong) if bad and wrong else rng.choice(item.acceptable)
         return Answer(item.id, pos, value=pick)
     if isinstance(item, TextItem):
+        if item.pattern is not None:  # a value of the form it asks for (a HUID)
+            return Answer(item.id, pos, value=item.example)
         return Answer(item.id, pos, value=f"LOT-{rng.randint(2026000, 2026999)}")
     # pass/fail and photo items
     return Answer(item.id, pos, Outcome.FAIL if bad else Outcome.PASS)
@@ -320,7 +353,18 @@ def run_inspection(
             if not isinstance(it, TextItem) and it.claim is None
         ]
         faulty = set(rng.sample(failable, k=min(len(failable), rng.choice((1, 1, 2)))))
+    not_here: frozenset[str] = frozenset()
+    market: str | None = None
     for index, (item, pos) in enumerate(pairs):
+        if item.id in not_here and item.allow_na:  # another finish's, another market's
+            inspections.record_answer(station, inspector, ins.id, Answer(item.id, pos, Outcome.NA))
+            continue
+        picked = _picked(item, sku, claims)
+        if picked is not None:
+            inspections.record_answer(station, inspector, ins.id, picked)
+            not_here = not_here | not_applicable_after(item.id, picked.value)
+            market = picked.value if item.id == "destination-market" else market
+            continue
         bad = index in faulty
         code = _defect_code(station, item, stage, rng) if bad else None
         wants_photo = bad and FollowUp.PHOTO in item.on_fail.require
@@ -340,7 +384,9 @@ def run_inspection(
             )
         if item.claim:
             with _own_clock(station):
-                inspections.record_answer(station, inspector, ins.id, _claim(item, pos, claims))
+                inspections.record_answer(
+                    station, inspector, ins.id, _claim(item, pos, claims, market)
+                )
             continue
         answer = _answer(item, pos, rng, bad)
         if bad and FollowUp.NOTE in item.on_fail.require:
