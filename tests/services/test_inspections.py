@@ -297,3 +297,20 @@ def test_review_queue_and_decisions(station: Station, inspector: User, superviso
     with pytest.raises(Conflict, match="reviewed already"):
         review.decide(station, supervisor, ins.id, Decision.REJECTED, "second thoughts")
     assert audit.verify(station).ok
+
+
+def test_a_huid_of_the_wrong_form_is_refused_and_nothing_is_stored(
+    station: Station, inspector: User
+) -> None:
+    ins = inspections.start(station, inspector, Stage.FINAL_QC, "JT-H", "RG-1", "SN-H")
+    assert ins.template.key == "final-qc@3"
+    with pytest.raises(InvalidInput) as caught:
+        inspections.record_answer(station, inspector, ins.id, Answer("huid", value="AB12C"))
+    assert str(caught.value) == (
+        "“India: HUID, the 6-character hallmark unique ID, as it reads on the piece”: "
+        "'AB12C' is not 6 capital letters or digits, as on the piece (e.g. AB12C3)"
+    )
+    assert ("huid", None) not in inspections.get(station, ins.id).answers
+    inspections.record_answer(station, inspector, ins.id, Answer("huid", value="AB12C3"))
+    assert inspections.get(station, ins.id).answers[("huid", None)].value == "AB12C3"
+    assert audit.verify(station).ok

@@ -114,7 +114,9 @@ def test_a_reading_typed_with_comma_or_point_is_stored_and_judged_as_shown(  # t
     d.settle()
     d.type("F-13")
     d.press(K.Key_Return)
-    for _ in range(6):  # fill, porosity, shrinkage, cracks, surface, flash
+    for _ in range(
+        9
+    ):  # fill, porosity, shrinkage, cracks, distortion, inclusions, sprue, surface, flash
         d.press(K.Key_P)
 
     # weight deviation, ±3 %: the preview says what Enter will store

@@ -230,6 +230,37 @@ def active_template(station: Station, stage: Stage) -> tuple[int, ChecklistTempl
         return row.id, repo.template(row)
 
 
+def newer_shipped_notes(station: Station, skip: Sequence[str] = ()) -> list[str]:
+    """What `db upgrade` says about checklists this qcstation ships in a newer version than
+    the station runs: a shipped checklist reaches a station as a new version, imported by a
+    QA engineer when the plant is ready (old inspections keep the version they used).
+    Templates named in ``skip`` are left to a note of their own."""
+    from qcstation import content
+    from qcstation.domain.yaml_files import load_template
+
+    with station.db.read() as s:
+        active = {
+            r.template_key: r.version
+            for r in s.scalars(select(TemplateRow).where(TemplateRow.active))
+        }
+    out = []
+    for path in content.shipped_templates():
+        try:
+            shipped = load_template(path)
+        except (ContentError, OSError):
+            continue
+        running = active.get(shipped.template)
+        if running is None or running >= shipped.version or shipped.template in skip:
+            continue
+        out.append(
+            f"the active {shipped.name} checklist is version {running}; this qcstation ships "
+            f"version {shipped.version} (what changed: the comment at the top of {path.name}, "
+            f"and docs/checklists.md): import it when the plant is ready (`qcstation template "
+            f"import {path}`); inspections already made keep version {running}"
+        )
+    return out
+
+
 def defects_for_stage(station: Station, stage: Stage) -> list[CatalogEntry]:
     """The catalog codes found at a stage, for the defect form."""
     catalog = catalog_in_use(station)

@@ -124,13 +124,16 @@ def upgrade(station: Station) -> Upgraded:
 
 
 def _notes(station: Station) -> list[str]:
-    from qcstation.services import documents, keys
+    from qcstation.services import documents, keys, templates
 
     try:
+        claims = documents.claim_notes(station)
         return (
             keys.warnings(station)
             + documents.old_format_notes(station)
-            + documents.claim_notes(station)
+            + claims
+            # a certified checklist's claims are said above, once
+            + templates.newer_shipped_notes(station, documents.claim_note_templates(station))
         )
     except DatabaseError:
         return []
