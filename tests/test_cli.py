@@ -47,7 +47,7 @@ def initialised(
     )
     assert code == 0, err
     assert "Administrator 'alice' created" in out
-    assert "Imported" in out and "stone-setting@1" in out
+    assert "Imported" in out and "stone-setting@2" in out
     return data_dir, database_url
 
 
@@ -150,24 +150,24 @@ def test_template_import_is_all_or_nothing(
     data_dir, url = initialised
     where = ["--data-dir", str(data_dir), "--database-url", url, "--user", "alice"]
     source = (content.templates_dir() / "casting.yaml").read_text()
-    edited = tmp_path / "casting-v2.yaml"
-    edited.write_text(source.replace("version: 1", "version: 2", 1))
+    edited = tmp_path / "casting-v3.yaml"
+    edited.write_text(source.replace("version: 2", "version: 3", 1))
     broken = tmp_path / "broken.yaml"
     broken.write_text(
-        source.replace("version: 1", "version: 3", 1).replace("kind: pass_fail", "kind: nope", 1)
+        source.replace("version: 2", "version: 4", 1).replace("kind: pass_fail", "kind: nope", 1)
     )
     code, _, err = run(capsys, "template", "import", str(edited), str(broken), *where)
     assert code == 2 and "unknown item kind 'nope'" in err and str(broken) in err
     code, out, _ = run(capsys, "template", "list", "--json", *where[:4])
-    assert [t["version"] for t in json.loads(out) if t["template_key"] == "casting"] == [1]
+    assert [t["version"] for t in json.loads(out) if t["template_key"] == "casting"] == [2]
     code, out, err = run(capsys, "template", "import", str(edited), *where)
-    assert code == 0 and "imported casting@2 (active)" in out, err
+    assert code == 0 and "imported casting@3 (active)" in out, err
     # the same version with other content is refused: versions never change
     edited.write_text(
-        source.replace("version: 1", "version: 2", 1).replace("Casting inspection", "Changed")
+        source.replace("version: 2", "version: 3", 1).replace("Casting inspection", "Changed")
     )
     code, _, err = run(capsys, "template", "import", str(edited), *where)
-    assert code == 2 and "raise `version` to 3" in err
+    assert code == 2 and "raise `version` to 4" in err
 
 
 def test_wrong_password_and_missing_user(
@@ -289,3 +289,27 @@ def test_a_station_with_no_display_says_so(
     code, _out, err = run(capsys, "--data-dir", str(tmp_path / "station"))
     assert code == 2 and "no display" in err and "--demo" in err
     assert "Traceback" not in err and not (tmp_path / "station" / "screenshots").exists()
+
+
+def test_template_import_catalog_adds_codes_and_refuses_a_bad_file(
+    initialised: tuple[Path, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data_dir, url = initialised
+    where = ["--data-dir", str(data_dir), "--database-url", url, "--user", "alice"]
+    shipped = content.defect_catalog().read_text("utf-8")
+    newer = tmp_path / "catalog-v3.yaml"
+    newer.write_text(
+        shipped.replace("\nversion: 2\n", "\nversion: 3\n", 1)
+        + "  - code: PKG-TEMP\n    name: Pack too warm\n    severity: minor\n"
+        "    stages: [packaging]\n    description: Stored above 30 °C.\n",
+        "utf-8",
+    )
+    code, out, err = run(capsys, "template", "import-catalog", str(newer), *where)
+    assert code == 0 and f"from {newer}" in out, err
+    assert out.startswith("imported 79 defect codes")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(shipped.replace("severity: critical", "severity: awful", 1), "utf-8")
+    code, _, err = run(capsys, "template", "import-catalog", str(broken), *where)
+    assert code == 2 and f"{broken}:" in err and "severity" in err
+    code, out, err = run(capsys, "template", "import-catalog", *where)  # the shipped one
+    assert code == 0 and "imported 78 defect codes" in out, err

@@ -89,11 +89,11 @@ def test_offline_station_catches_up_exactly_once(
     alice = accounts.login(local, "alice", PASSWORD)
     with pytest.raises(PermissionDenied, match="working offline"):
         accounts.create_user(local, alice, "newbie", PASSWORD, Role.INSPECTOR)
-    v2 = tmp_path / "final_qc_v3.yaml"
+    v2 = tmp_path / "final_qc_v4.yaml"
     v2.write_text(
         (content.templates_dir() / "final_qc.yaml")
         .read_text("utf-8")
-        .replace("version: 2", "version: 3"),
+        .replace("version: 3", "version: 4"),
         "utf-8",
     )
     with pytest.raises(PermissionDenied, match="working offline"):

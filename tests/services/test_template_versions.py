@@ -90,3 +90,22 @@ def test_upgrade_names_each_checklist_shipped_in_a_newer_version(
         f"{t.template_key}@{t.version}" for t in templates.list_templates(station) if t.active
     }
     assert "plating@2" in active and "plating@3" not in active
+
+
+def test_upgrade_says_to_import_a_newer_shipped_catalog_first(
+    station: Station, admin: User
+) -> None:
+    from qcstation.services import upgrades
+    from qcstation.store.models import DefectCode
+
+    assert templates.newer_catalog_notes(station) == []
+    with station.db.write(admin, station.name, reason="as a station set up with catalog 1") as s:
+        for row in s.scalars(select(DefectCode)):
+            row.catalog_version = 1
+    said = upgrades.upgrade(station).describe()
+    assert (
+        "the defect catalog is version 1; this qcstation ships version 2: import it first "
+        "(`qcstation template import-catalog`), then the newer checklists" in said
+    )
+    templates.import_catalog(station, admin, content.defect_catalog())
+    assert templates.newer_catalog_notes(station) == []

@@ -172,7 +172,17 @@ def answered_up_to_the_wall(station: Station) -> str:
     ines = accounts.login(station, "ines", "ines-demo-pass")
     ins = inspections.start(station, ines, Stage.CASTING, "JT-75", "RG-1", "SN75")
     inspections.record_answer(station, ines, ins.id, Answer("flask-number", value="F-75"))
-    for item in ("fill", "porosity", "shrinkage", "cracks", "surface", "flash"):
+    for item in (
+        "fill",
+        "porosity",
+        "shrinkage",
+        "cracks",
+        "distortion",
+        "investment-inclusions",
+        "sprue-stub",
+        "surface",
+        "flash",
+    ):
         inspections.record_answer(station, ines, ins.id, Answer(item, outcome=Outcome.PASS))
     inspections.record_answer(station, ines, ins.id, Answer("weight-deviation", readings=(0.4,)))
     return ins.id

@@ -230,6 +230,32 @@ def active_template(station: Station, stage: Stage) -> tuple[int, ChecklistTempl
         return row.id, repo.template(row)
 
 
+def newer_catalog_notes(station: Station) -> list[str]:
+    """What `db upgrade` says when this qcstation ships a newer defect catalog than the
+    station's: the newer checklists offer its codes, so it is imported first."""
+    from qcstation import content
+
+    try:
+        shipped = load_catalog(content.defect_catalog())
+    except (ContentError, OSError):
+        return []
+    with station.db.read() as s:
+        have = s.scalar(select(func.max(DefectCode.catalog_version)))
+        codes = set(s.scalars(select(DefectCode.code)))
+    if have is None or have >= shipped.version:
+        return []
+    new = sorted(shipped.codes() - codes)
+    return [
+        f"the defect catalog is version {have}; this qcstation ships version {shipped.version}"
+        + (
+            f" with {len(new)} new codes ({', '.join(new[:6])}{'…' if len(new) > 6 else ''})"
+            if new
+            else ""
+        )
+        + ": import it first (`qcstation template import-catalog`), then the newer checklists"
+    ]
+
+
 def newer_shipped_notes(station: Station, skip: Sequence[str] = ()) -> list[str]:
     """What `db upgrade` says about checklists this qcstation ships in a newer version than
     the station runs: a shipped checklist reaches a station as a new version, imported by a

@@ -131,6 +131,7 @@ def _notes(station: Station) -> list[str]:
         return (
             keys.warnings(station)
             + documents.old_format_notes(station)
+            + templates.newer_catalog_notes(station)
             + claims
             # a certified checklist's claims are said above, once
             + templates.newer_shipped_notes(station, documents.claim_note_templates(station))
