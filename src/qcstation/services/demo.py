@@ -36,6 +36,7 @@ from qcstation.services.context import Station
 from qcstation.services.demo_content import (
     DEMO_FINISH,
     DEMO_MARKETS,
+    applicable_after,
     not_applicable_after,
 )
 from qcstation.services.errors import Conflict, LoginFailed
@@ -289,8 +290,11 @@ def _claim(
     return passing_answer(item, pos)
 
 
-def _answer(item: ChecklistItem, pos: int | None, rng: random.Random, bad: bool) -> Answer:
-    if item.allow_na and not bad and rng.random() < 0.15:
+def _answer(
+    item: ChecklistItem, pos: int | None, rng: random.Random, bad: bool, applies: bool = False
+) -> Answer:
+    """``applies``: the item is one the piece's finish or market calls for, never N/A."""
+    if item.allow_na and not bad and rng.random() < 0.15 and not applies:
         return Answer(item.id, pos, Outcome.NA)
     if isinstance(item, MeasurementItem):
         readings = tuple(_reading(item, rng, bad) for _ in range(item.readings))
@@ -354,6 +358,7 @@ def run_inspection(
         ]
         faulty = set(rng.sample(failable, k=min(len(failable), rng.choice((1, 1, 2)))))
     not_here: frozenset[str] = frozenset()
+    applies: frozenset[str] = frozenset()
     market: str | None = None
     for index, (item, pos) in enumerate(pairs):
         if item.id in not_here and item.allow_na:  # another finish's, another market's
@@ -363,6 +368,7 @@ def run_inspection(
         if picked is not None:
             inspections.record_answer(station, inspector, ins.id, picked)
             not_here = not_here | not_applicable_after(item.id, picked.value)
+            applies = applies | applicable_after(item.id, picked.value)
             market = picked.value if item.id == "destination-market" else market
             continue
         bad = index in faulty
@@ -388,7 +394,7 @@ def run_inspection(
                     station, inspector, ins.id, _claim(item, pos, claims, market)
                 )
             continue
-        answer = _answer(item, pos, rng, bad)
+        answer = _answer(item, pos, rng, bad, item.id in applies)
         if bad and FollowUp.NOTE in item.on_fail.require:
             answer = replace(answer, note="seen at 10x under the ring light")
         outcome = inspections.record_answer(station, inspector, ins.id, answer)

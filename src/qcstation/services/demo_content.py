@@ -56,3 +56,9 @@ def not_applicable_after(item_id: str, value: str | None) -> frozenset[str]:
         return frozenset()
     every = frozenset().union(*choices.values())
     return every - choices[value]
+
+
+def applicable_after(item_id: str, value: str | None) -> frozenset[str]:
+    """The items an answer makes apply (its finish's thickness, its market's marks): an
+    inspector answers them, never N/A."""
+    return ONLY_FOR.get(item_id, {}).get(value or "", frozenset())
