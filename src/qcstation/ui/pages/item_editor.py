@@ -191,6 +191,7 @@ class ItemEditor(QWidget):
         else:
             self._build_pass_fail(item)
         self._show_detail()
+        self.status.setStyleSheet("")  # a refusal said on the item before is not this one's
         self.status.setText(self._previous_text(previous))
 
     def show_photos(self, photos: int) -> None:
@@ -358,6 +359,7 @@ class ItemEditor(QWidget):
                 self.status.setText(
                     self.tr("“{0}” is not {1}").format(text, self.item.pattern_message)
                 )
+                self.status.setStyleSheet(f"color: {REVIEW_COLOUR}; font-weight: bold;")
                 return
             self._answer(value=text)
 
