@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -97,10 +98,12 @@ def test_init_twice_is_refused(
 def test_demo_data_and_history(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "demo-data", "--inspections", "10", "--data-dir", str(data_dir))
     assert code == 0, err
-    assert "10 inspections" in out and "ines" in out
+    # 10, and the re-inspection of a piece sent back for rework when the dice decided one
+    made = re.search(r"(\d+) inspections", out)
+    assert made is not None and int(made[1]) in (10, 11) and "ines" in out
     code, out, _ = run(capsys, "inspections", "list", "--json", "--data-dir", str(data_dir))
     rows = json.loads(out)
-    assert len(rows) == 10
+    assert len(rows) == int(made[1])
     assert {r["stage"] for r in rows} >= {"receiving", "casting", "final_qc"}
     sku = rows[0]["sku"]
     code, out, _ = run(
