@@ -396,7 +396,8 @@ def inspection_keys(window: MainWindow, n: int, fail: bool, log: PlayLog) -> Scr
         if item.photo_required or isinstance(item, PhotoItem):
             raise ScriptError(f"item {item.id} needs a photo: walk a stage without photo items")
         if isinstance(item, TextItem):
-            yield from text_keys(f"F-{n % 1000}", "type text answer")
+            # a text of the form its item asks for (a HUID), else a flask-like number
+            yield from text_keys(item.example or f"F-{n % 1000}", "type text answer")
             yield Press(K.Key_Return, label="text Enter")
         elif isinstance(item, MeasurementItem):
             value = reading_for(item)

@@ -92,6 +92,8 @@ def answer_for(item: ChecklistItem, position: int | None, variant: int) -> Answe
     if isinstance(item, ChoiceItem):
         return Answer(item.id, position, value=item.options[variant % len(item.options)])
     if isinstance(item, TextItem):
+        if item.example is not None:  # a pattern's form (a HUID): its example
+            return Answer(item.id, position, value=item.example)
         return Answer(item.id, position, value=f"F-{variant:05d}"[: item.max_length])
     # pass/fail items (photo items are skipped by the caller: they need evidence first)
     return Answer(item.id, position, Outcome.FAIL if odd else Outcome.PASS)

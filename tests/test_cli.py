@@ -48,7 +48,7 @@ def initialised(
     )
     assert code == 0, err
     assert "Administrator 'alice' created" in out
-    assert "Imported" in out and "stone-setting@1" in out
+    assert "Imported" in out and "stone-setting@2" in out
     return data_dir, database_url
 
 
@@ -98,13 +98,12 @@ def test_init_twice_is_refused(
 def test_demo_data_and_history(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "demo-data", "--inspections", "10", "--data-dir", str(data_dir))
     assert code == 0, err
-    assert "ines" in out
-    # 10 asked for, and the re-inspection of a reworked piece when the dice rework one
-    shown = int(re.search(r"(\d+) inspections", out).group(1))  # type: ignore[union-attr]
-    assert shown in (10, 11)
+    # 10, and the re-inspection of a piece sent back for rework when the dice decided one
+    made = re.search(r"(\d+) inspections", out)
+    assert made is not None and int(made[1]) in (10, 11) and "ines" in out
     code, out, _ = run(capsys, "inspections", "list", "--json", "--data-dir", str(data_dir))
     rows = json.loads(out)
-    assert len(rows) == shown
+    assert len(rows) == int(made[1])
     assert {r["stage"] for r in rows} >= {"receiving", "casting", "final_qc"}
     sku = rows[0]["sku"]
     code, out, _ = run(
@@ -154,24 +153,24 @@ def test_template_import_is_all_or_nothing(
     data_dir, url = initialised
     where = ["--data-dir", str(data_dir), "--database-url", url, "--user", "alice"]
     source = (content.templates_dir() / "casting.yaml").read_text()
-    edited = tmp_path / "casting-v2.yaml"
-    edited.write_text(source.replace("version: 1", "version: 2", 1))
+    edited = tmp_path / "casting-v3.yaml"
+    edited.write_text(source.replace("version: 2", "version: 3", 1))
     broken = tmp_path / "broken.yaml"
     broken.write_text(
-        source.replace("version: 1", "version: 3", 1).replace("kind: pass_fail", "kind: nope", 1)
+        source.replace("version: 2", "version: 4", 1).replace("kind: pass_fail", "kind: nope", 1)
     )
     code, _, err = run(capsys, "template", "import", str(edited), str(broken), *where)
     assert code == 2 and "unknown item kind 'nope'" in err and str(broken) in err
     code, out, _ = run(capsys, "template", "list", "--json", *where[:4])
-    assert [t["version"] for t in json.loads(out) if t["template_key"] == "casting"] == [1]
+    assert [t["version"] for t in json.loads(out) if t["template_key"] == "casting"] == [2]
     code, out, err = run(capsys, "template", "import", str(edited), *where)
-    assert code == 0 and "imported casting@2 (active)" in out, err
+    assert code == 0 and "imported casting@3 (active)" in out, err
     # the same version with other content is refused: versions never change
     edited.write_text(
-        source.replace("version: 1", "version: 2", 1).replace("Casting inspection", "Changed")
+        source.replace("version: 2", "version: 3", 1).replace("Casting inspection", "Changed")
     )
     code, _, err = run(capsys, "template", "import", str(edited), *where)
-    assert code == 2 and "raise `version` to 3" in err
+    assert code == 2 and "raise `version` to 4" in err
 
 
 def test_wrong_password_and_missing_user(
@@ -301,30 +300,54 @@ def test_template_export_imports_back_unchanged_and_keeps_an_existing_file(
     data_dir, url = initialised
     where = ["--data-dir", str(data_dir), "--database-url", url]
     out_file = tmp_path / "casting.yaml"
-    code, out, err = run(capsys, "template", "export", "casting", "1", str(out_file), *where)
-    assert code == 0 and f"wrote casting@1 to {out_file}" in out, err
+    code, out, err = run(capsys, "template", "export", "casting", "2", str(out_file), *where)
+    assert code == 0 and f"wrote casting@2 to {out_file}" in out, err
     assert out_file.read_text() == (content.templates_dir() / "casting.yaml").read_text()
     code, out, err = run(capsys, "template", "import", str(out_file), *where, "--user", "alice")
-    assert code == 0 and "unchanged casting@1" in out, err
+    assert code == 0 and "unchanged casting@2" in out, err
     out_file.write_text("my edit")
-    code, _, err = run(capsys, "template", "export", "casting", "1", str(out_file), *where)
+    code, _, err = run(capsys, "template", "export", "casting", "2", str(out_file), *where)
     assert code == 2 and "exists already" in err and out_file.read_text() == "my edit"
     code, _, err = run(capsys, "template", "export", "casting", "7", str(out_file), *where)
     assert code == 2 and "no template casting version 7" in err
-    code, out, _ = run(capsys, "template", "diff", "casting", "1", "1", *where)
-    assert code == 0 and "versions 1 and 1 are the same" in out
-    edited = tmp_path / "casting-v2.yaml"
+    code, out, _ = run(capsys, "template", "diff", "casting", "2", "2", *where)
+    assert code == 0 and "versions 2 and 2 are the same" in out
+    edited = tmp_path / "casting-v3.yaml"
     edited.write_text(
         (content.templates_dir() / "casting.yaml")
         .read_text()
-        .replace("version: 1", "version: 2", 1)
+        .replace("version: 2", "version: 3", 1)
         .replace("prompt: Flask / tree number", "prompt: Flask number", 1)
     )
     code, _, err = run(capsys, "template", "import", str(edited), *where, "--user", "alice")
     assert code == 0, err
-    code, out, _ = run(capsys, "template", "diff", "casting", "1", "2", *where)
+    code, out, _ = run(capsys, "template", "diff", "casting", "2", "3", *where)
     assert code == 0
     assert out.splitlines() == [
         "changed flask-number",
         "  prompt: Flask / tree number -> Flask number",
     ]
+
+
+def test_template_import_catalog_adds_codes_and_refuses_a_bad_file(
+    initialised: tuple[Path, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data_dir, url = initialised
+    where = ["--data-dir", str(data_dir), "--database-url", url, "--user", "alice"]
+    shipped = content.defect_catalog().read_text("utf-8")
+    newer = tmp_path / "catalog-v3.yaml"
+    newer.write_text(
+        shipped.replace("\nversion: 2\n", "\nversion: 3\n", 1)
+        + "  - code: PKG-TEMP\n    name: Pack too warm\n    severity: minor\n"
+        "    stages: [packaging]\n    description: Stored above 30 °C.\n",
+        "utf-8",
+    )
+    code, out, err = run(capsys, "template", "import-catalog", str(newer), *where)
+    assert code == 0 and f"from {newer}" in out, err
+    assert out.startswith("imported 79 defect codes")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(shipped.replace("severity: critical", "severity: awful", 1), "utf-8")
+    code, _, err = run(capsys, "template", "import-catalog", str(broken), *where)
+    assert code == 2 and f"{broken}:" in err and "severity" in err
+    code, out, err = run(capsys, "template", "import-catalog", *where)  # the shipped one
+    assert code == 0 and "imported 78 defect codes" in out, err

@@ -204,3 +204,67 @@ def test_arbitrary_text_never_crashes_the_loader(text: str) -> None:
         parse(text, ChecklistTemplate, "fuzz.yaml")
     except ContentError as exc:
         assert exc.problems and all(p.file == "fuzz.yaml" for p in exc.problems)
+
+
+HUID_ITEM = """\
+template: final-qc
+version: 3
+stage: final_qc
+name: Final QC
+sections:
+  - title: Marks
+    items:
+      - id: huid
+        kind: text
+        prompt: HUID
+        max_length: 6
+        pattern: "[A-Z0-9]{6}"
+        pattern_message: 6 capital letters or digits, as on the piece (e.g. AB12C3)
+        example: AB12C3
+"""
+
+
+def test_a_text_item_with_a_pattern_refuses_text_of_another_form() -> None:
+    from qcstation.domain.inspections import Answer, AnswerError, Outcome, evaluate
+
+    tpl = parse(HUID_ITEM, ChecklistTemplate, "t.yaml")
+    item = tpl.item("huid")
+    assert evaluate(item, Answer("huid", value="AB12C3")).outcome is Outcome.RECORDED
+    for wrong in ("AB12C", "ab12c3", "AB12C3X", "AB 2C3"):
+        with pytest.raises(AnswerError) as caught:
+            evaluate(item, Answer("huid", value=wrong))
+        assert str(caught.value) == (
+            f"“HUID”: {wrong!r} is not 6 capital letters or digits, as on the piece (e.g. AB12C3)"
+        )
+
+
+@pytest.mark.parametrize(
+    ("change", "line", "says"),
+    [
+        (('pattern: "[A-Z0-9]{6}"', 'pattern: "[A-Z0-9{6}"'), 12, "not a regular expression"),
+        (("example: AB12C3", "example: AB12C"), 8, "example 'AB12C' does not match"),
+        (("        example: AB12C3\n", ""), 8, "needs an example"),
+        (
+            (
+                "        pattern_message: 6 capital letters or digits, as on the piece (e.g. AB12C3)\n",
+                "",
+            ),
+            8,
+            "needs a pattern_message",
+        ),
+        (("max_length: 6", "max_length: 5"), 8, "longer than max_length 5"),
+    ],
+)
+def test_a_pattern_that_cannot_work_is_refused_with_its_line(
+    change: tuple[str, str], line: int, says: str
+) -> None:
+    found = problems(HUID_ITEM.replace(*change))
+    assert len(found) == 1, found
+    got_line, _field, message = found[0]
+    assert got_line == line and says in message, found[0]
+
+
+def test_pattern_words_without_a_pattern_are_refused() -> None:
+    text = HUID_ITEM.replace('        pattern: "[A-Z0-9]{6}"\n', "")
+    ((_line, _field, message),) = problems(text)
+    assert "give `pattern`" in message

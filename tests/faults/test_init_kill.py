@@ -81,7 +81,7 @@ def test_init_killed_anywhere_is_finished_by_init_again(
 
     proc = qcstation("init", "--admin", "alice", "--data-dir", str(d))
     assert proc.returncode == 0, proc.stderr
-    assert "Imported" in proc.stdout and "stone-setting@1" in proc.stdout
+    assert "Imported" in proc.stdout and "stone-setting@2" in proc.stdout
 
     db = d / "qcstation.db"
     con = sqlite3.connect(db)

@@ -79,7 +79,7 @@ def test_four_station_processes_share_one_plant_database(
     v2.write_text(
         (content.templates_dir() / "final_qc.yaml")
         .read_text("utf-8")
-        .replace("version: 2", "version: 3")
+        .replace("version: 3", "version: 4")
         .replace("name: Final QC", "name: Final QC (plant revision)"),
         "utf-8",
     )
@@ -87,7 +87,7 @@ def test_four_station_processes_share_one_plant_database(
     final = next(
         t for t in templates.list_templates(plant) if t.stage is Stage.FINAL_QC and t.active
     )
-    assert final.version == 3
+    assert final.version == 4
     env = {**os.environ, "QCSTATION_PASSWORD": PASSWORD}
 
     dirs = []

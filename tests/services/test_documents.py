@@ -477,8 +477,9 @@ def test_an_unreachable_time_stamp_server_is_said_and_nothing_is_written(
 def test_a_photo_is_evidence_not_a_passed_check_on_the_certificate_and_the_report(
     station: Station, supervisor: User, signed: str, password: str, tmp_path: Path
 ) -> None:
-    """Final QC v3: 18 items, of which 2 are text (recorded) and 1 a photo: 15 checks. The
-    SKU has no specification, so its weight, ring size and stone weight are N/A."""
+    """Final QC v3: 26 items, of which 3 are text (recorded) and 1 a photo: 22 checks. The
+    SKU has no specification, so its weight, ring size and stone weight are N/A. The HUID
+    recorded is printed on both."""
     cert = documents.export_certificate(station, supervisor, password, signed, tmp_path / "c.pdf")
     report = documents.export_report(station, supervisor, password, signed, tmp_path / "r.pdf")
     for pdf in (cert.path, report.path):
@@ -487,9 +488,10 @@ def test_a_photo_is_evidence_not_a_passed_check_on_the_certificate_and_the_repor
         ).stdout
         said = " ".join(printed.split())
         assert (
-            "15 checks: 12 passed, 0 failed, 3 not applicable (2 recorded, 1 photo taken)" in said
+            "22 checks: 19 passed, 0 failed, 3 not applicable (3 recorded, 1 photo taken)" in said
         ), pdf
-        assert "18 checks" not in said and "16 checks" not in said
+        assert "26 checks" not in said and "23 checks" not in said
+        assert "AB12C3" in said, pdf  # the HUID as recorded
 
 
 def test_upgrade_says_when_the_active_final_qc_records_no_claims(

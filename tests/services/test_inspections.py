@@ -28,7 +28,7 @@ def test_start_records_the_exact_template_version(station: Station, inspector: U
         "SN1",
         position_counts={"prong": 6, "stone-secure": 1, "stone-level": 1, "stone-intact": 1},
     )
-    assert (ins.template.template, ins.template.version) == ("stone-setting", 1)
+    assert (ins.template.template, ins.template.version) == ("stone-setting", 2)
     assert ins.position_counts["prong"] == 6
     assert ins.status is Status.IN_PROGRESS and ins.inspector == "ines"
     assert ins.progress()[1] == sum(ins.position_counts.get(i.id, 1) for i in ins.template.items())
@@ -73,7 +73,7 @@ def answer_everything(station: Station, user: User, ins_id: str, fail: str | Non
             elif isinstance(item, ChoiceItem):
                 a = Answer(item.id, pos, value=item.acceptable[0])
             elif isinstance(item, TextItem):
-                a = Answer(item.id, pos, value="L-1")
+                a = Answer(item.id, pos, value=item.example or "L-1")
             else:
                 a = Answer(item.id, pos, Outcome.FAIL if bad else Outcome.PASS)
             inspections.record_answer(station, user, ins_id, a)
@@ -321,4 +321,21 @@ def test_review_queue_and_decisions(station: Station, inspector: User, superviso
     assert review.queue(station) == []
     with pytest.raises(Conflict, match="reviewed already"):
         review.decide(station, supervisor, ins.id, Decision.REJECTED, "second thoughts")
+    assert audit.verify(station).ok
+
+
+def test_a_huid_of_the_wrong_form_is_refused_and_nothing_is_stored(
+    station: Station, inspector: User
+) -> None:
+    ins = inspections.start(station, inspector, Stage.FINAL_QC, "JT-H", "RG-1", "SN-H")
+    assert ins.template.key == "final-qc@3"
+    with pytest.raises(InvalidInput) as caught:
+        inspections.record_answer(station, inspector, ins.id, Answer("huid", value="AB12C"))
+    assert str(caught.value) == (
+        "“India: HUID, the 6-character hallmark unique ID, as it reads on the piece”: "
+        "'AB12C' is not 6 capital letters or digits, as on the piece (e.g. AB12C3)"
+    )
+    assert ("huid", None) not in inspections.get(station, ins.id).answers
+    inspections.record_answer(station, inspector, ins.id, Answer("huid", value="AB12C3"))
+    assert inspections.get(station, ins.id).answers[("huid", None)].value == "AB12C3"
     assert audit.verify(station).ok

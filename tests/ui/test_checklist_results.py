@@ -251,7 +251,7 @@ def test_d_opens_the_defect_form_for_the_failed_item_even_from_a_reading(driver)
 def test_completing_with_a_missing_defect_names_the_item(driver) -> None:  # type: ignore[no-untyped-def]
     _page, ins = fail_porosity_and_cancel(driver)
     driver.press(K.Key_Right)
-    for _ in range(4):  # shrinkage, cracks, surface, flash
+    for _ in range(7):  # shrinkage, cracks, distortion, inclusions, sprue stub, surface, flash
         driver.press(K.Key_P)
     driver.type("1.2")
     driver.press(K.Key_Return)
@@ -296,7 +296,9 @@ def test_each_refused_completion_says_again_what_is_missing(driver) -> None:  # 
 
 def test_a_defect_form_on_the_last_item_leads_to_the_summary_with_the_keyboard(driver) -> None:  # type: ignore[no-untyped-def]
     page, _ins = open_casting(driver)
-    for _ in range(6):  # fill, porosity, shrinkage, cracks, surface, flash
+    for _ in range(
+        9
+    ):  # fill, porosity, shrinkage, cracks, distortion, inclusions, sprue, surface, flash
         driver.press(K.Key_P)
     driver.type("1.2")
     driver.press(K.Key_Return)

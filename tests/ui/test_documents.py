@@ -41,6 +41,12 @@ def signed_by_ines(station: Station, seed: int = 5) -> str:
     return ins_id
 
 
+def _soft(rgb: Any) -> Any:
+    import cv2
+
+    return cv2.GaussianBlur(rgb.astype(np.float32), (5, 5), 0)
+
+
 def open_dialog(driver: Any, inspection_id: str) -> InspectionDialog:
     dialog = InspectionDialog(driver.ctx, inspection_id, driver.win)
     driver.qtbot.addWidget(dialog)
@@ -170,7 +176,11 @@ def test_print_paints_the_signed_pdf_itself_page_for_page(
     for a, b in zip(original, again, strict=True):
         assert abs(a.width_pt - b.width_pt) < 2 and abs(a.height_pt - b.height_pt) < 2
         h, w = min(a.rgb.shape[0], b.rgb.shape[0]), min(a.rgb.shape[1], b.rgb.shape[1])
-        diff = np.abs(a.rgb[:h, :w].astype(int) - b.rgb[:h, :w].astype(int)).mean()
+        # Qt's painter and poppler place glyphs a sub-pixel apart at 30 dpi: compared pixel
+        # by pixel, a dense page of text differed by 12-13 though it was the same page (a
+        # page painted from another differs by over 20). Compared softened, the same page
+        # differs by about 9 and another page still by over 20.
+        diff = np.abs(_soft(a.rgb[:h, :w]) - _soft(b.rgb[:h, :w])).mean()
         assert diff < 12, f"page {a.index}: printed page differs from the PDF (mean {diff:.1f})"
     if have_tools("pdftoppm"):
         subprocess.run(

@@ -51,7 +51,7 @@ def test_keyboard_only_inspection(driver) -> None:  # type: ignore[no-untyped-de
     ]
     d.press(K.Key_Return)
     driver.qtbot.waitUntil(lambda: win.findChild(DefectDialog) is None)  # closed and freed
-    for _ in range(4):  # shrinkage, cracks, surface, flash
+    for _ in range(7):  # shrinkage, cracks, distortion, inclusions, sprue stub, surface, flash
         d.press(K.Key_P)
     d.type("1.2")  # weight deviation %
     d.press(K.Key_Return)

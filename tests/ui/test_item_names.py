@@ -22,7 +22,7 @@ from qcstation.ui.pages.nonconformance import NonconformancePage
 
 from .conftest import Driver
 
-PRONG_2 = "Prong 2: Prong intact, over the girdle, even in height and shape, tip rounded"
+PRONG_2 = "Prong 2: Prong intact and even in shape, tip rounded"
 
 
 def shown_text(root: QWidget) -> str:

@@ -160,15 +160,15 @@ def test_template_manager_imports_and_reports_problems(driver, tmp_path: Path) -
         "Nothing was imported" in page.report.text()
         and "unknown item kind 'essay'" in page.report.text()
     )
-    good = tmp_path / "casting2.yaml"
+    good = tmp_path / "casting3.yaml"
     good.write_text(
         (content.templates_dir() / "casting.yaml")
         .read_text()
-        .replace("version: 1", "version: 2", 1)
+        .replace("version: 2", "version: 3", 1)
     )
     page.import_files([good])
     driver.settle()
-    assert "imported casting@2" in page.report.text()
+    assert "imported casting@3" in page.report.text()
     assert page.model.rowCount() == 9
 
 

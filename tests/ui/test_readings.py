@@ -114,7 +114,9 @@ def test_a_reading_typed_with_comma_or_point_is_stored_and_judged_as_shown(  # t
     d.settle()
     d.type("F-13")
     d.press(K.Key_Return)
-    for _ in range(6):  # fill, porosity, shrinkage, cracks, surface, flash
+    for _ in range(
+        9
+    ):  # fill, porosity, shrinkage, cracks, distortion, inclusions, sprue, surface, flash
         d.press(K.Key_P)
 
     # weight deviation, ±3 %: the preview says what Enter will store
@@ -170,7 +172,17 @@ def answered_up_to_the_wall(station: Station) -> str:
     ines = accounts.login(station, "ines", "ines-demo-pass")
     ins = inspections.start(station, ines, Stage.CASTING, "JT-75", "RG-1", "SN75")
     inspections.record_answer(station, ines, ins.id, Answer("flask-number", value="F-75"))
-    for item in ("fill", "porosity", "shrinkage", "cracks", "surface", "flash"):
+    for item in (
+        "fill",
+        "porosity",
+        "shrinkage",
+        "cracks",
+        "distortion",
+        "investment-inclusions",
+        "sprue-stub",
+        "surface",
+        "flash",
+    ):
         inspections.record_answer(station, ines, ins.id, Answer(item, outcome=Outcome.PASS))
     inspections.record_answer(station, ines, ins.id, Answer("weight-deviation", readings=(0.4,)))
     return ins.id

@@ -185,6 +185,18 @@ def cmd_template_import(args: argparse.Namespace) -> int:
     return OK
 
 
+def cmd_template_import_catalog(args: argparse.Namespace) -> int:
+    path = Path(args.file) if args.file else content.defect_catalog()
+    station = open_station(_location(args))
+    try:
+        user = _login(station, args)
+        count = templates.import_catalog(station, user, path)
+    finally:
+        station.close()
+    _out(f"imported {count} defect codes from {path} (codes in use are kept)")
+    return OK
+
+
 def cmd_template_list(args: argparse.Namespace) -> int:
     station = open_station(_location(args))
     try:
@@ -396,6 +408,14 @@ def register(add: Any, group: Any) -> None:
     p.add_argument(
         "--no-activate", action="store_true", help="import without making them the active versions"
     )
+    _user_opt(p)
+    p = add(
+        "import-catalog",
+        cmd_template_import_catalog,
+        "add and update defect codes from a catalog file (default: the shipped one)",
+        tsub,
+    )
+    p.add_argument("file", nargs="?", metavar="FILE")
     _user_opt(p)
     p = add("list", cmd_template_list, "list imported templates and versions", tsub)
     p.add_argument("--json", action="store_true")

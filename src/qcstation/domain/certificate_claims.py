@@ -2,7 +2,7 @@
 
 Every claim comes from something recorded: the inspection's subject (SKU, serial), the
 answers of the checklist items that declare a ``claim`` (gross weight, metal, fineness,
-stones, hallmark or HUID, ring size), or the SKU's own record (its description, and its
+stones, hallmark, HUID, ring size), or the SKU's own record (its description, and its
 material when the checklist recorded no metal). Nothing is typed at export. The same
 claims are printed, embedded in the signed PDF and carried in the QR payload, in this
 order and spelled exactly alike.
@@ -76,6 +76,24 @@ def _stones(count: str | None, carat: str | None) -> str | None:
     return ", ".join(parts)
 
 
+def recorded_huid(inspection: Inspection) -> str | None:
+    """The HUID the inspection recorded (its item with the ``huid`` claim), if any."""
+    for item in inspection.template.items():
+        if item.claim == "huid":
+            return _value(item, inspection.answers.get((item.id, None)))
+    return None
+
+
+def hallmark_with_huid(hallmark: str | None, huid: str) -> str:
+    """The certificate's "Hallmark / HUID" line: the stamp as read, and the HUID recorded
+    on its own (said once when the stamp text already carries it)."""
+    if not hallmark:
+        return f"HUID {huid}"
+    if huid in hallmark.split():
+        return hallmark
+    return f"{hallmark} · HUID {huid}"
+
+
 def claims_from_record(
     inspection: Inspection, sku_description: str = "", sku_material: str = ""
 ) -> tuple[Claim, ...]:
@@ -97,6 +115,9 @@ def claims_from_record(
             found[code] = value
     if "M" not in found and sku_material.strip():
         found["M"] = sku_material.strip()
+    huid = by_claim.get("huid")
+    if huid:
+        found["H"] = hallmark_with_huid(found.get("H"), huid)
     stones = _stones(by_claim.get("stone_count"), by_claim.get("stone_carat"))
     if stones:
         found["S"] = stones

@@ -168,7 +168,13 @@ def _judge(item: ChecklistItem, answer: Answer) -> Evaluation:
     if isinstance(item, TextItem):
         if answer.value is None or not answer.value.strip():
             raise AnswerError(f"{name} needs some text")
-        if len(answer.value) > item.max_length:
+        # A pattern's words say more than a length would (a HUID's form); a text too long
+        # is refused before any pattern runs over it.
+        too_long = len(answer.value) > item.max_length
+        if item.pattern is not None and (too_long or not item.fits(answer.value)):
+            shown = answer.value if len(answer.value) <= 40 else answer.value[:40] + "…"
+            raise AnswerError(f"{name}: {shown!r} is not {item.pattern_message}")
+        if too_long:
             raise AnswerError(f"{name} takes at most {item.max_length} characters")
         return Evaluation(item.id, pos, Outcome.RECORDED)
     # PhotoItem: passes once a photo is attached, unless the inspector fails it.

@@ -7,6 +7,7 @@ never changes what an old inspection meant.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from enum import Enum
 from typing import Annotated, Any, Literal
@@ -37,7 +38,14 @@ Limit = Annotated[float, Field(allow_inf_nan=False, ge=-MAX_MAGNITUDE, le=MAX_MA
 # What an item's answer may state on a customer certificate (domain/certificate_claims.py):
 # the certificate prints these from the record, never from text typed at export.
 ClaimName = Literal[
-    "metal", "fineness", "gross_weight", "stone_count", "stone_carat", "hallmark", "ring_size"
+    "metal",
+    "fineness",
+    "gross_weight",
+    "stone_count",
+    "stone_carat",
+    "hallmark",
+    "huid",
+    "ring_size",
 ]
 
 
@@ -252,11 +260,57 @@ class ChoiceItem(_ItemBase):
         return self
 
 
+MAX_PATTERN_LENGTH = 200
+
+
 class TextItem(_ItemBase):
-    """Free text (a lot number, a remark). Recorded, never failed."""
+    """Free text (a lot number, a remark). Recorded, never failed.
+
+    A ``pattern`` (a regular expression the whole answer must match) makes the item refuse
+    text of the wrong form where it is typed, with ``pattern_message`` saying what is
+    expected in words ("6 capital letters or digits, e.g. AB12C3"); ``example`` is a value
+    that fits, shown in the empty field and checked against the pattern when the file is
+    validated, so a pattern nobody can satisfy never reaches a bench."""
 
     kind: Literal["text"]
     max_length: int = Field(default=500, ge=1, le=10000)
+    pattern: str | None = Field(default=None, min_length=1, max_length=MAX_PATTERN_LENGTH)
+    pattern_message: str = Field(default="", max_length=200)
+    example: str | None = Field(default=None, min_length=1, max_length=200)
+
+    @field_validator("pattern")
+    @classmethod
+    def _pattern_compiles(cls, pattern: str | None) -> str | None:
+        if pattern is not None:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(
+                    f"pattern {pattern!r} is not a regular expression: {exc}"
+                ) from None
+        return pattern
+
+    @model_validator(mode="after")
+    def _pattern_parts_agree(self) -> TextItem:
+        if self.pattern is None:
+            if self.pattern_message or self.example is not None:
+                raise ValueError("pattern_message and example describe a pattern: give `pattern`")
+            return self
+        if not self.pattern_message.strip():
+            raise ValueError("a pattern needs a pattern_message saying in words what it expects")
+        if self.example is None:
+            raise ValueError("a pattern needs an example that matches it")
+        if not self.fits(self.example):
+            raise ValueError(f"example {self.example!r} does not match pattern {self.pattern!r}")
+        if len(self.example) > self.max_length:
+            raise ValueError(
+                f"example {self.example!r} is longer than max_length {self.max_length}"
+            )
+        return self
+
+    def fits(self, text: str) -> bool:
+        """True when the text has the form the pattern asks for (or there is no pattern)."""
+        return self.pattern is None or re.fullmatch(self.pattern, text) is not None
 
 
 class PhotoItem(_ItemBase):

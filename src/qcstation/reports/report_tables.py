@@ -10,6 +10,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable, Paragraph, Table, TableStyle
 
+from qcstation.domain.certificate_claims import recorded_huid
 from qcstation.domain.check_counts import count_checks
 from qcstation.domain.inspections import AnswerError, Inspection, Outcome, evaluate, positions_of
 from qcstation.domain.numbers import format_judged, format_reading, format_readings
@@ -152,6 +153,7 @@ def facts(content: ReportContent, width: float) -> Table:
         ("Job ticket", ins.job_ticket),
         ("SKU", ins.sku),
         ("Serial", ins.serial or "—"),
+        *([("HUID", huid)] if (huid := recorded_huid(ins)) else []),
         ("Subject", subject),
         ("Stage", ins.template.stage.label),
         ("Checklist", f"{ins.template.name} ({ins.template.key})"),

@@ -43,6 +43,12 @@ from qcstation.services import (
     specs,
 )
 from qcstation.services.context import Station
+from qcstation.services.demo_content import (
+    DEMO_FINISH,
+    DEMO_MARKETS,
+    applicable_after,
+    not_applicable_after,
+)
 from qcstation.services.errors import Conflict, LoginFailed
 from qcstation.store import schema
 from qcstation.store.models import DefectCode, DefectRow, InspectionRow, UserRow
@@ -248,11 +254,30 @@ def passing_answer(item: ChecklistItem, pos: int | None) -> Answer:
     if isinstance(item, ChoiceItem):
         return Answer(item.id, pos, value=item.acceptable[0])
     if isinstance(item, TextItem):
-        return Answer(item.id, pos, value="L-1")
+        return Answer(item.id, pos, value=item.example or "L-1")  # a HUID needs its form
     return Answer(item.id, pos, Outcome.PASS)
 
 
-def _claim(item: ChecklistItem, pos: int | None, rng: random.Random) -> Answer:
+def _picked(item: ChecklistItem, sku: str, rng: random.Random) -> Answer | None:
+    """The demo's answer to an item others depend on: the SKU's finish, a market."""
+    if item.id == "finish-type" and isinstance(item, ChoiceItem):
+        finish = DEMO_FINISH.get(sku)
+        return Answer(item.id, None, value=finish) if finish in item.options else None
+    if item.id == "plating-mark" and isinstance(item, ChoiceItem):
+        finish = DEMO_FINISH.get(sku, "")
+        marked = "vermeil" in finish or "electroplate" in finish
+        mark = "mark matches the plating" if marked else "no plating mark, none required"
+        return Answer(item.id, None, value=mark) if mark in item.options else None
+    if item.id == "destination-market" and isinstance(item, ChoiceItem):
+        return Answer(
+            item.id, None, value=rng.choice([m for m in DEMO_MARKETS if m in item.options])
+        )
+    return None
+
+
+def _claim(
+    item: ChecklistItem, pos: int | None, rng: random.Random, market: str | None = None
+) -> Answer:
     """A plausible statement about a finished piece, for the items a certificate prints."""
     if item.claim == "gross_weight":
         return Answer(item.id, pos, readings=(round(rng.uniform(1.2, 9.8), 2),))
@@ -264,9 +289,16 @@ def _claim(item: ChecklistItem, pos: int | None, rng: random.Random) -> Answer:
         if item.from_spec:  # judged against the specification: near its stone weight
             return Answer(item.id, pos, readings=(_reading(item, rng, False),))
         return Answer(item.id, pos, readings=(round(rng.uniform(0.1, 1.5), 2),))
-    if item.claim == "hallmark":
+    if item.claim == "huid":
         huid = "".join(rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(6))
-        return Answer(item.id, pos, value=f"BIS 750 HUID {huid}")
+        return Answer(item.id, pos, value=huid)
+    if item.claim == "hallmark":
+        stamp = {
+            "United Kingdom": "AB 750 anchor",
+            "India (BIS)": "BIS 18K750",
+            "United States": "18K ACME",
+        }
+        return Answer(item.id, pos, value=stamp.get(market or "", "750"))
     if item.claim == "ring_size":
         return Answer(item.id, pos, value=rng.choice(["EU 52", "EU 54", "EU 56", "US 7"]))
     if isinstance(item, ChoiceItem):  # metal and fineness: gold, as the demo's SKUs are
@@ -275,8 +307,11 @@ def _claim(item: ChecklistItem, pos: int | None, rng: random.Random) -> Answer:
     return passing_answer(item, pos)
 
 
-def _answer(item: ChecklistItem, pos: int | None, rng: random.Random, bad: bool) -> Answer:
-    if item.allow_na and not bad and rng.random() < 0.15:
+def _answer(
+    item: ChecklistItem, pos: int | None, rng: random.Random, bad: bool, applies: bool = False
+) -> Answer:
+    """``applies``: the item is one the piece's finish or market calls for, never N/A."""
+    if item.allow_na and not bad and rng.random() < 0.15 and not applies:
         return Answer(item.id, pos, Outcome.NA)
     if isinstance(item, MeasurementItem) and item.unresolved:
         return Answer(item.id, pos, Outcome.NA)  # not in the SKU's specification
@@ -288,6 +323,8 @@ def _answer(item: ChecklistItem, pos: int | None, rng: random.Random, bad: bool)
         pick = rng.choice(wrong) if bad and wrong else rng.choice(item.acceptable)
         return Answer(item.id, pos, value=pick)
     if isinstance(item, TextItem):
+        if item.pattern is not None:  # a value of the form it asks for (a HUID)
+            return Answer(item.id, pos, value=item.example)
         return Answer(item.id, pos, value=f"LOT-{rng.randint(2026000, 2026999)}")
     # pass/fail and photo items
     return Answer(item.id, pos, Outcome.FAIL if bad else Outcome.PASS)
@@ -339,7 +376,20 @@ def run_inspection(
             if not isinstance(it, TextItem) and it.claim is None
         ]
         faulty = set(rng.sample(failable, k=min(len(failable), rng.choice((1, 1, 2)))))
+    not_here: frozenset[str] = frozenset()
+    applies: frozenset[str] = frozenset()
+    market: str | None = None
     for index, (item, pos) in enumerate(pairs):
+        if item.id in not_here and item.allow_na:  # another finish's, another market's
+            inspections.record_answer(station, inspector, ins.id, Answer(item.id, pos, Outcome.NA))
+            continue
+        picked = _picked(item, sku, claims)
+        if picked is not None:
+            inspections.record_answer(station, inspector, ins.id, picked)
+            not_here = not_here | not_applicable_after(item.id, picked.value)
+            applies = applies | applicable_after(item.id, picked.value)
+            market = picked.value if item.id == "destination-market" else market
+            continue
         bad = index in faulty
         code = _defect_code(station, item, stage, rng) if bad else None
         wants_photo = bad and FollowUp.PHOTO in item.on_fail.require
@@ -359,9 +409,11 @@ def run_inspection(
             )
         if item.claim:
             with _own_clock(station):
-                inspections.record_answer(station, inspector, ins.id, _claim(item, pos, claims))
+                inspections.record_answer(
+                    station, inspector, ins.id, _claim(item, pos, claims, market)
+                )
             continue
-        answer = _answer(item, pos, rng, bad)
+        answer = _answer(item, pos, rng, bad, item.id in applies)
         if bad and FollowUp.NOTE in item.on_fail.require:
             answer = replace(answer, note="seen at 10x under the ring light")
         outcome = inspections.record_answer(station, inspector, ins.id, answer)

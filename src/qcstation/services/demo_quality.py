@@ -23,6 +23,7 @@ from qcstation.services import corrective_actions as capa
 from qcstation.services import holds, inspections, nonconformance
 from qcstation.services.context import Station
 from qcstation.services.corrective_actions import CapaEdit, NewFile
+from qcstation.services.demo_content import DEMO_FINISH, not_applicable_after
 from qcstation.services.errors import Conflict
 
 # Decided in this order, round and round; every other item stays open for the page.
@@ -65,8 +66,14 @@ def fill(station: Station, users: dict[str, User], rng: random.Random) -> None:
 def _pass_all(station: Station, user: User, inspection_id: str, rng: random.Random) -> None:
     """The reworked piece, re-inspected: every item good this time."""
     ins = holds.resume(station, user, inspection_id)  # it waited parked for the piece
+    not_here: frozenset[str] = frozenset()
     for item in ins.template.items():
         for pos in positions_of(item, ins.position_counts):
+            if item.id in not_here and item.allow_na:  # another finish's, another market's
+                inspections.record_answer(
+                    station, user, inspection_id, Answer(item.id, pos, Outcome.NA)
+                )
+                continue
             if item.photo_required or isinstance(item, PhotoItem):
                 png = encode_png(render_piece(rng.randint(0, 10**6)))
                 inspections.attach_evidence(
@@ -81,13 +88,20 @@ def _pass_all(station: Station, user: User, inspection_id: str, rng: random.Rand
                     item.id, pos, readings=(round((lo + hi) / 2, item.decimals),) * item.readings
                 )
             elif isinstance(item, ChoiceItem):
-                a = Answer(item.id, pos, value=item.acceptable[0])
+                finish = DEMO_FINISH.get(ins.sku) if item.id == "finish-type" else None
+                a = Answer(item.id, pos, value=finish or item.acceptable[0])
+                not_here = not_here | not_applicable_after(item.id, a.value)
             elif isinstance(item, TextItem):
-                a = Answer(item.id, pos, value=f"LOT-{rng.randint(2026000, 2026999)}")
+                a = Answer(
+                    item.id, pos, value=item.example or f"LOT-{rng.randint(2026000, 2026999)}"
+                )
             else:
                 a = Answer(item.id, pos, Outcome.PASS)
             inspections.record_answer(station, user, inspection_id, a)
     inspections.complete(station, user, inspection_id)
+    from qcstation.services.demo import sign_demo  # demo runs this module: imported late
+
+    sign_demo(station, inspection_id, user, None)  # signed like every completed demo record
 
 
 def _actions(

@@ -676,7 +676,16 @@ def _same_certificate(
         )
 
 
+def claim_note_templates(station: Station) -> list[str]:
+    """The templates `claim_notes` speaks of (a note each is enough)."""
+    return [key for key, _note in _claim_notes(station)]
+
+
 def claim_notes(station: Station) -> list[str]:
+    return [note for _key, note in _claim_notes(station)]
+
+
+def _claim_notes(station: Station) -> list[tuple[str, str]]:
     """A certified stage's active checklist older than the shipped one that records the
     certificate's claims (a plant upgraded from before 0.2 still runs final QC version 1):
     its certificates state the SKU and serial only until the shipped version is imported."""
@@ -693,7 +702,7 @@ def claim_notes(station: Station) -> list[str]:
             for r in s.scalars(select(TemplateRow).where(TemplateRow.active))
             if r.stage in stages and not any(i.claim for i in repo.template(r).items())
         }
-    out = []
+    out: list[tuple[str, str]] = []
     for path in content.shipped_templates():
         try:
             shipped = load_template(path)
@@ -704,10 +713,13 @@ def claim_notes(station: Station) -> list[str]:
             continue
         if any(item.claim for item in shipped.items()):
             out.append(
-                f"the active {shipped.name} checklist is version {running}; version "
-                f"{shipped.version} records what certificates state (weight, metal, stones...): "
-                f"import it (`qcstation template import {path}`), until then certificates "
-                "state the SKU and serial only"
+                (
+                    shipped.template,
+                    f"the active {shipped.name} checklist is version {running}; version "
+                    f"{shipped.version} records what certificates state (weight, metal, "
+                    f"stones...): import it (`qcstation template import {path}`), until then "
+                    "certificates state the SKU and serial only",
+                )
             )
     return out
 

@@ -387,6 +387,15 @@ def check_startable(template: ChecklistTemplate, frozen: Frozen | None) -> None:
 
 
 def upgrade_notes(station: Station) -> list[str]:
+    return [note for _key, note in _upgrade_notes(station)]
+
+
+def upgrade_note_templates(station: Station) -> list[str]:
+    """The templates `upgrade_notes` speaks of (a note each is enough)."""
+    return [key for key, _note in _upgrade_notes(station)]
+
+
+def _upgrade_notes(station: Station) -> list[tuple[str, str]]:
     """What `db upgrade` says of shipped checklists whose newer version takes limits from
     SKU specifications while an older version is active: a plant imports specifications,
     then the checklist, when it is ready to judge by them."""
@@ -411,10 +420,13 @@ def upgrade_notes(station: Station) -> list[str]:
             continue
         items = ", ".join(f"“{shipped.item(i).prompt}”" for i in shipped.spec_refs())
         out.append(
-            f"the active {shipped.name} checklist is version {running}; version "
-            f"{shipped.version} judges {items} against each SKU's specification: import the "
-            f"specifications (`qcstation spec import FILE`), then the checklist "
-            f"(`qcstation template import {path}`)"
+            (
+                shipped.template,
+                f"the active {shipped.name} checklist is version {running}; version "
+                f"{shipped.version} judges {items} against each SKU's specification: import the "
+                f"specifications (`qcstation spec import FILE`), then the checklist "
+                f"(`qcstation template import {path}`)",
+            )
         )
     return out
 

@@ -156,7 +156,9 @@ def import_files(
                 )
             ).one_or_none()
             if row is not None:
-                if row.sha256 != p.sha256:
+                # The same content under a digest taken before a field was added to the
+                # schema (an item's `pattern`) is the same template: compare as read now.
+                if row.sha256 != p.sha256 and repo.template(row) != t:
                     raise Conflict(
                         f"{p.path}: {t.key} was imported before with different content; "
                         f"raise `version` to {_next_version(s, t.template)} to import this edit"
@@ -238,6 +240,63 @@ def active_template(station: Station, stage: Stage) -> tuple[int, ChecklistTempl
         if row is None:
             raise NotFound(f"no active checklist for {stage.label}: import one first")
         return row.id, repo.template(row)
+
+
+def newer_catalog_notes(station: Station) -> list[str]:
+    """What `db upgrade` says when this qcstation ships a newer defect catalog than the
+    station's: the newer checklists offer its codes, so it is imported first."""
+    from qcstation import content
+
+    try:
+        shipped = load_catalog(content.defect_catalog())
+    except (ContentError, OSError):
+        return []
+    with station.db.read() as s:
+        have = s.scalar(select(func.max(DefectCode.catalog_version)))
+        codes = set(s.scalars(select(DefectCode.code)))
+    if have is None or have >= shipped.version:
+        return []
+    new = sorted(shipped.codes() - codes)
+    return [
+        f"the defect catalog is version {have}; this qcstation ships version {shipped.version}"
+        + (
+            f" with {len(new)} new codes ({', '.join(new[:6])}{'…' if len(new) > 6 else ''})"
+            if new
+            else ""
+        )
+        + ": import it first (`qcstation template import-catalog`), then the newer checklists"
+    ]
+
+
+def newer_shipped_notes(station: Station, skip: Sequence[str] = ()) -> list[str]:
+    """What `db upgrade` says about checklists this qcstation ships in a newer version than
+    the station runs: a shipped checklist reaches a station as a new version, imported by a
+    QA engineer when the plant is ready (old inspections keep the version they used).
+    Templates named in ``skip`` are left to a note of their own."""
+    from qcstation import content
+    from qcstation.domain.yaml_files import load_template
+
+    with station.db.read() as s:
+        active = {
+            r.template_key: r.version
+            for r in s.scalars(select(TemplateRow).where(TemplateRow.active))
+        }
+    out = []
+    for path in content.shipped_templates():
+        try:
+            shipped = load_template(path)
+        except (ContentError, OSError):
+            continue
+        running = active.get(shipped.template)
+        if running is None or running >= shipped.version or shipped.template in skip:
+            continue
+        out.append(
+            f"the active {shipped.name} checklist is version {running}; this qcstation ships "
+            f"version {shipped.version} (what changed: the comment at the top of {path.name}, "
+            f"and docs/checklists.md): import it when the plant is ready (`qcstation template "
+            f"import {path}`); inspections already made keep version {running}"
+        )
+    return out
 
 
 def defects_for_stage(station: Station, stage: Stage) -> list[CatalogEntry]:

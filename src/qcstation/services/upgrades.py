@@ -124,14 +124,21 @@ def upgrade(station: Station) -> Upgraded:
 
 
 def _notes(station: Station) -> list[str]:
-    from qcstation.services import documents, keys, specs
+    from qcstation.services import documents, keys, specs, templates
 
     try:
+        claims = documents.claim_notes(station)
         return (
             keys.warnings(station)
             + documents.old_format_notes(station)
-            + documents.claim_notes(station)
+            + templates.newer_catalog_notes(station)
+            + claims
             + specs.upgrade_notes(station)
+            # a checklist said above (claims, specifications) is said once
+            + templates.newer_shipped_notes(
+                station,
+                documents.claim_note_templates(station) + specs.upgrade_note_templates(station),
+            )
         )
     except DatabaseError:
         return []

@@ -21,11 +21,18 @@ from PySide6.QtWidgets import (
 )
 
 from qcstation.domain.holds import Hold
-from qcstation.domain.inspections import Decision, Inspection, Status, evaluate, positions_of
+from qcstation.domain.inspections import (
+    Decision,
+    Inspection,
+    Outcome,
+    Status,
+    evaluate,
+    positions_of,
+)
 from qcstation.domain.nonconformance import ReworkChain
 from qcstation.domain.numbers import format_readings
 from qcstation.domain.signing import ESignature
-from qcstation.domain.templates import MeasurementItem
+from qcstation.domain.templates import MeasurementItem, PhotoItem
 from qcstation.domain.users import Permission
 from qcstation.domain.verdicts import shown as shown_verdict
 from qcstation.services import (
@@ -174,6 +181,8 @@ class InspectionDialog(QDialog):
                 try:
                     ev = evaluate(item, answer)
                     result = ev.outcome.value
+                    if isinstance(item, PhotoItem) and ev.outcome is Outcome.PASS:
+                        result = self.tr("photo taken")  # evidence kept, not a check passed
                 except ValueError:
                     result = "?"
                 value = answer.value or ""

@@ -206,10 +206,11 @@ class ItemEditor(QWidget):
         elif isinstance(item, ChoiceItem):
             self._build_choice(item)
         elif isinstance(item, TextItem):
-            self._build_text(previous)
+            self._build_text(item, previous)
         else:
             self._build_pass_fail(item)
         self._show_detail()
+        self.status.setStyleSheet("")  # a refusal said on the item before is not this one's
         self.status.setText(self._previous_text(previous))
 
     def show_photos(self, photos: int) -> None:
@@ -224,6 +225,8 @@ class ItemEditor(QWidget):
             detail.append(limits_text(item, self.decimal))
         elif isinstance(item, ChoiceItem):
             detail.append(self.tr("Acceptable: {0}").format(", ".join(item.acceptable)))
+        elif isinstance(item, TextItem) and item.pattern is not None:
+            detail.append(self.tr("Expected: {0}").format(item.pattern_message))
         if item is not None and (item.photo_required or isinstance(item, PhotoItem)):
             detail.append(self.tr("Photo required: {0} attached").format(self.photos))
         self.detail.setText("   ".join(detail))
@@ -330,9 +333,11 @@ class ItemEditor(QWidget):
             grid.addWidget(b, i // columns, i % columns)
         self.body_layout.addWidget(holder)
 
-    def _build_text(self, previous: Answer | None) -> None:
+    def _build_text(self, item: TextItem, previous: Answer | None) -> None:
         self.text_field = QLineEdit()
         self.text_field.setObjectName("text-answer")
+        if item.example:
+            self.text_field.setPlaceholderText(self.tr("e.g. {0}").format(item.example))
         if previous and previous.value:
             self.text_field.setText(previous.value)
         self.text_field.returnPressed.connect(self._text_entered)
@@ -384,7 +389,15 @@ class ItemEditor(QWidget):
 
     def _text_entered(self) -> None:
         if self.text_field is not None and self.text_field.text().strip():
-            self._answer(value=self.text_field.text().strip())
+            text = self.text_field.text().strip()
+            if isinstance(self.item, TextItem) and not self.item.fits(text):
+                # Said here, the text kept to correct: the record would refuse it anyway.
+                self.status.setText(
+                    self.tr("“{0}” is not {1}").format(text, self.item.pattern_message)
+                )
+                self.status.setStyleSheet(f"color: {REVIEW_COLOUR}; font-weight: bold;")
+                return
+            self._answer(value=text)
 
     def _read(self) -> list[Read]:
         """Each field through the one parser: its reading, why it is none, or None if empty."""
