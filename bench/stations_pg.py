@@ -312,7 +312,8 @@ class LockWatch:
             rows = self.conn.execute(
                 "SELECT a.wait_event_type = 'Lock', a.state = 'active', "
                 "COALESCE(l.locktype || ' ' || l.mode || COALESCE(' on ' || "
-                "l.relation::regclass::text, ''), '') "
+                "l.relation::regclass::text, ''), 'a lock') || ', by: ' || "
+                "left(regexp_replace(a.query, '\\s+', ' ', 'g'), 70) "
                 "FROM pg_stat_activity a LEFT JOIN pg_locks l ON l.pid = a.pid AND NOT l.granted "
                 "WHERE a.datname = current_database() AND a.pid <> pg_backend_pid() "
                 "AND a.backend_type = 'client backend'"
@@ -345,7 +346,11 @@ class LockWatch:
         ]
         total = sum(self.waits.values())
         for what, n in self.waits.most_common(5):
-            lines.append(f"  waited for {what}: {n / total:.0%} of waiting backend-samples")
+            lines.append(f"  {n / total:.0%} of waits: {what}")
+        lines.append(
+            "  (a transactionid wait is a row lock: the waiter wants a row another "
+            "transaction holds until it ends)"
+        )
         return lines
 
 
