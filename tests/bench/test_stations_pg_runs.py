@@ -19,5 +19,11 @@ def test_stations_pg_runs(tmp_path: Path) -> None:
     assert url is not None
     metrics = run_quick("stations_pg.py", tmp_path, "--database-url", url)
     names = {m["metric"] for m in metrics}
-    assert {"throughput", "save_median", "save_p95", "sync_total"} <= names
+    assert {
+        "paced_save_p95_ms_2",
+        "saturated_saves_per_s_2",
+        "sync_2_s",
+        "dashboard_ms_pg",
+        "dashboard_ms_pg_p_chart",
+    } <= names
     assert not any(p.name.startswith("qc-bench-") for p in tmp_path.iterdir()), "temp dir left"

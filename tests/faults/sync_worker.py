@@ -1,9 +1,10 @@
 """`sync` in a process that kills itself (SIGKILL) at an injected commit, for the fault
 tests of exactly-once delivery.
 
-Usage: sync_worker.py DATA_DIR WHERE N
+Usage: sync_worker.py DATA_DIR WHERE N [BATCH]
 WHERE: server-before | server-after | local-before | local-after | none — die just
-before or just after the N-th COMMIT on that database.
+before or just after the N-th COMMIT on that database. BATCH: records per server
+transaction (services/sync.py BATCH; default as shipped).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from qcstation.services.context import open_station
 
 def main() -> int:
     data_dir, where, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    if len(sys.argv) > 4:
+        sync.BATCH = int(sys.argv[4])
     loc = config.resolve(data_dir)
     local = sync.open_local(loc)
     server = open_station(loc)

@@ -62,33 +62,45 @@ def offline_station(url: str, base: Path, monkeypatch: pytest.MonkeyPatch) -> Pa
     return d
 
 
-def run(d: Path, where: str, n: int) -> subprocess.CompletedProcess[str]:
+def run(d: Path, where: str, n: int, batch: int = 0) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, str(WORKER), str(d), where, str(n)],
+        [sys.executable, str(WORKER), str(d), where, str(n), *([str(batch)] if batch else [])],
         capture_output=True,
         text=True,
         timeout=300,
     )
 
 
-# (where, n): the n-th commit there. Server commits: one per delivered record. Station
-# commits: queue, then one "sent" mark per record, then the reference refresh.
+# (where, n, batch): the n-th commit there, delivering `batch` records per server
+# transaction (0: as shipped, all RECORDS in one). Server commits: one per batch. Station
+# commits: queue, then one "sent" mark per batch, then the reference refresh.
 POINTS = [
-    ("server-after", 1),
-    ("server-after", 3),
-    ("server-before", 2),
-    ("local-before", 2),
-    ("local-after", 3),
-    ("local-before", 1),
+    ("server-after", 1, 0),
+    ("server-before", 1, 0),
+    ("local-before", 2, 0),
+    ("local-after", 2, 0),
+    ("server-after", 1, 1),
+    ("server-after", 3, 1),
+    ("server-before", 2, 1),
+    ("local-before", 2, 1),
+    ("local-after", 3, 1),
+    ("local-before", 1, 1),
 ]
 
 
-@pytest.mark.parametrize(("where", "n"), POINTS, ids=[f"{w}-{n}" for w, n in POINTS])
+@pytest.mark.parametrize(
+    ("where", "n", "batch"), POINTS, ids=[f"{w}-{n}-batch{b or 'all'}" for w, n, b in POINTS]
+)
 def test_sync_killed_at_a_commit_delivers_exactly_once(
-    where: str, n: int, pg_schema_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    where: str,
+    n: int,
+    batch: int,
+    pg_schema_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     d = offline_station(pg_schema_url, tmp_path, monkeypatch)
-    killed = run(d, where, n)
+    killed = run(d, where, n, batch)
     assert killed.returncode == -9, killed.stdout + killed.stderr
     again = run(d, "none", 0)
     assert again.returncode == 0, again.stderr

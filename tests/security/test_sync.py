@@ -467,3 +467,76 @@ def test_queueing_reads_only_what_is_new_and_misses_nothing(plant: Any) -> None:
     assert outbox(a, back_then).station_signature and outbox(a, bad).station_signature
     with a.local.db.read() as s:
         assert s.scalar(select(func.count()).select_from(OutboxRow)) == history + 4
+
+
+# --- a catching-up outbox goes in batches -----------------------------------------------------
+
+
+def server_commits(b: Bench, fn: Any) -> tuple[Any, int]:
+    """(what ``fn`` returns, how many transactions it committed on the server)."""
+    commits: list[int] = []
+
+    def on_commit(_conn: Any) -> None:
+        commits.append(1)
+
+    event.listen(b.server.db.engine, "commit", on_commit)
+    try:
+        return fn(), len(commits)
+    finally:
+        event.remove(b.server.db.engine, "commit", on_commit)
+
+
+def test_a_queue_of_records_is_delivered_in_one_server_transaction(plant: Any) -> None:
+    """Records waiting in the outbox are checked and written together: one server
+    transaction for the batch, not one (each with its own round trips) per record."""
+    make, _hq = plant
+    a = make("bench-a")
+    ines = accounts.login(a.local, "ines", PASSWORD)
+    made = [finish(a.local, ines, serial=f"Q-{n}") for n in range(4)]
+    assert sync.queue(a.local) == 4
+    alice = accounts.login(a.server, "alice", PASSWORD)
+    pushed, commits = server_commits(a, lambda: sync.push(a.server, a.local, alice))
+    assert (pushed.sent, pushed.already, pushed.refused) == (4, 0, ())
+    assert commits == 1
+    assert all(on_server(a, r) == 1 for r in made)
+    assert sync.waiting(a.local) == 0 and all(outbox(a, r).sent_at for r in made)
+    with a.server.db.read() as s:
+        receipts = set(s.scalars(select(ReceiptRow.record_id)))
+    assert receipts == set(made)
+    assert audit.verify(a.server).ok
+    assert sync.push(a.server, a.local, alice) == sync.Pushed(0, 0)  # nothing twice
+
+
+def test_a_record_refused_inside_a_batch_is_delivered_around(plant: Any) -> None:
+    """A record whose fault shows only once its rows are written (its verdict, re-signed by
+    her as PASS) sits between genuine ones: the batch is rolled back and goes one by one,
+    the forgery is refused with its reason, the rest arrive, once."""
+    make, _hq = plant
+    a = make("bench-a")
+    ines = accounts.login(a.local, "ines", PASSWORD)
+    before = finish(a.local, ines, serial="B-1")
+    _good, bad = offline_work(a)
+    after = finish(a.local, ines, serial="A-1")
+    sync.queue(a.local)
+    p = json.loads(outbox(a, bad).payload)
+    p["inspection"]["verdict"] = "pass"
+    entries = p["audit"]["entries"]
+    (at,) = [
+        n
+        for n, e in enumerate(entries)
+        if e["entity"] == "inspections" and e["new"] and '"status":"completed"' in e["new"]
+    ]
+    new = json.loads(entries[at]["new"])
+    new["verdict"] = "pass"
+    entries[at]["new"] = canonical_json(new)
+    resign(p["audit"], at, her_key(a))
+    rewrite(a, bad, p)
+    result = deliver(a)
+    assert dict(result.refused) == {
+        bad: "it says PASS, but its answers and defects give FAIL by the checklist's rules"
+    }
+    assert (result.sent, result.waiting) == (3, 0)
+    assert on_server(a, bad) == 0
+    assert on_server(a, before) == on_server(a, _good) == on_server(a, after) == 1
+    assert outbox(a, bad).refused_at is not None and outbox(a, after).sent_at is not None
+    assert audit.verify(a.server).ok

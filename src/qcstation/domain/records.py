@@ -17,6 +17,19 @@ from typing import Any
 
 def normalize(value: Any) -> Any:
     """Turn a value into plain JSON types with one spelling for each value."""
+    # The plain types first, by exact type (most of every record): the same results as the
+    # general rules below, which take everything else (subclasses included).
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is dict:
+        return {k if type(k) is str else str(k): normalize(v) for k, v in value.items()}
+    if kind is list:
+        return [normalize(v) for v in value]
+    return _normalize(value)
+
+
+def _normalize(value: Any) -> Any:
     if value is None or isinstance(value, (bool, str, int)):
         return value
     if isinstance(value, float):

@@ -131,11 +131,13 @@ def inspection(
     photos: dict[tuple[str | None, int], int] | None = None,
     answer_rows: dict[tuple[str, int], AnswerRow] | None = None,
     names: bool = True,
+    defects: list[Defect] | None = None,
 ) -> Inspection:
     """The whole inspection with its template version, answers and defects.
 
     A caller that has some parts loaded already passes them in; ``names=False`` skips
-    looking up the inspector's and the station's names (not needed to judge it).
+    looking up the inspector's and the station's names (not needed to judge it). Given
+    every part and ``names=False``, nothing is read from the database.
     """
     frozen = Frozen.from_json(row.spec) if row.spec is not None else None
     tpl = (tpl or template_by_id(session, row.template_id)).with_frozen(frozen)
@@ -158,7 +160,7 @@ def inspection(
         sample_size=row.sample_size,
         position_counts={str(k): int(v) for k, v in row.position_counts.items()},
         answers=answers,
-        defects=defects_of(session, row.id),
+        defects=defects_of(session, row.id) if defects is None else defects,
         status=Status(row.status),
         inspector=inspector,
         station=station,
