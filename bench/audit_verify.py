@@ -57,8 +57,12 @@ def build(d: Path, entries: int, seed: int = 7) -> tuple[Any, float]:
     rnd = random.Random(seed)
     conn = c.bare_connection(Path(station.db.url.removeprefix("sqlite:///")))
     conn.execute("PRAGMA synchronous = OFF")  # seeding only
-    chain_id, last_id, last_hash = conn.execute(
-        "SELECT chain_id, last_id, last_hash FROM audit_head"
+    chain_id = conn.execute("SELECT chain_id FROM audit_head").fetchone()[0]
+    # Entries go on this station's own chain (format 2, migration 0012), after its tip;
+    # ids are plant-wide, after the highest one.
+    last_id = conn.execute("SELECT coalesce(max(id), 0) FROM audit_log").fetchone()[0]
+    seq, last_hash = conn.execute(
+        "SELECT last_seq, last_hash FROM audit_chains WHERE chain = ?", (station.name,)
     ).fetchone()
     answer_id = conn.execute("SELECT coalesce(max(id), 0) FROM answers").fetchone()[0]
     now = utcnow()
@@ -87,6 +91,7 @@ def build(d: Path, entries: int, seed: int = 7) -> tuple[Any, float]:
             )
             rows.append(row)
             last_id += 1
+            seq += 1
             fields = {
                 "id": last_id,
                 "at": now,
@@ -98,11 +103,13 @@ def build(d: Path, entries: int, seed: int = 7) -> tuple[Any, float]:
                 "old": None,
                 "new": canonical_json(chain.snapshot(row)),
                 "reason": "",
+                "chain": station.name,
+                "seq": seq,
             }
             digest = chain.entry_hash(fields, last_hash)
             audits.append([fields, last_hash, digest, None, None])
             last_hash = digest
-        seal = key.sign(chain.seal_message(chain_id, last_id, last_hash))
+        seal = key.sign(chain.seal_message_2(chain_id, station.name, seq, last_id, last_hash))
         audits[-1][3:] = [key.key_id, base64.b64encode(seal).decode()]
         conn.executemany(
             "INSERT INTO answers (id, inspection_id, item_id, position, outcome, readings, mean,"
@@ -126,7 +133,8 @@ def build(d: Path, entries: int, seed: int = 7) -> tuple[Any, float]:
         )
         conn.executemany(
             "INSERT INTO audit_log (id, at, actor, station, entity, entity_id, action, old, new,"
-            " reason, prev_hash, hash, key_id, signature) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " reason, chain, seq, prev_hash, hash, key_id, signature)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [
                 (
                     f["id"],
@@ -139,6 +147,8 @@ def build(d: Path, entries: int, seed: int = 7) -> tuple[Any, float]:
                     None,
                     f["new"],
                     "",
+                    f["chain"],
+                    f["seq"],
                     prev,
                     h,
                     k,
@@ -147,7 +157,10 @@ def build(d: Path, entries: int, seed: int = 7) -> tuple[Any, float]:
                 for f, prev, h, k, s in audits
             ],
         )
-    conn.execute("UPDATE audit_head SET last_id = ?, last_hash = ?", (last_id, last_hash))
+    conn.execute(
+        "UPDATE audit_chains SET last_seq = ?, last_hash = ?, last_id = ? WHERE chain = ?",
+        (seq, last_hash, last_id, station.name),
+    )
     conn.execute("COMMIT")
     conn.close()
     return station, time.perf_counter() - t0

@@ -157,7 +157,7 @@ def seed(data_dir: Path, n: int) -> None:
         conn.execute(
             "INSERT INTO inspections SELECT ?, job_ticket, sku, serial, subject, lot_size, "
             "sample_size, stage, template_id, template_key, template_version, position_counts, "
-            "status, verdict, inspector_id, station_id, started_at, completed_at, notes "
+            "status, verdict, inspector_id, station_id, started_at, completed_at, notes, spec "
             "FROM inspections WHERE id = ?",
             (new, old),
         )

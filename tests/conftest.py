@@ -236,6 +236,10 @@ def _no_window_outlives_its_test() -> Iterator[None]:
 
     for w in widgets.QApplication.topLevelWidgets():
         try:
+            if isinstance(w, widgets.QDialog) and w.isVisible():
+                # done() hides it without reject(), which may ask a question (unsaved
+                # edits) that no one would answer here
+                w.done(widgets.QDialog.DialogCode.Rejected)
             w.close()
         finally:
             w.deleteLater()  # gone even if closing failed (that failure fails its test)

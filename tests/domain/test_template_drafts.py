@@ -33,7 +33,7 @@ sections:
       - id: huid
         kind: text
         prompt: HUID
-        pattern: '^[A-Z0-9]{6}$'
+        engraving_font: Gothic
   - title: B
     items:
       - id: ok
@@ -55,10 +55,10 @@ def test_fields_the_editor_does_not_know_survive_every_edit() -> None:
     draft.set_kind(1, 0, "photo")
     out = load(draft.to_yaml())
     huid, weight = out["sections"][0]["items"]
-    assert huid["pattern"] == "^[A-Z0-9]{6}$" and huid["prompt"] == "HUID as engraved"
+    assert huid["engraving_font"] == "Gothic" and huid["prompt"] == "HUID as engraved"
     assert weight["nominal"] == {"from": "spec.weight_g"} and weight["upper"] == 2.5
     assert out["future_header"] == "kept"
-    assert unknown_fields(huid) == {"pattern": "^[A-Z0-9]{6}$"}
+    assert unknown_fields(huid) == {"engraving_font": "Gothic"}
     # A nominal that is not a number is shown, not offered for typing over.
     assert not fits(_spec("nominal"), weight["nominal"]) and fits(_spec("upper"), 2.5)
 
@@ -69,7 +69,7 @@ def test_changing_kind_drops_only_the_old_kinds_own_fields() -> None:
     item = draft.item(0, 0)
     assert item == {"id": "weight", "kind": "pass_fail", "prompt": "Weight"}
     draft.set_kind(0, 1, "choice")
-    assert draft.item(0, 1)["pattern"] == "^[A-Z0-9]{6}$"
+    assert draft.item(0, 1)["engraving_font"] == "Gothic"
     assert draft.item(0, 1)["options"] == ["yes", "no"]
 
 

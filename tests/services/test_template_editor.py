@@ -12,15 +12,24 @@ from sqlalchemy import select
 from qcstation import content
 from qcstation.domain.template_drafts import Draft
 from qcstation.domain.users import User
-from qcstation.domain.yaml_files import ContentError
+from qcstation.domain.yaml_files import ContentError, load_template
 from qcstation.services import audit, template_editor, templates
 from qcstation.services.context import Station
 from qcstation.services.errors import Conflict, InvalidInput, PermissionDenied
 from qcstation.store.models import AuditEntry, TemplateRow
 
 
-def _draft(station: Station, key: str = "casting", version: int = 1) -> Draft:
-    return Draft.from_yaml(template_editor.source(station, key, version))
+def _shipped(key: str) -> int:
+    """The version of a shipped checklist, the one a new station starts with."""
+    name = key.replace("-", "_") + ".yaml"
+    return load_template(content.templates_dir() / name).version
+
+
+CAST = _shipped("casting")  # the casting checklist most tests edit
+
+
+def _draft(station: Station, key: str = "casting", version: int | None = None) -> Draft:
+    return Draft.from_yaml(template_editor.source(station, key, version or _shipped(key)))
 
 
 def _versions(station: Station, key: str) -> list[int]:
@@ -69,16 +78,17 @@ def test_save_stores_a_new_version_with_its_note_and_never_changes_one(
     saved = template_editor.save_version(
         station, supervisor, "casting", draft.data, "  add a sprue check  "
     )
-    assert saved.version == 2 and not saved.active and saved.change_note == "add a sprue check"
+    new = CAST + 1
+    assert saved.version == new and not saved.active and saved.change_note == "add a sprue check"
     rows = template_editor.versions(station, "casting")
     assert [(v.version, v.change_note, v.saved_by) for v in rows] == [
-        (1, None, "alice"),
-        (2, "add a sprue check", "sam"),
+        (CAST, None, "alice"),
+        (new, "add a sprue check", "sam"),
     ]
-    assert {v.version: v.sha256 for v in rows if v.version == 1} == before
-    assert "version: 2" in template_editor.source(station, "casting", 2)
+    assert {v.version: v.sha256 for v in rows if v.version == CAST} == before
+    assert f"version: {new}" in template_editor.source(station, "casting", new)
     # The same content again is no new version.
-    with pytest.raises(Conflict, match="nothing changed from version 2"):
+    with pytest.raises(Conflict, match=f"nothing changed from version {new}"):
         template_editor.save_version(station, supervisor, "casting", draft.data, "again")
     with pytest.raises(InvalidInput, match="change note"):
         template_editor.save_version(station, supervisor, "casting", _draft(station).data, " ")
@@ -89,7 +99,7 @@ def test_save_stores_a_new_version_with_its_note_and_never_changes_one(
     with station.db.read() as s:
         reasons = s.scalars(select(AuditEntry.reason).where(AuditEntry.entity == "templates")).all()
     assert "edit casting: add a sprue check" in reasons
-    info = templates.activate(station, supervisor, "casting", 2)
+    info = templates.activate(station, supervisor, "casting", new)
     assert info.active and template_editor.versions(station, "casting")[1].active
     # The saved version and its note are in the signed trail like every record.
     report = audit.verify(station)
@@ -103,10 +113,10 @@ def test_an_inspector_may_not_save_a_version(
     draft.set_field(0, 0, ("prompt",), "Edited by an inspector")
     with pytest.raises(PermissionDenied, match="may not manage templates"):
         template_editor.save_version(station, inspector, "casting", draft.data, "mine")
-    assert _versions(station, "casting") == [1]
+    assert _versions(station, "casting") == [CAST]
     with station.db.read() as s:
         rows = s.scalars(select(TemplateRow).where(TemplateRow.template_key == "casting"))
-        assert [r.version for r in rows] == [1]
+        assert [r.version for r in rows] == [CAST]
 
 
 def test_a_draft_is_refused_with_the_messages_of_template_validate(
@@ -128,7 +138,7 @@ def test_a_draft_is_refused_with_the_messages_of_template_validate(
             "unknown defect code 'SET-NOPE' (not in catalog 'database')",
         )
     ]
-    assert _versions(station, "stone-setting") == [1]
+    assert _versions(station, "stone-setting") == [_shipped("stone-setting")]
 
 
 def _refusals(
@@ -139,7 +149,8 @@ def _refusals(
     with pytest.raises(ContentError) as saved:
         template_editor.save_version(station, supervisor, "stone-setting", draft.data, "bad")
     path = tmp_path / "draft.yaml"
-    path.write_text(draft.to_yaml().replace("version: 1", "version: 2"))
+    v = _shipped("stone-setting")
+    path.write_text(draft.to_yaml().replace(f"version: {v}", f"version: {v + 1}"))
     with pytest.raises(ContentError) as validated:
         templates.validate_files([path], templates.catalog_in_use(station))
     said = [(p.field, p.message) for p in saved.value.problems]
@@ -157,7 +168,7 @@ def test_diff_between_versions_names_items_and_fields(station: Station, supervis
     _s, at = draft.add_item(1, "choice")
     added = draft.item(1, at)["id"]
     template_editor.save_version(station, supervisor, "casting", draft.data, "rework")
-    found = template_editor.diff_versions(station, "casting", 1, 2)
+    found = template_editor.diff_versions(station, "casting", CAST, CAST + 1)
     by_id = {c.item_id: c for c in found.items}
     assert by_id[first].change == "changed"
     assert [(f.field, f.old, f.new) for f in by_id[first].fields] == [
@@ -167,16 +178,19 @@ def test_diff_between_versions_names_items_and_fields(station: Station, supervis
     assert ("options", None, ["yes", "no"]) in [
         (f.field, f.old, f.new) for f in by_id[added].fields
     ]
-    assert found.header == () and template_editor.diff_versions(station, "casting", 2, 2).empty
+    assert (
+        found.header == ()
+        and template_editor.diff_versions(station, "casting", CAST + 1, CAST + 1).empty
+    )
 
 
 def test_export_keeps_an_existing_file_unless_forced(station: Station, tmp_path: Path) -> None:
     out = tmp_path / "casting.yaml"
     out.write_text("mine")
     with pytest.raises(InvalidInput, match="exists already"):
-        template_editor.export(station, "casting", 1, out)
+        template_editor.export(station, "casting", CAST, out)
     assert out.read_text() == "mine"
-    template_editor.export(station, "casting", 1, out, overwrite=True)
-    assert out.read_text() == template_editor.source(station, "casting", 1)
+    template_editor.export(station, "casting", CAST, out, overwrite=True)
+    assert out.read_text() == template_editor.source(station, "casting", CAST)
     with pytest.raises(Exception, match="no template casting version 9"):
         template_editor.export(station, "casting", 9, tmp_path / "x.yaml")

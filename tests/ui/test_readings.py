@@ -265,8 +265,8 @@ def test_a_typed_reading_that_could_be_two_numbers_is_refused_by_name(driver, ui
 
 
 def test_a_mean_of_readings_is_shown_on_the_side_of_the_limit_it_is_on(driver, ui_station) -> None:  # type: ignore[no-untyped-def]
-    """Rhodium, three readings within 0.10-0.20 µm: a mean of 0.2003 is not shown as
-    "0.200" beside OUT OF LIMITS; Enter in one field moves to the next empty one."""
+    """Rhodium, three readings within 0.10-0.50 µm (two decimals): a mean of 0.5003 is
+    not shown as "0.50" beside OUT OF LIMITS; Enter in one field moves to the next empty one."""
     d = driver
     d.sign_in("ines")
     ins = inspections.start(ui_station, d.ctx.actor, Stage.PLATING, "JT-RS", "RG-1", "SN-RS")
@@ -276,17 +276,17 @@ def test_a_mean_of_readings_is_shown_on_the_side_of_the_limit_it_is_on(driver, u
     editor = page.editor
     assert len(editor.readings) == 3
     editor.focus_entry()
-    d.type("0,2")
+    d.type("0,5")
     d.press(K.Key_Return)
     assert d.focus() is editor.readings[1]  # the next one to fill
-    d.type("0,2")
+    d.type("0,5")
     d.press(K.Key_Return)
-    d.type("0,2009")
-    assert editor.mean_label.text() == "Mean 0.2003 µm — OUT OF LIMITS"
+    d.type("0,501")
+    assert editor.mean_label.text() == "Mean 0.5003 µm — OUT OF LIMITS"
     d.press(K.Key_Return)
     stored = inspections.get(ui_station, ins.id).answers[("rhodium-thickness", None)]
-    assert stored.readings == (0.2, 0.2, 0.2009)
-    assert [f.text() for f in editor.readings] == ["0.200", "0.200", "0.2009"]
+    assert stored.readings == (0.5, 0.5, 0.501)
+    assert [f.text() for f in editor.readings] == ["0.50", "0.50", "0.501"]
     item = inspections.get(ui_station, ins.id).template.item("rhodium-thickness")
     assert evaluate(item, stored).outcome is Outcome.FAIL
 

@@ -9,10 +9,11 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QCheckBox, QLabel, QLineEdit, QMessageBox, QWidget
 
+from qcstation import content
 from qcstation.domain.stages import Stage
 from qcstation.domain.summaries import SearchFilter
 from qcstation.domain.template_drafts import load
-from qcstation.domain.yaml_files import ContentError
+from qcstation.domain.yaml_files import ContentError, load_template
 from qcstation.services import inspections, template_editor, templates
 from qcstation.ui import layout_check
 from qcstation.ui.pages.template_editor import PreviewDialog, TemplateEditorDialog
@@ -56,6 +57,7 @@ def retype(driver: Driver, field: QWidget, text: str) -> None:
 
 def test_edit_save_compare_and_activate_by_keys(driver: Driver, tmp_path: Path) -> None:
     station = driver.ctx.station
+    V = load_template(content.templates_dir() / "casting.yaml").version  # shipped
     dialog = open_editor(driver)
     assert dialog.width() <= 1280 and dialog.height() <= 800  # fits a 1280x800 bench screen
     dialog.grab().save(str(tmp_path / "editor.png"))
@@ -74,12 +76,12 @@ def test_edit_save_compare_and_activate_by_keys(driver: Driver, tmp_path: Path) 
     # Enter goes to the item's fields; a limit below the lower one is what validate refuses.
     driver.press(K.Key_Return)
     assert driver.focus() is dialog.field_widgets["kind"]
-    retype(driver, dialog.field_widgets["id"], "sprue-stub")
+    retype(driver, dialog.field_widgets["id"], "stub-height")
     retype(driver, dialog.field_widgets["upper"], "-5")
     driver.settle()
     draft_file = tmp_path / "draft.yaml"
     draft_file.write_text(
-        dialog.draft.to_yaml().replace("version: 1\n", f"version: {dialog.next_version}\n")
+        dialog.draft.to_yaml().replace(f"version: {V}\n", f"version: {dialog.next_version}\n")
     )
     try:
         templates.validate_files([draft_file], templates.catalog_in_use(station))
@@ -97,14 +99,14 @@ def test_edit_save_compare_and_activate_by_keys(driver: Driver, tmp_path: Path) 
     driver.type("Sprue stub height checked after cut-off")
     assert not dialog.save_button.isEnabled() and not dialog.preview_button.isEnabled()
     driver.press(K.Key_S, CTRL)
-    assert template_editor.versions(station, "casting")[-1].version == 1  # nothing saved
+    assert template_editor.versions(station, "casting")[-1].version == V  # nothing saved
     dialog.tree.setFocus()
     driver.press(K.Key_Down)
     driver.press(K.Key_F8)  # back to the field at fault
     assert dialog.current == (0, 0) and driver.focus() is dialog.field_widgets["upper"]
-    # Fixed: the check passes, Save comes on, and Ctrl+S stores version 2 with its note.
+    # Fixed: the check passes, Save comes on, and Ctrl+S stores the next version with its note.
     retype(driver, dialog.field_widgets["upper"], "0.5")
-    assert dialog.report.text() == "casting@2 (draft): OK"
+    assert dialog.report.text() == f"casting@{V + 1} (draft): OK"
     assert dialog.save_button.isEnabled()
     # Ctrl+S straight after typing, before the pause's check: what was typed is checked
     # and saved with it.
@@ -116,12 +118,12 @@ def test_edit_save_compare_and_activate_by_keys(driver: Driver, tmp_path: Path) 
     driver.settle()
     saved = template_editor.versions(station, "casting")
     assert [(v.version, v.change_note, v.saved_by, v.active) for v in saved] == [
-        (1, None, "ada", True),
-        (2, "Sprue stub height checked after cut-off", "sam", False),
+        (V, None, "ada", True),
+        (V + 1, "Sprue stub height checked after cut-off", "sam", False),
     ]
-    assert "Saved as version 2" in dialog.report.text()
-    assert "saves as version 3" in dialog.heading.text()
-    # Ctrl+D: version 1 beside version 2, the new item field by field.
+    assert f"Saved as version {V + 1}" in dialog.report.text()
+    assert f"saves as version {V + 2}" in dialog.heading.text()
+    # Ctrl+D: the shipped version beside the new one, the new item field by field.
     driver.press(K.Key_D, CTRL)
     driver.settle()
     assert dialog.tabs.currentIndex() == 1
@@ -131,21 +133,21 @@ def test_edit_save_compare_and_activate_by_keys(driver: Driver, tmp_path: Path) 
         tuple(table.item(r, c).text() for c in range(table.columnCount()))
         for r in range(table.rowCount())
     ]
-    assert ("sprue-stub (added)", "upper", "", "0.5") in rows
-    assert ("sprue-stub (added)", "prompt", "", "Sprue stub height") in rows
-    assert table.horizontalHeaderItem(2).text() == "Version 1"
+    assert ("stub-height (added)", "upper", "", "0.5") in rows
+    assert ("stub-height (added)", "prompt", "", "Sprue stub height") in rows
+    assert table.horizontalHeaderItem(2).text() == f"Version {V}"
     dialog.grab().save(str(tmp_path / "diff.png"))
     assert [str(p) for p in layout_check.problems(dialog)] == []
-    # Activate version 2: the last row of the versions, then Ctrl+Shift+A.
+    # Activate the new version: the last row of the versions, then Ctrl+Shift+A.
     dialog.versions.setFocus()
     driver.press(K.Key_End, CTRL)
     assert dialog.versions.currentRow() == 1
     driver.press(K.Key_A, CTRL | Qt.KeyboardModifier.ShiftModifier)
     driver.settle()
     _id, active = templates.active_template(station, Stage.CASTING)
-    assert active.version == 2 and active.item("sprue-stub").prompt == "Sprue stub height"
+    assert active.version == V + 1 and active.item("stub-height").prompt == "Sprue stub height"
     assert dialog.versions.item(1, 1).text() == "active"
-    assert "Version 2 is now the active checklist" in dialog.report.text()
+    assert f"Version {V + 1} is now the active checklist" in dialog.report.text()
 
 
 def test_preview_runs_the_checklist_and_stores_nothing(driver: Driver, tmp_path: Path) -> None:
@@ -223,7 +225,7 @@ sections:
       - id: huid
         kind: text
         prompt: HUID
-        pattern: '^[A-Z0-9]{6}$'
+        engraving_font: Gothic
       - id: weight
         kind: measurement
         prompt: Weight
@@ -243,7 +245,7 @@ sections:
 
 
 def edit_unknown(driver: Driver, dialog: TemplateEditorDialog) -> None:
-    assert "pattern: ^[A-Z0-9]{6}$" in dialog.findChild(QLabel, "kept-fields").text()
+    assert "engraving_font: Gothic" in dialog.findChild(QLabel, "kept-fields").text()
     retype(driver, dialog.field_widgets["prompt"], "HUID as engraved")
     dialog.tree.setFocus()
     driver.press(K.Key_Down)
@@ -252,8 +254,8 @@ def edit_unknown(driver: Driver, dialog: TemplateEditorDialog) -> None:
     assert nominal.text() == "{from: spec.weight_g} (kept as it is)"
     retype(driver, dialog.field_widgets["upper"], "6")
     saved = load(dialog.draft.to_yaml())["sections"][0]["items"]
-    assert saved[0]["pattern"] == "^[A-Z0-9]{6}$" and saved[0]["prompt"] == "HUID as engraved"
+    assert saved[0]["engraving_font"] == "Gothic" and saved[0]["prompt"] == "HUID as engraved"
     assert saved[1]["nominal"] == {"from": "spec.weight_g"} and saved[1]["upper"] == 6
-    # Today's schema knows neither: the validator says so, by field, and Save stays off.
-    assert "sections[0].items[0].pattern: unknown field" in dialog.report.text()
+    # The schema does not know the font: the validator says so, by field, and Save stays off.
+    assert "sections[0].items[0].engraving_font: unknown field" in dialog.report.text()
     assert not dialog.save_button.isEnabled()

@@ -48,6 +48,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("inspections") as batch:
-        batch.drop_column("spec")
+    # In place (SQLite 3.35+): batch mode would copy the table and drop the old one,
+    # which the foreign keys of existing rows refuse.
+    op.execute("ALTER TABLE inspections DROP COLUMN spec")
     op.drop_table("sku_specs")

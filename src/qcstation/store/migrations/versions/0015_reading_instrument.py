@@ -25,5 +25,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("answers") as batch:
-        batch.drop_column("instrument")
+    # In place (SQLite 3.35+): batch mode would copy the table and drop the old one,
+    # which the foreign keys of existing rows refuse.
+    op.execute("ALTER TABLE answers DROP COLUMN instrument")

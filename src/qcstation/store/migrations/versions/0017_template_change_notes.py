@@ -25,5 +25,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("templates") as batch:
-        batch.drop_column("change_note")
+    # Not batch mode: on SQLite that copies the table and drops the old one, which the
+    # foreign keys of existing inspections refuse. SQLite 3.35+ drops a column in place.
+    op.execute("ALTER TABLE templates DROP COLUMN change_note")
