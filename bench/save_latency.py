@@ -437,6 +437,13 @@ def run(args: argparse.Namespace, base: Path) -> int:
                 QCoreApplication.processEvents()
                 time.sleep(0.005)
             loaded += measure_saves(b.ctx, load.ines, ins_id, block, args.gap, loaded_in)
+            # On a busy machine a block may end before every kind of load has finished
+            # once (a stack fused and saved...): go on saving, measured, until each has,
+            # so the figures are never of a load that did not run (at most a minute).
+            while any(n == 0 for n in load.counts.values()) and (
+                time.perf_counter() - started < 60
+            ):
+                loaded += measure_saves(b.ctx, load.ines, ins_id, 5, args.gap, loaded_in)
             running |= {j.label for j in (b.ctx.work.jobs if b.ctx.work is not None else [])}
             if writes is not None:
                 writes.on = False
