@@ -440,83 +440,26 @@ def _deliver_checked(
             )
         ).first()
         if receipt is not None:
-            if receipt.payload_sha256 != item.payload_sha256:
-                raise sync_checks.Refused(
-                    item.record_id,
-                    f"version {item.version} reached the server before with different "
-                    "content; a completed record never changes (see docs/multi-station.md)",
-                )
-            return False
-        if s.get(InspectionRow, item.record_id) is not None:
-            raise sync_checks.Refused(
-                item.record_id,
-                f"it exists on the server but did not come from station {p['station']}'s "
-                "outbox; an inspection belongs to one station",
-            )
-        sync_checks.check_station(
-            s,
-            trust.root,
-            item.record_id,
-            item.version,
-            item.payload,
-            item.payload_sha256,
-            item.station_key_id,
-            item.station_signature,
-            p,
-            local.name,
-        )
-        latest = sync_checks.check_entries(trust, item.record_id, p)
+            return _already(item, receipt.payload_sha256)
+        exists = s.get(InspectionRow, item.record_id) is not None
         users_by_id = {u.id: u.username for u in s.scalars(select(UserRow))}
-        by = sync_checks.actors(p["audit"]["entries"])
-        sync_checks.check_rows(item.record_id, p, latest, by, CHILDREN, users_by_id)
-        users = {name: uid for uid, name in users_by_id.items()}
+        key = (p["template"]["key"], p["template"]["version"])
         tpl = s.scalars(
             select(TemplateRow).where(
-                TemplateRow.template_key == p["template"]["key"],
-                TemplateRow.version == p["template"]["version"],
+                TemplateRow.template_key == key[0], TemplateRow.version == key[1]
             )
         ).first()
-        if tpl is None or tpl.sha256 != p["template"]["sha256"]:
-            raise sync_checks.Refused(
-                item.record_id,
-                f"the server has no checklist {p['template']['key']}@{p['template']['version']} "
-                "with the content the station used",
-            )
         station = s.scalars(select(StationRow).where(StationRow.name == p["station"])).first()
-        if station is None:
-            raise sync_checks.Refused(
-                item.record_id, f"station {p['station']!r} is not registered on the server"
-            )
-        for ev in p["evidence"]:  # files first: a row never points at a missing file
-            try:
-                server.evidence.put(local.evidence.read(ev["sha256"]))
-            except EvidenceError as exc:  # reading checks the file against its name
-                raise sync_checks.Refused(item.record_id, str(exc)) from None
-        ins = _from_columns(InspectionRow, p["inspection"])
-        ins.update(template_id=tpl.id, inspector_id=users[p["inspector"]], station_id=station.id)
-        row = InspectionRow(**ins)
-        s.add(row)
+        got = _check_for_batch(
+            server, local, s, item, p, trust, None, users_by_id,
+            {key: tpl} if tpl is not None else {}, station, exists,
+        )  # fmt: skip
+        s.add(got.row)
         s.flush()
-        for name, model, by_column in CHILDREN:
-            for values in p[name]:
-                child = _from_columns(model, values)
-                child.pop("id")  # the server numbers its own rows
-                child[by_column] = users[values["by"]]
-                s.add(model(**child))
-        sync_checks.check_verdict(s, row, p["inspection"].get("verdict"))
-        s.add(
-            ReceiptRow(
-                record_id=item.record_id,
-                version=item.version,
-                kind=item.kind,
-                station=p["station"],
-                payload_sha256=item.payload_sha256,
-                station_audit=canonical_json(p["audit"]),
-                received_at=server.now(),
-                station_key_id=item.station_key_id,
-                station_signature=item.station_signature,
-            )
-        )
+        for rows in got.children.values():
+            s.add_all(rows)
+        sync_checks.check_verdict(s, got.row, p["inspection"].get("verdict"))
+        s.add(_receipt(server, item, p))
     return True
 
 
@@ -682,16 +625,17 @@ def _check_for_batch(
     item: OutboxRow,
     p: dict[str, Any],
     trust: sync_checks.Trust,
-    senders: sync_checks.Senders,
+    senders: sync_checks.Senders | None,
     users_by_id: dict[int, str],
     templates: dict[tuple[str, int], TemplateRow],
     station: StationRow | None,
     exists: bool,
 ) -> _Accepted:
-    """The checks of ``_deliver_checked`` on one record of a batch, before anything of it
-    is written: the record's rows, built but not added yet."""
+    """The checks on one record (of a batch, or alone: ``_deliver_checked``), before
+    anything of it is written: the record's rows, built but not added yet. ``senders``,
+    ``templates`` and ``station`` are what the caller read from the server for it."""
     # Read first, as _deliver_checked does for its audit reason: a payload without them is
-    # refused in the same words ("not one qcstation writes").
+    # refused in the same words either way ("not one qcstation writes").
     _ = (p["inspection"].get("completed_at"), p["inspector"], p["station"])
     if exists:
         raise sync_checks.Refused(
