@@ -17,9 +17,10 @@ from __future__ import annotations
 import json
 import secrets
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -285,29 +286,11 @@ def plan_lot(
         plans = dlots.class_plans(lot_size, level_, aqls_, modes)
         sample_size = max(p.plan.sample_size for p in plans)
         seed_ = secrets.randbelow(2**31 - 1) if seed is None else seed
-        row = LotRow(
-            id=str(uuid.uuid4()),
-            job_ticket=job_ticket,
-            sku=sku,
-            supplier=supplier,
-            stage=stage.value,
-            stream_kind=stream.kind.value,
-            stream_key=stream.key,
-            lot_size=lot_size,
-            level=level_.value,
-            plans={p.severity.value: p.as_dict() for p in plans},
-            sample_size=sample_size,
-            seed=seed_,
-            sample=list(dlots.draw_sample(lot_size, sample_size, seed_)),
-            status="planned",
-            counts=None,
-            verdict=None,
-            inspector_id=user_row.id,
-            station_id=_station_row(s, station).id,
-            created_at=station.now(),
-            decided_at=None,
-            decided_by_id=None,
-        )
+        row = _planned(
+            s, station, user_row, plans, lot_size, sample_size, seed_,
+            job_ticket=job_ticket, sku=sku, supplier=supplier, stage=stage.value,
+            stream_kind=stream.kind.value, stream_key=stream.key, level=level_.value,
+        )  # fmt: skip
         s.add(row)
         s.flush()
         return _info(s, row)
@@ -534,30 +517,13 @@ def resubmit(
             raise InvalidInput(str(exc)) from None
         sample_size = max(p.plan.sample_size for p in plans)
         seed_ = secrets.randbelow(2**31 - 1) if seed is None else seed
-        row = LotRow(
-            id=str(uuid.uuid4()),
-            job_ticket=original.job_ticket,
-            sku=original.sku,
-            supplier=original.supplier,
-            stage=original.stage,
-            stream_kind=original.stream_kind,
-            stream_key=original.stream_key,
-            lot_size=size,
-            level=original.level,
-            plans={p.severity.value: p.as_dict() for p in plans},
-            sample_size=sample_size,
-            seed=seed_,
-            sample=list(dlots.draw_sample(size, sample_size, seed_)),
-            status="planned",
-            counts=None,
-            verdict=None,
-            inspector_id=user_row.id,
-            station_id=_station_row(s, station).id,
-            created_at=station.now(),
-            decided_at=None,
-            decided_by_id=None,
+        row = _planned(
+            s, station, user_row, plans, size, sample_size, seed_,
+            job_ticket=original.job_ticket, sku=original.sku, supplier=original.supplier,
+            stage=original.stage, stream_kind=original.stream_kind,
+            stream_key=original.stream_key, level=original.level,
             resubmission_of=original.id,
-        )
+        )  # fmt: skip
         s.add(row)
         s.flush()
         return _info(s, row)
@@ -677,3 +643,35 @@ def _user_names(s: Session, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
     return dict(s.execute(select(UserRow.id, UserRow.username).where(UserRow.id.in_(ids))).all())
+
+
+def _planned(
+    s: Session,
+    station: Station,
+    user_row: UserRow,
+    plans: Sequence[dlots.ClassPlan],
+    lot_size: int,
+    sample_size: int,
+    seed_: int,
+    **identity: Any,
+) -> LotRow:
+    """A new lot row, planned and not yet counted: its sample drawn from ``seed_``;
+    ``identity`` names the job, SKU, supplier, stage, stream and level (and what it
+    resubmits)."""
+    return LotRow(
+        id=str(uuid.uuid4()),
+        lot_size=lot_size,
+        plans={p.severity.value: p.as_dict() for p in plans},
+        sample_size=sample_size,
+        seed=seed_,
+        sample=list(dlots.draw_sample(lot_size, sample_size, seed_)),
+        status="planned",
+        counts=None,
+        verdict=None,
+        inspector_id=user_row.id,
+        station_id=_station_row(s, station).id,
+        created_at=station.now(),
+        decided_at=None,
+        decided_by_id=None,
+        **identity,
+    )
