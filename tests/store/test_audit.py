@@ -32,6 +32,36 @@ def test_clean_trail_verifies(station: Station, recorded: str) -> None:
     assert report.entries > 10 and report.records > 10
 
 
+def test_progress_counts_every_entry_and_row_and_a_stop_writes_nothing(
+    station: Station, recorded: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qcstation.store import audit as store_audit
+
+    monkeypatch.setattr(store_audit, "PROGRESS_EVERY", 3)
+    seen: list[tuple[int, int]] = []
+    report = audit.verify(station, progress=lambda done, total: seen.append((done, total)))
+    assert report.ok, report.findings
+    total = report.entries + report.records
+    assert seen[0] == (0, total) and {t for _, t in seen} == {total}
+    dones = [d for d, _ in seen]
+    assert dones == sorted(dones) and total - 3 < dones[-1] <= total
+
+    class Stop(Exception):
+        pass
+
+    def stop(done: int, _total: int) -> None:
+        if done >= 6:
+            raise Stop
+
+    anchor = audit.anchor_path(station)
+    anchor.unlink()  # a verify that finishes writes it anew; one stopped half-way must not
+    with pytest.raises(Stop):
+        audit.verify(station, progress=stop)
+    assert not anchor.exists()
+    assert audit.verify(station).ok
+    assert anchor.exists()
+
+
 def test_entries_hold_who_what_old_new_and_reason(station: Station, recorded: str) -> None:
     with station.db.read() as s:
         rows = s.execute(

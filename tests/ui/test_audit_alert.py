@@ -3,6 +3,10 @@ checks the whole trail by key while the bench goes on saving."""
 
 from __future__ import annotations
 
+import threading
+from typing import Any
+
+import pytest
 from PySide6.QtCore import Qt
 from sqlalchemy import text
 
@@ -71,3 +75,48 @@ def test_the_whole_trail_is_checked_by_key_on_the_verify_page(
     shown = [page.lines.item(i).text() for i in range(page.lines.count())]
     assert any("users" in line and "role is 'admin'" in line for line in shown), shown
     assert d.win.audit_alert.isVisible()
+
+
+def test_the_trail_check_shows_progress_and_cancel_stops_it_writing_nothing(
+    driver: Driver, ui_station: Station, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qcstation.services import audit
+    from qcstation.store import audit as store_audit
+
+    d = driver
+    d.sign_in("sam")
+    _reads_done(d)
+    held, counted = threading.Event(), store_audit._steps
+
+    def steps_after_the_cancel(s: Any) -> int:  # the check is held at its start
+        assert held.wait(30)
+        return counted(s)
+
+    monkeypatch.setattr(store_audit, "_steps", steps_after_the_cancel)
+    anchor = audit.anchor_path(ui_station)
+    written = anchor.stat().st_mtime_ns
+    d.win.show_page(VerifyPage)
+    page = d.win.area.currentWidget()
+    assert isinstance(page, VerifyPage)
+    page.setFocus()
+    d.qtbot.keyClick(page, Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier)
+    d.qtbot.waitUntil(d.win.busy.isVisible, timeout=10000)
+    assert "Checking the audit trail" in d.win.busy.label.text()
+    assert not page.trail_button.isEnabled()
+    d.qtbot.mouseClick(d.win.busy.cancel_button, Qt.MouseButton.LeftButton)
+    held.set()
+    _reads_done(d)
+    assert page.verdict.text() == "Check of the audit trail cancelled"
+    assert page.trail_button.isEnabled()
+    assert d.ctx.errors.shown == []  # a cancel is not a problem
+    assert anchor.stat().st_mtime_ns == written  # the anchor learnt nothing from it
+    # And the next check runs to its end with the bar counting every entry and row.
+    monkeypatch.setattr(store_audit, "_steps", counted)
+    monkeypatch.setattr(store_audit, "PROGRESS_EVERY", 5)
+    bars: list[int] = []
+    d.win.busy.bar.valueChanged.connect(bars.append)
+    page.setFocus()  # the click on Cancel took it to the top bar
+    d.qtbot.keyClick(page, Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier)
+    _reads_done(d)
+    assert page.verdict.text() == "AUDIT TRAIL INTACT"
+    assert bars, "the bar never moved"

@@ -135,7 +135,11 @@ def anchor_path(station: Station) -> Path:
     return station.location.data_dir / anchors.FILE
 
 
-def verify(station: Station, root_sha256: str | None = None) -> VerifyReport:
+def verify(
+    station: Station,
+    root_sha256: str | None = None,
+    progress: audit.Progress | None = None,
+) -> VerifyReport:
     """Verify one consistent snapshot: other stations may go on writing meanwhile.
 
     SQLite's read transaction is a snapshot already (WAL); on PostgreSQL the default
@@ -144,6 +148,8 @@ def verify(station: Station, root_sha256: str | None = None) -> VerifyReport:
 
     ``root_sha256`` is the plant root's fingerprint as an auditor knows it (printed by
     `qcstation keys public`); without it, the one this station pinned is used.
+    ``progress(done, total)``: see store.audit.verify; if it raises (a Cancel), nothing
+    is written, not even the anchor.
     """
     path = anchor_path(station)
     saved = anchors.load(path)
@@ -172,7 +178,7 @@ def verify(station: Station, root_sha256: str | None = None) -> VerifyReport:
         elif found_fp:
             how = "as given" if root_sha256 else "as pinned" if chain.root_sha256 else "pinned now"
             notes.append(f"plant root {found_fp[:16]}… ({how})")
-        report = audit.verify(s, Seals(s, root))
+        report = audit.verify(s, Seals(s, root), progress=progress)
         if saved.problem:
             extra.append(Finding(None, "anchor", str(path), saved.problem))
         adopted: list[anchors.Restore] = []

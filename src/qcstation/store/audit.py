@@ -20,11 +20,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, event, insert, inspect, select, text, update
+from sqlalchemy import Connection, event, func, insert, inspect, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, UOWTransaction
 
@@ -574,16 +574,32 @@ class _Revocation:
     anchor: tuple[str, int, dict[str, Any]] | None = None  # (chain, seq, other tips)
 
 
+Progress = Callable[[int, int], None]
+PROGRESS_EVERY = 2000  # entries or rows between two progress calls
+
+
+def _no_progress(done: int, total: int) -> None:
+    pass
+
+
 def verify(
     session: Session,
     check_seal: SealChecker,
     max_findings: int = 50,
+    progress: Progress | None = None,
 ) -> VerifyReport:
     """Check every link and seal of every chain, then every audited row against its entry.
 
     One pass in plant-wide order (entry id): the plant chain of format 1 first, then the
     station chains interleaved as their entries were allocated. Each chain is linked and
-    numbered on its own; a revocation is judged by the anchor written with it."""
+    numbered on its own; a revocation is judged by the anchor written with it.
+
+    ``progress(done, total)`` is called every few thousand entries and rows (total: the
+    entries plus the audited rows, counted in the same snapshot); it may raise to stop
+    the check, which then writes nothing (a window's Cancel)."""
+    step = progress or _no_progress
+    total = _steps(session) if progress else 0
+    step(0, total)
     findings: list[Finding] = []
     notes: list[str] = []
     chain_id, head_id, head_hash = chain_head(session)
@@ -618,6 +634,8 @@ def verify(
 
     for e in _iter_entries(session):
         count += 1
+        if count % PROGRESS_EVERY == 0:
+            step(count, total)
         last = (e.id, e.hash)
         if e.chain is None:
             tip, place = legacy_tip, e.id
@@ -695,7 +713,9 @@ def verify(
         notes.append(f"{len(tips)} station chain(s), each linked and numbered without a gap")
     records = 0
     if len(findings) < max_findings:
-        records = _check_rows(session, latest, findings, max_findings)
+        records = _check_rows(
+            session, latest, findings, max_findings, lambda n: step(count + n, total)
+        )
     return VerifyReport(
         count,
         records,
@@ -889,17 +909,28 @@ def _comparable(text: str, table: str) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v is not None}  # a column added later is null
 
 
+def _steps(session: Session) -> int:
+    """How many entries and audited rows ``verify`` will read: its progress's total."""
+    n = session.scalar(select(func.count()).select_from(AuditEntry)) or 0
+    for model in AUDITED:
+        n += session.scalar(select(func.count()).select_from(model)) or 0
+    return int(n)
+
+
 def _check_rows(
     session: Session,
     latest: dict[tuple[str, str], tuple[int, bytes | None]],
     findings: list[Finding],
     max_findings: int,
+    progress: Callable[[int], None],
 ) -> int:
     records = 0
     for model in AUDITED:
         table = str(model.__table__.name)  # type: ignore[attr-defined]
         for obj in session.scalars(select(model)).yield_per(2000):
             records += 1
+            if records % PROGRESS_EVERY == 0:
+                progress(records)
             entity_id = _entity_id(obj)
             entry_id, recorded = latest.pop((table, entity_id), (None, None))
             current = canonical_json(snapshot(obj))

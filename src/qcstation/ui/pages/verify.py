@@ -144,14 +144,25 @@ class VerifyPage(QWidget):
 
     def check_trail(self) -> None:
         """The whole trail against its signatures, this station's anchor and every record,
-        on the reading worker: saves go on meanwhile."""
+        on the work lane: saves go on meanwhile, the top bar shows how far it got, and its
+        Cancel stops the check (which writes nothing)."""
         self.lines.clear()
         self.page_view.clear()
         self.subject.setText("")
         self._verdict(self.tr("Checking the audit trail…"), theme.REVIEW_COLOUR)
         self.trail_button.setEnabled(False)
         station = self.ctx.station
-        self.ctx.run_read(lambda: audit.verify(station), self.show_trail, self._trail_failed)
+        self.ctx.run_work(
+            lambda job: audit.verify(station, progress=job.step),
+            self.show_trail,
+            self._trail_failed,
+            label=self.tr("Checking the audit trail"),
+            on_cancelled=self._trail_cancelled,
+        )
+
+    def _trail_cancelled(self) -> None:
+        self.trail_button.setEnabled(True)
+        self._verdict(self.tr("Check of the audit trail cancelled"), theme.REVIEW_COLOUR)
 
     def show_trail(self, report: audit.VerifyReport) -> None:
         self.trail_button.setEnabled(True)
