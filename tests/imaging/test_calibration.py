@@ -198,3 +198,20 @@ def test_the_synthetic_micrometer_camera_calibrates() -> None:
     )
     assert abs(cal.px_per_mm / cam.truth.px_per_mm - 1) < 0.01
     assert check(cal, camera_id=cam.camera_id, magnification="1.0x", image_size=(640, 480)).ok
+
+
+def test_finding_ticks_reports_its_stages_and_stops_where_it_is_asked() -> None:
+    image = micrometer(3, 900.0)[0]
+    seen: list[tuple[int, int]] = []
+    found = detect_ticks(image, step=lambda done, total: seen.append((done, total)))
+    assert seen == [(0, 4), (1, 4), (2, 4), (3, 4)] and found.count >= 8
+
+    class Stop(Exception):
+        pass
+
+    def stop_at_the_turn(done: int, _total: int) -> None:
+        if done == 2:
+            raise Stop
+
+    with pytest.raises(Stop):  # a Cancel between stages ends the analysis there
+        detect_ticks(image, step=stop_at_the_turn)

@@ -14,6 +14,7 @@ Works for dark ticks on a bright field and for bright on dark, at any angle.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -108,6 +109,9 @@ def _centres(profile: F32, period: float) -> list[float]:
     return out
 
 
+STAGES = 4  # the steps detect_ticks reports: the angle, the turn, its refinement, the fit
+
+
 def _rotate(gray: F32, theta: float) -> tuple[F32, F32, NDArray[np.float64]]:
     """The image turned so that direction ``theta`` runs left to right (and its valid mask)."""
     h, w = gray.shape
@@ -160,19 +164,32 @@ def _pitch(profile: F32) -> float:
     return float(np.median(np.diff(peaks)))
 
 
-def detect_ticks(image: Image, min_ticks: int = 8) -> TickDetection:
-    """Find a stage micrometer's ticks; :class:`CalibrationError` when there are too few."""
+def _no_step(done: int, total: int) -> None:
+    pass
+
+
+def detect_ticks(
+    image: Image, min_ticks: int = 8, step: Callable[[int, int], None] = _no_step
+) -> TickDetection:
+    """Find a stage micrometer's ticks; :class:`CalibrationError` when there are too few.
+
+    ``step(done, total)`` is called between the stages of the analysis (a window's
+    progress and the place where its Cancel stops it, by raising)."""
     gray = to_gray(image).astype(np.float32)
     h, w = gray.shape
+    step(0, STAGES)
     theta, period = _fft_peak(gray)
+    step(1, STAGES)
     rot, valid, rot_m = _rotate(gray, theta)
     lo, hi = _band(rot, period)
+    step(2, STAGES)
     if hi - lo >= 6:  # refine the angle: the band's top and bottom halves must line up
         mid = (lo + hi) // 2
         dx = _shift(rot[lo:mid].mean(axis=0), rot[mid:hi].mean(axis=0), period / 2)
         theta -= math.atan2(dx, (hi - lo) / 2)
         rot, valid, rot_m = _rotate(gray, theta)
         lo, hi = _band(rot, period)
+    step(3, STAGES)
     profile = rot[lo:hi].mean(axis=0).astype(np.float32)
     cover = valid[lo:hi].min(axis=0) > 0
     if cover.sum() < 16:

@@ -161,7 +161,7 @@ class CalibrationDialog(QDialog):
         frame = self.frame
         self.find_button.setEnabled(False)
         self.finding = self.ctx.run_work(
-            lambda _job: detect_ticks(frame),
+            lambda job: detect_ticks(frame, step=job.step),
             self._found,
             self._not_found,
             label=self.tr("Finding the ticks"),
