@@ -244,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = p.parse_args(argv)
     if args.quick:
-        args.inspections, args.idle_s, args.fill = 3, 1.0, 10
+        args.inspections, args.idle_s, args.fill = 3, 1.0, 2
     if args.inspections < 1 or args.interval_ms < 1 or args.idle_s <= 0 or args.fill < 0:
         p.error("--inspections, --interval-ms and --idle-s must be positive")
 

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from qcstation import cli
+
 WORKER = Path(__file__).with_name("init_worker.py")
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery"
@@ -50,6 +52,14 @@ def qcstation(*argv: str, env: dict[str, str] = ENV) -> subprocess.CompletedProc
     return proc
 
 
+def in_process(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    capsys.readouterr()
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err, err
+    return code, out, err
+
+
 @pytest.fixture(scope="module")
 def totals(tmp_path_factory: pytest.TempPathFactory) -> dict[str, int]:
     """A control run: how many statements and commits one whole init makes."""
@@ -70,7 +80,12 @@ POINTS = [("commit", n) for n in range(1, 9)] + [
 @pytest.mark.slow
 @pytest.mark.parametrize(("point", "at"), POINTS, ids=[f"{p}-{a}" for p, a in POINTS])
 def test_init_killed_anywhere_is_finished_by_init_again(
-    tmp_path: Path, totals: dict[str, int], point: str, at: float
+    tmp_path: Path,
+    totals: dict[str, int],
+    point: str,
+    at: float,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     n = int(at) if point == "commit" else max(1, round(at * totals[point]))
     if n > totals[point]:
@@ -91,12 +106,14 @@ def test_init_killed_anywhere_is_finished_by_init_again(
         assert con.execute("SELECT count(*) FROM stations").fetchone() == (1,)
     finally:
         con.close()
-    listed = qcstation("template", "list", "--data-dir", str(d))
-    assert listed.returncode == 0 and listed.stdout.count(" yes ") == 8, listed.stdout
-    verified = qcstation("audit", "verify", "--data-dir", str(d))
-    assert verified.returncode == 0 and "intact" in verified.stdout, verified.stdout
+    # The rest in this process (the same commands, without a Python start for each).
+    monkeypatch.setenv("QCSTATION_PASSWORD", PASSWORD)
+    code, listed, _ = in_process(capsys, "template", "list", "--data-dir", str(d))
+    assert code == 0 and listed.count(" yes ") == 8, listed
+    code, verified, _ = in_process(capsys, "audit", "verify", "--data-dir", str(d))
+    assert code == 0 and "intact" in verified, verified
     # The station signs: the admin's key was issued under the plant root.
-    keys = qcstation("keys", "list", "--data-dir", str(d)).stdout
+    _, keys, _ = in_process(capsys, "keys", "list", "--data-dir", str(d))
     assert [line.split()[:3] for line in keys.splitlines()[1:5]] == [
         ["user", "alice", "active"],
         ["root", "active", "ecdsa-secp256r1"],
@@ -104,8 +121,8 @@ def test_init_killed_anywhere_is_finished_by_init_again(
         ["document", "active", "ecdsa-secp256r1"],
     ], keys
     # And a third init refuses, as on any station that is set up.
-    again = qcstation("init", "--admin", "alice", "--data-dir", str(d))
-    assert again.returncode == 2 and "is registered on this database already" in again.stderr
+    code, _, err = in_process(capsys, "init", "--admin", "alice", "--data-dir", str(d))
+    assert code == 2 and "is registered on this database already" in err
 
 
 def test_only_the_administrator_it_created_finishes_an_interrupted_init(
