@@ -31,25 +31,28 @@ from qcstation.services.demo import passing_answer
 PHOTO = encode_png(render_piece(1, 96, 72))
 
 
-def record(station: Station, user: User, serial: str) -> str:
-    """A passing casting inspection: photos where asked, every answer, completion."""
+def record(station: Station, user: User, serial: str) -> tuple[str, str]:
+    """A passing casting inspection: photos where asked (and of the first check), every
+    answer, completion. Its id
+    and the checklist it followed (key@version)."""
     ins = inspections.start(station, user, Stage.CASTING, f"JT-{serial}", "RG-SOL-0412", serial)
-    for item in ins.template.items():
+    for n, item in enumerate(ins.template.items()):
         for pos in positions_of(item, ins.position_counts):
-            if item.photo_required or isinstance(item, PhotoItem):
+            # the first check gets a photo too: every station writes into the shared folder
+            if n == 0 or item.photo_required or isinstance(item, PhotoItem):
                 inspections.attach_evidence(station, user, ins.id, PHOTO, "image/png", item.id, pos)
             inspections.record_answer(station, user, ins.id, passing_answer(item, pos))
     inspections.complete(station, user, ins.id)
-    return ins.id
+    return ins.id, ins.template.key
 
 
 def online(station: Station, user: User, password: str, tag: str, count: int) -> list[Any]:
     done = []
     for n in range(count):
-        ins_id = record(station, user, f"{station.name}-{tag}{n}")
+        ins_id, template = record(station, user, f"{station.name}-{tag}{n}")
         out = Path(station.location.data_dir) / "reports" / f"{ins_id}.pdf"
         exported = documents.export_report(station, user, password, ins_id, out)
-        done.append({"id": ins_id, "number": exported.number})
+        done.append({"id": ins_id, "number": exported.number, "template": template})
     return done
 
 
@@ -74,7 +77,9 @@ def main() -> int:
         local, is_online = sync.open_for_work(config.resolve(data_dir, dead))
         assert not is_online
         me = accounts.login(local, username, password)
-        result["offline"] = [record(local, me, f"{local.name}-off{n}") for n in range(n_offline)]
+        offline = [record(local, me, f"{local.name}-off{n}") for n in range(n_offline)]
+        result["offline"] = [ins_id for ins_id, _ in offline]
+        result["offline_templates"] = [template for _, template in offline]
         assert sync.try_sync(config.resolve(data_dir, dead), local, me) is None  # still away
         station = open_station(location)  # the server is back
         user = accounts.login(station, username, password)

@@ -4,6 +4,10 @@ and issues numbered reports; four go offline half-way, record on their local cop
 deliver their outboxes when the server is back. `audit verify` runs in a snapshot while
 they write and again at the end. Afterwards: every record arrived exactly once, every
 station's report numbers and audit chain are unique and without a gap.
+
+Also what a plant shares: the checklist version HQ activated is the one every station
+(and every offline copy) uses, station names whose number prefixes collide still number
+apart, one station name joins once, and the stations keep their photos in one shared folder.
 """
 
 from __future__ import annotations
@@ -18,9 +22,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from qcstation import cli, config
+from qcstation import cli, config, content
+from qcstation.domain.stages import Stage
 from qcstation.domain.users import Role
-from qcstation.services import accounts, audit
+from qcstation.services import accounts, audit, templates
 from qcstation.services.context import open_station
 from qcstation.store.models import AuditEntry, DocumentRow, InspectionRow, ReceiptRow
 from qcstation.store.models import Station as StationRow
@@ -29,7 +34,14 @@ pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 PASSWORD = "s3cret-enough"
 WORKER = Path(__file__).with_name("plant_worker.py")
-STATIONS = [f"bench-{n}" for n in range(1, 9)]
+# The first four collide in pairs on their report-number prefixes ("LINE-1"; a 16-character cut).
+STATIONS = [
+    "line 1",
+    "LINE-1",
+    "assembly-station-north-01",
+    "assembly-station-north-02",
+    *(f"bench-{n}" for n in range(5, 9)),
+]
 ONLINE = 1  # inspections (each with its report) before, and again after, going offline
 OFFLINE = 2  # inspections recorded on the local copy by the stations that go offline
 GOES_OFFLINE = set(STATIONS[::2])
@@ -63,8 +75,23 @@ def test_eight_stations_some_offline_every_record_once_every_chain_whole(
         accounts.create_user(
             plant, admin, f"sup{i}", PASSWORD, Role.SUPERVISOR, root_passphrase=PASSWORD
         )
+    # A new version imported and activated at HQ is what every station must use:
+    # checklists live on the server, not on the stations.
+    revised = tmp_path / "casting_plant.yaml"
+    revised.write_text(
+        (content.templates_dir() / "casting.yaml")
+        .read_text("utf-8")
+        .replace("version: 2", "version: 3")
+        .replace("name: Casting inspection", "name: Casting inspection (plant revision)"),
+        "utf-8",
+    )
+    templates.import_files(plant, admin, [revised])
+    casting = next(
+        t for t in templates.list_templates(plant) if t.stage is Stage.CASTING and t.active
+    )
+    assert casting.version == 3
     env = {**os.environ, "QCSTATION_PASSWORD": PASSWORD}
-    dirs = [tmp_path / name for name in STATIONS]
+    dirs = [tmp_path / name.replace(" ", "_") for name in STATIONS]
     joins = [
         qc(
             "init",
@@ -84,6 +111,14 @@ def test_eight_stations_some_offline_every_record_once_every_chain_whole(
         out, err = p.communicate(timeout=300)
         assert p.returncode == 0, err
         assert f"Station {name!r} registered on the plant database" in out
+        assert f"{casting.template_key}@3" in out
+    shared = {"evidence_dir": str(tmp_path / "shared-evidence")}
+    for d in dirs:  # all eight keep their photos in one folder (the same photo, at once)
+        config.save_settings(d, config.resolve(d).settings.model_copy(update=shared))
+    # the same name again is refused: one name, one station
+    where = ["--data-dir", str(tmp_path / "again"), "--database-url", pg_schema_url]
+    again = cli.main([*argv[:3], "--station", "line 1", *where])
+    assert again == 2 and "registered on this database already" in capsys.readouterr().err
 
     go = tmp_path / "go"
     workers = [
@@ -166,4 +201,30 @@ def test_eight_stations_some_offline_every_record_once_every_chain_whole(
     every = [i for r in results for i in [d["id"] for d in r["online"]] + r["offline"]]
     assert len(every) == len(set(every))
     assert len(rows) == len(every)  # nothing else, nothing twice
+    used = {d["template"] for r in results for d in r["online"]}
+    used |= {t for r in results for t in r.get("offline_templates", [])}
+    assert used == {f"{casting.template_key}@3"}  # online and on every offline copy
+    # Colliding prefixes number apart: whichever joined first keeps the bare prefix, the
+    # other adds its station id (they joined at once: either may be first).
+    by_station = {r["station"]: sorted(d["number"] for d in r["online"]) for r in results}
+    ids = {name: i for i, name in stations.items()}
+
+    def numbered(name: str, prefix: str) -> str:
+        count = len(by_station[name])
+        bare = [f"{prefix}-R{n:06d}" for n in range(1, count + 1)]
+        own = [f"{prefix}-S{ids[name]}-R{n:06d}" for n in range(1, count + 1)]
+        assert by_station[name] in (bare, own), (name, by_station[name])
+        return "bare" if by_station[name] == bare else "own"
+
+    for pair, prefix in (((0, 1), "LINE-1"), ((2, 3), "ASSEMBLY-STATION")):
+        kinds = sorted(numbered(STATIONS[i], prefix) for i in pair)
+        assert kinds == ["bare", "own"], (pair, kinds)
     plant.close()
+    assert list((tmp_path / "shared-evidence").glob("*/*"))
+    stayed_online = [d for name, d in zip(STATIONS, dirs, strict=True) if name not in GOES_OFFLINE]
+    assert not any((d / "evidence").exists() for d in stayed_online)
+    # and a station's own commands agree
+    assert cli.main(["audit", "verify", "--data-dir", str(dirs[0])]) == 0
+    assert "intact" in capsys.readouterr().out
+    code = cli.main(["db", "check", "--data-dir", str(dirs[1])])
+    assert code == 0, capsys.readouterr()
