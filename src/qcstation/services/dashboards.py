@@ -55,6 +55,7 @@ from qcstation.store.models import (
     UserRow,
 )
 from qcstation.store.models import Station as StationRow
+from qcstation.store.sql import indexed_by
 
 UNKNOWN_MATERIAL = "unknown"
 ALL = DashboardFilter()
@@ -110,10 +111,13 @@ def _where(s: Session, f: DashboardFilter, on: Any = InspectionRow) -> list[Colu
     """
     conds: list[ColumnElement[bool]]
     if on is DefectRow:
+        other = indexed_by(InspectionRow.__table__, "ix_inspections_not_counted", "not_counted")
         conds = [
             ~select(literal_column("1"))
-            .where(InspectionRow.id == DefectRow.inspection_id)
-            .where(InspectionRow.status != "completed")
+            .select_from(other)
+            .where(other.c.id == DefectRow.inspection_id)
+            # a literal: the partial index's condition, which a bound value cannot prove
+            .where(other.c.status != literal_column("'completed'"))
             .exists(),
             DefectRow.inspection_id.not_in(select(CorrectionRow.supersedes_id)),
         ]
