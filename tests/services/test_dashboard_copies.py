@@ -266,3 +266,17 @@ def test_every_chart_equals_the_plain_definition(tmp_path: Path, database_url: s
         assert charted(dashboards.dashboard(station, user))["defects"]
     finally:
         station.close()
+
+
+def test_a_pareto_reads_the_defects_alone_and_probes_the_small_index(station: Station) -> None:
+    """No join with the inspections; 'does not count' is probed in the partial index (on
+    SQLite named by INDEXED BY: left to itself it probes the primary key and reads every
+    inspection's page at random)."""
+    with station.db.read() as s:
+        q = dashboards._pareto_query(s, ParetoBy.STAGE, dashboards.ALL)
+        sql = str(q.compile(s.get_bind(), compile_kwargs={"literal_binds": True}))
+        explain = "EXPLAIN QUERY PLAN " if s.get_bind().dialect.name == "sqlite" else "EXPLAIN "
+        plan = "\n".join(str(r[-1]) for r in s.execute(text(explain + sql)))
+    assert "JOIN inspections" not in sql
+    if explain.startswith("EXPLAIN QUERY PLAN"):  # PostgreSQL plans by its statistics
+        assert "SEARCH not_counted USING INDEX ix_inspections_not_counted" in plan, plan
