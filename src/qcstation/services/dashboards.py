@@ -2,7 +2,10 @@
 
 Every figure is counted by the database (GROUP BY, window functions), never by looping
 over rows in Python: a plant database holds millions of inspections. The same SQL runs
-on SQLite and PostgreSQL; only the date truncation is spelled per dialect.
+on SQLite and PostgreSQL; only the date truncation is spelled per dialect, and SQLite is
+told which index to probe (``indexed_by``). The Pareto charts read the defects table
+alone: each defect keeps copies of its inspection's stage, inspector, SKU, station and
+start, filled by the database (migration 0018, docs/multi-station.md "Dashboards").
 
 Definitions (kept in one place so the window, the CSV and the PDF agree):
 * Only completed inspections count, and of a corrected record only its newest version

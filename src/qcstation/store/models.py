@@ -652,9 +652,10 @@ class SwitchingStateRow(Base):
     updated_at: Mapped[datetime]
 
 
-# The dashboards join every defect to its inspection: these let the join read indexes only,
-# in inspection order (services/dashboards.py). On SQLite migration 0005 also adds an
-# index on the inspection's day (an expression, so it is not declared here).
+# Made for the dashboards' join of every defect with its inspection (indexes only, in
+# inspection order); since migration 0018 the Pareto charts read the defects' own copies
+# instead. On SQLite migration 0005 also adds an index on the inspection's day (an
+# expression, so it is not declared here), which the daily charts still read.
 Index(
     "ix_inspections_dashboard_lookup",
     InspectionRow.id,
