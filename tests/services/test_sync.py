@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import make_url
+from tests.services.test_dashboard_copies import mismatched
 
 from qcstation import cli, config, content
 from qcstation.domain.records import sha256_hex
@@ -149,6 +150,7 @@ def test_offline_station_catches_up_exactly_once(
         assert count(plant, InspectionRow, id=unfinished.id) == 0  # only completed travel
         assert count(plant, ReceiptRow) == 3
         assert audit.verify(plant).ok
+        assert mismatched(plant) == []  # delivered defects carry their inspection's copies
         with plant.db.read() as s:
             receipt = s.scalars(select(ReceiptRow).where(ReceiptRow.record_id == open_one)).one()
             assert "scratch on the shank" in receipt.station_audit  # the station's history

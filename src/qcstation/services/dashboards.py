@@ -2,7 +2,10 @@
 
 Every figure is counted by the database (GROUP BY, window functions), never by looping
 over rows in Python: a plant database holds millions of inspections. The same SQL runs
-on SQLite and PostgreSQL; only the date truncation is spelled per dialect.
+on SQLite and PostgreSQL; only the date truncation is spelled per dialect, and SQLite is
+told which index to probe (``indexed_by``). The Pareto charts read the defects table
+alone: each defect keeps copies of its inspection's stage, inspector, SKU, station and
+start, filled by the database (migration 0018, docs/multi-station.md "Dashboards").
 
 Definitions (kept in one place so the window, the CSV and the PDF agree):
 * Only completed inspections count, and of a corrected record only its newest version
@@ -55,7 +58,7 @@ from qcstation.store.models import (
     UserRow,
 )
 from qcstation.store.models import Station as StationRow
-from qcstation.store.sql import driving_join
+from qcstation.store.sql import indexed_by
 
 UNKNOWN_MATERIAL = "unknown"
 ALL = DashboardFilter()
@@ -70,7 +73,7 @@ def _sqlite(s: Session) -> bool:
     return s.get_bind().dialect.name == "sqlite"
 
 
-def _day_of_start(s: Session) -> ColumnElement[Any]:
+def _day_of_start(s: Session, on: Any = InspectionRow) -> ColumnElement[Any]:
     """The UTC day an inspection started: 'YYYY-MM-DD' text on SQLite, a date on
     PostgreSQL (``_day`` reads either).
 
@@ -81,8 +84,9 @@ def _day_of_start(s: Session) -> ColumnElement[Any]:
     of ix_inspections_dashboard_day_pg (migration 0016), whose statistics tell the planner
     there are a few hundred days, not half a million: it hash-aggregates in parallel
     instead of sorting every inspection on disk; and a date groups faster than text.
+    ``on=DefectRow`` reads a defect's copy of its inspection's start instead.
     """
-    col = InspectionRow.started_at
+    col = on.started_at
     if _sqlite(s):
         return func.substr(col, literal_column("1"), literal_column("10"))
     return cast(func.timezone(literal_column("'UTC'"), col), Date)
@@ -99,14 +103,34 @@ def _bucket_of(s: Session, day: Any, bucket: Bucket) -> ColumnElement[Any]:
     return cast(func.date_trunc(bucket.value, cast(day, Date)), Date)
 
 
-def _where(s: Session, f: DashboardFilter) -> list[ColumnElement[bool]]:
-    """The filter on inspections, plus 'completed' and 'not superseded by a correction'."""
-    conds: list[ColumnElement[bool]] = [
-        InspectionRow.status == "completed",
-        InspectionRow.id.not_in(select(CorrectionRow.supersedes_id)),
-    ]
+def _where(s: Session, f: DashboardFilter, on: Any = InspectionRow) -> list[ColumnElement[bool]]:
+    """The filter on inspections, plus 'completed' and 'not superseded by a correction'.
+
+    ``on=DefectRow``: the same filter on defects, read from the copies each defect keeps of
+    its inspection's stage, SKU, station and start (migration 0018), so a Pareto reads the
+    defects table alone. Whether the inspection counts is then an anti-join against the
+    few inspections that do not (ix_inspections_not_counted) and the superseded ones,
+    instead of a join with every inspection.
+    """
+    conds: list[ColumnElement[bool]]
+    if on is DefectRow:
+        other = indexed_by(InspectionRow.__table__, "ix_inspections_not_counted", "not_counted")
+        conds = [
+            ~select(literal_column("1"))
+            .select_from(other)
+            .where(other.c.id == DefectRow.inspection_id)
+            # a literal: the partial index's condition, which a bound value cannot prove
+            .where(other.c.status != literal_column("'completed'"))
+            .exists(),
+            DefectRow.inspection_id.not_in(select(CorrectionRow.supersedes_id)),
+        ]
+    else:
+        conds = [
+            InspectionRow.status == "completed",
+            InspectionRow.id.not_in(select(CorrectionRow.supersedes_id)),
+        ]
     if _sqlite(s):  # whole UTC days: the same test, but one the day index can seek on
-        day = _day_of_start(s)
+        day = _day_of_start(s, on)
         if f.date_from:
             conds.append(day >= f.date_from.isoformat())
         if f.date_to:
@@ -114,17 +138,15 @@ def _where(s: Session, f: DashboardFilter) -> list[ColumnElement[bool]]:
     else:
         if f.date_from:
             start = datetime.combine(f.date_from, time(), timezone.utc)
-            conds.append(InspectionRow.started_at >= start)
+            conds.append(on.started_at >= start)
         if f.date_to:
-            conds.append(InspectionRow.started_at < end_of_day(f.date_to))
+            conds.append(on.started_at < end_of_day(f.date_to))
     if f.sku:
-        conds.append(InspectionRow.sku == f.sku)
+        conds.append(on.sku == f.sku)
     if f.stage:
-        conds.append(InspectionRow.stage == f.stage.value)
+        conds.append(on.stage == f.stage.value)
     if f.station:
-        conds.append(
-            InspectionRow.station_id.in_(select(StationRow.id).where(StationRow.name == f.station))
-        )
+        conds.append(on.station_id.in_(select(StationRow.id).where(StationRow.name == f.station)))
     return conds
 
 
@@ -133,29 +155,24 @@ def _day(value: str | date) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)
 
 
-def _defects_of_inspections() -> Any:
-    # Defects drive the join: they are the smaller side, read in inspection order from
-    # ix_defects_inspection_code, each probing ix_inspections_dashboard_lookup.
-    return driving_join(DefectRow, InspectionRow, InspectionRow.id == DefectRow.inspection_id)
-
-
 def _pareto_query(s: Session, by: ParetoBy, f: DashboardFilter) -> Select[Any]:
-    # Count per narrow key first (one pass over the defects), name the few groups after.
+    # Count per narrow key first (one pass over the defects table alone: each defect keeps
+    # its inspection's stage, inspector and SKU), name the few groups after.
     key: Any
     if by is ParetoBy.CODE:
         # `code || ''`: grouping by the bare column would tempt SQLite into reading the
         # defects in code order (to skip sorting ~50 groups) and probing at random.
         key = DefectRow.code.concat(literal_column("''"))
     elif by is ParetoBy.STAGE:
-        key = InspectionRow.stage
+        key = DefectRow.stage
     elif by is ParetoBy.WORKER:
-        key = InspectionRow.inspector_id
+        key = DefectRow.inspector_id
     else:
-        key = InspectionRow.sku  # then SKU -> material over a few thousand rows
+        key = DefectRow.sku  # then SKU -> material over a few thousand rows
     inner = (
         select(key.label("k"), func.count().label("n"))
-        .select_from(_defects_of_inspections())
-        .where(*_where(s, f))
+        .select_from(DefectRow)
+        .where(*_where(s, f, DefectRow))
         .group_by(key)
         .subquery()
     )
@@ -284,7 +301,7 @@ def _totals(s: Session, f: DashboardFilter) -> tuple[int, int, int]:
     failed = func.sum(case((InspectionRow.verdict == "fail", 1), else_=0))
     n, nc = s.execute(select(func.count(), failed).where(*_where(s, f))).one()
     defects = s.execute(
-        select(func.count()).select_from(_defects_of_inspections()).where(*_where(s, f))
+        select(func.count()).select_from(DefectRow).where(*_where(s, f, DefectRow))
     ).scalar_one()
     return int(n), int(nc or 0), int(defects)
 

@@ -305,9 +305,14 @@ def check_entries(
 
 
 def state(model: type[Base], values: Mapping[str, Any]) -> dict[str, Any]:
-    """A delivered row as its audit entry records it (column names, canonical values)."""
+    """A delivered row as its audit entry records it (column names, canonical values);
+    columns the trail leaves out (store/audit.py EXCLUDED, e.g. a defect's copies of its
+    inspection's values, which the database fills) are left out here too."""
     out = {}
+    excluded = chain.EXCLUDED.get(str(model.__table__.name), set())  # type: ignore[attr-defined]
     for attr in model.__mapper__.column_attrs:
+        if attr.columns[0].name in excluded:
+            continue
         value = values.get(attr.key)
         if isinstance(attr.columns[0].type, UTCDateTime) and value is not None:
             value = datetime.fromisoformat(str(value))

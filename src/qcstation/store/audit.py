@@ -61,6 +61,9 @@ REDACTED = {
 # signing_keys.sealed_plant_key: where qcstation < 0.2 handed the seal to every user;
 # migration 0011 empties it (the wraps live in plant_key_wraps, audited, since).
 EXCLUDED = {"users": {"failed_logins"}, "signing_keys": {"sealed_plant_key"}}
+# Copies the database keeps of the inspection's values (migration 0018), not part of
+# the defect as anyone recorded it: the inspection's own entry holds them.
+EXCLUDED["defects"] = {"stage", "inspector_id", "sku", "station_id", "started_at"}
 # Entries that record an event rather than a row's new state (an unlock, a restore...).
 EVENT = "event"
 # Rows that name the person who made them: that person must be the entry's actor, so a

@@ -13,6 +13,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Date,
+    FetchedValue,
     Float,
     ForeignKey,
     Index,
@@ -24,6 +25,7 @@ from sqlalchemy import (
     cast,
     func,
     literal_column,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -188,6 +190,25 @@ class DefectRow(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime]
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # Migration 0018: copies of the inspection's values, filled by the database itself on
+    # every insert and update (a trigger), so the dashboards' Pareto charts read this table
+    # alone. Never set them: whatever is written is replaced by the inspection's values.
+    # Not audited (store/audit.py EXCLUDED): they repeat the inspection's audited values.
+    stage: Mapped[str | None] = mapped_column(
+        String(32), server_default=FetchedValue(), server_onupdate=FetchedValue()
+    )
+    inspector_id: Mapped[int | None] = mapped_column(
+        Integer, server_default=FetchedValue(), server_onupdate=FetchedValue()
+    )
+    sku: Mapped[str | None] = mapped_column(
+        String(64), server_default=FetchedValue(), server_onupdate=FetchedValue()
+    )
+    station_id: Mapped[int | None] = mapped_column(
+        Integer, server_default=FetchedValue(), server_onupdate=FetchedValue()
+    )
+    started_at: Mapped[datetime | None] = mapped_column(
+        server_default=FetchedValue(), server_onupdate=FetchedValue()
+    )
 
 
 class CorrectiveActionRow(Base):
@@ -631,9 +652,10 @@ class SwitchingStateRow(Base):
     updated_at: Mapped[datetime]
 
 
-# The dashboards join every defect to its inspection: these let the join read indexes only,
-# in inspection order (services/dashboards.py). On SQLite migration 0005 also adds an
-# index on the inspection's day (an expression, so it is not declared here).
+# Made for the dashboards' join of every defect with its inspection (indexes only, in
+# inspection order); since migration 0018 the Pareto charts read the defects' own copies
+# instead. On SQLite migration 0005 also adds an index on the inspection's day (an
+# expression, so it is not declared here), which the daily charts still read.
 Index(
     "ix_inspections_dashboard_lookup",
     InspectionRow.id,
@@ -645,6 +667,14 @@ Index(
     InspectionRow.station_id,
 )
 Index("ix_defects_inspection_code", DefectRow.inspection_id, DefectRow.code)
+# Migration 0018: the few inspections that do not count on a dashboard (in progress,
+# abandoned, void), which a Pareto anti-joins its defects against.
+Index(
+    "ix_inspections_not_counted",
+    InspectionRow.id,
+    postgresql_where=text("status <> 'completed'"),
+    sqlite_where=text("status <> 'completed'"),
+)
 # On PostgreSQL (migration 0016) the day an inspection started, in UTC, as the dashboards
 # group by it: its statistics tell the planner how few days there are.
 Index(
