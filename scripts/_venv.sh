@@ -6,8 +6,8 @@
 #   - the Debian packages are there (scripts/system-packages);
 #   - the virtual environment QCSTATION_VENV (default: .venv in the repository root) exists,
 #     holds the project's dependencies with the `test` extra, and holds qcstation itself
-#     installed NON-editable from the current tree (rebuilt and reinstalled on every call,
-#     so the tests exercise the wheel as it ships, resources included);
+#     installed NON-editable from the current tree (rebuilt and reinstalled whenever the
+#     tree changed, so the tests exercise the wheel as it ships, resources included);
 #   - QCSTATION_VENV is exported as an absolute path.
 #
 # Environment:
@@ -17,7 +17,7 @@
 #   QCSTATION_SKIP_SYSTEM_PACKAGES  1: don't check Debian packages
 #
 # The dependencies are installed again only when pyproject.toml changes (a stamp in the
-# venv records its SHA-256), so a second run costs one wheel build and install.
+# venv records its SHA-256), and the project only when a file it is built from changed.
 
 _qcstation_say() { printf '%s: %s\n' "${QCSTATION_SCRIPT_NAME:-setup}" "$*" >&2; }
 
@@ -77,6 +77,31 @@ qcstation_setup() {
         printf '%s\n' "$want" >"$stamp"
     fi
 
-    # The project itself, from the current tree, every time (not editable).
-    "$py" -m pip install -qq --no-deps --force-reinstall .
+    # The project itself, from the current tree (not editable), whenever the tree differs
+    # from what was installed last: a stamp holds the hash of every file the wheel is built
+    # from. Skipping an unchanged tree also lets CI build the bundle from the installed
+    # package while the tests start (a reinstall under it would pull files from under it).
+    local tree_stamp="$venv/.qcstation-tree" tree
+    tree="$(_qcstation_tree_hash "$py")"
+    if [[ ! -f "$tree_stamp" || "$(cat "$tree_stamp")" != "$tree" ]] ||
+        ! "$py" -c 'import qcstation' >/dev/null 2>&1; then
+        rm -f "$tree_stamp"
+        "$py" -m pip install -qq --no-deps --force-reinstall .
+        printf '%s\n' "$tree" >"$tree_stamp"
+    fi
+}
+
+# The hash of the files the wheel is built from (paths and contents, caches left out).
+_qcstation_tree_hash() {
+    "$1" - <<'PY'
+import hashlib
+from pathlib import Path
+
+h = hashlib.sha256()
+roots = [Path("src"), Path("resources"), Path("pyproject.toml"), Path("README.md")]
+files = [f for r in roots for f in ([r] if r.is_file() else r.rglob("*"))]
+for f in sorted(f for f in files if f.is_file() and "__pycache__" not in f.parts):
+    h.update(str(f).encode() + b"\0" + f.read_bytes() + b"\0")
+print(h.hexdigest())
+PY
 }

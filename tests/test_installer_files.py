@@ -77,6 +77,10 @@ def test_the_workflow_builds_both_and_runs_the_self_tests() -> None:
             assert (ROOT / script).is_file(), script
 
 
-def test_the_ci_builds_the_linux_bundle_after_the_tests() -> None:
+def test_the_ci_builds_the_linux_bundle_beside_the_tests_and_fails_with_it() -> None:
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
-    assert ci.index("./scripts/test") < ci.index("scripts/build-bundle")
+    # PyInstaller goes into the venv before anything runs from it; the build after that
+    setup, build = ci.index("build-bundle --setup-only"), ci.index("build-bundle --no-naive")
+    assert setup < build < ci.index("./scripts/test -q")
+    assert 'wait "$bundle_pid" || bundle_rc=$?' in ci
+    assert "FAILED: scripts/build-bundle exited with $bundle_rc" in ci
