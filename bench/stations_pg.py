@@ -294,6 +294,23 @@ def cpu_ticks() -> tuple[int, int]:
     return sum(fields) - idle, sum(fields)
 
 
+def server_cpu() -> float:
+    """CPU seconds used so far by this machine's PostgreSQL processes (/proc; 0 elsewhere):
+    the server's share of a run, apart from the stations' own."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name, rest = text[text.index("(") + 1 : text.rindex(")")], text[text.rindex(")") + 2 :]
+        if name.startswith("postgres"):
+            fields = rest.split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
 class LockWatch:
     """Samples the server's lock waits while a run goes on (its own connection)."""
 
@@ -411,17 +428,43 @@ def paced(
         ours = [{**common, "target": str(d), "seed": i} for i, d in enumerate(dirs[:n])]
         refs = [{**common, "target": plain_url(url), "seed": i} for i in range(n)]
         b0 = cpu_ticks()
-        o_lat, _o_wall, _ = run_workers("ours", ours, base)
+        o_lat, _o_wall, o_cpu = run_workers("ours", ours, base)
         b1 = cpu_ticks()
-        r_lat, _r_wall, _ = run_workers("ref", refs, base)
+        r_lat, _r_wall, r_cpu = run_workers("ref", refs, base)
         o, r = c.Stats.of(o_lat), c.Stats.of(r_lat)
         busy = (b1[0] - b0[0]) / max(1, b1[1] - b0[1])
+        # CPU per save (the workers' own, sleeps excluded): set beside a saturated save's, it
+        # tells a save that waited from one that worked longer
         rows.append(
-            (f"paced {n}", o.n, o.median * 1e3, o.p95 * 1e3, r.median * 1e3, r.p95 * 1e3,
+            (f"paced {n}", o.n, o.median * 1e3, o.p95 * 1e3, 1e3 * o_cpu / max(1, o.n),
+             r.median * 1e3, r.p95 * 1e3, 1e3 * r_cpu / max(1, r.n),
              c.ratio(o.p95, r.p95), f"{busy:.0%}")
         )  # fmt: skip
         metrics.append(c.metric(BENCH, f"paced_save_p95_ms_{n}", o.p95 * 1e3, r.p95 * 1e3, "ms"))
     return metrics, rows
+
+
+def idle_memory_read(idle_s: float, repeats: int) -> tuple[float, float]:
+    """(ms to read ~100 MB of Python objects right after reading them, ms after ``idle_s``
+    seconds of sleep): medians. On a bare-metal machine the two are close; where a
+    hypervisor reclaims an idle guest's memory they are not, and every paced save (ours
+    touches far more memory than a bare INSERT) pays the difference."""
+    data = [list(range(100)) for _ in range(100_000)]
+
+    def read() -> float:
+        t = time.perf_counter()
+        total = 0
+        for i in range(0, len(data), 7):
+            total += data[i][3]
+        return (time.perf_counter() - t) * 1e3
+
+    read()
+    hot = statistics.median(read() for _ in range(repeats))
+    cold = []
+    for _ in range(repeats):
+        time.sleep(idle_s)
+        cold.append(read())
+    return hot, statistics.median(cold)
 
 
 def saturated(
@@ -431,21 +474,22 @@ def saturated(
     for n in counts:
         ours = [{"n": saves, "target": str(d)} for d in dirs[:n]]
         refs = [{"n": saves, "target": plain_url(url)} for _ in range(n)]
-        b0 = cpu_ticks()
+        b0, s0 = cpu_ticks(), server_cpu()
         if n == max(counts):
             with LockWatch(url) as watch:
                 o_lat, o_wall, o_cpu = run_workers("ours", ours, base)
             notes += [f"saturated, {n} stations:", *("  " + line for line in watch.report())]
         else:
             o_lat, o_wall, o_cpu = run_workers("ours", ours, base)
-        b1 = cpu_ticks()
+        b1, s1 = cpu_ticks(), server_cpu()
         r_lat, r_wall, _ = run_workers("ref", refs, base)
         busy = (b1[0] - b0[0]) / max(1, b1[1] - b0[1])
         o_tp, r_tp = len(o_lat) / o_wall, len(r_lat) / r_wall
         o, r = c.Stats.of(o_lat), c.Stats.of(r_lat)
         rows.append(
             (f"saturated {n}", o_tp, r_tp, c.ratio(o_tp, r_tp), o.median * 1e3, o.p95 * 1e3,
-             r.median * 1e3, f"{busy:.0%}", f"{o_cpu / o_wall:.2f}")
+             1e3 * o_cpu / max(1, o.n), 1e3 * (s1 - s0) / max(1, o.n), r.median * 1e3,
+             f"{busy:.0%}", f"{o_cpu / o_wall:.2f}")
         )  # fmt: skip
         metrics.append(c.metric(BENCH, f"saturated_saves_per_s_{n}", o_tp, r_tp, "saves/s"))
     return metrics, rows, notes
@@ -737,13 +781,24 @@ def run(args: argparse.Namespace, url: str, base: Path) -> int:
                     "saves",
                     "med ms",
                     "p95 ms",
+                    "cpu/save ms",
                     "bare med",
                     "bare p95",
+                    "bare cpu/save",
                     "p95 ratio",
                     "cpu busy",
                 ),
                 rows,
             )
+        )
+        idle = 0.2 if args.quick else 2.0
+        hot, cold = idle_memory_read(idle, 3 if args.quick else 5)
+        metrics.append(c.metric(BENCH, "idle_memory_read_ms", cold, hot, "ms"))
+        print(
+            f"this machine: reading ~100 MB of Python objects takes {hot:.1f} ms back to back "
+            f"and {cold:.1f} ms after {idle:g} s asleep (median; reference: back to back). "
+            "Where the two differ, memory left idle between paced saves comes back slowly, "
+            "and the paced figures carry it: compare cpu/save with a saturated save's."
         )
     if "saturated" in parts:
         m, rows, notes = saturated(url, dirs, base, args.saturated_stations, args.saves)
@@ -758,6 +813,8 @@ def run(args: argparse.Namespace, url: str, base: Path) -> int:
                     "ratio",
                     "med ms",
                     "p95 ms",
+                    "cpu/save ms",
+                    "server cpu/save",
                     "bare med",
                     "cpu busy",
                     "client cores",
@@ -768,7 +825,9 @@ def run(args: argparse.Namespace, url: str, base: Path) -> int:
         print("\n".join(notes))
         print(
             "(cpu busy: the whole machine's CPU use during our run, /proc/stat; client cores: "
-            "CPU seconds of the station processes per wall second)"
+            "CPU seconds of the station processes per wall second; cpu/save: a station's own CPU "
+            "per save; server cpu/save: PostgreSQL's, the LockWatch's sampling included. In a "
+            "plant each station's share runs on its own bench PC; only the server's is shared)"
         )
     if "sync" in parts:
         sync_s, bulk_s = sync_bench(url, base, args.records)
