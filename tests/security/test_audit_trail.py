@@ -232,3 +232,33 @@ def test_a4_a_revoked_key_cannot_record_and_its_later_seals_do_not_count(
         append_entry(conn, station.name, _event("ines", station.name, "users/2", "note"), key)
     found = _findings(station)
     assert any("revoked at entry" in f for f in found), found
+
+
+# --- A5: a defect's dashboard copies changed with the triggers that keep them off --------
+
+
+def test_a5_a_defects_copies_moved_to_another_stage_are_found(
+    station: Station, inspector: User
+) -> None:
+    """The copies are left out of the trail (they repeat the inspection's audited values),
+    so the check compares them with the inspection itself: a defect moved to another stage
+    (or inspector) behind the triggers' back would make the Pareto charts lie."""
+    _ins_id, defect_id = failed(station, inspector)
+    assert audit.verify(station).ok
+    with as_owner(station.db.engine) as conn:  # PostgreSQL: every trigger off
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:  # the file's owner drops the trigger that would put them back
+            sql = conn.scalar(
+                text("SELECT sql FROM sqlite_master WHERE name = 'qc_defect_copies_update'")
+            )
+            conn.execute(text("DROP TRIGGER qc_defect_copies_update"))
+        conn.execute(
+            text("UPDATE defects SET stage = 'polishing', inspector_id = NULL WHERE id = :d"),
+            {"d": defect_id},
+        )
+        if sqlite:
+            conn.execute(text(sql))
+    found = _findings(station)
+    assert any(f"defects {defect_id}" in f and "differ from the inspection" in f for f in found), (
+        found
+    )
