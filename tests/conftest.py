@@ -13,6 +13,7 @@ services and by .ci/run). See `unavailable`, `have_tools`, `require_tools`.
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import sys
@@ -32,6 +33,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from qcstation import config
+from qcstation.accounts import passwords
 from qcstation.domain.users import Role, User
 from qcstation.services import accounts, setup
 from qcstation.services.context import Station, connect
@@ -40,6 +42,13 @@ PG_ENV = "QCSTATION_TEST_DATABASE_URL"
 REQUIRE_PG_ENV = "QCSTATION_REQUIRE_POSTGRES"
 PASSWORD = "correct horse battery"
 AS_STATION_ENV = "QCSTATION_TEST_AS_STATION_ROLE"
+
+# argon2 at the product's cost takes 70 ms and more a time, and a test's fixture users
+# need several each (a password hash and a sealed key when made, both again at sign-in):
+# a third of the suite's time went there. In the suite's own processes argon2 runs at the
+# least cost it allows; the product's cost is tested from the source (`production_cost`),
+# and every process a test starts (the CLI, stations) runs at the product's cost.
+passwords.MEMORY_KIB, passwords.TIME_COST, passwords.PARALLELISM = 8, 1, 1
 
 
 class HungTestStopper:
@@ -437,6 +446,17 @@ def station_login(bare_station: Station) -> Iterator[str]:
             for name in (role, group):
                 conn.exec_driver_sql(f'DROP OWNED BY "{name}"')
                 conn.exec_driver_sql(f'DROP ROLE "{name}"')
+
+
+@pytest.fixture
+def production_cost() -> Iterator[None]:
+    """argon2 at the cost the product ships with, as its source sets it."""
+    lowered = passwords.MEMORY_KIB, passwords.TIME_COST, passwords.PARALLELISM
+    importlib.reload(passwords)  # the module's own values, not a copy of them here
+    try:
+        yield
+    finally:
+        passwords.MEMORY_KIB, passwords.TIME_COST, passwords.PARALLELISM = lowered
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from qcstation.accounts import keys, sealing
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
 
 
-def test_a_sealed_secret_opens_only_with_its_passphrase_and_context() -> None:
+def test_a_sealed_secret_opens_only_with_its_passphrase_and_context(production_cost: None) -> None:
     env = sealing.seal(b"secret key bytes", "pass phrase", "ctx-1")
     assert env.startswith("pw1$m=19456,t=2,p=1$")
     assert sealing.unseal(env, "pass phrase", "ctx-1") == b"secret key bytes"

@@ -23,8 +23,9 @@ from qcstation.store.models import UserRow
 
 
 def test_password_hashes_are_argon2id_at_owasp_minimum_or_above(
-    station: Station, admin: User
+    station: Station, admin: User, production_cost: None
 ) -> None:
+    accounts.change_password(station, admin, "correct horse battery", "correct horse 2")
     with station.db.read() as s:
         stored = s.scalars(select(UserRow.password_hash).where(UserRow.id == admin.id)).one()
     from argon2 import extract_parameters
@@ -39,7 +40,7 @@ def test_password_hashes_are_argon2id_at_owasp_minimum_or_above(
 
 
 def test_a_weaker_old_hash_is_upgraded_at_the_next_login(
-    station: Station, admin: User, password: str
+    station: Station, admin: User, password: str, production_cost: None
 ) -> None:
     from argon2 import PasswordHasher
 
@@ -52,6 +53,31 @@ def test_a_weaker_old_hash_is_upgraded_at_the_next_login(
     accounts.login(station, "alice", password)
     with station.db.read() as s:
         assert not passwords.needs_rehash(s.get_one(UserRow, admin.id).password_hash)
+
+
+def test_a_stronger_hash_is_never_made_cheaper(
+    station: Station, admin: User, password: str, production_cost: None
+) -> None:
+    from argon2 import PasswordHasher
+
+    strong = PasswordHasher(time_cost=3, memory_cost=32 * 1024, parallelism=2, type=Type.ID)
+    stronger = strong.hash(password)
+    with station.db.engine.begin() as conn:  # a plant that raised the cost by hand
+        conn.execute(
+            text("UPDATE users SET password_hash = :h WHERE id = :i"),
+            {"h": stronger, "i": admin.id},
+        )
+    accounts.login(station, "alice", password)
+    with station.db.read() as s:
+        assert s.get_one(UserRow, admin.id).password_hash == stronger
+    # cheaper in any one way is weaker, even when another is raised
+    for cheaper in (
+        PasswordHasher(time_cost=1, memory_cost=64 * 1024, parallelism=1, type=Type.ID),
+        PasswordHasher(time_cost=4, memory_cost=8 * 1024, parallelism=1, type=Type.ID),
+        PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1, type=Type.I),
+    ):
+        assert passwords.needs_rehash(cheaper.hash(password))
+    assert passwords.needs_rehash("not an argon2 hash")
 
 
 def test_lockout_after_five_wrong_passwords_even_for_the_right_one(

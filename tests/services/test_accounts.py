@@ -10,10 +10,15 @@ from qcstation.services.context import Station
 from qcstation.services.errors import Conflict, InvalidInput, LoginFailed, PermissionDenied
 
 
-def test_login_and_password_hash(station: Station, admin: User, password: str) -> None:
+def test_login_and_password_hash(
+    station: Station, admin: User, password: str, production_cost: None
+) -> None:
     assert admin.username == "alice" and admin.role is Role.ADMIN
+    accounts.create_user(station, admin, "ines", password, Role.INSPECTOR)
+    assert accounts.login(station, "ines", password).username == "ines"
     with station.db.read() as s:
-        stored = s.execute(text("SELECT password_hash FROM users")).scalar()
+        stored = s.execute(text("SELECT password_hash FROM users WHERE username = 'ines'"))
+        stored = stored.scalar_one()
     assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
     assert password not in stored
 

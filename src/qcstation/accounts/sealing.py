@@ -26,8 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-# OWASP's argon2id minimum (the same cost as the password hashes): m=19 MiB, t=2, p=1.
-MEMORY_KIB, TIME_COST, PARALLELISM = 19 * 1024, 2, 1
+from qcstation.accounts import passwords
 
 
 class WrongPassphrase(ValueError):
@@ -53,9 +52,11 @@ def _derive(passphrase: str, salt: bytes, m: int, t: int, p: int) -> bytes:
 def seal(secret: bytes, passphrase: str, context: str) -> str:
     """Encrypt ``secret`` under ``passphrase``."""
     salt, nonce = os.urandom(16), os.urandom(12)
-    key = _derive(passphrase, salt, MEMORY_KIB, TIME_COST, PARALLELISM)
+    # the password hashes' cost (OWASP's argon2id minimum), read at each call
+    m, t, p = passwords.MEMORY_KIB, passwords.TIME_COST, passwords.PARALLELISM
+    key = _derive(passphrase, salt, m, t, p)
     ct = AESGCM(key).encrypt(nonce, secret, context.encode("utf-8"))
-    params = f"m={MEMORY_KIB},t={TIME_COST},p={PARALLELISM}"
+    params = f"m={m},t={t},p={p}"
     return "$".join(("pw1", params, _b64(salt), _b64(nonce), _b64(ct)))
 
 
