@@ -35,9 +35,9 @@ def test_clean_trail_verifies(station: Station, recorded: str) -> None:
 def test_progress_counts_every_entry_and_row_and_a_stop_writes_nothing(
     station: Station, recorded: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from qcstation.store import audit as store_audit
+    from qcstation.store import audit_verify
 
-    monkeypatch.setattr(store_audit, "PROGRESS_EVERY", 3)
+    monkeypatch.setattr(audit_verify, "PROGRESS_EVERY", 3)
     seen: list[tuple[int, int]] = []
     report = audit.verify(station, progress=lambda done, total: seen.append((done, total)))
     assert report.ok, report.findings

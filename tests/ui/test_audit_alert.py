@@ -81,18 +81,18 @@ def test_the_trail_check_shows_progress_and_cancel_stops_it_writing_nothing(
     driver: Driver, ui_station: Station, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from qcstation.services import audit
-    from qcstation.store import audit as store_audit
+    from qcstation.store import audit_verify
 
     d = driver
     d.sign_in("sam")
     _reads_done(d)
-    held, counted = threading.Event(), store_audit._steps
+    held, counted = threading.Event(), audit_verify._steps
 
     def steps_after_the_cancel(s: Any) -> int:  # the check is held at its start
         assert held.wait(30)
         return counted(s)
 
-    monkeypatch.setattr(store_audit, "_steps", steps_after_the_cancel)
+    monkeypatch.setattr(audit_verify, "_steps", steps_after_the_cancel)
     anchor = audit.anchor_path(ui_station)
     written = anchor.stat().st_mtime_ns
     d.win.show_page(VerifyPage)
@@ -111,8 +111,8 @@ def test_the_trail_check_shows_progress_and_cancel_stops_it_writing_nothing(
     assert d.ctx.errors.shown == []  # a cancel is not a problem
     assert anchor.stat().st_mtime_ns == written  # the anchor learnt nothing from it
     # And the next check runs to its end with the bar counting every entry and row.
-    monkeypatch.setattr(store_audit, "_steps", counted)
-    monkeypatch.setattr(store_audit, "PROGRESS_EVERY", 5)
+    monkeypatch.setattr(audit_verify, "_steps", counted)
+    monkeypatch.setattr(audit_verify, "PROGRESS_EVERY", 5)
     bars: list[int] = []
     d.win.busy.bar.valueChanged.connect(bars.append)
     page.setFocus()  # the click on Cancel took it to the top bar

@@ -24,8 +24,8 @@ from qcstation.accounts import keys
 from qcstation.domain.users import ROOT_ACTOR, Role
 from qcstation.services import _keyring
 from qcstation.services.context import Station
-from qcstation.store import anchors, audit
-from qcstation.store.audit import Finding, VerifyReport
+from qcstation.store import anchors, audit, audit_verify
+from qcstation.store.audit_verify import Finding, VerifyReport
 from qcstation.store.models import AuditEntry, SigningKeyRow, UserRow
 
 # The audit event a restore writes (services/restore.py).
@@ -138,7 +138,7 @@ def anchor_path(station: Station) -> Path:
 def verify(
     station: Station,
     root_sha256: str | None = None,
-    progress: audit.Progress | None = None,
+    progress: audit_verify.Progress | None = None,
 ) -> VerifyReport:
     """Verify one consistent snapshot: other stations may go on writing meanwhile.
 
@@ -148,7 +148,7 @@ def verify(
 
     ``root_sha256`` is the plant root's fingerprint as an auditor knows it (printed by
     `qcstation keys public`); without it, the one this station pinned is used.
-    ``progress(done, total)``: see store.audit.verify; if it raises (a Cancel), nothing
+    ``progress(done, total)``: see store.audit_verify.verify; if it raises (a Cancel), nothing
     is written, not even the anchor.
     """
     path = anchor_path(station)
@@ -178,7 +178,7 @@ def verify(
         elif found_fp:
             how = "as given" if root_sha256 else "as pinned" if chain.root_sha256 else "pinned now"
             notes.append(f"plant root {found_fp[:16]}… ({how})")
-        report = audit.verify(s, Seals(s, root), progress=progress)
+        report = audit_verify.verify(s, Seals(s, root), progress=progress)
         if saved.problem:
             extra.append(Finding(None, "anchor", str(path), saved.problem))
         adopted: list[anchors.Restore] = []

@@ -73,7 +73,7 @@ from qcstation.services.errors import (
     PermissionDenied,
     ServiceError,
 )
-from qcstation.store import anchors, audit, pgdata, schema, snapshots
+from qcstation.store import anchors, audit, audit_verify, pgdata, schema, snapshots
 from qcstation.store import repositories as repo
 from qcstation.store.database import (
     BUSY_TIMEOUT_MS,
@@ -182,7 +182,7 @@ def _verify_trail(s: Session, archive: Archive) -> None:
     root the backup names (trusted by now), and every record against its latest entry.
     So a backup edited by someone holding a plant key (who could re-sign the manifest)
     still cannot bring in a record, or a role, that its trail does not prove."""
-    report = audit.verify(s, Seals(s, archive.root), max_findings=5)
+    report = audit_verify.verify(s, Seals(s, archive.root), max_findings=5)
     if report.findings:
         raise BackupError(
             f"{archive.path}: the audit trail it holds does not verify "

@@ -3,7 +3,7 @@
 A balance or caliper read straight into the checklist (services/instruments.py) names
 itself here ("Balance (Mettler Toledo MT-SICS, COM3)"); a typed reading leaves it empty.
 A new nullable column only: every earlier answer was typed and stays valid as it is, and
-the audit trail compares rows without their empty columns (store/audit.py).
+the audit trail compares rows without their empty columns (store/audit_verify.py).
 
 Revision ID: 0015
 Revises: 0014
