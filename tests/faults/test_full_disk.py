@@ -13,7 +13,7 @@ from sqlalchemy import event, func, select, text
 
 from qcstation.domain.stages import Stage
 from qcstation.domain.users import User
-from qcstation.services import backup, inspections, maintenance, restore
+from qcstation.services import backup, backup_verify, inspections, maintenance
 from qcstation.services.backup import BackupError
 from qcstation.services.context import Station
 from qcstation.store.database import DatabaseError
@@ -87,4 +87,4 @@ def test_backup_disk_full_says_so_leaves_nothing_and_a_retry_works(
             backup.backup(station, admin, out)
     assert not out.exists() and not list(out.parent.iterdir())
     assert backup.backup(station, admin, out).path == out
-    assert restore.verify_archive(out)[0].manifest["database"] == "sqlite"
+    assert backup_verify.verify_archive(out)[0].manifest["database"] == "sqlite"

@@ -29,7 +29,16 @@ from sqlalchemy.engine import make_url
 from qcstation import cli, config
 from qcstation.domain.records import canonical_json
 from qcstation.domain.users import User
-from qcstation.services import _keyring, accounts, audit, inspections, keys, restore, setup
+from qcstation.services import (
+    _keyring,
+    accounts,
+    audit,
+    backup_verify,
+    inspections,
+    keys,
+    restore,
+    setup,
+)
 from qcstation.services import backup as making
 from qcstation.services.backup_archive import BackupError, Signer, given_roots, signed_manifest
 from qcstation.services.context import Station, connect, open_station
@@ -206,7 +215,7 @@ def test_b1_an_edited_member_with_a_recomputed_manifest_is_refused(
         restore.restore(target, forged, given=root_of(station))
     nothing_written(target)
     with pytest.raises(BackupError, match="signature does not match"):
-        restore.verify_archive(forged)
+        backup_verify.verify_archive(forged)
 
 
 # --- B2: take the signature out, or bring an unsigned backup ---------------------------------
@@ -492,7 +501,7 @@ def test_b7_an_older_backup_over_newer_work_is_recorded_reported_and_kept(
 ) -> None:
     newer = finish(station, inspector, serial="SN2")
     (old_head, _), _, _ = state_of(station)
-    backed = restore.verify_archive(made, station.location)[0].head[0]
+    backed = backup_verify.verify_archive(made, station.location)[0].head[0]
     monkeypatch.setenv("QCSTATION_PASSWORD", password)
     loc = station.location
     assert cli.main(["restore", str(made), "--force", "--user", "alice", *_where(loc)]) == 0
@@ -526,7 +535,7 @@ def test_b7_an_older_backup_over_newer_work_is_recorded_reported_and_kept(
     (recorded,) = [r for c in saved.chains.values() for r in c.restores]
     assert recorded.by == "alice" and recorded.safety_copy == str(safety)
     # The safety copy is a signed backup of what was replaced: restoring it undoes the restore.
-    checked, _ = restore.verify_archive(safety, loc)
+    checked, _ = backup_verify.verify_archive(safety, loc)
     assert checked.signer == "alice" and checked.head[0] == old_head
     back = restore.restore(loc, safety, True, Credentials("alice", password))
     assert back.warnings == []  # the evidence it left in place is still there

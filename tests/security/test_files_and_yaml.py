@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from qcstation import config, content
 from qcstation.domain.templates import ChecklistTemplate
 from qcstation.domain.yaml_files import ContentError, parse
-from qcstation.services import restore, templates
+from qcstation.services import backup_verify, restore, templates
 from qcstation.services.backup_archive import BackupError
 from qcstation.store.evidence import EvidenceError, EvidenceStore
 
@@ -62,7 +62,7 @@ def test_restore_refuses_members_that_escape_the_target(tmp_path: Path, name: st
 def test_restore_refuses_links(tmp_path: Path) -> None:
     bad = archive(tmp_path / "link.qcbackup", {"settings.yaml": b""}, kind=tarfile.SYMTYPE)
     with pytest.raises(BackupError, match="a link"):
-        restore.verify_archive(bad)
+        backup_verify.verify_archive(bad)
 
 
 def test_evidence_names_are_digests_only(tmp_path: Path) -> None:

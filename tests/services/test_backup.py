@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 
 from qcstation import cli, config
 from qcstation.domain.users import User
-from qcstation.services import audit, backup, inspections, restore
+from qcstation.services import audit, backup, backup_verify, inspections, restore
 from qcstation.services.backup_archive import BackupError
 from qcstation.services.context import Station, open_station
 from qcstation.services.errors import Conflict, PermissionDenied
@@ -66,7 +66,7 @@ def test_sqlite_backup_restores_byte_for_byte(
     assert result.evidence_files > 0 and out.exists()
     assert out.stat().st_mode & 0o077 == 0  # every record, hash and sealed key: owner only
     assert not list(out.parent.glob("*.partial"))
-    checked, untrusted = restore.verify_archive(out, station.location)
+    checked, untrusted = backup_verify.verify_archive(out, station.location)
     assert untrusted is None and checked.signer == "alice" and checked.trusted_as
     manifest = checked.manifest
     target = config.resolve(tmp_path / "restored", None)
@@ -142,7 +142,7 @@ def test_a_damaged_backup_is_refused_naming_the_file(
     missing = tmp_path / "missing.qcbackup"
     _rewrite(good, missing, {ev: None})
     with pytest.raises(BackupError, match=f"missing {ev}"):
-        restore.verify_archive(missing)
+        backup_verify.verify_archive(missing)
     cut = tmp_path / "cut.qcbackup"
     cut.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
     with pytest.raises(BackupError, match=r"nothing was restored|not a qcstation backup"):

@@ -50,14 +50,14 @@ def _given(args: argparse.Namespace) -> frozenset[str]:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from qcstation.services import restore
+    from qcstation.services import backup_verify, restore
     from qcstation.services.backup_archive import describe, pretty
 
     archive = Path(args.archive)
     given = _given(args)
     loc = _location(args)
     if args.check:
-        checked, untrusted = restore.verify_archive(archive, loc, given)
+        checked, untrusted = backup_verify.verify_archive(archive, loc, given)
         if untrusted:
             _out(f"{archive}: the signature and every file match the manifest. It is {untrusted}.")
             return PROBLEM

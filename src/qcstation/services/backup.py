@@ -1,11 +1,12 @@
 """Making a backup: the database as data, the evidence, a manifest signed by its maker.
 
-The file's layout and the checks a restore makes are in services/backup_archive.py; the
-restore itself is services/restore.py. A backup is made by an administrator signed in: the
-manifest carries their certificate (issued by the plant root) and is signed with their own
-key, opened at sign-in, so a restore can tell who made it, that nobody changed it since,
-and that it belongs to this plant. It records the audit chain's head in the very snapshot
-it copies, so a restore knows how far back it takes the record.
+The file's layout and the checks a restore makes are in services/backup_archive.py and
+services/backup_verify.py; the restore itself is services/restore.py. A backup is made by
+an administrator signed in: the manifest carries their certificate (issued by the plant
+root) and is signed with their own key, opened at sign-in, so a restore can tell who made
+it, that nobody changed it since, and that it belongs to this plant. It records the audit
+chain's head in the very snapshot it copies, so a restore knows how far back it takes the
+record.
 
 It is written to OUT.partial (readable by this account only: it holds every record,
 password hash and sealed key) and renamed when complete, so a crash never leaves a file

@@ -18,7 +18,7 @@ links); the signature over the manifest, by the certificate it carries; that cer
 against the plant root the station pinned (or one given for a new machine); every member
 against the manifest. An edited member with a recomputed manifest breaks the signature;
 a manifest re-signed with another key names another signer, whose standing is checked in
-the backed-up database itself (services/restore.py).
+the backed-up database itself (services/backup_verify.py).
 """
 
 from __future__ import annotations
