@@ -500,20 +500,20 @@ def sync_bench(url: str, base: Path, records: int) -> tuple[float, float]:
     from sqlalchemy import create_engine, insert, select
 
     from qcstation import config
-    from qcstation.services import accounts, sync
+    from qcstation.services import accounts, offline_copy, sync
     from qcstation.services.context import open_station
     from qcstation.store.models import AnswerRow, EvidenceRow, InspectionRow
 
     d = base / "bench-0"
     loc = config.resolve(d)
     server = open_station(loc)
-    local = sync.open_local(loc)
+    local = offline_copy.open_local(loc)
     sync.pull(server, local, accounts.login(server, "alice", c.PASSWORD))
     user = accounts.login(local, "insp0", c.PASSWORD)
     # Real inspections, each signed entry by entry as at a bench: the server checks every
     # record against its inspector's entries, so copies under new ids would be refused.
     made = [complete_one(local, user) for _ in range(records)]
-    assert sync.queue(local) == records
+    assert offline_copy.queue(local) == records
     t = time.perf_counter()
     pushed = sync.push(server, local, accounts.login(server, "alice", c.PASSWORD))
     ours = time.perf_counter() - t

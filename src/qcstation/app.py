@@ -65,16 +65,16 @@ def open_for_window(
 ) -> tuple[Station, config.Location]:
     """The station to work on. A station's own SQLite file is upgraded first when needed;
     a plant server that does not answer means working offline on this station's local
-    copy (services/sync.py), and the window says so."""
+    copy (services/offline_copy.py), and the window says so."""
     if loc.is_sqlite:
         return open_upgrading(loc, notes), loc
     from dataclasses import replace
 
-    from qcstation.services import sync
+    from qcstation.services import offline_copy
 
-    station, online = sync.open_for_work(loc)
+    station, online = offline_copy.open_for_work(loc)
     if not online:
-        loc = replace(loc, warnings=(*loc.warnings, sync.OFFLINE_NOTICE))
+        loc = replace(loc, warnings=(*loc.warnings, offline_copy.OFFLINE_NOTICE))
     return station, loc
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import event
 
 from qcstation import config
-from qcstation.services import accounts, sync
+from qcstation.services import accounts, offline_copy, sync
 from qcstation.services.context import open_station
 
 
@@ -27,7 +27,7 @@ def main() -> int:
     if len(sys.argv) > 4:
         sync.BATCH = int(sys.argv[4])
     loc = config.resolve(data_dir)
-    local = sync.open_local(loc)
+    local = offline_copy.open_local(loc)
     server = open_station(loc)
     seen: dict[str, int] = {}
 

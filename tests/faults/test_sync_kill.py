@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from qcstation import cli, config
 from qcstation.domain.users import Role
-from qcstation.services import accounts, audit, setup, sync
+from qcstation.services import accounts, audit, offline_copy, setup, sync
 from qcstation.services.context import connect, open_station
 from qcstation.store.models import AnswerRow, InspectionRow, ReceiptRow
 
@@ -50,7 +50,7 @@ def offline_station(url: str, base: Path, monkeypatch: pytest.MonkeyPatch) -> Pa
         )
         == 0
     )
-    local = sync.open_local(config.resolve(d))
+    local = offline_copy.open_local(config.resolve(d))
     server = open_station(config.resolve(d))
     sync.pull(server, local, accounts.login(server, "alice", PASSWORD))
     server.close()
@@ -102,7 +102,7 @@ def test_sync_killed_at_a_commit_delivers_exactly_once(
     killed = run(d, where, n, batch)
     assert killed.returncode == -9, killed.stdout + killed.stderr
     server = open_station(config.resolve(d))
-    local = sync.open_local(config.resolve(d))
+    local = offline_copy.open_local(config.resolve(d))
     try:
         # sync again, as the station does when it comes back (in this process: the killed
         # one is gone, and a second Python start adds nothing to what is tested)
@@ -121,7 +121,7 @@ def test_sync_killed_at_a_commit_delivers_exactly_once(
                 ).all()
             )
         assert dict(per) == local_per  # every answer once, none twice
-        assert sync.waiting(local) == 0
+        assert offline_copy.waiting(local) == 0
         assert audit.verify(server).ok
         assert sync.sync(server, local, accounts.login(server, "alice", PASSWORD)).sent == 0
     finally:

@@ -24,7 +24,7 @@ from qcstation.domain.stages import Stage
 from qcstation.domain.templates import PhotoItem
 from qcstation.domain.users import User
 from qcstation.imaging.scenes import encode_png, render_piece
-from qcstation.services import accounts, documents, inspections, sync
+from qcstation.services import accounts, documents, inspections, offline_copy, sync
 from qcstation.services.context import Station, open_station
 from qcstation.services.demo import passing_answer
 
@@ -71,10 +71,10 @@ def main() -> int:
     result: dict[str, Any] = {"station": station.name, "online": [], "offline": []}
     result["online"] += online(station, user, password, "a", n_online)
     if n_offline:
-        sync.sync(station, sync.open_local(location), user)  # the offline copy, made online
+        sync.sync(station, offline_copy.open_local(location), user)  # the offline copy, made online
         station.close()
         dead = make_url(location.database_url).set(port=1).render_as_string(hide_password=False)
-        local, is_online = sync.open_for_work(config.resolve(data_dir, dead))
+        local, is_online = offline_copy.open_for_work(config.resolve(data_dir, dead))
         assert not is_online
         me = accounts.login(local, username, password)
         offline = [record(local, me, f"{local.name}-off{n}") for n in range(n_offline)]

@@ -13,7 +13,7 @@ import pytest
 
 from qcstation import cli, config
 from qcstation.domain.users import User
-from qcstation.services import accounts, backup, setup, sync, upgrades
+from qcstation.services import accounts, backup, offline_copy, setup, upgrades
 from qcstation.services.context import connect
 from qcstation.store import anchors, private
 from qcstation.store.database import sqlite_file
@@ -49,7 +49,7 @@ def test_every_file_a_station_makes_is_its_accounts_only(tmp_path: Path, loose_u
         out = backup.backup(station, alice, tmp_path / "out" / "plant.qcbackup").path
         copy = upgrades.backup_path(data, "0008")
         upgrades.copy_sqlite(db, copy)
-        local = sync.open_local(loc)
+        local = offline_copy.open_local(loc)
         local.close()
         wal = Path(f"{db}-wal")  # SQLite removes it when the last connection closes
         assert wal.exists() and mode(wal) == 0o600
@@ -60,7 +60,7 @@ def test_every_file_a_station_makes_is_its_accounts_only(tmp_path: Path, loose_u
         db,
         data / config.SETTINGS_FILE,
         data / anchors.FILE,
-        data / sync.OFFLINE_DB,
+        data / offline_copy.OFFLINE_DB,
         copy,
         out,
     ]

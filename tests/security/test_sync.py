@@ -33,6 +33,7 @@ from qcstation.services import (
     audit,
     inspections,
     keys,
+    offline_copy,
     setup,
     station_keys,
     sync,
@@ -78,7 +79,7 @@ def plant(pg_schema_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         result = setup.init(st, "alice", PASSWORD)
         st.close()
         assert result.joined and result.station_key is not None and result.station_key.certified
-        b = Bench(loc, sync.open_local(loc), open_station(loc))
+        b = Bench(loc, offline_copy.open_local(loc), open_station(loc))
         sync.pull(b.server, b.local, accounts.login(b.server, "alice", PASSWORD))
         benches[name] = b
         return b
@@ -191,7 +192,7 @@ def test_a_pass_by_a_supervisor_written_into_the_outbox_by_hand_is_refused(plant
     make, _hq = plant
     a = make("bench-a")
     _good, bad = offline_work(a)
-    sync.queue(a.local)
+    offline_copy.queue(a.local)
     forged = json.loads(outbox(a, bad).payload)
     forged_id = str(uuid.uuid4())
     forged["record_id"] = forged["inspection"]["id"] = forged_id
@@ -227,7 +228,7 @@ def test_a_changed_payload_with_its_hash_recomputed_is_refused(plant: Any) -> No
     make, _hq = plant
     a = make("bench-a")
     good, bad = offline_work(a)
-    sync.queue(a.local)
+    offline_copy.queue(a.local)
     row = outbox(a, bad)
     text = row.payload.replace('"verdict":"fail"', '"verdict":"pass"')
     assert text != row.payload
@@ -240,7 +241,7 @@ def test_a_changed_payload_with_its_hash_recomputed_is_refused(plant: Any) -> No
         in dict(result.refused)[bad]
     )
     assert on_server(a, bad) == 0 and on_server(a, good) == 1
-    assert sync.refused(a.local)[0][0] == bad
+    assert offline_copy.refused(a.local)[0][0] == bad
 
     # Not even the station key helps: the verdict is the inspector's signed one.
     row = outbox(a, bad)
@@ -257,7 +258,7 @@ def test_a_failed_piece_re_signed_as_passing_with_her_own_key_is_refused(plant: 
     make, _hq = plant
     a = make("bench-a")
     _good, bad = offline_work(a)
-    sync.queue(a.local)
+    offline_copy.queue(a.local)
     p = json.loads(outbox(a, bad).payload)
     p["inspection"]["verdict"] = "pass"
     entries = p["audit"]["entries"]
@@ -280,7 +281,7 @@ def test_entries_re_signed_in_the_supervisors_name_with_her_key_are_refused(plan
     make, _hq = plant
     a = make("bench-a")
     good, _bad = offline_work(a)
-    sync.queue(a.local)
+    offline_copy.queue(a.local)
     p = json.loads(outbox(a, good).payload)
     for e in p["audit"]["entries"]:
         e["actor"] = "sam"
@@ -296,7 +297,7 @@ def test_a_record_of_station_a_sent_by_station_b_is_refused(plant: Any) -> None:
     make, _hq = plant
     a, b = make("bench-a"), make("bench-b")
     good, _bad = offline_work(a)
-    sync.queue(a.local)
+    offline_copy.queue(a.local)
     stolen = outbox(a, good)
     with b.local.db.write(None, b.local.name) as s:  # copied into bench B's outbox as it is
         s.add(
@@ -331,7 +332,7 @@ def test_a_swapped_photo_is_refused(plant: Any) -> None:
     make, _hq = plant
     a = make("bench-a")
     good, _bad = offline_work(a)
-    sync.queue(a.local)
+    offline_copy.queue(a.local)
     sha = json.loads(outbox(a, good).payload)["evidence"][0]["sha256"]
     a.local.evidence.path_for(sha).write_bytes(b"another picture")
     why = dict(deliver(a).refused)[good]
@@ -342,7 +343,7 @@ def test_a_revoked_station_key_vouches_for_nothing(plant: Any) -> None:
     make, hq = plant
     a = make("bench-a")
     good, bad = offline_work(a)
-    sync.queue(a.local)
+    offline_copy.queue(a.local)
     station_keys.revoke(hq, accounts.login(hq, "alice", PASSWORD), "bench-a", "bench stolen")
     refused = dict(deliver(a).refused)
     assert set(refused) == {good, bad}
@@ -354,7 +355,7 @@ def test_entries_whose_last_signature_is_cut_off_are_refused(plant: Any) -> None
     make, _hq = plant
     a = make("bench-a")
     good, _bad = offline_work(a)
-    sync.queue(a.local)
+    offline_copy.queue(a.local)
     p = json.loads(outbox(a, good).payload)
     last = p["audit"]["entries"][-1]
     last["signature"] = last["key_id"] = None
@@ -370,7 +371,7 @@ def test_a_payload_qcstation_never_writes_is_refused_and_holds_nothing_up(plant:
     good, bad = offline_work(a)
     junk = str(uuid.uuid4())
     rewrite(a, junk, {"format": 2, "kind": "inspection", "record_id": junk, "station": "bench-a"})
-    sync.queue(a.local)
+    offline_copy.queue(a.local)
     result = deliver(a)
     assert "its payload is not one qcstation writes" in dict(result.refused)[junk]
     assert result.sent == 2 and on_server(a, good) == on_server(a, bad) == 1
@@ -382,7 +383,7 @@ def test_records_an_older_qcstation_queued_are_built_again_and_signed(plant: Any
     make, _hq = plant
     a = make("bench-a")
     good, _bad = offline_work(a)
-    sync.queue(a.local)
+    offline_copy.queue(a.local)
     old = json.loads(outbox(a, good).payload)
     old.pop("format")
     old["audit"] = old["audit"]["entries"]  # as qcstation 0.1 wrote it
@@ -439,17 +440,17 @@ def test_queueing_reads_only_what_is_new_and_misses_nothing(plant: Any) -> None:
     make, _hq = plant
     a = make("bench-a")
     good, bad = offline_work(a)
-    assert sync.queue(a.local) == 2
+    assert offline_copy.queue(a.local) == 2
     history = 600
     copies_of(a, good, history)
-    assert sync.queue(a.local) == 0
+    assert offline_copy.queue(a.local) == 0
 
     ines = accounts.login(a.local, "ines", PASSWORD)
     one_more = finish(a.local, ines, serial="NEW-1")
-    queued, read = rows_read(lambda: sync.queue(a.local))
+    queued, read = rows_read(lambda: offline_copy.queue(a.local))
     assert queued == 1 and outbox(a, one_more).station_signature
     # What one record's payload takes (its answers, evidence and trail), not the history.
-    _, alone = rows_read(lambda: sync.queue(a.local))
+    _, alone = rows_read(lambda: offline_copy.queue(a.local))
     assert alone < 5 and read < 150 < history, (read, alone)
 
     # Completed under a clock set back a year: before everything queued, still queued.
@@ -463,7 +464,7 @@ def test_queueing_reads_only_what_is_new_and_misses_nothing(plant: Any) -> None:
     with a.local.db.write(None, a.local.name) as s:
         row = s.scalars(select(OutboxRow).where(OutboxRow.record_id == bad)).one()
         row.station_key_id = row.station_signature = None
-    assert sync.queue(a.local) == 1
+    assert offline_copy.queue(a.local) == 1
     assert outbox(a, back_then).station_signature and outbox(a, bad).station_signature
     with a.local.db.read() as s:
         assert s.scalar(select(func.count()).select_from(OutboxRow)) == history + 4
@@ -493,13 +494,13 @@ def test_a_queue_of_records_is_delivered_in_one_server_transaction(plant: Any) -
     a = make("bench-a")
     ines = accounts.login(a.local, "ines", PASSWORD)
     made = [finish(a.local, ines, serial=f"Q-{n}") for n in range(4)]
-    assert sync.queue(a.local) == 4
+    assert offline_copy.queue(a.local) == 4
     alice = accounts.login(a.server, "alice", PASSWORD)
     pushed, commits = server_commits(a, lambda: sync.push(a.server, a.local, alice))
     assert (pushed.sent, pushed.already, pushed.refused) == (4, 0, ())
     assert commits == 1
     assert all(on_server(a, r) == 1 for r in made)
-    assert sync.waiting(a.local) == 0 and all(outbox(a, r).sent_at for r in made)
+    assert offline_copy.waiting(a.local) == 0 and all(outbox(a, r).sent_at for r in made)
     with a.server.db.read() as s:
         receipts = set(s.scalars(select(ReceiptRow.record_id)))
     assert receipts == set(made)
@@ -517,7 +518,7 @@ def test_a_record_refused_inside_a_batch_is_delivered_around(plant: Any) -> None
     before = finish(a.local, ines, serial="B-1")
     _good, bad = offline_work(a)
     after = finish(a.local, ines, serial="A-1")
-    sync.queue(a.local)
+    offline_copy.queue(a.local)
     p = json.loads(outbox(a, bad).payload)
     p["inspection"]["verdict"] = "pass"
     entries = p["audit"]["entries"]

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from qcstation import cli, config
 from qcstation.accounts import keys as pki
 from qcstation.domain.users import Role
-from qcstation.services import accounts, keys, setup, station_keys, sync
+from qcstation.services import accounts, keys, offline_copy, setup, station_keys, sync
 from qcstation.services.context import Station, connect, open_station
 from qcstation.services.errors import SigningRefused
 from qcstation.store import secret_store
@@ -109,14 +109,14 @@ def test_a_renewed_station_key_retires_the_old_one_and_signs_from_then_on(
     assert cli.main(["keys", "station", "--user", "alice", "--data-dir", str(d)]) == 0
     assert "waits for the plant root's certificate" in capsys.readouterr().out
     # Until it is issued nothing is sent, and nothing is set aside either.
-    local = sync.open_local(loc)
+    local = offline_copy.open_local(loc)
     try:
         finish(local_with_ines(loc, local), accounts.login(local, "ines", PASSWORD))
         assert cli.main(["sync", "--user", "alice", "--data-dir", str(d)]) == 2
         assert "waits for the plant root's certificate, so nothing was sent" in (
             capsys.readouterr().err
         )
-        assert sync.waiting(local) == 1 and sync.refused(local) == []
+        assert offline_copy.waiting(local) == 1 and offline_copy.refused(local) == []
     finally:
         local.close()
     monkeypatch.setenv(keys.ENV_ROOT_PASSPHRASE, PASSWORD)
@@ -128,7 +128,7 @@ def test_a_renewed_station_key_retires_the_old_one_and_signs_from_then_on(
     assert rows[first].retired_at is not None and rows[second].retired_at is None
     # It signs the outbox, and the server takes what it signs.
     server = open_station(loc)
-    local = sync.open_local(loc)
+    local = offline_copy.open_local(loc)
     try:
         alice = accounts.login(server, "alice", PASSWORD)
         result = sync.sync(server, local, alice)

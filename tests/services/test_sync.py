@@ -15,7 +15,16 @@ from qcstation import cli, config, content
 from qcstation.domain.records import sha256_hex
 from qcstation.domain.stages import Stage
 from qcstation.domain.users import Role
-from qcstation.services import accounts, audit, inspections, setup, specs, sync, templates
+from qcstation.services import (
+    accounts,
+    audit,
+    inspections,
+    offline_copy,
+    setup,
+    specs,
+    sync,
+    templates,
+)
 from qcstation.services.context import Station, connect, open_station
 from qcstation.services.errors import LoginFailed, PermissionDenied
 from qcstation.store.database import DatabaseUnavailable
@@ -87,8 +96,8 @@ def test_offline_station_catches_up_exactly_once(
 
     window_station, window_loc = app.open_for_window(offline_loc)
     window_station.close()
-    assert sync.OFFLINE_NOTICE in window_loc.warnings  # the window says it works offline
-    local, online = sync.open_for_work(offline_loc)
+    assert offline_copy.OFFLINE_NOTICE in window_loc.warnings  # the window says it works offline
+    local, online = offline_copy.open_for_work(offline_loc)
     assert not online
     ines = accounts.login(local, "ines", PASSWORD)
     # reference data is the server's: nothing of it changes on the offline copy
@@ -134,7 +143,7 @@ def test_offline_station_catches_up_exactly_once(
     # The server is back.
     assert cli.main(["sync", "--data-dir", str(d)]) == 0
     assert "Delivered 3 inspection(s)" in capsys.readouterr().out
-    local = sync.open_local(config.resolve(d))
+    local = offline_copy.open_local(config.resolve(d))
     plant = open_station(config.resolve(d))
     try:
         for ins_id in done:
@@ -177,7 +186,7 @@ def test_offline_station_catches_up_exactly_once(
         assert [r for r, _why in pushed.refused] == [done[1]]
         assert "different content" in pushed.refused[0][1]
         assert inspections.get(plant, done[1]).serial == "OFF-1"
-        assert sync.waiting(local) == 0
+        assert offline_copy.waiting(local) == 0
         with local.db.read() as s:
             assert (
                 "different content"
@@ -189,7 +198,7 @@ def test_offline_station_catches_up_exactly_once(
     finally:
         local.close()
         plant.close()
-    back, online = sync.open_for_work(config.resolve(d))
+    back, online = offline_copy.open_for_work(config.resolve(d))
     back.close()
     assert online
 
@@ -197,4 +206,4 @@ def test_offline_station_catches_up_exactly_once(
 def test_no_offline_copy_says_what_to_do(pg_schema_url: str, tmp_path: Path) -> None:
     wrong = make_url(pg_schema_url).set(port=1).render_as_string(hide_password=False)
     with pytest.raises(DatabaseUnavailable, match="no offline copy yet: run `qcstation sync`"):
-        sync.open_for_work(config.resolve(tmp_path / "new", wrong))
+        offline_copy.open_for_work(config.resolve(tmp_path / "new", wrong))

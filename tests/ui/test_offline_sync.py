@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 from qcstation import app, cli, config
 from qcstation.domain.stages import Stage
 from qcstation.domain.users import Role
-from qcstation.services import accounts, demo, setup, sync
+from qcstation.services import accounts, demo, offline_copy, setup
 from qcstation.services.context import connect
 from qcstation.services.errors import SigningRefused
 from qcstation.store import secret_store
@@ -42,7 +42,7 @@ def test_the_window_sends_the_outbox_when_the_server_is_back(
 
     wrong = make_url(pg_schema_url).set(port=1).render_as_string(hide_password=False)
     station, loc = app.open_for_window(config.resolve(d, wrong))
-    assert sync.is_offline_copy(station, loc)
+    assert offline_copy.is_offline_copy(station, loc)
     ines = accounts.login(station, "ines", PASSWORD)
     ins_id = demo.run_inspection(station, ines, Stage.FINAL_QC, random.Random(4))
 

@@ -10,7 +10,7 @@ from qcstation.cli._shared import OK, PROBLEM, UsageError, _err, _location, _log
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    from qcstation.services import sync
+    from qcstation.services import offline_copy, sync
 
     loc = _location(args)
     if loc.is_sqlite:
@@ -18,12 +18,12 @@ def cmd_sync(args: argparse.Namespace) -> int:
             "this station keeps its data in its own SQLite file, there is no server to sync "
             "with; a station of a plant server is set up with `qcstation init --database-url`"
         )
-    local = sync.open_local(loc)
+    local = offline_copy.open_local(loc)
     try:
-        queued = sync.queue(local)
+        queued = offline_copy.queue(local)
         if args.status:
-            _out(f"{sync.waiting(local)} completed inspection(s) wait in the outbox.")
-            for _record_id, why in sync.refused(local):
+            _out(f"{offline_copy.waiting(local)} completed inspection(s) wait in the outbox.")
+            for _record_id, why in offline_copy.refused(local):
                 _out(f"  set aside: {why}")
             return OK
         server = sync.open_server(loc, local)

@@ -12,7 +12,7 @@ import os
 from PySide6.QtWidgets import QMessageBox
 
 from qcstation.config import Location
-from qcstation.services import sync
+from qcstation.services import offline_copy
 from qcstation.services.context import Station
 from qcstation.ui import i18n, theme
 from qcstation.ui.boot import application, has_display
@@ -39,7 +39,7 @@ def attach_workspace(
     work = TaskRunner(errors.report, threads=WORK_THREADS, name="work", background=True)
     ctx = UiContext(station, tasks, errors, location.settings, work=work)
     window.attach(ctx, CameraPanel(source))
-    if sync.is_offline_copy(station, location):
+    if offline_copy.is_offline_copy(station, location):
         window.offline_sync = OfflineSync(ctx, location, window.connection_note, window)  # type: ignore[attr-defined]
     for warning in location.warnings:  # shown, not waited for: the window works meanwhile
         box = QMessageBox(QMessageBox.Icon.Warning, "qcstation", warning, parent=window)
