@@ -23,6 +23,13 @@ from ..conftest import initialised_copy
 
 PASSWORDS = {u: p for u, p, _r, _n in demo.DEMO_USERS}
 
+# How long a test waits for what it started (a save, a dialog, a frame, a job) to show. It
+# is no measure of speed: a waitUntil returns as soon as its condition holds, and on a
+# loaded machine honest work can take many times its usual time (a signing and a print
+# preview took over 20 s beside `stress --cpu 2`). It only bounds a wait that never ends;
+# pytest-timeout (pyproject.toml) stops and names a test that hangs.
+WAIT_MS = 120_000
+
 
 class StillCamera:
     """A camera that always shows the same rendered piece (the real ones come from imaging/)."""
@@ -62,7 +69,7 @@ def window(qtbot: QtBot, ui_station: Station) -> Iterator[tuple[MainWindow, UiCo
     win.activateWindow()
     # Keys go to the active window: wait until it is this one (an earlier test's window,
     # or a slow machine, must not take them).
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is win, timeout=10000)
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is win, timeout=WAIT_MS)
     yield win, ctx
     win.close()
     ctx.tasks.wait()
@@ -81,9 +88,9 @@ class Driver:
 
     def settle(self) -> None:
         """Wait until the worker is idle and its results have been delivered."""
-        self.qtbot.waitUntil(lambda: self.ctx.pending == 0, timeout=20000)
+        self.qtbot.waitUntil(lambda: self.ctx.pending == 0, timeout=WAIT_MS)
         self.qtbot.wait(30)
-        self.qtbot.waitUntil(lambda: self.ctx.pending == 0, timeout=20000)
+        self.qtbot.waitUntil(lambda: self.ctx.pending == 0, timeout=WAIT_MS)
 
     def focus(self) -> QWidget:
         target = QApplication.focusWidget()

@@ -17,13 +17,13 @@ from qcstation.services.context import Station
 from qcstation.ui.pages.verify import VerifyPage
 
 from ..tampering import as_owner, cut_after
-from .conftest import Driver
+from .conftest import WAIT_MS, Driver
 
 
 def _reads_done(d: Driver) -> None:
     reads = d.ctx.work
     assert reads is not None
-    d.qtbot.waitUntil(lambda: reads.pending == 0, timeout=60000)
+    d.qtbot.waitUntil(lambda: reads.pending == 0, timeout=WAIT_MS)
     d.qtbot.wait(30)
 
 
@@ -100,7 +100,7 @@ def test_the_trail_check_shows_progress_and_cancel_stops_it_writing_nothing(
     assert isinstance(page, VerifyPage)
     page.setFocus()
     d.qtbot.keyClick(page, Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier)
-    d.qtbot.waitUntil(d.win.busy.isVisible, timeout=10000)
+    d.qtbot.waitUntil(d.win.busy.isVisible, timeout=WAIT_MS)
     assert "Checking the audit trail" in d.win.busy.label.text()
     assert not page.trail_button.isEnabled()
     d.qtbot.mouseClick(d.win.busy.cancel_button, Qt.MouseButton.LeftButton)

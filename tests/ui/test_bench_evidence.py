@@ -30,7 +30,7 @@ from qcstation.ui.pages.defect_dialog import DefectDialog
 from qcstation.ui.pages.measure_dialog import MeasureDialog
 from qcstation.ui.pages.settings import SettingsPage
 
-from .conftest import PASSWORDS, Driver
+from .conftest import PASSWORDS, WAIT_MS, Driver
 
 K = Qt.Key
 MODE = Mode(320, 240, 30, "MJPG")
@@ -64,8 +64,8 @@ def scope(qtbot: QtBot, ui_station: Station) -> Iterator[tuple[Driver, Synthetic
     qtbot.waitExposed(win)
     win.activateWindow()
     try:
-        qtbot.waitUntil(lambda: feed.capabilities() is not None, timeout=20000)
-        qtbot.waitUntil(lambda: win.camera.view.frame is not None, timeout=20000)
+        qtbot.waitUntil(lambda: feed.capabilities() is not None, timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: win.camera.view.frame is not None, timeout=WAIT_MS)
         yield Driver(qtbot, win, ctx), cam
     finally:
         win.close()
@@ -393,7 +393,7 @@ def test_the_defect_photo_carries_the_camera_and_calibration_and_waits_for_a_los
     assert on_screen(d) == record(d, ins_id)
     # the camera is pulled out: the next defect form keeps what was typed and logs nothing
     cam.unplug()
-    d.qtbot.waitUntil(lambda: feed.problem() is not None, timeout=5000)
+    d.qtbot.waitUntil(lambda: feed.problem() is not None, timeout=WAIT_MS)
     go_to(d, "cracks")
     d.press(K.Key_F)
     dialog = win.findChild(DefectDialog)
@@ -408,7 +408,7 @@ def test_the_defect_photo_carries_the_camera_and_calibration_and_waits_for_a_los
     assert len(inspections.get(station, ins_id).defects) == 1
     assert len(inspections.evidence_of(station, ins_id)) == 1
     cam.replug()
-    d.qtbot.waitUntil(lambda: feed.problem() is None, timeout=15000)
+    d.qtbot.waitUntil(lambda: feed.problem() is None, timeout=WAIT_MS)
     dialog.filter.setFocus()
     d.press(K.Key_Return)
     d.qtbot.waitUntil(lambda: win.findChild(DefectDialog) is None)

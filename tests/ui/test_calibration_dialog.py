@@ -14,7 +14,7 @@ from qcstation.ui.context import UiContext
 from qcstation.ui.main_window import MainWindow
 from qcstation.ui.pages.calibration_dialog import CalibrationDialog
 
-from .conftest import PASSWORDS
+from .conftest import PASSWORDS, WAIT_MS
 
 MODE = Mode(640, 480, 30, "MJPG")
 
@@ -47,11 +47,11 @@ def test_found_ticks_calibrate_within_one_percent_and_are_saved(
     sign(ctx, "sam")
     frame, cam = micrometer()
     dialog = open_dialog(qtbot, ctx, frame, cam.camera_id)
-    qtbot.waitUntil(lambda: dialog.detection is not None, timeout=20000)
+    qtbot.waitUntil(lambda: dialog.detection is not None, timeout=WAIT_MS)
     assert dialog.candidate is not None
     assert dialog.candidate.px_per_mm == pytest.approx(cam.truth.px_per_mm, rel=0.01)
     assert dialog.save_button.isEnabled()
-    with qtbot.waitSignal(dialog.calibration_saved, timeout=20000):
+    with qtbot.waitSignal(dialog.calibration_saved, timeout=WAIT_MS):
         qtbot.keyClick(dialog, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
     saved = calibration.current(ctx.station, cam.camera_id, "1.0x")
     assert saved is not None and saved.calibration.made_by == "sam"
@@ -66,7 +66,7 @@ def test_two_marked_ticks_calibrate_within_one_percent(
     sign(ctx, "sam")
     frame, cam = micrometer()
     dialog = open_dialog(qtbot, ctx, frame, cam.camera_id)
-    qtbot.waitUntil(lambda: dialog.detection is not None, timeout=20000)
+    qtbot.waitUntil(lambda: dialog.detection is not None, timeout=WAIT_MS)
     ticks = sorted(int(k.split("_")[1]) for k in cam.truth.points if k.startswith("tick_"))
     k0, k1 = ticks[1], ticks[-2]
     for k in (k0, k1):
@@ -87,7 +87,7 @@ def test_without_ticks_the_person_types_the_divisions(
     sign(ctx, "sam")
     blank = np.full((480, 640, 3), 128, np.uint8)
     dialog = open_dialog(qtbot, ctx, blank, "cam-x")
-    qtbot.waitUntil(lambda: "No ticks found" in dialog.found.text(), timeout=20000)
+    qtbot.waitUntil(lambda: "No ticks found" in dialog.found.text(), timeout=WAIT_MS)
     assert dialog.candidate is None and not dialog.save_button.isEnabled()
     dialog.mark(100.0, 200.0)
     dialog.mark(105.0, 200.0)  # too close to be a calibration
@@ -106,7 +106,7 @@ def test_an_inspector_sees_the_result_but_cannot_save(
     sign(ctx, "ines")
     frame, cam = micrometer()
     dialog = open_dialog(qtbot, ctx, frame, cam.camera_id)
-    qtbot.waitUntil(lambda: dialog.detection is not None, timeout=20000)
+    qtbot.waitUntil(lambda: dialog.detection is not None, timeout=WAIT_MS)
     assert dialog.candidate is not None and not dialog.save_button.isEnabled()
     assert "supervisor" in dialog.permission_note.text()
     dialog.save()
@@ -120,5 +120,5 @@ def test_the_window_shows_whether_the_camera_is_calibrated(
     sign(ctx, "sam")
     win.refresh_calibration()
     label = win.camera.calibration_label
-    qtbot.waitUntil(lambda: "Not for measuring" in label.text(), timeout=10000)
+    qtbot.waitUntil(lambda: "Not for measuring" in label.text(), timeout=WAIT_MS)
     assert "calibrate" in label.text()

@@ -18,6 +18,8 @@ from qcstation.imaging.synthetic import SyntheticCamera, SyntheticConfig
 from qcstation.ui.camera_panel import CameraPanel
 from qcstation.ui.live_camera import GrabberFeed
 
+from .conftest import WAIT_MS
+
 SMALL = Mode(320, 240, 60, "MJPG")
 
 
@@ -131,17 +133,17 @@ def test_camera_unplugged_shows_a_banner_within_two_seconds_and_comes_back(
     qtbot.addWidget(p)
     p.show()
     try:
-        qtbot.waitUntil(lambda: p.view.frame is not None, timeout=20000)
+        qtbot.waitUntil(lambda: p.view.frame is not None, timeout=WAIT_MS)
         assert p.view.banner == ""
         cam.unplug()
         t0 = time.monotonic()
-        qtbot.waitUntil(lambda: "Camera problem" in p.view.banner, timeout=2000)
+        qtbot.waitUntil(lambda: "Camera problem" in p.view.banner, timeout=WAIT_MS)
         assert time.monotonic() - t0 < 2.0
         assert p.view.frame is not None  # the last good picture stays
         cam.replug()
-        qtbot.waitUntil(lambda: p.view.banner == "", timeout=10000)
+        qtbot.waitUntil(lambda: p.view.banner == "", timeout=WAIT_MS)
         seq = p._seq
-        qtbot.waitUntil(lambda: p._seq > seq, timeout=5000)  # frames flow again
+        qtbot.waitUntil(lambda: p._seq > seq, timeout=WAIT_MS)  # frames flow again
         assert feed.grabber.stats().reconnects >= 1
     finally:
         p.timer.stop()

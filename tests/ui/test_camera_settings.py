@@ -17,7 +17,7 @@ from qcstation.ui.main_window import MainWindow
 from qcstation.ui.pages.camera_settings import CameraSettings
 from qcstation.ui.pages.settings import SettingsPage
 
-from .conftest import Driver
+from .conftest import WAIT_MS, Driver
 
 MODES = (Mode(320, 240, 60, "MJPG"), Mode(640, 480, 30, "MJPG"))
 
@@ -43,7 +43,7 @@ def feed() -> Iterator[GrabberFeed]:
 def test_remembered_controls_are_set_when_the_camera_connects(
     qtbot: QtBot, feed: GrabberFeed
 ) -> None:
-    qtbot.waitUntil(lambda: feed.capabilities() is not None, timeout=20000)
+    qtbot.waitUntil(lambda: feed.capabilities() is not None, timeout=WAIT_MS)
     caps = feed.capabilities()
     assert caps is not None and caps.controls[Control.EXPOSURE].value == 30.0
     by = {r.control: r for r in feed.control_results}
@@ -57,7 +57,7 @@ def test_settings_show_modes_and_controls_and_remember_them(
     win: MainWindow = driver.win
     ctx: UiContext = driver.ctx
     win.camera.set_source(feed)
-    driver.qtbot.waitUntil(lambda: feed.capabilities() is not None, timeout=20000)
+    driver.qtbot.waitUntil(lambda: feed.capabilities() is not None, timeout=WAIT_MS)
     driver.sign_in("ada")
     win.show_page(SettingsPage)
     driver.settle()
@@ -94,7 +94,7 @@ def test_a_remembered_mode_the_camera_does_not_offer_is_named(
 ) -> None:
     win: MainWindow = driver.win
     win.camera.set_source(feed)
-    driver.qtbot.waitUntil(lambda: feed.capabilities() is not None, timeout=20000)
+    driver.qtbot.waitUntil(lambda: feed.capabilities() is not None, timeout=WAIT_MS)
     driver.sign_in("ada")
     cs = win.findChild(CameraSettings)
     assert isinstance(cs, CameraSettings)

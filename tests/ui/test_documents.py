@@ -23,6 +23,7 @@ from qcstation.ui.pages.verify import VerifyPage
 from qcstation.ui.printing import paint_pdf, setup_printer
 
 from ..conftest import have_tools
+from .conftest import WAIT_MS
 
 PASSWORDS = {u: p for u, p, _r, _n in DEMO_USERS}
 
@@ -281,7 +282,7 @@ def test_a_certificate_held_under_the_camera_verifies(
     driver.win.camera.poll()
     page = verify_page(driver)
     page.start_scan()
-    driver.qtbot.waitUntil(lambda: not page.scan_timer.isActive(), timeout=20000)
+    driver.qtbot.waitUntil(lambda: not page.scan_timer.isActive(), timeout=WAIT_MS)
     driver.settle()
     assert page.verdict.text() == "VALID", [
         page.lines.item(i).text() for i in range(page.lines.count())

@@ -22,6 +22,8 @@ from qcstation.ui.context import UiContext
 from qcstation.ui.errors import KEPT
 from qcstation.ui.main_window import MainWindow
 
+from .conftest import WAIT_MS
+
 
 @pytest.fixture
 def logged(tmp_path: Path) -> Iterator[Path]:
@@ -55,7 +57,7 @@ def test_the_crash_dialog_works_with_no_stderr_and_the_log_has_the_traceback(
             boom()
         except RuntimeError as exc:
             ctx.errors.report(exc)
-        qtbot.waitUntil(lambda: crash_dialog(win) is not None, timeout=5000)
+        qtbot.waitUntil(lambda: crash_dialog(win) is not None, timeout=WAIT_MS)
         box = crash_dialog(win)
         assert box is not None and "RuntimeError: a bug in the window" in box.detailedText()
         box.done(0)
@@ -81,7 +83,7 @@ def test_the_error_hooks_log_a_bug_of_any_thread(
     worker.start()
     worker.join()
     assert "RuntimeError: a bug in the window" in logged.read_text("utf-8")  # at once
-    qtbot.waitUntil(lambda: crash_dialog(win) is not None, timeout=5000)
+    qtbot.waitUntil(lambda: crash_dialog(win) is not None, timeout=WAIT_MS)
     crash_dialog(win).done(0)  # type: ignore[union-attr]
 
     try:

@@ -16,7 +16,7 @@ from qcstation.ui.main_window import MainWindow
 from qcstation.ui.pages.golden_dialog import GoldenDialog
 from qcstation.ui.pages.measure_dialog import MeasureDialog
 
-from .conftest import PASSWORDS
+from .conftest import PASSWORDS, WAIT_MS
 
 W, H = 480, 360
 
@@ -45,7 +45,7 @@ def test_set_golden_then_compare_a_piece_with_a_missing_prong(
     d = editor(qtbot, win, ctx, image_of(ctx, good, "GOLD"))
     assert d.make_golden.isVisibleTo(d)
     d.set_golden()
-    qtbot.waitUntil(lambda: "golden sample of RG-1" in d.status.text(), timeout=10000)
+    qtbot.waitUntil(lambda: "golden sample of RG-1" in d.status.text(), timeout=WAIT_MS)
     d.close()
     rng = np.random.default_rng(2)
     bad, scene = photograph(
@@ -55,7 +55,7 @@ def test_set_golden_then_compare_a_piece_with_a_missing_prong(
     d = editor(qtbot, win, ctx, image_of(ctx, bad, "SN-1"))
     assert not d.make_golden.isVisibleTo(d)  # inspectors compare, supervisors set
     d.compare_golden()
-    qtbot.waitUntil(lambda: d.findChild(GoldenDialog) is not None, timeout=30000)
+    qtbot.waitUntil(lambda: d.findChild(GoldenDialog) is not None, timeout=WAIT_MS)
     g = d.findChild(GoldenDialog)
     assert isinstance(g, GoldenDialog)
     qtbot.waitExposed(g)
@@ -86,5 +86,5 @@ def test_without_a_golden_sample_the_editor_says_what_to_do(
     good, _ = photograph(PieceSpec.random(3), W, H)
     d = editor(qtbot, win, ctx, image_of(ctx, good, "SN-2"))
     d.compare_golden()
-    qtbot.waitUntil(lambda: "no golden sample" in d.status.text(), timeout=10000)
+    qtbot.waitUntil(lambda: "no golden sample" in d.status.text(), timeout=WAIT_MS)
     assert "supervisor sets one" in d.status.text()

@@ -17,6 +17,7 @@ from qcstation.ui.pages.checklist import ChecklistPage
 from qcstation.ui.pages.inspection_view import InspectionDialog
 
 from ..instrument_device import EmulatedDevice, device
+from .conftest import WAIT_MS
 
 K = Qt.Key
 pytestmark = pytest.mark.skipif(not hasattr(os, "openpty"), reason="pseudo-terminals are POSIX")
@@ -50,7 +51,9 @@ def test_f7_reads_the_caliper_into_the_item(driver) -> None:  # type: ignore[no-
         dev.press_when_read(b"01A+000000.85\r")  # the inspector presses DATA on the caliper
         driver.qtbot.keyClick(driver.focus(), K.Key_F7)
         assert problem(page) == "Press DATA on Caliper…"
-        driver.qtbot.waitUntil(lambda: ("min-wall", None) in page.inspection.answers, timeout=10000)
+        driver.qtbot.waitUntil(
+            lambda: ("min-wall", None) in page.inspection.answers, timeout=WAIT_MS
+        )
         driver.settle()
         stored = inspections.get(driver.ctx.station, ins.id)
         answer = stored.answers[("min-wall", None)]
@@ -91,7 +94,7 @@ def test_a_failed_reading_is_said_and_nothing_is_recorded(
         else:
             dev.press_when_read(sent)
         driver.qtbot.keyClick(driver.focus(), K.Key_F7)
-        driver.qtbot.waitUntil(lambda: words in problem(page), timeout=10000)
+        driver.qtbot.waitUntil(lambda: words in problem(page), timeout=WAIT_MS)
         assert page.editor.readings[0].text() == ""
         driver.settle()
         assert ("min-wall", None) not in inspections.get(driver.ctx.station, ins.id).answers
@@ -115,7 +118,9 @@ def test_typing_over_the_instrument_reading_names_no_instrument(driver) -> None:
     with device() as dev:
         page, ins = open_at(driver, dev, "min-wall")
         page.editor.instrument_reading(0.85, "Caliper (x)")  # would save: see the test above
-        driver.qtbot.waitUntil(lambda: ("min-wall", None) in page.inspection.answers, timeout=10000)
+        driver.qtbot.waitUntil(
+            lambda: ("min-wall", None) in page.inspection.answers, timeout=WAIT_MS
+        )
         driver.settle()
         page.go_to(page._rows[("min-wall", None)])
         field = page.editor.readings[0]
@@ -173,7 +178,7 @@ def test_a_reading_that_arrives_after_moving_on_is_dropped(driver) -> None:  # t
         assert page.editor.item is not None and page.editor.item.id == "weight-deviation"
         dev.press_when_read(b"01A+000000.85\r")
         driver.qtbot.waitUntil(
-            lambda: "came after you moved on" in page.notice.text(), timeout=10000
+            lambda: "came after you moved on" in page.notice.text(), timeout=WAIT_MS
         )
         assert "0.85 mm" in page.notice.text() and page.editor.readings[0].text() == ""
         driver.settle()

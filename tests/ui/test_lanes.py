@@ -29,7 +29,7 @@ from qcstation.ui.pages.checklist import ChecklistPage
 from qcstation.ui.pages.stack_dialog import StackDialog
 from qcstation.ui.tasks import Cancelled, Job, TaskRunner
 
-from .conftest import Driver
+from .conftest import WAIT_MS, Driver
 from .test_stack_dialog import PieceFeed
 
 K = Qt.Key
@@ -64,7 +64,7 @@ def open_casting(d: Driver) -> tuple[ChecklistPage, Inspection]:
 
 def saves_done(d: Driver) -> None:
     """The database lane is idle and its results delivered (the work lane may still run)."""
-    d.qtbot.waitUntil(lambda: d.ctx.tasks.pending == 0, timeout=20000)
+    d.qtbot.waitUntil(lambda: d.ctx.tasks.pending == 0, timeout=WAIT_MS)
 
 
 def taken_stack(qtbot: QtBot, d: Driver, ins: Inspection, gate: Gate) -> StackDialog:
@@ -73,7 +73,7 @@ def taken_stack(qtbot: QtBot, d: Driver, ins: Inspection, gate: Gate) -> StackDi
     dialog.count.setValue(3)
     dialog.show()  # not modal here: the test types into the checklist beside it
     dialog.start()
-    qtbot.waitUntil(gate.entered.is_set, timeout=30000)
+    qtbot.waitUntil(gate.entered.is_set, timeout=WAIT_MS)
     assert dialog.job is not None and not dialog.job.cancelled
     return dialog
 
@@ -100,7 +100,7 @@ def test_an_answer_saved_while_a_stack_fuses_is_stored_and_shown_first(
     assert busy.isVisible() and "Fusing a focus stack" in busy.label.text()
     # back at the checklist: P passes "fill" while the stack is still being fused
     d.win.activateWindow()
-    qtbot.waitUntil(lambda: d.win.isActiveWindow(), timeout=10000)
+    qtbot.waitUntil(lambda: d.win.isActiveWindow(), timeout=WAIT_MS)
     page.editor.setFocus()
     qtbot.keyClick(d.focus(), K.Key_P)
     saves_done(d)
@@ -112,8 +112,8 @@ def test_an_answer_saved_while_a_stack_fuses_is_stored_and_shown_first(
     assert page.list.item(fill).text().startswith("✓")  # its row is ticked
     # then the stack ends, and is fused
     held_fusing.opened.set()
-    qtbot.waitUntil(lambda: dialog.stack is not None, timeout=60000)
-    qtbot.waitUntil(lambda: not busy.isVisible(), timeout=20000)
+    qtbot.waitUntil(lambda: dialog.stack is not None, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not busy.isVisible(), timeout=WAIT_MS)
     dialog.close()
 
 
@@ -124,15 +124,15 @@ def test_esc_cancels_a_stack_being_fused_and_nothing_is_written(
     _page, ins = open_casting(d)
     dialog = taken_stack(qtbot, d, ins, held_fusing)
     dialog.activateWindow()
-    qtbot.waitUntil(dialog.isActiveWindow, timeout=10000)
+    qtbot.waitUntil(dialog.isActiveWindow, timeout=WAIT_MS)
     qtbot.keyClick(dialog, K.Key_Escape)
     assert dialog.isVisible(), "the first Esc stops the stack, it does not close the dialog"
     assert dialog.summary.text() == "Cancelling…"
     held_fusing.opened.set()  # the job reaches its next frame and stops there
-    qtbot.waitUntil(lambda: dialog.job is None, timeout=30000)
+    qtbot.waitUntil(lambda: dialog.job is None, timeout=WAIT_MS)
     assert dialog.summary.text() == "Cancelled: nothing of this stack was saved."
     assert dialog.stack is None and dialog.frames == [] and not dialog.save_button.isEnabled()
-    qtbot.waitUntil(lambda: not d.win.busy.isVisible(), timeout=20000)
+    qtbot.waitUntil(lambda: not d.win.busy.isVisible(), timeout=WAIT_MS)
     assert d.ctx.errors.shown == []  # a cancel is not a problem
     assert evidence_count(d.ctx, ins) == 0
     qtbot.keyClick(dialog, K.Key_Escape)  # nothing runs now: Esc closes
@@ -150,13 +150,13 @@ def test_cancel_while_saving_a_stack_writes_nothing(
     dialog.count.setValue(3)
     dialog.show()
     dialog.start()
-    qtbot.waitUntil(lambda: dialog.stack is not None, timeout=60000)
+    qtbot.waitUntil(lambda: dialog.stack is not None, timeout=WAIT_MS)
     qtbot.keyClick(dialog, K.Key_S, Qt.KeyboardModifier.ControlModifier)
-    qtbot.waitUntil(gate.entered.is_set, timeout=30000)
+    qtbot.waitUntil(gate.entered.is_set, timeout=WAIT_MS)
     assert d.win.busy.isVisible() and "Saving a focus stack" in d.win.busy.label.text()
     qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
     gate.opened.set()  # it stops before the first frame is encoded
-    qtbot.waitUntil(lambda: dialog.job is None, timeout=30000)
+    qtbot.waitUntil(lambda: dialog.job is None, timeout=WAIT_MS)
     assert dialog.summary.text() == "Cancelled: nothing of this stack was saved."
     assert dialog.isVisible()
     assert evidence_count(d.ctx, ins) == 0
@@ -187,7 +187,7 @@ def test_the_busy_indicator_cancels_the_newest_job_and_goes_away(qtbot: QtBot) -
 
     results: list[Any] = []
     first = lane.start_job(job, results.append, label="Counting", on_cancelled=lambda: None)
-    qtbot.waitUntil(lambda: busy.isVisible() and busy.bar.maximum() == 100, timeout=10000)
+    qtbot.waitUntil(lambda: busy.isVisible() and busy.bar.maximum() == 100, timeout=WAIT_MS)
     assert busy.label.text() == "Counting…"
     busy.cancel_button.click()
     assert first.cancelled
@@ -195,7 +195,7 @@ def test_the_busy_indicator_cancels_the_newest_job_and_goes_away(qtbot: QtBot) -
         lambda j: "quick", results.append, label="Quick", on_cancelled=lambda: cancelled.append("q")
     )
     release.set()
-    qtbot.waitUntil(lambda: not busy.isVisible(), timeout=20000)
+    qtbot.waitUntil(lambda: not busy.isVisible(), timeout=WAIT_MS)
     assert results == ["quick"]  # the cancelled job delivered nothing
     assert not second.cancelled and cancelled == [] and errors == []
     assert len(steps) == 1  # it stopped at its next step
@@ -213,7 +213,7 @@ def test_a_job_cancelled_before_it_starts_never_runs(qtbot: QtBot) -> None:
     )
     second.cancel()
     gate.set()
-    qtbot.waitUntil(lambda: lane.pending == 0, timeout=10000)
+    qtbot.waitUntil(lambda: lane.pending == 0, timeout=WAIT_MS)
     assert ran == [] and said == ["c"]
     with pytest.raises(Cancelled, match="second: cancelled"):
         second.check()
@@ -257,7 +257,7 @@ def test_a_sync_to_a_server_that_never_answers_does_not_hold_up_a_save(
         sync = OfflineSync(d.ctx, config.resolve(tmp_path / "plant", url), QLabel(), d.win)
         sync.timer.stop()
         sync.attempt()
-        qtbot.waitUntil(server.accepted.is_set, timeout=20000)  # connected, waiting forever
+        qtbot.waitUntil(server.accepted.is_set, timeout=WAIT_MS)  # connected, waiting forever
         assert sync.busy
         assert "Sending to the plant server" in d.win.busy.label.text()
         page.editor.setFocus()
@@ -270,9 +270,9 @@ def test_a_sync_to_a_server_that_never_answers_does_not_hold_up_a_save(
         assert page.inspection.answers[("fill", None)].outcome is Outcome.PASS
     finally:
         server.close()  # the server hangs up: the attempt ends at once
-    qtbot.waitUntil(lambda: not sync.busy, timeout=30000)
+    qtbot.waitUntil(lambda: not sync.busy, timeout=WAIT_MS)
     assert "does not answer" in sync.note.text()
-    qtbot.waitUntil(lambda: not d.win.busy.isVisible(), timeout=20000)
+    qtbot.waitUntil(lambda: not d.win.busy.isVisible(), timeout=WAIT_MS)
 
 
 def test_the_focus_bar_is_measured_off_the_gui_thread(
@@ -294,8 +294,8 @@ def test_the_focus_bar_is_measured_off_the_gui_thread(
     mode = Mode(320, 240, 30, "MJPG")
     feed = GrabberFeed(SyntheticCamera(SyntheticConfig(seed=2, mode=mode, modes=(mode,)))).start()
     try:
-        qtbot.waitUntil(lambda: feed.latest() is not None and bool(where), timeout=20000)
-        qtbot.waitUntil(lambda: feed.focus_level > 0, timeout=20000)
+        qtbot.waitUntil(lambda: feed.latest() is not None and bool(where), timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: feed.focus_level > 0, timeout=WAIT_MS)
     finally:
         feed.stop()
     assert threading.main_thread() not in where  # the GUI thread only reads the level

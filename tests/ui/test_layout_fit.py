@@ -26,7 +26,7 @@ from qcstation.ui import layout_check
 from qcstation.ui.application import build_window
 from qcstation.ui.main_window import MainWindow
 
-from .conftest import PASSWORDS, Driver, StillCamera
+from .conftest import PASSWORDS, WAIT_MS, Driver, StillCamera
 
 SIZES = [(1280, 800), (1366, 768)]
 MAXIMISED_768 = 700  # 768 less a task bar (~40) and a window title (~28)
@@ -75,7 +75,7 @@ def settled(driver: Driver, root: QWidget) -> None:
     """Let a change of item or page finish laying out (it passes through a few posted
     layout requests, slower on a busy machine); what is still wrong after that is real."""
     with contextlib.suppress(QtBotTimeout):  # the caller reports what is still wrong
-        driver.qtbot.waitUntil(lambda: not layout_check.problems(root), timeout=3000)
+        driver.qtbot.waitUntil(lambda: not layout_check.problems(root), timeout=WAIT_MS)
 
 
 def pages_of(win: MainWindow) -> list[tuple[str, QWidget]]:

@@ -28,7 +28,7 @@ from qcstation.ui.context import UiContext
 from qcstation.ui.main_window import MainWindow
 from qcstation.ui.pages.measure_dialog import MeasureDialog
 
-from .conftest import PASSWORDS, Driver
+from .conftest import PASSWORDS, WAIT_MS, Driver
 
 MODE = Mode(640, 480, 30, "MJPG")
 
@@ -220,13 +220,13 @@ def test_saved_layer_reopens_and_the_export_burns_it_in(
     d = dialog_for(qtbot, win, ctx, eid)
     d.click(100, 240)
     d.click(500, 240)
-    with qtbot.waitSignal(d.layer_saved, timeout=10000):
+    with qtbot.waitSignal(d.layer_saved, timeout=WAIT_MS):
         d.save()
     again = annotation_layers.open_image(ctx.station, eid)
     assert again.layer == d.layer
     out = tmp_path / "copy.png"
     d.export_to(out)
-    qtbot.waitUntil(lambda: "Exported" in d.status.text(), timeout=10000)
+    qtbot.waitUntil(lambda: "Exported" in d.status.text(), timeout=WAIT_MS)
     copy = decode_image(out.read_bytes())
     assert copy.shape == scope.frame.shape and not np.array_equal(copy, scope.frame)
     # the evidence file is still exactly what the camera saw
@@ -278,10 +278,10 @@ def test_a_past_inspections_image_opens_view_only_and_can_become_golden(
     ctx.user = login(ctx.station, "sam")
     view = InspectionDialog(ctx, ins_id, win)
     view.open()
-    qtbot.waitUntil(lambda: view.photos.count() == len(images), timeout=20000)
+    qtbot.waitUntil(lambda: view.photos.count() == len(images), timeout=WAIT_MS)
     thumb = view.photos.itemAt(0).widget()
     thumb.click()  # type: ignore[union-attr]
-    qtbot.waitUntil(lambda: view.findChild(MeasureDialog) is not None, timeout=20000)
+    qtbot.waitUntil(lambda: view.findChild(MeasureDialog) is not None, timeout=WAIT_MS)
     d = view.findChild(MeasureDialog)
     assert isinstance(d, MeasureDialog)
     assert not d.opened.editable and not d.save_button.isEnabled()
@@ -290,6 +290,6 @@ def test_a_past_inspections_image_opens_view_only_and_can_become_golden(
     d.click(50, 10)
     assert d.layer.items == ()  # nothing drawn on a closed inspection's image
     d.set_golden()
-    qtbot.waitUntil(lambda: "golden sample of" in d.status.text(), timeout=10000)
+    qtbot.waitUntil(lambda: "golden sample of" in d.status.text(), timeout=WAIT_MS)
     ins = inspections.get(ctx.station, ins_id)
     assert golden.current(ctx.station, ins.sku, Stage.FINAL_QC) is not None

@@ -22,6 +22,8 @@ from qcstation.store.models import InspectionRow
 from qcstation.ui.application import attach_workspace
 from qcstation.ui.main_window import MainWindow
 
+from .conftest import WAIT_MS
+
 pytestmark = pytest.mark.postgres
 PASSWORD = "s3cret-enough"
 
@@ -55,7 +57,7 @@ def test_the_window_sends_the_outbox_when_the_server_is_back(
     assert not offline.busy
     ctx.user = ines
     offline.attempt()
-    qtbot.waitUntil(lambda: not offline.busy, timeout=30000)
+    qtbot.waitUntil(lambda: not offline.busy, timeout=WAIT_MS)
     assert "does not answer" in window.connection_note.text()
 
     # A failure that lasts is said once, then stays in the header (not a box a minute)
@@ -66,7 +68,7 @@ def test_the_window_sends_the_outbox_when_the_server_is_back(
     second = demo.run_inspection(station, ines, Stage.FINAL_QC, random.Random(5))
     for _ in range(3):
         offline.attempt()
-        qtbot.waitUntil(lambda: not offline.busy, timeout=30000)
+        qtbot.waitUntil(lambda: not offline.busy, timeout=WAIT_MS)
     assert [type(e) for e in ctx.errors.shown] == [SigningRefused]
     assert "no station key" in window.connection_note.text()
     assert "retrying every minute" in window.connection_note.text()
@@ -75,7 +77,7 @@ def test_the_window_sends_the_outbox_when_the_server_is_back(
 
     offline.server = config.resolve(d, pg_schema_url)  # the server is back
     offline.attempt()
-    qtbot.waitUntil(lambda: not offline.busy, timeout=60000)
+    qtbot.waitUntil(lambda: not offline.busy, timeout=WAIT_MS)
     assert offline.last is not None and offline.last.sent == 2 and offline.last.waiting == 0
     assert "2 inspection(s) sent, 0 waiting" in window.connection_note.text()
     with hq.db.read() as s:

@@ -19,7 +19,7 @@ from qcstation.ui.models import HistoryModel, TemplatesModel, UsersModel
 from qcstation.ui.pages.users import NewUserDialog
 
 from ..conftest import unavailable
-from .conftest import Driver
+from .conftest import WAIT_MS, Driver
 
 K = Qt.Key
 
@@ -54,7 +54,7 @@ def test_idle_lock_hides_data_and_only_the_owner_or_a_supervisor_unlocks(driver,
     driver.sign_in("ines")
     win.idle.setInterval(150)
     win.idle.start()
-    qtbot.waitUntil(lambda: win.top.currentWidget() is win.lock_page, timeout=5000)
+    qtbot.waitUntil(lambda: win.top.currentWidget() is win.lock_page, timeout=WAIT_MS)
     assert not win.workspace.isVisible()
     lock = win.lock_page
     lock.username.setText("ivan")

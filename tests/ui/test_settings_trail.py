@@ -18,6 +18,8 @@ from qcstation.services.context import Station
 from qcstation.store.models import AuditEntry
 from qcstation.ui.pages.settings import SettingsPage
 
+from .conftest import WAIT_MS
+
 K = Qt.Key
 
 
@@ -79,7 +81,7 @@ def test_an_instrument_is_set_up_tested_and_saved_in_the_trail(
         balance.name.setText("Balance XS205")
         assert balance.protocol.currentData() == "mt-sics" and balance.baud.currentData() == 9600
         balance.test.click()
-        driver.qtbot.waitUntil(lambda: balance.result.text().startswith("Read "), timeout=10000)
+        driver.qtbot.waitUntil(lambda: balance.result.text().startswith("Read "), timeout=WAIT_MS)
         assert balance.result.text() == "Read 12.345 g ('S S      12.345 g')"
     balance.baud.setCurrentIndex(balance.baud.findData(19200))
     page.idle.setFocus()

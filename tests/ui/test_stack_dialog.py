@@ -20,7 +20,7 @@ from qcstation.ui.context import UiContext
 from qcstation.ui.main_window import MainWindow
 from qcstation.ui.pages.stack_dialog import StackDialog
 
-from .conftest import PASSWORDS
+from .conftest import PASSWORDS, WAIT_MS
 
 MODE = Mode(480, 360, 30, "MJPG")
 
@@ -74,14 +74,14 @@ def test_a_focus_sweep_fuses_sharper_than_every_frame_and_is_saved_linked(
     d.near.setValue(lo + 0.1)
     d.far.setValue(hi - 0.05)
     d.start()
-    qtbot.waitUntil(lambda: d.stack is not None, timeout=60000)
+    qtbot.waitUntil(lambda: d.stack is not None, timeout=WAIT_MS)
     assert feed.sweep == pytest.approx(list(np.linspace(lo + 0.1, hi - 0.05, 5)), abs=1e-3)
     assert d.stack is not None
     fused = focus_score(d.stack.image)
     assert all(fused > focus_score(f.image) for f in d.frames)
     assert ssim(d.stack.image, feed.cam.all_in_focus()) >= 0.9
     assert "Fused" in d.summary.text()
-    with qtbot.waitSignal(d.stack_saved, timeout=20000) as got:
+    with qtbot.waitSignal(d.stack_saved, timeout=WAIT_MS) as got:
         d.save()
     stored = inspections.evidence_of(ctx.station, ins_id)
     assert len(stored) == 6
@@ -107,7 +107,7 @@ def test_without_a_focus_control_it_takes_a_burst(
     d.count.setValue(3)
     d.interval.setValue(30)
     d.start()
-    qtbot.waitUntil(lambda: d.stack is not None, timeout=60000)
+    qtbot.waitUntil(lambda: d.stack is not None, timeout=WAIT_MS)
     assert len(d.frames) == 3 and feed.sweep == []
     assert len({f.seq for f in d.frames}) == 3
 
@@ -122,7 +122,7 @@ def test_a_full_disk_saves_nothing_of_the_stack(
     d, ins_id = open_dialog(qtbot, win, ctx, feed)
     d.count.setValue(3)
     d.start()
-    qtbot.waitUntil(lambda: d.stack is not None, timeout=60000)
+    qtbot.waitUntil(lambda: d.stack is not None, timeout=WAIT_MS)
     calls = {"n": 0}
     real = evidence.os.fsync
 
@@ -134,7 +134,7 @@ def test_a_full_disk_saves_nothing_of_the_stack(
 
     monkeypatch.setattr(evidence.os, "fsync", fills_up)
     d.save()
-    qtbot.waitUntil(lambda: "free disk space" in d.summary.text(), timeout=20000)
+    qtbot.waitUntil(lambda: "free disk space" in d.summary.text(), timeout=WAIT_MS)
     monkeypatch.undo()
     assert inspections.evidence_of(ctx.station, ins_id) == []  # no partial stack recorded
     assert d.save_button.isEnabled()  # the fused result is still there to retry
@@ -162,7 +162,7 @@ def test_a_camera_unplugged_mid_stack_says_so_and_saves_nothing(
     feed = UnpluggedAfter(good=4)
     d, ins_id = open_dialog(qtbot, win, ctx, feed)
     d.start()
-    qtbot.waitUntil(lambda: "stopped sending pictures" in d.summary.text(), timeout=10000)
+    qtbot.waitUntil(lambda: "stopped sending pictures" in d.summary.text(), timeout=WAIT_MS)
     assert d.frames == [] and d.stack is None and not d.save_button.isEnabled()
     assert d.start_button.isEnabled()
     assert inspections.evidence_of(ctx.station, ins_id) == []
@@ -201,9 +201,9 @@ def test_stack_frames_are_the_cameras_own_and_a_reported_problem_stops_it(
     d, ins_id = open_dialog(qtbot, win, ctx, feed)
     d.count.setValue(3)
     d.start()
-    qtbot.waitUntil(lambda: d.stack is not None, timeout=60000)
+    qtbot.waitUntil(lambda: d.stack is not None, timeout=WAIT_MS)
     assert all(any(f is g for g in feed.given) for f in d.frames)  # not copies stamped later
-    with qtbot.waitSignal(d.stack_saved, timeout=20000):
+    with qtbot.waitSignal(d.stack_saved, timeout=WAIT_MS):
         d.save()
     with ctx.station.db.read() as s:
         metas = [dict(r.meta) for r in s.scalars(select(EvidenceRow).order_by(EvidenceRow.id))]
@@ -229,9 +229,9 @@ def test_a_camera_that_reports_a_problem_takes_no_stack(
     feed.said = None
     d.count.setValue(25)  # far from done when the cable goes
     d.start()
-    qtbot.waitUntil(lambda: len(d.frames) >= 2, timeout=60000)
+    qtbot.waitUntil(lambda: len(d.frames) >= 2, timeout=WAIT_MS)
     feed.said = "no picture from Camera 0 for 1.2 s; check the cable"  # pulled mid-sweep
-    qtbot.waitUntil(lambda: "stopped sending pictures" in d.summary.text(), timeout=10000)
+    qtbot.waitUntil(lambda: "stopped sending pictures" in d.summary.text(), timeout=WAIT_MS)
     assert "check the cable" in d.summary.text()
     assert d.frames == [] and d.stack is None and not d.save_button.isEnabled()
     assert inspections.evidence_of(ctx.station, ins_id) == []

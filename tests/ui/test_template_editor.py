@@ -19,7 +19,7 @@ from qcstation.ui import layout_check
 from qcstation.ui.pages.template_editor import PreviewDialog, TemplateEditorDialog
 from qcstation.ui.pages.templates import TemplatesPage
 
-from .conftest import Driver
+from .conftest import WAIT_MS, Driver
 
 K = Qt.Key
 CTRL = Qt.KeyboardModifier.ControlModifier
@@ -39,7 +39,7 @@ def open_editor(driver: Driver, template_key: str = "casting") -> TemplateEditor
     dialog = page.editor
     assert isinstance(dialog, TemplateEditorDialog)
     driver.qtbot.waitExposed(dialog)
-    driver.qtbot.waitUntil(lambda: QApplication.activeWindow() is dialog, timeout=10000)
+    driver.qtbot.waitUntil(lambda: QApplication.activeWindow() is dialog, timeout=WAIT_MS)
     assert driver.focus() is dialog.tree
     return dialog
 
@@ -52,7 +52,7 @@ def retype(driver: Driver, field: QWidget, text: str) -> None:
     dialog = field.window()
     assert isinstance(dialog, TemplateEditorDialog)
     assert dialog.pending and not dialog.save_button.isEnabled()
-    driver.qtbot.waitUntil(lambda: not dialog.pending, timeout=5000)
+    driver.qtbot.waitUntil(lambda: not dialog.pending, timeout=WAIT_MS)
 
 
 def test_edit_save_compare_and_activate_by_keys(driver: Driver, tmp_path: Path) -> None:
@@ -158,7 +158,7 @@ def test_preview_runs_the_checklist_and_stores_nothing(driver: Driver, tmp_path:
     preview = dialog.preview
     assert isinstance(preview, PreviewDialog)
     driver.qtbot.waitExposed(preview)
-    driver.qtbot.waitUntil(lambda: QApplication.activeWindow() is preview, timeout=10000)
+    driver.qtbot.waitUntil(lambda: QApplication.activeWindow() is preview, timeout=WAIT_MS)
     assert isinstance(driver.focus(), QLineEdit)  # the flask number, a text item
     driver.type("F-12")
     driver.press(K.Key_Return)
@@ -237,7 +237,7 @@ sections:
     dialog.show()
     dialog.activateWindow()
     try:
-        driver.qtbot.waitUntil(lambda: QApplication.activeWindow() is dialog, timeout=10000)
+        driver.qtbot.waitUntil(lambda: QApplication.activeWindow() is dialog, timeout=WAIT_MS)
         edit_unknown(driver, dialog)
     finally:
         dialog.kept = dialog.draft.data  # close without the question
