@@ -192,7 +192,7 @@ def verify_v1(station: Any) -> int:
         for model in AUDITED:
             table = str(model.__table__.name)  # type: ignore[attr-defined]
             for obj in s.scalars(select(model)).yield_per(2000):
-                latest.pop((table, chain._entity_id(obj)), None)
+                latest.pop((table, chain.entity_id_of(obj)), None)
                 canonical_json(chain.snapshot(obj))
             s.expunge_all()
     return n

@@ -12,7 +12,7 @@ rows; its trail is verified by the restore, once the rows are in.
 Kept apart from services/restore.py because it only reads: nothing here writes to a
 station, takes its locks or needs anyone's authority, so what a backup must prove can be
 read without the restore's targets, safety copies and records. The restore imports these
-checks (``_inside``, ``_check_restored``); this module never imports the restore.
+checks (``archived_database``, ``check_restored``); this module never imports the restore.
 """
 
 from __future__ import annotations
@@ -68,11 +68,11 @@ def verify_archive(
             )
         trust(archive, trusted)
         with tempfile.TemporaryDirectory(prefix="qcstation-check-") as tmp:
-            _inside(archive, tar, Path(tmp))
+            archived_database(archive, tar, Path(tmp))
     return archive, None
 
 
-def _inside(archive: Archive, tar: tarfile.TarFile, tmp: Path) -> Path | None:
+def archived_database(archive: Archive, tar: tarfile.TarFile, tmp: Path) -> Path | None:
     """Look inside the backed-up database: SQLite's schema, and the signer's standing in it.
     Returns the checked SQLite copy (in tmp), None for PostgreSQL."""
     if archive.kind == "sqlite":
@@ -90,7 +90,7 @@ def _inside(archive: Archive, tar: tarfile.TarFile, tmp: Path) -> Path | None:
         engine = create_engine("sqlite://", creator=lambda: snapshots.read_only(copy))
         try:
             with Session(engine) as s:
-                _check_restored(s, archive)
+                check_restored(s, archive)
         finally:
             engine.dispose()
         return copy
@@ -98,7 +98,7 @@ def _inside(archive: Archive, tar: tarfile.TarFile, tmp: Path) -> Path | None:
     return None
 
 
-def _check_restored(s: Session, archive: Archive) -> None:
+def check_restored(s: Session, archive: Archive) -> None:
     """The backed-up database, read: its trail ends where the manifest says, the signer is
     an administrator in it, and its trail verifies."""
     if audit.chain_head(s) != (archive.chain_id, *archive.head):

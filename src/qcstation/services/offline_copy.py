@@ -12,7 +12,7 @@ the station's key.
 Kept apart from services/sync.py, which talks to the plant server (the reference data
 copied to the station, the outbox delivered exactly once): everything here happens on the
 station alone, with the server away; the window queues every minute while offline. The
-payload's rows as JSON (``_columns``, ``_from_columns``, ``CHILDREN``) are here, where they
+payload's rows as JSON (``row_columns``, ``from_columns``, ``CHILDREN``) are here, where they
 are written; sync.py imports them to read them back on the server. This module never
 imports sync.py.
 """
@@ -151,7 +151,7 @@ def is_offline_copy(station: Station, location: config.Location) -> bool:
 # --- rows as plain JSON and back --------------------------------------------------------
 
 
-def _columns(obj: Base) -> dict[str, Any]:
+def row_columns(obj: Base) -> dict[str, Any]:
     out = {}
     for attr in obj.__mapper__.column_attrs:
         value = getattr(obj, attr.key)
@@ -159,7 +159,7 @@ def _columns(obj: Base) -> dict[str, Any]:
     return out
 
 
-def _from_columns(model: type[Base], values: dict[str, Any]) -> dict[str, Any]:
+def from_columns(model: type[Base], values: dict[str, Any]) -> dict[str, Any]:
     out = {}
     for attr in model.__mapper__.column_attrs:
         if attr.key not in values:
@@ -185,19 +185,19 @@ def _payload(s: Session, ins: InspectionRow) -> dict[str, Any]:
         "station": station.name,
         "template": {"key": tpl.template_key, "version": tpl.version, "sha256": tpl.sha256},
         "inspector": users[ins.inspector_id],
-        "inspection": _columns(ins),
+        "inspection": row_columns(ins),
     }
     entity_ids: dict[str, list[str]] = {"inspections": [ins.id]}
     for name, model, by in CHILDREN:
         rows = s.scalars(
             select(model).where(model.inspection_id == ins.id).order_by(model.id)  # type: ignore[attr-defined]
         ).all()
-        payload[name] = [{**_columns(r), "by": users[getattr(r, by)]} for r in rows]
+        payload[name] = [{**row_columns(r), "by": users[getattr(r, by)]} for r in rows]
         entity_ids[name] = [str(r.id) for r in rows]  # type: ignore[attr-defined]
     payload["format"] = sync_checks.FORMAT
     payload["audit"] = {
         "chain_id": audit.chain_head(s)[0],
-        "entries": [_columns(e) for e in _signed_stretch(s, entity_ids)],
+        "entries": [row_columns(e) for e in _signed_stretch(s, entity_ids)],
     }
     return payload
 

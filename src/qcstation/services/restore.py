@@ -63,7 +63,7 @@ from qcstation.services.backup_archive import (
     trust,
     trusted_roots,
 )
-from qcstation.services.backup_verify import _check_restored, _inside
+from qcstation.services.backup_verify import archived_database, check_restored
 from qcstation.services.context import open_station
 from qcstation.services.errors import (
     Conflict,
@@ -319,7 +319,7 @@ def restore(
         _private_dir(location.data_dir)
         with tempfile.TemporaryDirectory(dir=location.data_dir, prefix=".qcstation-restore-") as t:
             tmp = Path(t)
-            copy = _inside(archive, tar, tmp)
+            copy = archived_database(archive, tar, tmp)
             target = _examine(location, archive)
             rollback = _rolls_back(target, archive)
             authority = None
@@ -634,7 +634,7 @@ class _Job:
                 )
         pgdata.set_sequences(conn, present, a.manifest.get("sequences", {}))
         with Session(bind=conn) as s:
-            _check_restored(s, a)
+            check_restored(s, a)
 
     def _by(self, actor: User | PlantRoot) -> str:
         name = self.authority.name if self.authority is not None else actor.audit_name

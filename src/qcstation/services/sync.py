@@ -46,9 +46,9 @@ from qcstation.services.offline_copy import (
     CHILDREN,
     REFERENCE,
     REFERENCE_COPY,
-    _columns,
-    _from_columns,
+    from_columns,
     queue,
+    row_columns,
     waiting,
 )
 from qcstation.store import anchors, audit
@@ -106,14 +106,14 @@ def pull(server: Station, local: Station, actor: User) -> int:
     """Copy the server's stations, users, keys, checklists and defect catalog to the
     station; ``actor`` (signed in) signs the copy into the station's own trail."""
     with server.db.read() as s:
-        wanted = {m: [_columns(r) for r in s.scalars(select(m))] for m in REFERENCE}
+        wanted = {m: [row_columns(r) for r in s.scalars(select(m))] for m in REFERENCE}
     changed = 0
     with local.db.write(actor, local.name, reason="copy of the plant's reference data") as s:
         s.info[REFERENCE_COPY] = True
         signer = audit.hold_signing(s)  # the actor's key may arrive with this very copy
         for model, rows in wanted.items():
             for values in rows:
-                data = _from_columns(model, values)
+                data = from_columns(model, values)
                 key = model.__mapper__.primary_key_from_instance(model(**data))
                 row = s.get(model, tuple(key) if len(key) > 1 else key[0])
                 if row is None:
@@ -418,13 +418,13 @@ def _check_for_batch(
             server.evidence.put(local.evidence.read(ev["sha256"]))
         except EvidenceError as exc:  # reading checks the file against its name
             raise sync_checks.Refused(item.record_id, str(exc)) from None
-    ins = _from_columns(InspectionRow, p["inspection"])
+    ins = from_columns(InspectionRow, p["inspection"])
     ins.update(template_id=tpl.id, inspector_id=users[p["inspector"]], station_id=station.id)
     children: dict[str, list[Base]] = {}
     for name, model, by_column in CHILDREN:
         children[name] = []
         for values in p[name]:
-            child = _from_columns(model, values)
+            child = from_columns(model, values)
             child.pop("id")  # the server numbers its own rows
             child[by_column] = users[values["by"]]
             children[name].append(model(**child))

@@ -119,7 +119,7 @@ def _table(obj: Base) -> str:
     return str(obj.__table__.name)  # type: ignore[attr-defined]
 
 
-def _entity_id(obj: Base) -> str:
+def entity_id_of(obj: Base) -> str:
     # After the INSERT but before the identity map is updated: read the key columns.
     key = inspect(obj).mapper.primary_key_from_instance(obj)
     if any(part is None for part in key):
@@ -194,7 +194,7 @@ def _after_flush(session: Session, flush_context: UOWTransaction) -> None:
         new = None if action == "delete" else canonical_json(snapshot(obj))
         if action == "update" and new == old:
             continue
-        items.append((_table(obj), _entity_id(obj), action, old, new))
+        items.append((_table(obj), entity_id_of(obj), action, old, new))
     if items:
         _append(session, items)
 

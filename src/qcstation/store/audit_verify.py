@@ -32,9 +32,9 @@ from qcstation.store.audit import (
     EVENT,
     EXCLUDED,
     GENESIS,
-    _entity_id,
     actor_for_kind,
     chain_head,
+    entity_id_of,
     entry_hash,
     entry_seal,
     snapshot,
@@ -546,7 +546,7 @@ def _check_rows(
             records += 1
             if records % PROGRESS_EVERY == 0:
                 progress(records)
-            entity_id = _entity_id(obj)
+            entity_id = entity_id_of(obj)
             entry_id, recorded = latest.pop((table, entity_id), (None, None))
             current = canonical_json(snapshot(obj))
             problem = None
