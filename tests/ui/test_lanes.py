@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import cv2
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QWidget
@@ -21,6 +22,7 @@ from pytestqt.qtbot import QtBot
 from qcstation import config
 from qcstation.domain.inspections import Inspection, Outcome
 from qcstation.domain.stages import Stage
+from qcstation.imaging import threads
 from qcstation.services import inspections
 from qcstation.ui.context import UiContext
 from qcstation.ui.offline_sync import OfflineSync
@@ -332,3 +334,15 @@ def test_once_is_made_by_whoever_asks_first_and_its_error_reaches_every_asker() 
     for _ in range(2):
         with pytest.raises(ValueError, match="the camera is gone"):
             failing.get()
+
+
+def test_the_window_leaves_a_core_free_of_opencv(
+    window: tuple[Any, UiContext], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OpenCV's pool took every core: a focus stack on the work lane then slowed the saves
+    on the database lane (bench/save_latency.py). The window leaves one core to them."""
+    assert cv2.getNumThreads() == max(1, threads.usable_cores() - 1)
+    monkeypatch.setattr(threads, "usable_cores", lambda: 8)
+    assert threads.leave_a_core() == 7 and cv2.getNumThreads() == 7
+    monkeypatch.setattr(threads, "usable_cores", lambda: 1)  # never none
+    assert threads.leave_a_core() == 1 and cv2.getNumThreads() == 1

@@ -12,6 +12,7 @@ import os
 from PySide6.QtWidgets import QMessageBox
 
 from qcstation.config import Location
+from qcstation.imaging import threads
 from qcstation.services import offline_copy
 from qcstation.services.context import Station
 from qcstation.ui import i18n, theme
@@ -35,6 +36,7 @@ def attach_workspace(
 ) -> UiContext:
     """Give a window (maybe just its sign-in form so far) the station and its workspace."""
     errors = ErrorReporter(lambda: window)
+    threads.leave_a_core()  # the work lane's OpenCV jobs never take the saves' core
     tasks = TaskRunner(errors.report)  # the database lane: one thread, in order
     work = TaskRunner(errors.report, threads=WORK_THREADS, name="work", background=True)
     ctx = UiContext(station, tasks, errors, location.settings, work=work)
