@@ -342,7 +342,11 @@ def test_the_window_leaves_a_core_free_of_opencv(
     """OpenCV's pool took every core: a focus stack on the work lane then slowed the saves
     on the database lane (bench/save_latency.py). The window leaves one core to them."""
     assert cv2.getNumThreads() == max(1, threads.usable_cores() - 1)
-    monkeypatch.setattr(threads, "usable_cores", lambda: 8)
-    assert threads.leave_a_core() == 7 and cv2.getNumThreads() == 7
-    monkeypatch.setattr(threads, "usable_cores", lambda: 1)  # never none
-    assert threads.leave_a_core() == 1 and cv2.getNumThreads() == 1
+    as_the_window_left_it = cv2.getNumThreads()
+    try:
+        monkeypatch.setattr(threads, "usable_cores", lambda: 8)
+        assert threads.leave_a_core() == 7 and cv2.getNumThreads() == 7
+        monkeypatch.setattr(threads, "usable_cores", lambda: 1)  # never none
+        assert threads.leave_a_core() == 1 and cv2.getNumThreads() == 1
+    finally:  # OpenCV's setting is the process's: the next test gets it as it was
+        cv2.setNumThreads(as_the_window_left_it)
