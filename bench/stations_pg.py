@@ -47,7 +47,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -307,7 +307,9 @@ def server_cpu() -> float:
         name, rest = text[text.index("(") + 1 : text.rindex(")")], text[text.rindex(")") + 2 :]
         if name.startswith("postgres"):
             fields = rest.split()
-            total += int(fields[11]) + int(fields[12])  # utime, stime
+            # utime, stime, and cutime, cstime: the postmaster's reaped children, so a
+            # backend's CPU still counts once its connection has closed
+            total += sum(int(v) for v in fields[11:15])
     return total / tick
 
 
@@ -474,24 +476,32 @@ def saturated(
     for n in counts:
         ours = [{"n": saves, "target": str(d)} for d in dirs[:n]]
         refs = [{"n": saves, "target": plain_url(url)} for _ in range(n)]
+        watched = n == max(counts)
         b0, s0 = cpu_ticks(), server_cpu()
-        if n == max(counts):
-            with LockWatch(url) as watch:
-                o_lat, o_wall, o_cpu = run_workers("ours", ours, base)
-            notes += [f"saturated, {n} stations:", *("  " + line for line in watch.report())]
-        else:
+        with LockWatch(url) if watched else nullcontext() as watch:
             o_lat, o_wall, o_cpu = run_workers("ours", ours, base)
+        if watch is not None:
+            notes += [f"saturated, {n} stations:", *("  " + line for line in watch.report())]
         b1, s1 = cpu_ticks(), server_cpu()
-        r_lat, r_wall, _ = run_workers("ref", refs, base)
+        # the reference under the same sampling, so both server figures carry its cost
+        with LockWatch(url) if watched else nullcontext():
+            r_lat, r_wall, _ = run_workers("ref", refs, base)
+        s2 = server_cpu()
         busy = (b1[0] - b0[0]) / max(1, b1[1] - b0[1])
         o_tp, r_tp = len(o_lat) / o_wall, len(r_lat) / r_wall
         o, r = c.Stats.of(o_lat), c.Stats.of(r_lat)
+        o_server, r_server = (s1 - s0) / max(1, o.n), (s2 - s1) / max(1, r.n)
         rows.append(
             (f"saturated {n}", o_tp, r_tp, c.ratio(o_tp, r_tp), o.median * 1e3, o.p95 * 1e3,
-             1e3 * o_cpu / max(1, o.n), 1e3 * (s1 - s0) / max(1, o.n), r.median * 1e3,
+             1e3 * o_cpu / max(1, o.n), 1e3 * o_server, 1e3 * r_server, r.median * 1e3,
              f"{busy:.0%}", f"{o_cpu / o_wall:.2f}")
         )  # fmt: skip
         metrics.append(c.metric(BENCH, f"saturated_saves_per_s_{n}", o_tp, r_tp, "saves/s"))
+        # What the server alone spends on a save, ours against bare psycopg's: where every
+        # station has its own PC (a plant), this and not the stations' CPU bounds the plant.
+        metrics.append(
+            c.metric(BENCH, f"server_cpu_ms_per_save_{n}", 1e3 * o_server, 1e3 * r_server, "ms")
+        )
     return metrics, rows, notes
 
 
@@ -815,6 +825,7 @@ def run(args: argparse.Namespace, url: str, base: Path) -> int:
                     "p95 ms",
                     "cpu/save ms",
                     "server cpu/save",
+                    "bare server",
                     "bare med",
                     "cpu busy",
                     "client cores",
@@ -826,8 +837,10 @@ def run(args: argparse.Namespace, url: str, base: Path) -> int:
         print(
             "(cpu busy: the whole machine's CPU use during our run, /proc/stat; client cores: "
             "CPU seconds of the station processes per wall second; cpu/save: a station's own CPU "
-            "per save; server cpu/save: PostgreSQL's, the LockWatch's sampling included. In a "
-            "plant each station's share runs on its own bench PC; only the server's is shared)"
+            "per save; server cpu/save and bare server: PostgreSQL's CPU per save of ours and "
+            "of bare psycopg, at the largest count both with the lock sampling's. In a plant "
+            "each station's share runs on its own bench PC; only the server's is shared, so "
+            "the server's figures bound what a plant's server takes)"
         )
     if "sync" in parts:
         sync_s, bulk_s = sync_bench(url, base, args.records)

@@ -22,6 +22,7 @@ def test_stations_pg_runs(tmp_path: Path) -> None:
     assert {
         "paced_save_p95_ms_2",
         "saturated_saves_per_s_2",
+        "server_cpu_ms_per_save_2",
         "sync_2_s",
         "dashboard_ms_pg",
         "dashboard_ms_pg_p_chart",
