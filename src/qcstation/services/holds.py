@@ -70,7 +70,17 @@ _ENDED = {Status.COMPLETED.value: HoldState.COMPLETED, Status.ABANDONED.value: H
 
 def current(session: Session, row: InspectionRow) -> Hold:
     """Who holds the inspection now (read after locking it)."""
-    h = session.get(HoldRow, row.id)
+    h = session.identity_map.get(session.identity_key(HoldRow, row.id))
+    if h is None:
+        # The holding station comes with the hold, in one statement after the lock (joined
+        # into the locking SELECT, the hold would be as it was before a hand-over that
+        # statement waited for); its name is then read from the session, as the holder's.
+        found = session.execute(
+            select(HoldRow, StationRow)
+            .outerjoin(StationRow, StationRow.id == HoldRow.station_id)
+            .where(HoldRow.inspection_id == row.id)
+        ).first()
+        h = found[0] if found is not None else None
     if h is None:  # started before holds existed: held where it was started, by its inspector
         return Hold(
             row.id,

@@ -217,8 +217,7 @@ def _append(session: Session, items: list[tuple[str, str, str, str | None, str |
     signer: Signer | None = session.info.get(INFO_SIGNER)
     reason = str(session.info.get(INFO_REASON, ""))
     conn = session.connection()
-    seq, last_hash = _lock_tip(conn, station)  # this station's chain only
-    chain_id = _plant_chain_id(session, conn)
+    seq, last_hash, chain_id = _lock_tip(conn, station)  # this station's chain only
     if signer is not None:
         _check_signer(session, conn, str(actor), signer)
     revokes = sorted({k for e, _i, _a, old, new in items if (k := _revokes(e, old, new))})
@@ -276,21 +275,15 @@ def _append(session: Session, items: list[tuple[str, str, str, str | None, str |
     )
 
 
-def _plant_chain_id(session: Session, conn: Connection) -> str:
-    cached = session.info.get("qc_chain_id")
-    if cached is None:
-        cached = conn.scalar(select(AuditHead.chain_id).where(AuditHead.id == 1)) or ""
-        session.info["qc_chain_id"] = cached
-    return str(cached)
-
-
-def _lock_tip(conn: Connection, station: str) -> tuple[int, str]:
+def _lock_tip(conn: Connection, station: str) -> tuple[int, str, str]:
     """Lock this station's chain tip until commit (made on its first entry: it starts
-    where the plant chain of format 1 ended). Other stations' tips stay free."""
+    where the plant chain of format 1 ended). Other stations' tips stay free. With it, the
+    plant chain's id (set once, when the database is made), which every seal names."""
+    chain_id = select(AuditHead.chain_id).where(AuditHead.id == 1).scalar_subquery()
     query = (
-        select(AuditChain.last_seq, AuditChain.last_hash)
+        select(AuditChain.last_seq, AuditChain.last_hash, chain_id)
         .where(AuditChain.chain == station)
-        .with_for_update()
+        .with_for_update(of=AuditChain)
     )
     row = conn.execute(query).first()
     if row is None:
@@ -302,7 +295,7 @@ def _lock_tip(conn: Connection, station: str) -> tuple[int, str]:
             .on_conflict_do_nothing()
         )
         row = conn.execute(query).one()
-    return int(row.last_seq), str(row.last_hash)
+    return int(row[0]), str(row[1]), str(row[2] or "")
 
 
 def _allocate_ids(conn: Connection, n: int) -> list[int]:
