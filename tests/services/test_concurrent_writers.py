@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.orm import Session
 from tests.services.conftest import finish
 from tests.services.test_nonconformance import failed
@@ -255,6 +256,75 @@ def test_two_stations_taking_over_at_once(
     finally:
         for st in others:
             st.close()
+
+
+def test_a_save_that_waited_for_a_take_over_is_refused(
+    station: Station, inspector: User, supervisor: User, database_url: str
+) -> None:
+    """A save reads the hold after it has the inspection's lock: one that waited for a
+    take-over to commit sees it and is refused, and stores nothing. (Read with the lock,
+    in one statement, the hold would be as it was before the take-over.)"""
+    ins = inspections.start(station, inspector, Stage.FINAL_QC, "JT-R5", "RG-SOL-0412", "S5")
+    loc = station.location
+    settings = loc.settings.model_copy(update={"station_name": "bench B"})
+    other = connect(config.Location(loc.data_dir, loc.database_url, settings))
+    in_take_over, go_on = threading.Event(), threading.Event()
+    locking: list[int] = []  # the save's backend, once it sends its locking SELECT
+
+    def pause(session: Session, *_: Any) -> None:  # take-over: inspection locked, not done
+        in_take_over.set()
+        go_on.wait(60)
+
+    def note(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if "FOR UPDATE" in statement and "FROM inspections" in statement:
+            locking.append(cursor.connection.info.backend_pid)
+
+    outcomes: dict[str, Any] = {}
+
+    def call(name: str, fn: Callable[[], Any]) -> threading.Thread:
+        def run() -> None:
+            try:
+                outcomes[name] = fn()
+            except Exception as exc:
+                outcomes[name] = exc
+
+        t = threading.Thread(target=run)
+        t.start()
+        return t
+
+    answer = Answer("fineness-stamp", outcome=Outcome.PASS)
+    event.listen(other.db._write, "before_flush", pause)
+    event.listen(station.db.engine, "before_cursor_execute", note)
+    watch = create_engine(database_url)
+    try:
+        taking = call("take", lambda: holds.take_over(other, supervisor, ins.id, "A is down"))
+        assert in_take_over.wait(60)
+        saving = call("save", lambda: inspections.record_answer(station, inspector, ins.id, answer))
+        with watch.connect() as conn:  # until the save waits for the take-over's lock
+            for _ in range(6000):
+                if locking and conn.scalar(
+                    text("SELECT cardinality(pg_blocking_pids(:pid)) > 0"), {"pid": locking[0]}
+                ):
+                    break
+                time.sleep(0.01)
+            else:
+                raise AssertionError("the save never waited for the take-over's lock")
+        go_on.set()
+        taking.join(60)
+        saving.join(60)
+    finally:
+        go_on.set()
+        event.remove(other.db._write, "before_flush", pause)
+        event.remove(station.db.engine, "before_cursor_execute", note)
+        watch.dispose()
+        other.close()
+    assert not isinstance(outcomes["take"], Exception), outcomes["take"]
+    assert isinstance(outcomes["save"], holds.NotHeld), outcomes["save"]
+    assert "taken over" in str(outcomes["save"])
+    with station.db.read() as s:
+        stored = s.scalars(select(AnswerRow).where(AnswerRow.inspection_id == ins.id)).all()
+    assert stored == []
+    assert holds.hold_of(station, ins.id).station == "bench B"
 
 
 # --- writers at different stations: no plant-wide lock orders them any more (issue 14) --------
