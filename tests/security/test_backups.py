@@ -43,7 +43,7 @@ from qcstation.services import backup as making
 from qcstation.services.backup_archive import BackupError, Signer, given_roots, signed_manifest
 from qcstation.services.context import Station, connect, open_station
 from qcstation.services.errors import Conflict, LoginFailed, PermissionDenied
-from qcstation.services.restore import Credentials
+from qcstation.services.restore_authority import Credentials
 from qcstation.store import anchors
 from qcstation.store import audit as chain
 from qcstation.store.database import sqlite_file

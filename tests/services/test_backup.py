@@ -23,7 +23,7 @@ from qcstation.services import audit, backup, backup_verify, inspections, restor
 from qcstation.services.backup_archive import BackupError
 from qcstation.services.context import Station, open_station
 from qcstation.services.errors import Conflict, PermissionDenied
-from qcstation.services.restore import Credentials
+from qcstation.services.restore_authority import Credentials
 from qcstation.store.database import sqlite_file
 
 from ..conftest import postgres_url

@@ -93,7 +93,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 
 def _credentials(args: argparse.Namespace) -> Any:
-    from qcstation.services.restore import Credentials
+    from qcstation.services.restore_authority import Credentials
 
     if not args.force:
         return Credentials()

@@ -12,10 +12,11 @@ plant root itself).
 Restoring over data (a database that holds records, or a station whose anchor file saw
 the trail further than the backup reaches) needs ``force`` and the credentials of an
 administrator of the database being replaced; when that database cannot be read, the
-plant root passphrase. It keeps a safety copy of what it replaces (a signed backup of it,
-evidence left in place; a plain file copy when it cannot be read), records the restore as
-a signed event in the restored trail and in this station's anchor file, so `audit verify`
-reports the rollback as this administrator's restore, not as an attack.
+plant root passphrase (services/restore_authority.py decides who may). It keeps a safety
+copy of what it replaces (a signed backup of it, evidence left in place; a plain file copy
+when it cannot be read), records the restore as a signed event in the restored trail and
+in this station's anchor file, so `audit verify` reports the rollback as this
+administrator's restore, not as an attack.
 
 A SQLite restore is prepared in a scratch copy beside the database and moved over it in
 one rename; a PostgreSQL restore is one transaction: the schema comes from qcstation's
@@ -43,19 +44,15 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from qcstation import config
-from qcstation.accounts.passwords import verify_password
-from qcstation.domain.users import ROOT_ACTOR, Permission, PlantRoot, User
-from qcstation.services import _keyring, accounts
+from qcstation.domain.users import PlantRoot, User
 from qcstation.services import backup as making
-from qcstation.services.accounts import require
-from qcstation.services.audit import RESTORE_EVENT, fingerprint
+from qcstation.services.audit import RESTORE_EVENT
 from qcstation.services.backup_archive import (
     NOTHING,
     SETTINGS_MEMBER,
     TABLES,
     Archive,
     BackupError,
-    Signer,
     check,
     member_stream,
     open_tar,
@@ -64,16 +61,17 @@ from qcstation.services.backup_archive import (
     trusted_roots,
 )
 from qcstation.services.backup_verify import archived_database, check_restored
-from qcstation.services.context import open_station
-from qcstation.services.errors import (
-    Conflict,
-    LoginFailed,
-    NotInitialised,
-    PermissionDenied,
-    ServiceError,
+from qcstation.services.errors import Conflict
+from qcstation.services.restore_authority import (
+    Authority,
+    Credentials,
+    Target,
+    acting_in,
+    authorise,
+    examine,
+    rolls_back,
 )
 from qcstation.store import anchors, audit, pgdata, schema, snapshots
-from qcstation.store import repositories as repo
 from qcstation.store.database import (
     BUSY_TIMEOUT_MS,
     Database,
@@ -83,21 +81,11 @@ from qcstation.store.database import (
     sqlite_url,
 )
 from qcstation.store.evidence import EvidenceStore
-from qcstation.store.models import AuditEntry, SigningKeyRow, UserRow
+from qcstation.store.models import AuditEntry
 from qcstation.store.types import utcnow
 
 EVENT = RESTORE_EVENT
 REASON = "restore from a backup"
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """Who authorises replacing data: an administrator of it (name and password), or,
-    when it cannot be read, the plant root passphrase."""
-
-    username: str | None = None
-    password: str | None = None
-    root_passphrase: str | None = None
 
 
 @dataclass(frozen=True)
@@ -112,179 +100,6 @@ class RestoreResult:
     safety_copy: Path | None = None
     recorded_by: str | None = None  # who signed the restore's entry in the trail
     warnings: list[str] = field(default_factory=list)
-
-
-# --- the target ------------------------------------------------------------------------------
-
-
-@dataclass
-class _Target:
-    location: config.Location
-    holds: list[str]  # what would be replaced
-    readable: bool
-    problem: str = ""  # why it cannot be read
-    head: tuple[str, int, str] | None = None  # chain id, last id, last hash
-    anchored: anchors.Head | None = None  # what this station saw of the backup's chain
-
-    @property
-    def anchor_path(self) -> Path:
-        return self.location.data_dir / anchors.FILE
-
-
-def _examine(location: config.Location, archive: Archive) -> _Target:
-    saved = anchors.load(location.data_dir / anchors.FILE)
-    anchored = saved.chains.get(archive.chain_id, anchors.Chain()).head
-    if location.is_sqlite:
-        db = sqlite_file(location.database_url)
-        if db is None or not db.exists() or db.stat().st_size == 0:
-            return _Target(location, [], False, "there is no database", None, anchored)
-        holds = [f"the database {db}"]
-        try:
-            con = snapshots.read_only(db)
-            try:
-                if not con.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
-                    return _Target(location, [], False, "the database is empty", None, anchored)
-                row = con.execute(audit.HEAD_SQL).fetchone()
-            finally:
-                con.close()
-        except sqlite3.Error as exc:
-            return _Target(location, holds, False, f"{db} cannot be read ({exc})", None, anchored)
-        head = (row[0] or "", int(row[1]), str(row[2])) if row else None
-        return _Target(location, holds, head is not None, "", head, anchored)
-    engine = create(location.database_url)
-    try:
-        state, _rev = schema.state(engine)
-        if state is schema.SchemaState.EMPTY:
-            return _Target(location, [], False, "the database is empty", None, anchored)
-        holds = ["the PostgreSQL database (it has qcstation tables)"]
-        try:
-            with engine.connect() as conn:
-                row = conn.execute(text(audit.HEAD_SQL)).one()
-        except Exception as exc:  # a damaged plant database: only the root may replace it
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            return _Target(location, holds, False, f"it cannot be read ({first})", None, anchored)
-        return _Target(location, holds, True, "", (row[0] or "", int(row[1]), row[2]), anchored)
-    finally:
-        engine.dispose()
-
-
-def _rolls_back(target: _Target, archive: Archive) -> str:
-    """Why restoring this backup takes the record back, as this station knows it ('' if not)."""
-    if target.anchored is not None and target.anchored.id > archive.head[0]:
-        return (
-            f"this station saw the audit trail up to entry #{target.anchored.id}, the backup "
-            f"reaches entry #{archive.head[0]}"
-        )
-    if target.head and target.head[0] == archive.chain_id and target.head[1] > archive.head[0]:
-        return (
-            f"the database being replaced reaches entry #{target.head[1]} of the audit "
-            f"trail, the backup entry #{archive.head[0]}"
-        )
-    return ""
-
-
-@dataclass
-class _Authority:
-    """Who authorised replacing the target, and what they sign with."""
-
-    name: str  # the administrator, or plant-root
-    user: User | None = None  # signed in on the target
-    password: str | None = None
-    root_passphrase: str | None = None
-    safety_signer: Signer | None = None  # known once the target was read
-
-
-def _authorise(target: _Target, archive: Archive, creds: Credentials) -> _Authority:
-    if creds.username and (target.readable or not creds.root_passphrase):
-        if not target.readable:
-            raise PermissionDenied(
-                f"the database being replaced cannot be read ({target.problem or 'it is gone'}),"
-                f" so none of its administrators can sign in to it: only the plant root "
-                f"passphrase can authorise this restore (--root-passphrase); {NOTHING}"
-            )
-        return _sign_in(target, archive, creds)
-    if creds.root_passphrase:
-        return _Authority(ROOT_ACTOR, root_passphrase=creds.root_passphrase)
-    raise PermissionDenied(
-        "replacing a station's data needs an administrator of the database being replaced: "
-        "pass --user NAME (their password is asked for), or, when that database cannot be "
-        f"read, --root-passphrase; {NOTHING}"
-    )
-
-
-def _sign_in(target: _Target, archive: Archive, creds: Credentials) -> _Authority:
-    name, password = creds.username or "", creds.password or ""
-    try:
-        station = open_station(target.location)
-    except (NotInitialised, DatabaseError) as exc:
-        raise PermissionDenied(
-            f"the database being replaced cannot be opened ({exc}): only the plant root "
-            f"passphrase can authorise this restore (--root-passphrase); {NOTHING}"
-        ) from None
-    try:
-        try:
-            user = accounts.login(station, name, password)
-        except LoginFailed as exc:
-            raise LoginFailed(f"{exc}; {NOTHING}") from None
-        with station.db.read() as s:
-            try:
-                require(s, user, Permission.ADMINISTER)
-            except PermissionDenied:
-                raise PermissionDenied(
-                    f"{name} is not an administrator of the database being replaced: only "
-                    f"one of its administrators may replace it; {NOTHING}"
-                ) from None
-            revoked = s.scalar(
-                select(SigningKeyRow.revoked_at).where(SigningKeyRow.key_id == archive.key_id)
-            )
-            if revoked is not None:
-                raise BackupError(
-                    f"{archive.path} is signed with {archive.signer}'s key, which this "
-                    f"station's database revoked on {revoked:%Y-%m-%d %H:%M} UTC: restore a "
-                    f"backup made by another administrator; {NOTHING}"
-                )
-            signer = making.signer_for(s, user)
-    finally:
-        station.close()
-    return _Authority(name, user, password, creds.root_passphrase, signer)
-
-
-def _acting_in(s: Session, authority: _Authority, archive: Archive) -> User | PlantRoot:
-    """Who signs the restore's entry in the restored trail: the administrator, with the key
-    they signed in with (or the one their password opens there); else the plant root."""
-    user = authority.user
-    if user is not None and user.credential is not None:
-        row = s.scalars(select(UserRow).where(UserRow.username == user.username)).first()
-        if row is not None and row.active:
-            key = s.scalars(
-                select(SigningKeyRow).where(SigningKeyRow.key_id == user.credential.key_id)
-            ).first()
-            if key is not None and key.user_id == row.id and key.revoked_at is None:
-                return replace(repo.user(row), credential=user.credential)
-            if verify_password(row.password_hash, authority.password or ""):
-                opened = _keyring.open_session_key(s, row, authority.password or "")
-                if opened is not None:
-                    return replace(repo.user(row), credential=opened)
-    if authority.root_passphrase:
-        try:
-            plant = _keyring.unlock_plant(s, authority.root_passphrase)
-        except ServiceError:
-            raise PermissionDenied(
-                "wrong root passphrase for the plant root in this backup (the passphrase as "
-                f"it was when the backup was made); {NOTHING}"
-            ) from None
-        if fingerprint(plant.root) != archive.root_sha256:
-            raise BackupError(f"{archive.path}: its plant root is not the one it names")
-        root = PlantRoot(_keyring.SessionKey.of(plant.root_key))
-        if authority.safety_signer is None:
-            authority.safety_signer = Signer(ROOT_ACTOR, root.credential, plant.root, plant.root)
-        return root
-    raise PermissionDenied(
-        f"{authority.name} has no usable signing key in the backed-up database (the account "
-        "or key there is older or newer than the one signed in now), so the restore could "
-        "not be recorded in that name: pass --root-passphrase as well (the plant root "
-        f"passphrase as it was when the backup was made); {NOTHING}"
-    )
 
 
 # --- restoring -----------------------------------------------------------------------------
@@ -320,8 +135,8 @@ def restore(
         with tempfile.TemporaryDirectory(dir=location.data_dir, prefix=".qcstation-restore-") as t:
             tmp = Path(t)
             copy = archived_database(archive, tar, tmp)
-            target = _examine(location, archive)
-            rollback = _rolls_back(target, archive)
+            target = examine(location, archive)
+            rollback = rolls_back(target, archive)
             authority = None
             if target.holds or rollback:
                 if not force:
@@ -333,7 +148,7 @@ def restore(
                         "--user NAME (an administrator of the database being replaced) to "
                         f"replace it, keeping a safety copy; {NOTHING}"
                     )
-                authority = _authorise(target, archive, creds)
+                authority = authorise(target, archive, creds)
             job = _Job(location, archive, tar, tmp, target, authority, clock)
             result = job.sqlite(copy) if copy is not None else job.postgresql()
     return result
@@ -352,8 +167,8 @@ class _Job:
     archive: Archive
     tar: tarfile.TarFile
     tmp: Path
-    target: _Target
-    authority: _Authority | None
+    target: Target
+    authority: Authority | None
     clock: Callable[[], datetime]
     warnings: list[str] = field(default_factory=list)
     safety: Path | None = None
@@ -458,7 +273,7 @@ class _Job:
             if self.archive.schema != schema.head():
                 schema.upgrade(scratch.engine)  # the event is written by today's models
             with scratch.read() as s:
-                actor = _acting_in(s, self.authority, self.archive)
+                actor = acting_in(s, self.authority, self.archive)
             with scratch.write(actor, self.location.settings.station_name, REASON) as s:
                 self._record(s, actor, safety)
         finally:
@@ -561,7 +376,7 @@ class _Job:
                     factory = sessionmaker(bind=conn, expire_on_commit=False)
                     audit.install(factory)
                     with factory() as s:
-                        actor = _acting_in(s, self.authority, self.archive)
+                        actor = acting_in(s, self.authority, self.archive)
                         self._record(s, actor, safety)
                         s.commit()
                     if safety_dump is not None and self.authority.safety_signer is not None:
