@@ -16,7 +16,8 @@ from qcstation.domain.template_drafts import load
 from qcstation.domain.yaml_files import ContentError, load_template
 from qcstation.services import inspections, template_editor, templates
 from qcstation.ui import layout_check
-from qcstation.ui.pages.template_editor import PreviewDialog, TemplateEditorDialog
+from qcstation.ui.pages.template_editor import TemplateEditorDialog
+from qcstation.ui.pages.template_preview import PreviewDialog
 from qcstation.ui.pages.templates import TemplatesPage
 
 from .conftest import WAIT_MS, Driver

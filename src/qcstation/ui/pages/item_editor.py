@@ -12,8 +12,9 @@ the answer then names no instrument.
 A reading goes through one parser (qcstation.domain.numbers) for the preview, for Enter
 and for the answer stored, in the station's decimal separator: what the preview says is
 what is stored and what is shown afterwards. Text that is not a reading says why and what
-to type, and is never stored; a reading far outside the item's plausible band is stored
-only once the inspector confirms it (Enter keeps it, Esc goes back to the field).
+to type (in the words of ui/pages/measurement_texts.py), and is never stored; a reading far
+outside the item's plausible band is stored only once the inspector confirms it (Enter keeps
+it, Esc goes back to the field).
 """
 
 from __future__ import annotations
@@ -54,65 +55,11 @@ from qcstation.domain.templates import (
     TextItem,
 )
 from qcstation.ui import i18n
+from qcstation.ui.pages.measurement_texts import explain, limits_text
 from qcstation.ui.theme import FAIL_COLOUR, PASS_COLOUR, REVIEW_COLOUR
 from qcstation.ui.widgets import button, muted
 
 CHOICE_ROW = 420  # pixels a row of choice buttons may take (the editor beside the camera)
-
-
-def limits_text(item: MeasurementItem, decimal: str = ".") -> str:
-    """The limits as the checklist shows them, with where they came from when the SKU's
-    specification gave them ("… (from SKU R-1042 spec, rev 3)")."""
-    if item.unresolved:
-        return item.spec_note() + " — answer N/A if it does not apply"
-    unit = item.unit
-
-    def fmt(value: float) -> str:
-        return format_reading(value, item.decimals, decimal)
-
-    if item.lower is not None and item.upper is not None:
-        span = f"{fmt(item.lower)} … {fmt(item.upper)} {unit}"
-    elif item.lower is not None:
-        span = f"≥ {fmt(item.lower)} {unit}"
-    else:
-        span = f"≤ {fmt(item.upper or 0.0)} {unit}"
-    nominal = f"nominal {fmt(item.nominal)} {unit}, " if item.nominal is not None else ""
-    note = item.spec_note()
-    return nominal + "limits " + span + (f" ({note})" if note else "")
-
-
-def explain(where: QObject, err: ReadingError) -> str:
-    """What is wrong with a typed reading and what to type instead, in the user's language."""
-    t, ex = err.text, err.example
-    if err.problem is Problem.AMBIGUOUS and err.alternatives:
-        decimal, whole = err.alternatives
-        return where.tr(
-            "“{0}” could be a decimal or a thousands separator: type {1} for the decimal, "
-            "or {2} for the whole number."
-        ).format(t, decimal, whole)
-    if err.problem is Problem.EMPTY:
-        return where.tr("Type a reading.")
-    if err.problem is Problem.SPACE:
-        return where.tr("“{0}” has a space in it: type {1}.").format(t, ex)
-    if err.problem is Problem.EXPONENT:
-        return where.tr("“{0}” is in exponent notation: type the number in full, {1}.").format(
-            t, ex
-        )
-    if err.problem is Problem.GROUPED:
-        return where.tr(
-            "“{0}” has more than one separator: type one decimal separator and no "
-            "thousands separators, e.g. {1}."
-        ).format(t, ex)
-    if err.problem is Problem.TOO_LARGE:
-        return where.tr("“{0}” is too large to be a reading: check the digits.").format(t)
-    if err.problem is Problem.TOO_PRECISE:
-        return where.tr(
-            "“{0}” has more digits than the record keeps exactly: type at most 15 "
-            "significant digits."
-        ).format(t)
-    return where.tr("“{0}” is not a number: type digits, with {1} for decimals.").format(
-        t, err.decimal
-    )
 
 
 Read = float | ReadingError | None  # a field: its reading, why it is none, or empty

@@ -1,6 +1,7 @@
 """The checklist editor (supervisors): edit a template's sections and items, see at once what
-`qcstation template validate` says of it, preview it as an inspector, save it as a new version
-with a change note, compare versions side by side and activate one.
+`qcstation template validate` says of it, preview it as an inspector (the preview is
+ui/pages/template_preview.py), save it as a new version with a change note, compare versions
+side by side and activate one.
 
 Keys, in the checklist tree: Insert adds an item of the kind chosen beside it after the current
 one, Ctrl+Insert a section, Ctrl+Up / Ctrl+Down move the current item or section, Delete removes
@@ -31,7 +32,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMessageBox,
-    QPushButton,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -43,7 +43,6 @@ from PySide6.QtWidgets import (
 )
 
 from qcstation.domain.defects import DefectCatalog
-from qcstation.domain.inspections import Answer, AnswerError, Outcome, evaluate, positions_of
 from qcstation.domain.template_diff import TemplateDiff
 from qcstation.domain.template_drafts import (
     ITEM_FIELDS,
@@ -56,16 +55,15 @@ from qcstation.domain.template_drafts import (
     shown,
     unknown_fields,
 )
-from qcstation.domain.templates import ITEM_KINDS, ChecklistTemplate, FollowUp, step_label
+from qcstation.domain.templates import ITEM_KINDS, ChecklistTemplate, FollowUp
 from qcstation.domain.yaml_files import ContentError, Problem
 from qcstation.services import template_editor, templates
 from qcstation.services.problems import is_known
 from qcstation.services.template_editor import TemplateVersion
 from qcstation.ui.context import UiContext
-from qcstation.ui.pages.item_editor import ItemEditor
+from qcstation.ui.pages.template_preview import PreviewDialog, no_default_button
 from qcstation.ui.theme import FAIL_COLOUR, PASS_COLOUR, REVIEW_COLOUR
 from qcstation.ui.widgets import VerticalScroll, button, muted, shortcut, title
-from qcstation.ui.wrapping_list import WrappingList
 
 CHECK_PAUSE_MS = 250  # the check runs once typing pauses this long
 Node = tuple[int, int | None]  # section, item (None: the section itself)
@@ -78,14 +76,6 @@ DEFAULTS: dict[str, Any] = {
     "severity": "major",
     "on_fail.require": [FollowUp.DEFECT.value],
 }
-
-
-def no_default_button(dialog: QDialog) -> None:
-    """Enter belongs to the field it is typed in (an answer, a note), never to a button
-    the dialog would press for it (Close, Preview)."""
-    for b in dialog.findChildren(QPushButton):
-        b.setAutoDefault(False)
-        b.setDefault(False)
 
 
 def node_of(problem: Problem) -> Node | None:
@@ -781,97 +771,3 @@ class TemplateEditorDialog(QDialog):
             return
         self.preview = PreviewDialog(self.valid, self)
         self.preview.open()
-
-
-class PreviewDialog(QDialog):
-    """The checklist as an inspector works through it, with the checklist's own item widget
-    and keys; answers are judged here and forgotten on closing: nothing is stored."""
-
-    def __init__(self, template: ChecklistTemplate, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.template = template
-        self.setObjectName("template-preview")
-        self.setWindowTitle(self.tr("Preview of {0} — nothing is stored").format(template.key))
-        self.resize(1000, 700)
-        self.steps = [
-            (item, pos, section.title)
-            for section in template.sections
-            for item in section.items
-            for pos in positions_of(item, {})
-        ]
-        self.outcomes: dict[int, str] = {}
-        self.index = 0
-        self.list = WrappingList("preview-list")
-        self.list.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.list.currentRowChanged.connect(self.go_to)
-        self.editor = ItemEditor()
-        self.editor.answered.connect(self.on_answered)
-        self.said = muted()
-        self.said.setObjectName("preview-said")
-        banner = QLabel(self.tr("Preview: answers are judged but never stored."))
-        banner.setStyleSheet(f"color: {REVIEW_COLOUR}; font-weight: bold;")
-        close = button(self.tr("Close"), "Esc")
-        close.clicked.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(banner)
-        body = QHBoxLayout()
-        body.addWidget(VerticalScroll(self.editor, "preview-item"), 3)
-        body.addWidget(self.list, 2)
-        layout.addLayout(body, 1)
-        layout.addWidget(self.said)
-        layout.addWidget(close)
-        for key, slot in (
-            ("P", self.editor.give_pass),
-            ("+", self.editor.give_pass),
-            ("F", self.editor.give_fail),
-            ("-", self.editor.give_fail),
-            ("N", self.editor.give_na),
-            ("Left", lambda: self.go_to(self.index - 1)),
-            ("PgUp", lambda: self.go_to(self.index - 1)),
-            ("Right", lambda: self.go_to(self.index + 1)),
-            ("PgDown", lambda: self.go_to(self.index + 1)),
-        ):
-            shortcut(self, key, slot)
-        for n in range(1, 10):
-            shortcut(self, str(n), lambda n=n: self.editor.choose(n - 1))
-        no_default_button(self)
-        for n, (item, pos, _section) in enumerate(self.steps):
-            self.list.addItem(step_label(item, pos))
-            self._mark(n)
-        self.go_to(0)
-
-    def _mark(self, n: int) -> None:
-        row = self.list.item(n)
-        item, pos, _section = self.steps[n]
-        outcome = self.outcomes.get(n, "")
-        row.setText((f"{outcome}  " if outcome else "") + step_label(item, pos))
-
-    def go_to(self, index: int) -> None:
-        if not 0 <= index < len(self.steps) or not self.steps:
-            return
-        self.index = index
-        item, pos, section = self.steps[index]
-        self.list.blockSignals(True)
-        self.list.setCurrentRow(index)
-        self.list.blockSignals(False)
-        self.editor.show_item(item, pos, section, step_label(item, pos), None, 0)
-        self.editor.focus_entry()
-
-    def on_answered(self, answer: Answer) -> None:
-        item, pos, _section = self.steps[self.index]
-        try:
-            ev = evaluate(item, answer)
-        except AnswerError as exc:
-            self.said.setText(str(exc))
-            return
-        word = {Outcome.PASS: "✓", Outcome.FAIL: "✗", Outcome.NA: "N/A"}.get(ev.outcome, "•")
-        self.outcomes[self.index] = word
-        self._mark(self.index)
-        follow = ""
-        if ev.outcome is Outcome.FAIL:
-            asks = ", ".join(f.value for f in item.on_fail.require)
-            follow = self.tr(" — the inspector is asked for: {0}").format(asks)
-        self.said.setText(
-            self.tr("{0}: {1}{2}").format(step_label(item, pos), ev.outcome.value, follow)
-        )
-        self.go_to(min(self.index + 1, len(self.steps) - 1))
