@@ -20,26 +20,21 @@ same certificate, and a different one (another verdict, other claims) needs an e
 reissue with a reason, which gets a new number and supersedes the old one.
 
 The number is given in a short write transaction; the PDF is built and signed outside it
-(no lock held), then written atomically (temporary file, fsync, rename).
+(no lock held), then written atomically (temporary file, fsync, rename). These steps,
+the same for both documents, are services/document_issue.py.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
-import os
-import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 from xml.sax.saxutils import escape
 
-from cryptography.hazmat.primitives import serialization
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qcstation.accounts import keys
 from qcstation.domain import certificates
 from qcstation.domain.certificate_claims import (
     ClaimTooLong,
@@ -49,38 +44,22 @@ from qcstation.domain.certificate_claims import (
     from_data,
 )
 from qcstation.domain.certificates import CertificateClaim, Claim
-from qcstation.domain.documents import ChainHead, DocumentFacts, Person
 from qcstation.domain.inspections import Status
-from qcstation.domain.signing import Meaning, SignatureCheck, canonical_record
-from qcstation.domain.users import Permission, Role, User
+from qcstation.domain.signing import Meaning, SignatureCheck
+from qcstation.domain.users import Role, User
 from qcstation.domain.verdicts import FinalVerdict
 from qcstation.reports.certificate import LayoutOverflow, build_certificate
 from qcstation.reports.inspection_report import build_report
-from qcstation.reports.model import CertificateContent, Photo, ReportContent
-from qcstation.reports.pdfsign import (
-    SigningIdentity,
-    TimestampUnavailable,
-    sign_pdf,
-    timestamper_for,
-)
-from qcstation.services import _keyring, _plant_keys, holds, records
+from qcstation.reports.model import CertificateContent, ReportContent
 from qcstation.services import document_content as dc
-from qcstation.services.accounts import login, require
+from qcstation.services import document_issue as di
+from qcstation.services import records
 from qcstation.services.context import Station
-from qcstation.services.errors import (
-    Conflict,
-    InvalidInput,
-    LoginFailed,
-    PermissionDenied,
-    SigningRefused,
-)
-from qcstation.store import audit
+from qcstation.services.errors import Conflict, InvalidInput
 from qcstation.store import repositories as repo
-from qcstation.store.models import DocumentReissueRow, DocumentRow, UserRow
+from qcstation.store.models import DocumentReissueRow, DocumentRow
 
 __all__ = [
-    "WHO_ISSUES",
-    "Exported",
     "export_certificate",
     "export_report",
     "export_reports",
@@ -88,288 +67,6 @@ __all__ = [
 ]
 
 FORMAT = 2  # documents.details["format"]: bound to the record, signed by the plant
-WHO_ISSUES = (
-    "reports and certificates are issued by a supervisor or an administrator, who hold the "
-    "plant's document key: ask one to issue it"
-)
-EVENT_ISSUED, EVENT_COPY = "document-issued", "document-copy"
-
-
-@dataclass(frozen=True)
-class Exported:
-    kind: str
-    number: str
-    inspection_id: str
-    path: Path
-    sha256: str
-    record_hash: str
-    timestamped: bool
-    content_sha256: str = ""
-    supersedes: str = ""  # a reissued certificate: the number it replaces
-
-
-@dataclass(frozen=True)
-class _Prepared:
-    kind: str
-    number: str
-    record: records.Record
-    facts: DocumentFacts
-    hands: _plant_keys.Hands
-    report: ReportContent | None = None
-    certificate: CertificateContent | None = None
-    supersedes: str = ""
-
-
-def _identity(hands: _plant_keys.Hands) -> SigningIdentity:
-    return SigningIdentity(
-        keys.private_der(hands.document_key),
-        hands.document.public_bytes(serialization.Encoding.DER),
-        tuple(c.public_bytes(serialization.Encoding.DER) for c in hands.chain),
-    )
-
-
-def _login(station: Station, actor: User, password: str) -> User:
-    """The issuer signed in again: the password is re-entered, and the key it opens
-    unwraps the plant keys and signs what the export records."""
-    try:
-        return login(station, actor.username, password)
-    except LoginFailed as exc:
-        raise LoginFailed(f"{exc}; nothing was exported") from None
-
-
-def _issuer(s: Session, actor: User) -> UserRow:
-    try:
-        return require(s, actor, Permission.REVIEW)
-    except PermissionDenied:
-        row = s.get(UserRow, actor.id)
-        role = row.role if row is not None else "user"
-        raise PermissionDenied(
-            f"{actor.username} ({role}) may not issue documents: {WHO_ISSUES}"
-        ) from None
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    target = path.expanduser().resolve()
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".qcstation-", suffix=".pdf", dir=target.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError as exc:
-        raise InvalidInput(f"cannot write {target}: {exc.strerror or exc}") from None
-
-
-def _stamp(kind: str, number: str, plant: str) -> str:
-    """The visible signature's text; pyHanko fills in %(signer)s and %(ts)s."""
-    tail = f"{plant} · {kind} {number}".replace("%", "%%")
-    return f"Digitally signed by %(signer)s\nDate: %(ts)s\n{tail}"
-
-
-def _signatures_hold(s: Session, record: records.Record) -> list[SignatureCheck]:
-    """The record's e-signatures, refused when any no longer matches it."""
-    checks = records.check(s, record)
-    bad = [c for c in checks if not c.ok]
-    if bad:
-        said = "; ".join(
-            f"{c.signature.manifest.meaning.value} by {c.signature.manifest.printed_name}: "
-            + ", ".join(c.problems)
-            for c in bad
-        )
-        raise Conflict(
-            f"the e-signatures of inspection {record.inspection.id} no longer match it ({said}): "
-            "nothing was exported; run `qcstation audit verify` to see what changed"
-        )
-    return checks
-
-
-def _person(row: UserRow) -> Person:
-    return Person(row.username, row.full_name, row.role)
-
-
-def _open(s: Session, me: UserRow, password: str) -> _plant_keys.Hands:
-    ident = _keyring.unlock(s, me, password)
-    return _plant_keys.open_hands(s, me, ident.key_id, ident.private_key)
-
-
-def _facts(
-    s: Session,
-    station: Station,
-    doc: DocumentRow,
-    record: records.Record,
-    me: UserRow,
-    verdict: FinalVerdict,
-    claims: tuple[Claim, ...],
-    head: ChainHead,
-    new: bool,
-) -> DocumentFacts:
-    issuer = s.get_one(UserRow, doc.issued_by_id)
-    return DocumentFacts(
-        kind=doc.kind,
-        number=doc.number,
-        inspection_id=record.inspection.id,
-        plant=station.location.settings.plant_name,
-        station=station.name,
-        issued_at=doc.issued_at,
-        issued_by=_person(issuer),
-        made_at=doc.issued_at if new else station.now(),
-        made_by=_person(me),
-        verdict=verdict,
-        claims=claims,
-        audit_head=head,
-        record_sha256=record.record_hash,
-        record=canonical_record(
-            record.inspection, [e.ref for e in record.evidence], record.correction
-        ),
-    )
-
-
-@dataclass(frozen=True)
-class _Before:
-    """The slow part of an issue, done before its write transaction so that no other
-    writer waits on it: the password's key derivation and the plant keys' unwrapping, and
-    hashing every photo file the document shows."""
-
-    hands: _plant_keys.Hands
-    record_hash: str
-    photos: tuple[Photo, ...]
-    files: tuple[tuple[str, int, int], ...]  # (path, size, mtime_ns) when hashed
-
-
-def _before_issue(
-    station: Station, actor: User, password: str, inspection_id: str, certificate: bool
-) -> _Before:
-    with station.db.read() as s:
-        me = _issuer(s, actor)
-        record = records.load(s, inspection_id)
-        hands = _open(s, me, password)
-    if certificate:
-        piece = dc.piece_photo(station, record)
-        photos: tuple[Photo, ...] = (piece,) if piece is not None else ()
-    else:
-        photos = tuple(dc.photos(station, record))
-    return _Before(hands, record.record_hash, photos, tuple(_stat(p.path) for p in photos))
-
-
-def _stat(path: Path) -> tuple[str, int, int]:
-    st = path.stat()
-    return (str(path), st.st_size, st.st_mtime_ns)
-
-
-def _locked_record(s: Session, inspection_id: str) -> records.Record:
-    """The record, its inspection's row locked until commit: two issues of one inspection
-    (on two stations) take turns, and the second sees the first's document."""
-    holds.locked(s, inspection_id)
-    return records.load(s, inspection_id)
-
-
-def _still_as_before(
-    s: Session, station: Station, record: records.Record, before: _Before
-) -> _plant_keys.Hands:
-    """What was opened and hashed before the transaction still holds inside it: the same
-    record, the plant keys still in force, the photo files unchanged since hashed."""
-    what = "nothing was issued; try again"
-    if record.record_hash != before.record_hash:
-        raise Conflict(
-            f"inspection {record.inspection.id} changed while its document was made: {what}"
-        )
-    for kind, key_id in (
-        (_keyring.DOCUMENT, before.hands.document_key_id),
-        (_keyring.SEAL, before.hands.seal_key_id),
-    ):
-        row = _keyring.plant_row(s, kind)
-        if row is None or row.key_id != key_id:
-            raise Conflict(f"the plant's keys were rotated while the document was made: {what}")
-    for path, size, mtime in before.files:
-        try:
-            now = _stat(Path(path))
-        except OSError:
-            now = (path, -1, -1)
-        if now != (path, size, mtime):
-            raise Conflict(f"evidence file {path} changed while the document was made: {what}")
-    return before.hands
-
-
-def _chain_head(s: Session) -> ChainHead:
-    """The trail as this issue sees it before writing anything: its newest entry. No lock:
-    other stations go on writing (their later entries are not part of this issue)."""
-    chain_id, last_id, last_hash = audit.chain_head(s)
-    return ChainHead(chain_id, last_id, last_hash)
-
-
-def _record_issue(s: Session, doc: DocumentRow, facts: DocumentFacts, new: bool) -> None:
-    audit.record_event(
-        s,
-        f"documents/{doc.id}",
-        EVENT_ISSUED if new else EVENT_COPY,
-        {
-            "kind": doc.kind,
-            "number": doc.number,
-            "content_sha256": facts.sha256,
-            "made_by": facts.made_by.username,
-        },
-    )
-
-
-def _sign(
-    station: Station,
-    prepared: _Prepared,
-    pdf: bytes,
-    area: Any,
-    timestamper: Any,
-    font: int = 7,
-) -> bytes:
-    ts = (
-        timestamper
-        if timestamper is not None
-        else timestamper_for(station.location.settings.timestamp_url)
-    )
-    kind, number, record = prepared.kind, prepared.number, prepared.record
-    reason = (
-        f"qcstation {kind} {number}; inspection {record.inspection.id}; "
-        f"record sha256 {record.record_hash}"
-    )
-    try:
-        return sign_pdf(
-            pdf,
-            _identity(prepared.hands),
-            area,
-            reason,
-            station.name,
-            _stamp(kind, number, station.location.settings.plant_name),
-            ts,
-            font,
-            content=prepared.facts.content(),
-        )
-    except TimestampUnavailable as exc:
-        raise SigningRefused(
-            f"the time-stamp server {station.location.settings.timestamp_url or ''} did not "
-            f"answer ({exc}): check the network, or clear the time-stamp server in the "
-            f"settings to sign without one (PAdES B-B); {kind} {number} was not written"
-        ) from None
-
-
-def _exported(
-    station: Station, prepared: _Prepared, path: Path, signed: bytes, timestamper: Any
-) -> Exported:
-    ts = timestamper is not None or bool(station.location.settings.timestamp_url)
-    return Exported(
-        prepared.kind,
-        prepared.number,
-        prepared.record.inspection.id,
-        path,
-        hashlib.sha256(signed).hexdigest(),
-        prepared.record.record_hash,
-        ts,
-        prepared.facts.sha256,
-        prepared.supersedes,
-    )
 
 
 # --- reports ---------------------------------------------------------------------------
@@ -383,11 +80,11 @@ def export_reports(
     out_dir: Path,
     timestamper: Any = None,
     check: Callable[[], None] | None = None,
-) -> list[Exported]:
+) -> list[di.Exported]:
     """Batch export: one password, one file per inspection named by its report number.
     ``check`` is called before each report and before each file is written (see
     ``export_report``)."""
-    actor = _login(station, actor, password)
+    actor = di.login_again(station, actor, password)
     done = []
     for ins_id in inspection_ids:
         if check is not None:
@@ -406,27 +103,29 @@ def export_report(
     out: Path,
     timestamper: Any = None,
     check: Callable[[], None] | None = None,
-) -> Exported:
+) -> di.Exported:
     """The signed report. The number is issued in a short transaction; the signing and
     the time-stamp server's answer (which may take seconds) come after it, with none open.
     ``check`` is called once signed, before the file is written, and may raise to stop:
     then no file is written (the number stays issued, as when the time-stamp server does
     not answer)."""
-    actor = _login(station, actor, password)
+    actor = di.login_again(station, actor, password)
     prepared = _prepare_report(station, actor, password, inspection_id)
     return _finish_report(station, prepared, out, timestamper, check)
 
 
-def _prepare_report(station: Station, actor: User, password: str, inspection_id: str) -> _Prepared:
-    before = _before_issue(station, actor, password, inspection_id, certificate=False)
+def _prepare_report(
+    station: Station, actor: User, password: str, inspection_id: str
+) -> di.Prepared:
+    before = di.before_issue(station, actor, password, inspection_id, certificate=False)
     with station.db.write(actor, station.name, reason="issue report") as s:
-        me = _issuer(s, actor)
-        record = _locked_record(s, inspection_id)
+        me = di.issuer(s, actor)
+        record = di.locked_record(s, inspection_id)
         if record.inspection.status is not Status.COMPLETED:
             raise Conflict(f"inspection {inspection_id} is not completed: complete it first")
-        checks = _signatures_hold(s, record)
-        hands = _still_as_before(s, station, record, before)
-        head = _chain_head(s)
+        checks = di.signatures_hold(s, record)
+        hands = di.still_as_before(s, station, record, before)
+        head = di.chain_head(s)
         review = dc.review(s, inspection_id)
         verdict = dc.settled_verdict(record.inspection.verdict, review)
         doc = dc.current_document(s, "report", inspection_id)
@@ -434,8 +133,8 @@ def _prepare_report(station: Station, actor: User, password: str, inspection_id:
         if doc is None:
             details = {"format": FORMAT, "key_id": hands.document_key_id}
             doc = dc.new_document(s, station, "report", record, me.id, details)
-        facts = _facts(s, station, doc, record, me, verdict, (), head, new)
-        _record_issue(s, doc, facts, new)
+        facts = di.facts(s, station, doc, record, me, verdict, (), head, new)
+        di.record_issue(s, doc, facts, new)
         copy = "" if new else f"made {facts.made_at:%Y-%m-%d %H:%M} UTC by {facts.made_by}"
         content = ReportContent(
             number=doc.number,
@@ -456,24 +155,24 @@ def _prepare_report(station: Station, actor: User, password: str, inspection_id:
             verdict=verdict.label,
             copy=copy,
         )
-        return _Prepared("report", doc.number, record, facts, hands, report=content)
+        return di.Prepared("report", doc.number, record, facts, hands, report=content)
 
 
 def _finish_report(
     station: Station,
-    prepared: _Prepared,
+    prepared: di.Prepared,
     path: Path,
     timestamper: Any,
     check: Callable[[], None] | None = None,
-) -> Exported:
+) -> di.Exported:
     assert prepared.report is not None
     buf = io.BytesIO()
     area = build_report(prepared.report, buf)
-    signed = _sign(station, prepared, buf.getvalue(), area, timestamper)
+    signed = di.sign(station, prepared, buf.getvalue(), area, timestamper)
     if check is not None:
         check()
-    write_atomically(path, signed)
-    return _exported(station, prepared, path, signed, timestamper)
+    di.write_atomically(path, signed)
+    return di.exported(station, prepared, path, signed, timestamper)
 
 
 # --- certificates ----------------------------------------------------------------------
@@ -488,12 +187,12 @@ def export_certificate(
     size: Literal["a4", "letter", "card"] | None = None,
     timestamper: Any = None,
     check: Callable[[], None] | None = None,
-) -> Exported:
+) -> di.Exported:
     """The customer certificate of a completed, passing, approved inspection of a stage
     that may be certified. Printed again, it is the same certificate (same number, date,
     verdict and claims); a different one needs ``reissue_certificate``. ``check``: as
     for ``export_report``."""
-    actor = _login(station, actor, password)
+    actor = di.login_again(station, actor, password)
     prepared = _prepare_certificate(station, actor, password, inspection_id, None)
     return _finish_certificate(station, prepared, out, size, timestamper, check)
 
@@ -507,13 +206,13 @@ def reissue_certificate(
     out: Path,
     size: Literal["a4", "letter", "card"] | None = None,
     timestamper: Any = None,
-) -> Exported:
+) -> di.Exported:
     """A new certificate, with a new number, replacing the one in force: the old number
     then verifies as superseded. The reason is kept with the reissue."""
     reason = reason.strip()
     if len(reason) < 3:
         raise InvalidInput("give the reason for the reissue (it is kept with the certificate)")
-    actor = _login(station, actor, password)
+    actor = di.login_again(station, actor, password)
     prepared = _prepare_certificate(station, actor, password, inspection_id, reason)
     return _finish_certificate(station, prepared, out, size, timestamper)
 
@@ -548,7 +247,7 @@ def _certifiable(
             f"the inspection's verdict is {verdict.label}: a certificate states that the "
             "piece passed, so none is issued"
         )
-    checks = _signatures_hold(s, record)
+    checks = di.signatures_hold(s, record)
     approved = [
         c
         for c in checks
@@ -565,16 +264,16 @@ def _certifiable(
 
 def _prepare_certificate(
     station: Station, actor: User, password: str, inspection_id: str, reissue: str | None
-) -> _Prepared:
+) -> di.Prepared:
     settings = station.location.settings
-    before = _before_issue(station, actor, password, inspection_id, certificate=True)
+    before = di.before_issue(station, actor, password, inspection_id, certificate=True)
     with station.db.write(actor, station.name, reason="issue certificate") as s:
-        me = _issuer(s, actor)
-        record = _locked_record(s, inspection_id)
+        me = di.issuer(s, actor)
+        record = di.locked_record(s, inspection_id)
         ins = record.inspection
         verdict, checks = _certifiable(s, station, record)
-        hands = _still_as_before(s, station, record, before)
-        head = _chain_head(s)
+        hands = di.still_as_before(s, station, record, before)
+        head = di.chain_head(s)
         description, material = dc.sku_record(s, ins.sku)
         try:
             claims = claims_from_record(ins, description, material)
@@ -609,8 +308,8 @@ def _prepare_certificate(
                     )
                 )
                 supersedes = current.number
-        facts = _facts(s, station, doc, record, me, verdict, claims, head, new)
-        _record_issue(s, doc, facts, new)
+        facts = di.facts(s, station, doc, record, me, verdict, claims, head, new)
+        di.record_issue(s, doc, facts, new)
         seal_tag = bytes.fromhex(hands.seal_key_id)[:4]
         claim = CertificateClaim(
             doc.number, record.record_hash, verdict, doc.issued_at.date(), seal_tag, claims
@@ -641,7 +340,7 @@ def _prepare_certificate(
             summary=dc.summary(record),
             issued_by=str(facts.issued_by),
         )
-        return _Prepared(
+        return di.Prepared(
             "certificate",
             doc.number,
             record,
@@ -745,12 +444,12 @@ def old_format_notes(station: Station) -> list[str]:
 
 def _finish_certificate(
     station: Station,
-    prepared: _Prepared,
+    prepared: di.Prepared,
     out: Path,
     size: Literal["a4", "letter", "card"] | None,
     timestamper: Any,
     check: Callable[[], None] | None = None,
-) -> Exported:
+) -> di.Exported:
     assert prepared.certificate is not None
     chosen = size or station.location.settings.paper_size
     buf = io.BytesIO()
@@ -762,8 +461,8 @@ def _finish_certificate(
             "certificate's; print it on another size)"
         ) from None
     font = 4 if chosen == "card" else 7
-    signed = _sign(station, prepared, buf.getvalue(), area, timestamper, font)
+    signed = di.sign(station, prepared, buf.getvalue(), area, timestamper, font)
     if check is not None:
         check()
-    write_atomically(out, signed)
-    return _exported(station, prepared, out, signed, timestamper)
+    di.write_atomically(out, signed)
+    return di.exported(station, prepared, out, signed, timestamper)

@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 from qcstation.domain.signing import Meaning
 from qcstation.domain.users import Permission
 from qcstation.services import documents, signing
-from qcstation.services.documents import Exported
+from qcstation.services.document_issue import WHO_ISSUES, Exported
 from qcstation.services.errors import PermissionDenied, ServiceError
 from qcstation.ui import printing
 from qcstation.ui.context import UiContext
@@ -222,9 +222,7 @@ class DocumentActions(QObject):
         (who hold its document key). Anyone else is told so before any password is asked."""
         if self.ctx.can(Permission.REVIEW):
             return True
-        self.ctx.errors.report(
-            PermissionDenied(documents.WHO_ISSUES[:1].upper() + documents.WHO_ISSUES[1:])
-        )
+        self.ctx.errors.report(PermissionDenied(WHO_ISSUES[:1].upper() + WHO_ISSUES[1:]))
         return False
 
     def default_path(self, kind: Kind, inspection_id: str) -> Path:
