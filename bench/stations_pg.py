@@ -69,7 +69,7 @@ REF_INSERT = (
 def all_pass(ins: Any) -> list[tuple[Any, Any]]:
     """(item, a passing answer) for every item and position of an inspection."""
     from qcstation.domain.inspections import positions_of
-    from qcstation.services.demo import passing_answer
+    from qcstation.services.demo_answers import passing_answer
 
     out = []
     for item in ins.template.items():

@@ -32,7 +32,7 @@ from qcstation.domain.templates import PhotoItem
 from qcstation.imaging.scenes import encode_png, render_piece
 from qcstation.services import accounts, inspections, signing
 from qcstation.services.context import open_station
-from qcstation.services.demo import passing_answer
+from qcstation.services.demo_answers import passing_answer
 from qcstation.store import anchors
 
 PASSWORD = "correct horse battery"

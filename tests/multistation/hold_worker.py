@@ -18,7 +18,7 @@ from qcstation import config
 from qcstation.domain.inspections import positions_of
 from qcstation.services import accounts, inspections
 from qcstation.services.context import open_station
-from qcstation.services.demo import passing_answer
+from qcstation.services.demo_answers import passing_answer
 from qcstation.services.holds import NotHeld
 
 

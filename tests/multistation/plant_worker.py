@@ -26,7 +26,7 @@ from qcstation.domain.users import User
 from qcstation.imaging.scenes import encode_png, render_piece
 from qcstation.services import accounts, documents, inspections, offline_copy, sync
 from qcstation.services.context import Station, open_station
-from qcstation.services.demo import passing_answer
+from qcstation.services.demo_answers import passing_answer
 
 PHOTO = encode_png(render_piece(1, 96, 72))
 

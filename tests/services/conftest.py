@@ -11,7 +11,7 @@ from qcstation.domain.users import User
 from qcstation.imaging.scenes import encode_jpeg, encode_png, render_piece
 from qcstation.services import inspections, keys
 from qcstation.services.context import Station
-from qcstation.services.demo import passing_answer
+from qcstation.services.demo_answers import passing_answer
 
 
 def finish(

@@ -30,7 +30,7 @@ from qcstation.domain.users import User
 from qcstation.imaging.scenes import encode_png, render_piece
 from qcstation.services import audit, documents, holds, inspections, nonconformance
 from qcstation.services.context import Station, connect
-from qcstation.services.demo import passing_answer
+from qcstation.services.demo_answers import passing_answer
 from qcstation.services.problems import is_known
 from qcstation.store import repositories as repo
 from qcstation.store.models import (

@@ -9,7 +9,7 @@ from qcstation.domain.defects import Severity
 from qcstation.domain.lots import LotVerdict, Stream, StreamKind
 from qcstation.domain.stages import Stage
 from qcstation.domain.users import User
-from qcstation.services import audit, lots
+from qcstation.services import audit, lot_streams, lots
 from qcstation.services.context import Station
 from qcstation.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 
@@ -78,7 +78,7 @@ def test_switching_state_is_persisted_per_supplier_and_class(
     for _ in range(2):
         lot = _lot(station, inspector)
         lots.record_result(station, inspector, lot.id, {"critical": 0, "major": 3, "minor": 0})
-    states = {s.severity: s for s in lots.stream_states(station, key="Aurum Findings")}
+    states = {s.severity: s for s in lot_streams.stream_states(station, key="Aurum Findings")}
     assert states[Severity.MAJOR].mode is sampling.InspectionMode.TIGHTENED
     assert states[Severity.MINOR].mode is sampling.InspectionMode.NORMAL
     assert states[Severity.MINOR].switching_score == 6  # Ac 7: 0 is within Ac 5 at 2.5 -> +3
@@ -97,7 +97,7 @@ def test_switching_score_counts_up_on_normal(station: Station, inspector: User) 
     for _ in range(3):
         lot = _lot(station, inspector, aqls={"minor": "4.0"})
         lots.record_result(station, inspector, lot.id, {"minor": 5})
-    (st,) = lots.stream_states(station, key="Aurum Findings")
+    (st,) = lot_streams.stream_states(station, key="Aurum Findings")
     # J/80 at 4.0 is Ac 7; one step tighter (2.5) Ac 5: 5 nonconforming passes there -> +3
     assert st.switching_score == 9 and st.lots == 3 and st.recent_results == "AAA"
 
@@ -108,13 +108,13 @@ def test_reduced_needs_a_supervisor_approval(
     for _ in range(10):
         lot = _lot(station, inspector, aqls={"minor": "4.0"})
         lots.record_result(station, inspector, lot.id, {"minor": 0})
-    (st,) = lots.stream_states(station)
+    (st,) = lot_streams.stream_states(station)
     assert st.switching_score == 30 and st.mode is sampling.InspectionMode.NORMAL
     lot = _lot(station, inspector, aqls={"minor": "4.0"})
     with pytest.raises(PermissionDenied, match="supervisor"):
         lots.record_result(station, inspector, lot.id, {"minor": 0}, approve_reduced=True)
     lots.record_result(station, supervisor, lot.id, {"minor": 0}, approve_reduced=True)
-    (st,) = lots.stream_states(station)
+    (st,) = lot_streams.stream_states(station)
     assert st.mode is sampling.InspectionMode.REDUCED
 
 
@@ -122,7 +122,7 @@ def test_production_lots_switch_per_sku_and_stage(station: Station, inspector: U
     lot = _lot(station, inspector, stage=Stage.CASTING, supplier="", sku="RG-1")
     assert lot.stream == Stream(StreamKind.PRODUCTION, "RG-1", Stage.CASTING)
     lots.record_result(station, inspector, lot.id, {"critical": 0, "major": 0, "minor": 0})
-    (first, *_) = lots.stream_states(station, key="RG-1")
+    (first, *_) = lot_streams.stream_states(station, key="RG-1")
     assert first.stage is Stage.CASTING and first.kind is StreamKind.PRODUCTION
 
 
@@ -148,8 +148,8 @@ def test_discontinued_stream_refuses_lots_until_resumed(
         _lot(station, inspector, aqls={"major": "1.0"})
     stream = Stream(StreamKind.SUPPLIER, "Aurum Findings", Stage.RECEIVING)
     with pytest.raises(PermissionDenied):
-        lots.resume(station, inspector, stream, Severity.MAJOR, "8D closed")
-    st = lots.resume(station, supervisor, stream, Severity.MAJOR, "8D-12 closed, verified")
+        lot_streams.resume(station, inspector, stream, Severity.MAJOR, "8D closed")
+    st = lot_streams.resume(station, supervisor, stream, Severity.MAJOR, "8D-12 closed, verified")
     assert st.mode is sampling.InspectionMode.TIGHTENED and not st.discontinued
     assert _lot(station, inspector, aqls={"major": "1.0"}).plans[0].mode.value == "tightened"
 
@@ -184,7 +184,7 @@ def test_bad_counts_are_refused_and_the_lot_stays_open(station: Station, inspect
         with pytest.raises(InvalidInput, match=message):
             lots.record_result(station, inspector, lot.id, counts)
     assert lots.get(station, lot.id).status == "planned"
-    assert lots.stream_states(station) == []
+    assert lot_streams.stream_states(station) == []
 
 
 def test_lots_and_switching_changes_are_audited(station: Station, inspector: User) -> None:
@@ -237,7 +237,7 @@ def test_persisted_switching_follows_the_domain_state_machine(
                 expected[sev], plan, counts[sev], authority_approves_reduced=approve
             )
             seen.add(expected[sev].mode.value)
-        stored = {s.severity.value: s for s in lots.stream_states(station)}
+        stored = {s.severity.value: s for s in lot_streams.stream_states(station)}
         for sev, st in expected.items():
             got = stored[sev]
             assert (got.mode, got.switching_score, got.consecutive_accepted) == (
@@ -256,8 +256,10 @@ def test_persisted_switching_follows_the_domain_state_machine(
 STREAM = Stream(StreamKind.SUPPLIER, "Aurum Findings", Stage.RECEIVING)
 
 
-def _state(station: Station, severity: Severity = Severity.MAJOR) -> lots.StreamState:
-    (st,) = [x for x in lots.stream_states(station, key=STREAM.key) if x.severity is severity]
+def _state(station: Station, severity: Severity = Severity.MAJOR) -> lot_streams.StreamState:
+    (st,) = [
+        x for x in lot_streams.stream_states(station, key=STREAM.key) if x.severity is severity
+    ]
     return st
 
 
@@ -292,7 +294,7 @@ def test_a_resubmitted_lot_is_inspected_on_tightened_and_not_counted(
         LotVerdict.ACCEPTED
     )
     assert _state(station) == before
-    history = lots.stream_history(station, STREAM)
+    history = lot_streams.stream_history(station, STREAM)
     assert [e.kind for e in history] == ["lot", "resubmitted lot", "resubmitted lot"]
     assert "not counted in switching" in history[1].text and history[1].actor == "ines"
 
@@ -326,21 +328,21 @@ def test_supervisor_starts_a_stream_on_tightened(
     station: Station, inspector: User, supervisor: User
 ) -> None:
     with pytest.raises(PermissionDenied):
-        lots.start_tightened(station, inspector, STREAM, Severity.MAJOR, "new supplier")
+        lot_streams.start_tightened(station, inspector, STREAM, Severity.MAJOR, "new supplier")
     with pytest.raises(InvalidInput, match="say why"):
-        lots.start_tightened(station, supervisor, STREAM, Severity.MAJOR, " ")
-    assert lots.stream_states(station) == []  # nothing stored by the refusals
-    st = lots.start_tightened(station, supervisor, STREAM, Severity.MAJOR, "new supplier")
+        lot_streams.start_tightened(station, supervisor, STREAM, Severity.MAJOR, " ")
+    assert lot_streams.stream_states(station) == []  # nothing stored by the refusals
+    st = lot_streams.start_tightened(station, supervisor, STREAM, Severity.MAJOR, "new supplier")
     assert st.mode.value == "tightened" and st.lots == 0
     with pytest.raises(Conflict, match="tightened inspection already"):
-        lots.start_tightened(station, supervisor, STREAM, Severity.MAJOR, "again")
+        lot_streams.start_tightened(station, supervisor, STREAM, Severity.MAJOR, "again")
     # respected by the plans and the switching rules: 5 accepted return it to normal
     for _ in range(5):
         lot = _lot(station, inspector, aqls={"major": "1.0"})
         assert lot.plans[0].mode.value == "tightened"
         lots.record_result(station, inspector, lot.id, {"major": 0})
     assert _state(station).mode.value == "normal"
-    (decision,) = [e for e in lots.stream_history(station, STREAM) if e.kind == "decision"]
+    (decision,) = [e for e in lot_streams.stream_history(station, STREAM) if e.kind == "decision"]
     assert decision.actor == "sam" and decision.severity is Severity.MAJOR
     assert decision.text == "start on tightened inspection: new supplier"
     assert decision.mode is sampling.InspectionMode.TIGHTENED
@@ -352,18 +354,18 @@ def test_supervisor_reinstates_normal(station: Station, inspector: User, supervi
         lot = _lot(station, inspector, aqls={"major": "1.0"})
         lots.record_result(station, inspector, lot.id, {"major": 9})
     with pytest.raises(Conflict, match="0 so far, 5 more needed"):
-        lots.reinstate_normal(station, supervisor, STREAM, Severity.MAJOR, "looks fine")
+        lot_streams.reinstate_normal(station, supervisor, STREAM, Severity.MAJOR, "looks fine")
     with pytest.raises(PermissionDenied):
-        lots.reinstate_normal(station, inspector, STREAM, Severity.MAJOR, "looks fine")
+        lot_streams.reinstate_normal(station, inspector, STREAM, Severity.MAJOR, "looks fine")
     for _ in range(5):  # 5 rejected on tightened: discontinued
         lot = _lot(station, inspector, aqls={"major": "1.0"})
         lots.record_result(station, inspector, lot.id, {"major": 9})
     assert _state(station).discontinued
     # clause 9.4: a discontinued stream resumes on tightened, never straight on normal
     with pytest.raises(Conflict, match=r"resumes on tightened .*clause 9\.4"):
-        lots.reinstate_normal(station, supervisor, STREAM, Severity.MAJOR, "8D-12 closed")
+        lot_streams.reinstate_normal(station, supervisor, STREAM, Severity.MAJOR, "8D-12 closed")
     assert _state(station).discontinued
-    lots.resume(station, supervisor, STREAM, Severity.MAJOR, "8D-12 closed")
+    lot_streams.resume(station, supervisor, STREAM, Severity.MAJOR, "8D-12 closed")
     assert _state(station).mode.value == "tightened"
 
     # from reduced (9.3.4 d, "other conditions warrant"): a supervisor's decision
@@ -374,15 +376,15 @@ def test_supervisor_reinstates_normal(station: Station, inspector: User, supervi
     lots.record_result(station, supervisor, lot.id, {"minor": 0}, approve_reduced=True)
     assert _state(station, Severity.MINOR).mode is sampling.InspectionMode.REDUCED
     with pytest.raises(PermissionDenied):
-        lots.reinstate_normal(station, inspector, STREAM, Severity.MINOR, "new alloy")
-    st = lots.reinstate_normal(station, supervisor, STREAM, Severity.MINOR, "new alloy")
+        lot_streams.reinstate_normal(station, inspector, STREAM, Severity.MINOR, "new alloy")
+    st = lot_streams.reinstate_normal(station, supervisor, STREAM, Severity.MINOR, "new alloy")
     assert st.mode.value == "normal" and not st.discontinued and st.recent_results == ""
     # respected afterwards: planned on normal
     lot = _lot(station, inspector, aqls={"minor": "4.0"})
     assert {p.severity: p.mode.value for p in lot.plans}[Severity.MINOR] == "normal"
     with pytest.raises(Conflict, match="normal inspection already"):
-        lots.reinstate_normal(station, supervisor, STREAM, Severity.MINOR, "again")
-    decisions = [e for e in lots.stream_history(station, STREAM) if e.kind == "decision"]
+        lot_streams.reinstate_normal(station, supervisor, STREAM, Severity.MINOR, "again")
+    decisions = [e for e in lot_streams.stream_history(station, STREAM) if e.kind == "decision"]
     assert [(e.text, e.mode) for e in decisions][-1] == (
         "reinstate normal inspection: new alloy",
         sampling.InspectionMode.NORMAL,

@@ -16,7 +16,7 @@ from qcstation.domain.yaml_files import ContentError
 from qcstation.imaging.scenes import encode_png, render_piece
 from qcstation.services import audit, corrections, inspections, records, specs, templates
 from qcstation.services.context import Station
-from qcstation.services.demo import passing_answer
+from qcstation.services.demo_answers import passing_answer
 from qcstation.services.errors import InvalidInput, NotFound, PermissionDenied
 from qcstation.store.models import InspectionRow, SkuSpecRow
 
@@ -251,14 +251,14 @@ def test_the_demo_skus_carry_specifications_their_inspections_are_judged_by(
     import random
 
     from qcstation import config
-    from qcstation.services import demo
+    from qcstation.services import demo, demo_skus
     from qcstation.services.context import connect
 
     station = connect(config.resolve(tmp_path / "demo"))
     try:
         users = demo.ensure_demo_users(station)
-        demo._demo_materials(station, users["sam"])
-        for spec in demo.DEMO_SPECS:
+        demo_skus.demo_materials(station, users["sam"])
+        for spec in demo_skus.DEMO_SPECS:
             assert specs.show(station, spec.sku)[0].revision == 1
         ins_id = demo.run_inspection(station, users["ines"], Stage.FINAL_QC, random.Random(7))
         done = inspections.get(station, ins_id)

@@ -16,7 +16,7 @@ from qcstation.domain.users import User
 from qcstation.imaging.scenes import encode_png, render_piece
 from qcstation.services import accounts, inspections, signing, verify
 from qcstation.services.context import Station
-from qcstation.services.demo import passing_answer
+from qcstation.services.demo_answers import passing_answer
 from qcstation.services.errors import Conflict
 from qcstation.ui.documents import PasswordDialog
 from qcstation.ui.pages.inspection_view import InspectionDialog

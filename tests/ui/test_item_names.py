@@ -15,7 +15,7 @@ from qcstation.domain.users import User
 from qcstation.imaging.scenes import encode_png, render_piece
 from qcstation.services import accounts, inspections
 from qcstation.services.context import Station
-from qcstation.services.demo import passing_answer
+from qcstation.services.demo_answers import passing_answer
 from qcstation.services.inspections import Incomplete
 from qcstation.ui.pages.inspection_view import InspectionDialog
 from qcstation.ui.pages.nonconformance import NonconformancePage

@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 
 from qcstation.domain.lots import LotVerdict
 from qcstation.domain.stages import Stage
-from qcstation.services import lots
+from qcstation.services import lot_streams, lots
 
 K = Qt.Key
 
@@ -105,7 +105,7 @@ def test_a_rejected_lot_is_resubmitted_by_keys(driver, tmp_path: Path) -> None: 
     driver.type("1")  # one critical nonconforming: Ac 0, rejected
     driver.press(K.Key_Return, Qt.KeyboardModifier.ControlModifier)
     assert "Lot rejected" in page.verdict.text()
-    before = lots.stream_states(driver.ctx.station, key="Aurum")
+    before = lot_streams.stream_states(driver.ctx.station, key="Aurum")
     assert page.resubmit_row.isVisible() and page.resubmit.isEnabled()
     assert not page.resubmit_normal.isVisible()  # the authority's choice: supervisors only
     assert page.resubmit_size.value() == 1000
@@ -127,7 +127,7 @@ def test_a_rejected_lot_is_resubmitted_by_keys(driver, tmp_path: Path) -> None: 
     assert "Lot accepted" in page.verdict.text()
     assert lots.get(driver.ctx.station, again.id).verdict is LotVerdict.ACCEPTED
     # not an original lot: the stream's switching state did not move
-    assert lots.stream_states(driver.ctx.station, key="Aurum") == before
+    assert lot_streams.stream_states(driver.ctx.station, key="Aurum") == before
     assert "not counted in switching" in page.history.toPlainText()
     assert not page.resubmit_row.isVisible()
     # the first lot cannot be resubmitted twice
@@ -157,7 +157,9 @@ def test_a_supervisor_starts_tightened_and_reinstates_by_keys(  # type: ignore[n
     driver.type("audit finding 12")
     driver.press(K.Key_T, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     assert shown == []
-    states = {s.severity.value: s for s in lots.stream_states(driver.ctx.station, key="Aurum")}
+    states = {
+        s.severity.value: s for s in lot_streams.stream_states(driver.ctx.station, key="Aurum")
+    }
     assert states["major"].mode.value == "tightened" and set(states) == {"major"}
     assert "major: tightened" in page.switching.text()
     assert "start on tightened inspection: audit finding 12" in page.history.toPlainText()
@@ -169,7 +171,7 @@ def test_a_supervisor_starts_tightened_and_reinstates_by_keys(  # type: ignore[n
     driver.type("changed my mind")
     driver.press(K.Key_N, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     assert shown and "5 more needed" in shown[-1]
-    assert lots.stream_states(driver.ctx.station, key="Aurum")[0].mode.value == "tightened"
+    assert lot_streams.stream_states(driver.ctx.station, key="Aurum")[0].mode.value == "tightened"
     # the lot planned before the decision must be planned again: the switching state rules
     page.counts[page.lot.plans[0].severity].setFocus()  # type: ignore[union-attr]
     driver.press(K.Key_Return, Qt.KeyboardModifier.ControlModifier)

@@ -23,7 +23,7 @@ from qcstation.cli._shared import (
 from qcstation.domain.defects import Severity
 from qcstation.domain.lots import Stream, StreamKind
 from qcstation.domain.stages import Stage
-from qcstation.services import accounts, lots
+from qcstation.services import accounts, lot_streams, lots
 from qcstation.services.context import open_station
 
 
@@ -73,7 +73,7 @@ def cmd_lots_list(args: argparse.Namespace) -> int:
 def cmd_sampling_state(args: argparse.Namespace) -> int:
     station = open_station(_location(args))
     try:
-        rows = lots.stream_states(
+        rows = lot_streams.stream_states(
             station, key=args.key, stage=Stage(args.stage) if args.stage else None
         )
     finally:
@@ -124,7 +124,7 @@ def cmd_sampling_resume(args: argparse.Namespace) -> int:
     station = open_station(_location(args))
     try:
         user = accounts.login(station, name, _password(f"Password for {name}: "))
-        st = lots.resume(station, user, stream, Severity(args.severity), args.reason)
+        st = lot_streams.resume(station, user, stream, Severity(args.severity), args.reason)
     finally:
         station.close()
     _out(f"{st.label}, {st.severity.value}: inspection resumes on {st.mode.value} inspection")
@@ -145,18 +145,18 @@ def _cmd_decision(args: argparse.Namespace, decide: Any, done: str) -> int:
 
 
 def cmd_sampling_reinstate_normal(args: argparse.Namespace) -> int:
-    return _cmd_decision(args, lots.reinstate_normal, "normal inspection reinstated")
+    return _cmd_decision(args, lot_streams.reinstate_normal, "normal inspection reinstated")
 
 
 def cmd_sampling_start_tightened(args: argparse.Namespace) -> int:
-    return _cmd_decision(args, lots.start_tightened, "tightened inspection started")
+    return _cmd_decision(args, lot_streams.start_tightened, "tightened inspection started")
 
 
 def cmd_sampling_history(args: argparse.Namespace) -> int:
     stream = _stream(args)
     station = open_station(_location(args))
     try:
-        events = lots.stream_history(station, stream, limit=args.limit)
+        events = lot_streams.stream_history(station, stream, limit=args.limit)
     finally:
         station.close()
     if args.json:

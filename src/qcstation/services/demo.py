@@ -2,7 +2,8 @@
 
 Everything goes through the same services an inspector's screen uses (so the demo is
 audited, validated and durable like real work); a moving clock spreads the records over
-the past weeks. The same seed gives the same records.
+the past weeks. The same seed gives the same records. How one item is answered lives in
+services/demo_answers.py, the SKUs the demo inspects in services/demo_skus.py.
 """
 
 from __future__ import annotations
@@ -19,14 +20,11 @@ from sqlalchemy import func, select
 from qcstation.domain.defects import Disposition
 from qcstation.domain.inspections import Answer, Outcome, SubjectKind, positions_of
 from qcstation.domain.signing import Meaning
-from qcstation.domain.specs import Specification
 from qcstation.domain.stages import Stage
 from qcstation.domain.templates import (
     ChecklistItem,
     ChecklistTemplate,
-    ChoiceItem,
     FollowUp,
-    MeasurementItem,
     PhotoItem,
     TextItem,
 )
@@ -34,21 +32,19 @@ from qcstation.domain.users import Role, User
 from qcstation.imaging.scenes import encode_png, render_piece
 from qcstation.services import (
     accounts,
+    demo_answers,
     demo_quality,
     inspections,
     keys,
     setup,
     signing,
-    skus,
-    specs,
 )
 from qcstation.services.context import Station
 from qcstation.services.demo_content import (
-    DEMO_FINISH,
-    DEMO_MARKETS,
     applicable_after,
     not_applicable_after,
 )
+from qcstation.services.demo_skus import SKUS, demo_materials
 from qcstation.services.errors import Conflict, LoginFailed
 from qcstation.store import schema
 from qcstation.store.models import DefectCode, DefectRow, InspectionRow, UserRow
@@ -65,16 +61,6 @@ DEMO_USERS: tuple[tuple[str, str, Role, str], ...] = (
 def logins() -> list[tuple[str, str, str]]:
     """(user, password, role) of each demo user, for the sign-in form and the console."""
     return [(user, password, role.value) for user, password, role, _name in DEMO_USERS]
-
-
-SKUS = (
-    ("RG-SOL-0412", "18k yellow gold solitaire ring, 0.50 ct round brilliant"),
-    ("RG-ETR-0733", "Platinum eternity band, 21 x 0.05 ct"),
-    ("ER-STD-1108", "14k white gold stud earrings, pair"),
-    ("PD-HALO-2207", "18k white gold halo pendant"),
-    ("BR-TEN-0930", "Sterling silver tennis bracelet, rhodium plated"),
-    ("CH-CUB-0215", "Gold vermeil cuban chain"),
-)
 
 
 class DemoRefused(Conflict):
@@ -215,121 +201,6 @@ def _items(
             yield item, pos
 
 
-def _reading(item: MeasurementItem, rng: random.Random, bad: bool) -> float:
-    """A realistic reading: near nominal when good, past a limit by 10-60 % of the band when bad."""
-    lo, hi = item.lower, item.upper
-    centre = (
-        item.nominal
-        if item.nominal is not None
-        else (
-            (lo + hi) / 2 if lo is not None and hi is not None else (lo if lo is not None else hi)
-        )
-    )
-    assert centre is not None  # a measurement has at least one limit
-    span = (
-        (hi - lo) if lo is not None and hi is not None and hi > lo else max(abs(centre) * 0.1, 1.0)
-    )
-    over = span * rng.uniform(0.1, 0.6)
-    if bad:
-        value = hi + over if hi is not None and (lo is None or rng.random() < 0.5) else lo - over  # type: ignore[operator]
-    elif lo is not None and hi is not None:
-        value = min(max(rng.gauss(centre, span / 8), lo), hi)
-    elif lo is not None:
-        value = lo + abs(rng.gauss(span / 4, span / 8))
-    else:
-        value = hi - abs(rng.gauss(span / 4, span / 8))  # type: ignore[operator]
-    return round(float(value), item.decimals)
-
-
-def passing_answer(item: ChecklistItem, pos: int | None) -> Answer:
-    """The plainest passing answer: readings in the middle of the tolerance, the first
-    acceptable choice. For scripted inspections (tests, benchmarks, fault harnesses).
-    An item whose limits the SKU's specification does not give can only be N/A."""
-    if isinstance(item, MeasurementItem) and item.unresolved:
-        return Answer(item.id, pos, Outcome.NA)
-    if isinstance(item, MeasurementItem):
-        lo = item.lower if item.lower is not None else (item.upper or 0) - 1
-        hi = item.upper if item.upper is not None else lo + 1
-        return Answer(item.id, pos, readings=((lo + hi) / 2,) * item.readings)
-    if isinstance(item, ChoiceItem):
-        return Answer(item.id, pos, value=item.acceptable[0])
-    if isinstance(item, TextItem):
-        return Answer(item.id, pos, value=item.example or "L-1")  # a HUID needs its form
-    return Answer(item.id, pos, Outcome.PASS)
-
-
-def _picked(item: ChecklistItem, sku: str, rng: random.Random) -> Answer | None:
-    """The demo's answer to an item others depend on: the SKU's finish, a market."""
-    if item.id == "finish-type" and isinstance(item, ChoiceItem):
-        finish = DEMO_FINISH.get(sku)
-        return Answer(item.id, None, value=finish) if finish in item.options else None
-    if item.id == "plating-mark" and isinstance(item, ChoiceItem):
-        finish = DEMO_FINISH.get(sku, "")
-        marked = "vermeil" in finish or "electroplate" in finish
-        mark = "mark matches the plating" if marked else "no plating mark, none required"
-        return Answer(item.id, None, value=mark) if mark in item.options else None
-    if item.id == "destination-market" and isinstance(item, ChoiceItem):
-        return Answer(
-            item.id, None, value=rng.choice([m for m in DEMO_MARKETS if m in item.options])
-        )
-    return None
-
-
-def _claim(
-    item: ChecklistItem, pos: int | None, rng: random.Random, market: str | None = None
-) -> Answer:
-    """A plausible statement about a finished piece, for the items a certificate prints."""
-    if item.claim == "gross_weight":
-        return Answer(item.id, pos, readings=(round(rng.uniform(1.2, 9.8), 2),))
-    if item.claim == "stone_count":
-        return Answer(item.id, pos, readings=(float(rng.choice([0, 1, 1, 3, 5, 12])),))
-    if item.claim == "stone_carat" and isinstance(item, MeasurementItem):
-        if item.unresolved:  # no stones in the SKU's specification
-            return Answer(item.id, pos, Outcome.NA)
-        if item.from_spec:  # judged against the specification: near its stone weight
-            return Answer(item.id, pos, readings=(_reading(item, rng, False),))
-        return Answer(item.id, pos, readings=(round(rng.uniform(0.1, 1.5), 2),))
-    if item.claim == "huid":
-        huid = "".join(rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(6))
-        return Answer(item.id, pos, value=huid)
-    if item.claim == "hallmark":
-        stamp = {
-            "United Kingdom": "AB 750 anchor",
-            "India (BIS)": "BIS 18K750",
-            "United States": "18K ACME",
-        }
-        return Answer(item.id, pos, value=stamp.get(market or "", "750"))
-    if item.claim == "ring_size":
-        return Answer(item.id, pos, value=rng.choice(["EU 52", "EU 54", "EU 56", "US 7"]))
-    if isinstance(item, ChoiceItem):  # metal and fineness: gold, as the demo's SKUs are
-        golds = [o for o in item.acceptable if "gold" in o or o in ("585 (14k)", "750 (18k)")]
-        return Answer(item.id, pos, value=rng.choice(golds or list(item.acceptable)))
-    return passing_answer(item, pos)
-
-
-def _answer(
-    item: ChecklistItem, pos: int | None, rng: random.Random, bad: bool, applies: bool = False
-) -> Answer:
-    """``applies``: the item is one the piece's finish or market calls for, never N/A."""
-    if item.allow_na and not bad and rng.random() < 0.15 and not applies:
-        return Answer(item.id, pos, Outcome.NA)
-    if isinstance(item, MeasurementItem) and item.unresolved:
-        return Answer(item.id, pos, Outcome.NA)  # not in the SKU's specification
-    if isinstance(item, MeasurementItem):
-        readings = tuple(_reading(item, rng, bad) for _ in range(item.readings))
-        return Answer(item.id, pos, readings=readings)
-    if isinstance(item, ChoiceItem):
-        wrong = [o for o in item.options if o not in item.acceptable]
-        pick = rng.choice(wrong) if bad and wrong else rng.choice(item.acceptable)
-        return Answer(item.id, pos, value=pick)
-    if isinstance(item, TextItem):
-        if item.pattern is not None:  # a value of the form it asks for (a HUID)
-            return Answer(item.id, pos, value=item.example)
-        return Answer(item.id, pos, value=f"LOT-{rng.randint(2026000, 2026999)}")
-    # pass/fail and photo items
-    return Answer(item.id, pos, Outcome.FAIL if bad else Outcome.PASS)
-
-
 def _defect_code(station: Station, item: ChecklistItem, stage: Stage, rng: random.Random) -> str:
     if item.on_fail.defects:
         return rng.choice(item.on_fail.defects)
@@ -383,7 +254,7 @@ def run_inspection(
         if item.id in not_here and item.allow_na:  # another finish's, another market's
             inspections.record_answer(station, inspector, ins.id, Answer(item.id, pos, Outcome.NA))
             continue
-        picked = _picked(item, sku, claims)
+        picked = demo_answers.picked(item, sku, claims)
         if picked is not None:
             inspections.record_answer(station, inspector, ins.id, picked)
             not_here = not_here | not_applicable_after(item.id, picked.value)
@@ -410,10 +281,10 @@ def run_inspection(
         if item.claim:
             with _own_clock(station):
                 inspections.record_answer(
-                    station, inspector, ins.id, _claim(item, pos, claims, market)
+                    station, inspector, ins.id, demo_answers.claim(item, pos, claims, market)
                 )
             continue
-        answer = _answer(item, pos, rng, bad, item.id in applies)
+        answer = demo_answers.answer(item, pos, rng, bad, item.id in applies)
         if bad and FollowUp.NOTE in item.on_fail.require:
             answer = replace(answer, note="seen at 10x under the ring light")
         outcome = inspections.record_answer(station, inspector, ins.id, answer)
@@ -455,7 +326,7 @@ def fill(station: Station, count: int = 40, seed: int = 2026, unfinished: int = 
     rng = random.Random(seed)
     approvals = random.Random(seed + 1)
     users = ensure_demo_users(station)
-    _demo_materials(station, users["sam"])
+    demo_materials(station, users["sam"])
     real_clock = station.clock
     clock = DemoClock(real_clock() - timedelta(days=max(7, count // 8)), rng)
     station.clock = clock
@@ -480,124 +351,6 @@ def fill(station: Station, count: int = 40, seed: int = 2026, unfinished: int = 
     finally:
         station.clock = real_clock
     return summarize(station)
-
-
-# What each demo SKU is made of, for the dashboard's Pareto by material.
-DEMO_MATERIALS = {
-    "RG-SOL-0412": "18k yellow gold",
-    "RG-ETR-0733": "platinum 950",
-    "ER-STD-1108": "14k white gold",
-    "PD-HALO-2207": "18k white gold",
-    "BR-TEN-0930": "sterling silver",
-    "CH-CUB-0215": "gold vermeil",
-}
-
-
-def _spec(sku: str, product_type: str, **fields: object) -> Specification:
-    return Specification.model_validate(
-        {"sku": sku, "product_type": product_type, "description": dict(SKUS)[sku], **fields}
-    )
-
-
-# What each demo SKU must be: the weight, size, length and stone checks are judged by these.
-DEMO_SPECS = (
-    _spec(
-        "RG-SOL-0412",
-        "ring",
-        metal="yellow gold",
-        fineness=750,
-        weight_g=4.2,
-        weight_tol_minus_g=0.1,
-        weight_tol_plus_g=0.15,
-        ring_size_mm=54.0,
-        stone_count=1,
-        stone_size_mm=5.2,
-        stone_carat=0.5,
-        market="UK",
-    ),
-    _spec(
-        "RG-ETR-0733",
-        "ring",
-        metal="platinum",
-        fineness=950,
-        weight_g=5.8,
-        weight_tol_minus_g=0.15,
-        weight_tol_plus_g=0.15,
-        ring_size_mm=52.0,
-        stone_count=21,
-        stone_size_mm=1.1,
-        stone_carat=1.05,
-        stone_carat_tol_ct=0.03,
-        market="US",
-    ),
-    _spec(
-        "ER-STD-1108",
-        "earring",
-        metal="white gold",
-        fineness=585,
-        weight_g=1.85,
-        weight_tol_minus_g=0.05,
-        weight_tol_plus_g=0.08,
-        weight_resolution_g=0.001,
-        length_mm=6.5,
-        plating_finish="rhodium",
-        plating_min_um=0.1,
-        market="EU",
-    ),
-    _spec(
-        "PD-HALO-2207",
-        "pendant",
-        metal="white gold",
-        fineness=750,
-        weight_g=2.6,
-        weight_tol_minus_g=0.08,
-        weight_tol_plus_g=0.08,
-        length_mm=18.0,
-        stone_count=13,
-        stone_size_mm=1.3,
-        stone_carat=0.42,
-        plating_finish="rhodium",
-        plating_min_um=0.1,
-        market="IN",
-    ),
-    _spec(
-        "BR-TEN-0930",
-        "bracelet",
-        metal="sterling silver",
-        fineness=925,
-        weight_g=14.5,
-        weight_tol_minus_g=0.3,
-        weight_tol_plus_g=0.4,
-        length_mm=180.0,
-        stone_count=40,
-        stone_size_mm=2.5,
-        stone_carat=4.0,
-        stone_carat_tol_ct=0.05,
-        plating_finish="rhodium",
-        plating_min_um=0.1,
-        market="US",
-    ),
-    _spec(
-        "CH-CUB-0215",
-        "necklace",
-        metal="sterling silver",
-        fineness=925,
-        weight_g=22.0,
-        weight_tol_minus_g=0.5,
-        weight_tol_plus_g=0.8,
-        length_mm=500.0,
-        plating_finish="gold vermeil",
-        plating_min_um=2.5,
-        market="UK",
-    ),
-)
-
-
-def _demo_materials(station: Station, supervisor: User) -> None:
-    descriptions = dict(SKUS)
-    for sku, material in DEMO_MATERIALS.items():
-        skus.set_sku(station, supervisor, sku, material, descriptions.get(sku))
-    specs.import_specs(station, supervisor, DEMO_SPECS, "demo specifications")
 
 
 def fill_if_empty(station: Station, count: int = 40) -> DemoSummary:

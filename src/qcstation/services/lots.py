@@ -7,17 +7,15 @@ recorded. Every change goes through the audit chain like any other record.
 
 A rejected lot may be resubmitted (:func:`resubmit`): a lot of its own, on tightened
 inspection unless a supervisor decides on normal, whose verdict leaves the switching state
-alone. A supervisor may also move a stream's class by hand -- :func:`reinstate_normal`,
-:func:`start_tightened`, :func:`resume` -- always with a reason; :func:`stream_history`
-shows the lots and those decisions.
+alone. A stream's switching state as it stands, its history, and a supervisor's decisions
+on it by hand live in :mod:`qcstation.services.lot_streams`.
 """
 
 from __future__ import annotations
 
-import json
 import secrets
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -30,10 +28,11 @@ from qcstation.domain import sampling
 from qcstation.domain.defects import Severity
 from qcstation.domain.stages import Stage
 from qcstation.domain.users import Permission, User
+from qcstation.services import lot_streams
 from qcstation.services.accounts import require
 from qcstation.services.context import Station
 from qcstation.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from qcstation.store.models import AuditEntry, LotRow, SwitchingStateRow, UserRow
+from qcstation.store.models import LotRow, SwitchingStateRow, UserRow
 from qcstation.store.models import Station as StationRow
 
 
@@ -54,28 +53,6 @@ class ClassPlanView:
 
 
 @dataclass(frozen=True)
-class StreamState:
-    """The switching state of one class of one stream, as the UI and CLI show it."""
-
-    kind: dlots.StreamKind
-    key: str
-    stage: Stage
-    severity: Severity
-    mode: sampling.InspectionMode
-    switching_score: int
-    consecutive_accepted: int
-    recent_results: str  # A / R, oldest first (normal inspection)
-    rejected_while_tightened: int
-    discontinued: bool
-    lots: int
-    updated_at: datetime | None
-
-    @property
-    def label(self) -> str:
-        return dlots.Stream(self.kind, self.key, self.stage).label()
-
-
-@dataclass(frozen=True)
 class LotInfo:
     id: str
     job_ticket: str
@@ -93,7 +70,7 @@ class LotInfo:
     verdict: dlots.LotVerdict | None
     created_at: datetime
     decided_at: datetime | None
-    switching: tuple[StreamState, ...]  # the stream's state now
+    switching: tuple[lot_streams.StreamState, ...]  # the stream's state now
     resubmission_of: str | None = None  # the rejected lot this one inspects again
     resubmitted_as: str | None = None  # this lot's resubmission, once planned
 
@@ -111,81 +88,13 @@ class LotInfo:
         return self.verdict is dlots.LotVerdict.REJECTED and self.resubmitted_as is None
 
 
-@dataclass(frozen=True)
-class StreamEvent:
-    """One line of a stream's history: a lot's verdict or a supervisor's decision."""
-
-    at: datetime
-    actor: str
-    kind: str  # lot | resubmitted lot | decision
-    text: str
-    severity: Severity | None = None
-    mode: sampling.InspectionMode | None = None  # the severity after a decision
-
-
 def _stream(row: LotRow) -> dlots.Stream:
     return dlots.Stream(dlots.StreamKind(row.stream_kind), row.stream_key, Stage(row.stage))
 
 
-def _state(row: SwitchingStateRow | None) -> sampling.SwitchingState:
-    if row is None:
-        return sampling.SwitchingState()
-    return sampling.SwitchingState(
-        mode=sampling.InspectionMode(row.mode),
-        consecutive_accepted=row.consecutive_accepted,
-        recent_results=tuple(c == "A" for c in row.recent_results),
-        switching_score=row.switching_score,
-        rejected_while_tightened=row.rejected_while_tightened,
-        discontinued=row.discontinued,
-    )
-
-
-def _store_state(row: SwitchingStateRow, state: sampling.SwitchingState, now: datetime) -> None:
-    row.mode = state.mode.value
-    row.consecutive_accepted = state.consecutive_accepted
-    row.recent_results = "".join("A" if ok else "R" for ok in state.recent_results)
-    row.switching_score = state.switching_score
-    row.rejected_while_tightened = state.rejected_while_tightened
-    row.discontinued = state.discontinued
-    row.updated_at = now
-
-
-def _state_view(
-    stream: dlots.Stream, severity: Severity, row: SwitchingStateRow | None
-) -> StreamState:
-    st = _state(row)
-    return StreamState(
-        kind=stream.kind,
-        key=stream.key,
-        stage=stream.stage,
-        severity=severity,
-        mode=st.mode,
-        switching_score=st.switching_score,
-        consecutive_accepted=st.consecutive_accepted,
-        recent_results="".join("A" if ok else "R" for ok in st.recent_results),
-        rejected_while_tightened=st.rejected_while_tightened,
-        discontinued=st.discontinued,
-        lots=row.lots if row else 0,
-        updated_at=row.updated_at if row else None,
-    )
-
-
-def _state_rows(
-    s: Session, stream: dlots.Stream, lock: bool = False
-) -> dict[Severity, SwitchingStateRow]:
-    q = select(SwitchingStateRow).where(
-        SwitchingStateRow.stream_kind == stream.kind.value,
-        SwitchingStateRow.stream_key == stream.key,
-        SwitchingStateRow.stage == stream.stage.value,
-    )
-    if lock:  # two stations recording lots of one supplier must not both read the old state
-        q = q.with_for_update()
-    return {Severity(r.severity): r for r in s.scalars(q)}
-
-
 def _info(s: Session, row: LotRow) -> LotInfo:
     stream = _stream(row)
-    states = _state_rows(s, stream)
+    states = lot_streams.state_rows(s, stream)
     counts = row.counts or {}
     plans = []
     for sev in dlots.SEVERITY_ORDER:
@@ -227,7 +136,7 @@ def _info(s: Session, row: LotRow) -> LotInfo:
         created_at=row.created_at,
         decided_at=row.decided_at,
         switching=tuple(
-            _state_view(stream, sev, states.get(sev))
+            lot_streams.state_view(stream, sev, states.get(sev))
             for sev in dlots.SEVERITY_ORDER
             if sev.value in row.plans
         ),
@@ -274,7 +183,7 @@ def plan_lot(
         raise InvalidInput(str(exc)) from None
     with station.db.write(actor, station.name, reason="plan lot") as s:
         user_row = require(s, actor, Permission.INSPECT)
-        states = _state_rows(s, stream)
+        states = lot_streams.state_rows(s, stream)
         stopped = [sev.value for sev in aqls_ if states.get(sev) and states[sev].discontinued]
         if stopped:
             raise Conflict(
@@ -282,7 +191,7 @@ def plan_lot(
                 f"{', '.join(stopped)} (5 lots rejected on tightened inspection): a supervisor "
                 "resumes it once the cause is corrected"
             )
-        modes = {sev: _state(states.get(sev)).mode for sev in aqls_}
+        modes = {sev: lot_streams.state(states.get(sev)).mode for sev in aqls_}
         plans = dlots.class_plans(lot_size, level_, aqls_, modes)
         sample_size = max(p.plan.sample_size for p in plans)
         seed_ = secrets.randbelow(2**31 - 1) if seed is None else seed
@@ -333,12 +242,12 @@ def record_result(
             given = dlots.check_counts(plans, counts)
         except sampling.SamplingError as exc:
             raise InvalidInput(str(exc)) from None
-        states = _state_rows(s, stream, lock=True)
+        states = lot_streams.state_rows(s, stream, lock=True)
         now = station.now()
         resubmitted = row.resubmission_of is not None
         for cp in plans:
             state_row = states.get(cp.severity)
-            state = _state(state_row)
+            state = lot_streams.state(state_row)
             if resubmitted:
                 # not an original lot: the switching rules do not count it (clause 9)
                 try:
@@ -368,7 +277,7 @@ def record_result(
                     lots=0,
                 )
                 s.add(state_row)
-            _store_state(state_row, new, now)
+            lot_streams.store_state(state_row, new, now)
             state_row.lots = (state_row.lots or 0) + 1
         row.counts = {sev.value: n for sev, n in given.items()}
         row.verdict = dlots.verdict(plans, given).value
@@ -405,47 +314,6 @@ def find(
         if stage:
             q = q.where(LotRow.stage == stage.value)
         return [_info(s, r) for r in s.scalars(q)]
-
-
-def stream_states(
-    station: Station, *, key: str | None = None, stage: Stage | None = None
-) -> list[StreamState]:
-    """Every stream's switching state (or those of one supplier / SKU)."""
-    with station.db.read() as s:
-        q = select(SwitchingStateRow).order_by(
-            SwitchingStateRow.stream_kind,
-            SwitchingStateRow.stream_key,
-            SwitchingStateRow.stage,
-            SwitchingStateRow.id,
-        )
-        if key:
-            q = q.where(SwitchingStateRow.stream_key == key)
-        if stage:
-            q = q.where(SwitchingStateRow.stage == stage.value)
-        out = []
-        for r in s.scalars(q):
-            stream = dlots.Stream(dlots.StreamKind(r.stream_kind), r.stream_key, Stage(r.stage))
-            out.append(_state_view(stream, Severity(r.severity), r))
-        order = {sev: i for i, sev in enumerate(dlots.SEVERITY_ORDER)}
-        out.sort(key=lambda v: (v.kind.value, v.key, v.stage.order, order[v.severity]))
-        return out
-
-
-def resume(
-    station: Station, actor: User, stream: dlots.Stream, severity: Severity, reason: str
-) -> StreamState:
-    """After discontinuation and corrective action, a supervisor resumes on tightened (9.4)."""
-    reason = reason.strip()
-    if len(reason) < 3:
-        raise InvalidInput("say why inspection may resume (it is kept in the audit trail)")
-    with station.db.write(actor, station.name, reason=reason) as s:
-        require(s, actor, Permission.REVIEW)
-        row = _state_rows(s, stream, lock=True).get(severity)
-        if row is None or not row.discontinued:
-            raise Conflict(f"{stream.label()} is not discontinued for {severity.value}")
-        _store_state(row, sampling.resume_inspection(_state(row)), station.now())
-        s.flush()
-        return _state_view(stream, severity, row)
 
 
 def resubmit(
@@ -499,7 +367,7 @@ def resubmit(
             )
         stream = _stream(original)
         aqls = {Severity(sev): p["aql"] for sev, p in original.plans.items()}
-        states = _state_rows(s, stream)
+        states = lot_streams.state_rows(s, stream)
         stopped = [sev.value for sev in aqls if states.get(sev) and states[sev].discontinued]
         if stopped:
             raise Conflict(
@@ -527,122 +395,6 @@ def resubmit(
         s.add(row)
         s.flush()
         return _info(s, row)
-
-
-def _decide(
-    station: Station,
-    actor: User,
-    stream: dlots.Stream,
-    severity: Severity,
-    reason: str,
-    *,
-    what: str,
-    step: Callable[[sampling.SwitchingState], sampling.SwitchingState],
-) -> StreamState:
-    reason = reason.strip()
-    if len(reason) < 3:
-        raise InvalidInput(f"say why ({what}; the reason is kept in the audit trail)")
-    with station.db.write(actor, station.name, reason=f"{what}: {reason}") as s:
-        require(s, actor, Permission.REVIEW)
-        row = _state_rows(s, stream, lock=True).get(severity)
-        try:
-            new = step(_state(row))
-        except sampling.SamplingError as exc:
-            raise Conflict(f"{stream.label()}, {severity.value}: {exc}") from None
-        if row is None:
-            row = SwitchingStateRow(
-                stream_kind=stream.kind.value,
-                stream_key=stream.key,
-                stage=stream.stage.value,
-                severity=severity.value,
-                lots=0,
-            )
-            s.add(row)
-        _store_state(row, new, station.now())
-        s.flush()
-        return _state_view(stream, severity, row)
-
-
-REINSTATE_NORMAL = "reinstate normal inspection"
-START_TIGHTENED = "start on tightened inspection"
-
-
-def reinstate_normal(
-    station: Station, actor: User, stream: dlots.Stream, severity: Severity, reason: str
-) -> StreamState:
-    """A supervisor returns a stream's class to normal inspection (from discontinued, from
-    reduced, or from tightened once clause 9.3.2's condition is met), with a reason."""
-    return _decide(
-        station, actor, stream, severity, reason, what=REINSTATE_NORMAL,
-        step=sampling.reinstate_normal,
-    )  # fmt: skip
-
-
-def start_tightened(
-    station: Station, actor: User, stream: dlots.Stream, severity: Severity, reason: str
-) -> StreamState:
-    """A supervisor puts a stream's class on tightened inspection (clause 9.1), with a
-    reason; it may be a stream with no lots yet."""
-    return _decide(
-        station, actor, stream, severity, reason, what=START_TIGHTENED,
-        step=sampling.start_tightened,
-    )  # fmt: skip
-
-
-def stream_history(station: Station, stream: dlots.Stream, limit: int = 200) -> list[StreamEvent]:
-    """The stream's lots (original or resubmitted) and supervisors' decisions, oldest first.
-
-    Decisions come from the audit trail of the stream's switching state (every change but
-    a lot's verdict: reinstate normal, start on tightened, resume), with who, when and why.
-    """
-    with station.db.read() as s:
-        lot_rows = s.scalars(
-            select(LotRow)
-            .where(
-                LotRow.stream_kind == stream.kind.value,
-                LotRow.stream_key == stream.key,
-                LotRow.stage == stream.stage.value,
-                LotRow.status == "decided",
-            )
-            .order_by(LotRow.decided_at.desc(), LotRow.id)
-            .limit(limit)
-        ).all()
-        users = _user_names(s, {r.decided_by_id for r in lot_rows if r.decided_by_id})
-        events: list[StreamEvent] = []
-        for r in lot_rows:
-            assert r.decided_at is not None
-            kind = "lot" if r.resubmission_of is None else "resubmitted lot"
-            text = f"lot {r.job_ticket} of {r.lot_size}: {r.verdict}"
-            if r.resubmission_of is not None:
-                text += " (resubmitted: not counted in switching)"
-            events.append(
-                StreamEvent(r.decided_at, users.get(r.decided_by_id or 0, ""), kind, text)
-            )
-        states = {str(r.id): Severity(r.severity) for r in _state_rows(s, stream).values()}
-        if states:
-            audit = s.execute(
-                select(AuditEntry.at, AuditEntry.actor, AuditEntry.reason, AuditEntry.entity_id,
-                       AuditEntry.new)
-                .where(
-                    AuditEntry.entity == SwitchingStateRow.__tablename__,
-                    AuditEntry.entity_id.in_(tuple(states)),
-                    AuditEntry.reason != "lot verdict",
-                )
-                .order_by(AuditEntry.id.desc())
-                .limit(limit)
-            ).all()  # fmt: skip
-            for at, who, why, entity_id, new in audit:
-                after = json.loads(new) if new else {}
-                mode = sampling.InspectionMode(after["mode"]) if "mode" in after else None
-                events.append(StreamEvent(at, who, "decision", why, states[entity_id], mode))
-    events.sort(key=lambda e: e.at)
-    return events[-limit:]
-
-
-def _user_names(s: Session, ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    return dict(s.execute(select(UserRow.id, UserRow.username).where(UserRow.id.in_(ids))).all())
 
 
 def _planned(

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 from qcstation.domain.defects import Severity
 from qcstation.domain.lots import LotVerdict
 from qcstation.domain.users import Permission
-from qcstation.services import lots
+from qcstation.services import lot_streams, lots
 from qcstation.ui.context import UiContext
 from qcstation.ui.widgets import VerticalScroll, button, muted, shortcut, title
 
@@ -290,12 +290,12 @@ class LotPage(QWidget):
     def _load_history(self, lot: lots.LotInfo) -> None:
         station, stream = self.ctx.station, lot.stream
         self.ctx.run(
-            lambda: lots.stream_history(station, stream, limit=30),
+            lambda: lot_streams.stream_history(station, stream, limit=30),
             lambda events: self._history_loaded(lot.id, events),
             self.ctx.errors.report,
         )
 
-    def _history_loaded(self, lot_id: str, events: list[lots.StreamEvent]) -> None:
+    def _history_loaded(self, lot_id: str, events: list[lot_streams.StreamEvent]) -> None:
         if self.lot is None or self.lot.id != lot_id:
             return  # another lot is shown by now
         lines = []
@@ -329,12 +329,12 @@ class LotPage(QWidget):
         self.ctx.errors.report(exc)
 
     def on_reinstate(self) -> None:
-        self._decide(lots.reinstate_normal)
+        self._decide(lot_streams.reinstate_normal)
 
     def on_tighten(self) -> None:
-        self._decide(lots.start_tightened)
+        self._decide(lot_streams.start_tightened)
 
-    def _decide(self, decision: Callable[..., lots.StreamState]) -> None:
+    def _decide(self, decision: Callable[..., lot_streams.StreamState]) -> None:
         lot = self.lot
         if lot is None or not self.decisions.isVisible() or not self.decision_class.count():
             return
