@@ -19,10 +19,7 @@ whose defect form was cancelled says so on its row and its status line, and D op
 form again (from a reading field too: a reading never holds a letter).
 
 F7 (or the item's "Read from <instrument>" button) reads the station's balance or caliper
-for the measurement on screen (services/instruments.py), off the GUI thread; the reading
-fills the item and is saved naming the instrument. A failure (no answer, unstable, a unit
-the item cannot take, the cable pulled) is said under the fields and nothing is recorded;
-a reading that arrives after the inspector moved to another item is dropped, and said so.
+into the measurement on screen: ui/pages/checklist_instruments.py.
 """
 
 from __future__ import annotations
@@ -46,16 +43,16 @@ from PySide6.QtWidgets import (
 
 from qcstation.domain.inspections import Answer, Inspection, Outcome, Verdict, positions_of
 from qcstation.domain.summaries import AnswerOutcome
-from qcstation.domain.templates import ChecklistItem, MeasurementItem, step_label
+from qcstation.domain.templates import ChecklistItem, step_label
 from qcstation.services import inspections
-from qcstation.services import instruments as instrument_service
 from qcstation.services.inspections import EvidenceInfo
 from qcstation.services.problems import is_known
 from qcstation.ui.context import UiContext
 from qcstation.ui.pages import checklist_marks as marks
+from qcstation.ui.pages.checklist_instruments import InstrumentReader
 from qcstation.ui.pages.defect_dialog import DefectDialog
 from qcstation.ui.pages.item_editor import ItemEditor
-from qcstation.ui.tasks import Owner, TaskRunner
+from qcstation.ui.tasks import Owner
 from qcstation.ui.widgets import VerticalScroll, button, muted, shortcut
 from qcstation.ui.wrapping_list import WrappingList
 
@@ -111,12 +108,9 @@ class ChecklistPage(QWidget):
         self.list.currentRowChanged.connect(self._row_clicked)
         self.editor = ItemEditor()
         self.editor.answered.connect(self.on_answered)
-        self.editor.instrument_for = self._instrument_name
-        self.editor.read_requested.connect(self.read_instrument)
-        self._reading: Owner | None = None  # the item an instrument is being read for
-        # Waiting for a balance or caliper (seconds, for a press of its DATA key) has a
-        # worker of its own: never behind a save or a long read, never on the GUI thread.
-        self.instrument_tasks = TaskRunner(ctx.errors.report, self)
+        self.instruments = InstrumentReader(self, parent=self)
+        self.editor.instrument_for = self.instruments.instrument_name
+        self.editor.read_requested.connect(self.instruments.read_instrument)
         back = button(self.tr("Back"), "←")
         nxt = button(self.tr("Next"), "→")
         defect = button(self.tr("Defect…"), "D")
@@ -172,7 +166,7 @@ class ChecklistPage(QWidget):
             ("PgDown", self.go_next),
             ("Ctrl+Return", self.show_summary),
             ("Ctrl+Enter", self.show_summary),
-            (ItemEditor.READ_KEY, self.read_instrument),
+            (ItemEditor.READ_KEY, self.instruments.read_instrument),
         ):
             shortcut(self, key, slot)
         for n in range(1, 10):
@@ -188,7 +182,7 @@ class ChecklistPage(QWidget):
         self._photos = {k: a.photos for k, a in inspection.answers.items()}
         self.steps = steps_of(inspection)
         self._rows = {(item.id, pos): i for i, (item, pos, _) in enumerate(self.steps)}
-        self._say("")
+        self.say("")
         t = inspection.template
         subject = inspection.serial or (
             self.tr("lot of {0}").format(inspection.lot_size) if inspection.lot_size else ""
@@ -212,7 +206,7 @@ class ChecklistPage(QWidget):
         self.ctx.run(
             lambda: inspections.evidence_of(station, ins_id),
             self._photos_counted,
-            owner=self._owner(),
+            owner=self.owner(),
             applies=self.owns,
         )
 
@@ -224,7 +218,7 @@ class ChecklistPage(QWidget):
             and owner.generation == self._opening
         )
 
-    def _owner(self, key: Key | None = None) -> Owner:
+    def owner(self, key: Key | None = None) -> Owner:
         assert self.inspection is not None
         item_id, pos = key if key is not None else (None, None)
         return Owner(self.inspection.id, item_id, pos, self._opening)
@@ -233,14 +227,14 @@ class ChecklistPage(QWidget):
         """What a capture for the item on screen belongs to (None: no inspection open)."""
         if self.inspection is None or not self.steps:
             return None
-        return self._owner(self._key_at(self.index))
+        return self.owner(self.key_at(self.index))
 
     @property
     def held(self) -> Key | None:
         """The item whose save the checklist waits for before it goes on, if any."""
         return self._held
 
-    def _key_at(self, index: int) -> Key:
+    def key_at(self, index: int) -> Key:
         item, pos, _ = self.steps[index]
         return item.id, pos
 
@@ -292,7 +286,7 @@ class ChecklistPage(QWidget):
         """The status line and photo count of the item on screen; its fields stay as typed."""
         if self.inspection is None or not self.steps:
             return
-        key = self._key_at(self.index)
+        key = self.key_at(self.index)
         self.editor.status.setText(self._status_text(key))
         self.editor.show_photos(self.photos_for(*key))
 
@@ -307,7 +301,7 @@ class ChecklistPage(QWidget):
         self.progress.setFormat(self.tr("{0} of {1} answered").format(answered, total))
         self.verdict.setText(self.tr("So far: {0}").format(verdict.value.replace("_", " ")))
 
-    def _say(self, text: str) -> None:
+    def say(self, text: str) -> None:
         self.notice.setText(text)
         self.notice.setVisible(bool(text))
 
@@ -334,17 +328,17 @@ class ChecklistPage(QWidget):
         self.list.blockSignals(False)
         self._summary_waiting = False  # moving to an item is a change of mind
         if self._held is None:
-            self._say("")
+            self.say("")
         self.editor.focus_entry()
 
-    def _refused(self) -> bool:
+    def refused(self) -> bool:
         """While a save is awaited, a key that would move on or answer is refused, audibly
         and in words (it is not kept: by the time the save returns it may mean another thing)."""
         if self._held is None:
             return False
         item, pos, _ = self._step(self._held)
         QApplication.beep()
-        self._say(
+        self.say(
             self.tr("Wait a moment: “{0}” is being saved; {1}").format(
                 step_label(item, pos),
                 self.tr("its defect form opens next.")
@@ -357,7 +351,7 @@ class ChecklistPage(QWidget):
     def _row_clicked(self, row: int) -> None:
         if row < 0:
             return
-        if self._refused():
+        if self.refused():
             self.list.blockSignals(True)
             self.list.setCurrentRow(self.index)
             self.list.blockSignals(False)
@@ -365,11 +359,11 @@ class ChecklistPage(QWidget):
         self.go_to(row)
 
     def go_back(self) -> None:
-        if not self._refused():
+        if not self.refused():
             self.go_to(self.index - 1)
 
     def go_next(self) -> None:
-        if self._refused():
+        if self.refused():
             return
         if self.index >= len(self.steps) - 1:
             self.show_summary()
@@ -380,98 +374,28 @@ class ChecklistPage(QWidget):
         """The next item with no answer (given or stored) after this one, else the summary."""
         assert self.inspection is not None
         for i in list(range(self.index + 1, len(self.steps))) + list(range(self.index)):
-            key = self._key_at(i)
+            key = self.key_at(i)
             if key not in self.inspection.answers and not self._sending.get(key):
                 self.go_to(i)
                 return
         self.show_summary()
 
     def show_summary(self) -> None:
-        if self.inspection is None or self._refused():
+        if self.inspection is None or self.refused():
             return
         in_flight = sum(len(v) for v in self._sending.values()) + len(self._refreshing)
         if in_flight:  # the summary shows what is stored: it comes when the saves are back
             self._summary_waiting = True
-            self._say(self.tr("Saving {0} answer(s); the summary follows.").format(in_flight))
+            self.say(self.tr("Saving {0} answer(s); the summary follows.").format(in_flight))
             return
         self._summary_waiting = False
-        self._say("")
+        self.say("")
         self.summary_requested.emit(self.inspection)
-
-    # --- readings from an instrument ---------------------------------------------------------
-
-    def _instrument_name(self, unit: str) -> str | None:
-        found = instrument_service.for_unit(self.ctx.settings.instruments, unit)
-        return found.name if found is not None else None
-
-    def read_instrument(self) -> None:
-        """Read the station's instrument for the measurement on screen; see the docstring."""
-        if self.inspection is None or not self.steps or self._refused():
-            return
-        item, pos, _ = self.steps[self.index]
-        if not isinstance(item, MeasurementItem):
-            QApplication.beep()
-            self._say(self.tr("“{0}” takes no reading from an instrument.").format(item.prompt))
-            return
-        setting = instrument_service.for_unit(self.ctx.settings.instruments, item.unit)
-        if setting is None:
-            QApplication.beep()
-            self.editor.say_problem(
-                self.tr(
-                    "No instrument at this station measures {0}: an administrator adds one "
-                    "under Settings → Instruments. Type the reading instead."
-                ).format(item.unit)
-            )
-            return
-        if self._reading is not None:
-            self._say(self.tr("Still reading from {0}…").format(setting.name))
-            return
-        owner = self._owner((item.id, pos))
-        self._reading = owner
-        self.editor.say_problem(
-            self.tr("Press DATA on {0}…").format(setting.name)
-            if instrument_service.protocol(setting.protocol).waits_for_press
-            else self.tr("Reading from {0}…").format(setting.name)
-        )
-        unit = item.unit
-        self.instrument_tasks.run(
-            lambda: instrument_service.measure(setting, unit),
-            lambda measured: self._instrument_read(owner, measured),
-            lambda exc: self._instrument_failed(owner, exc),
-        )
-
-    def _still_on(self, owner: Owner) -> bool:
-        return (
-            self.owns(owner)
-            and bool(self.steps)
-            and self._key_at(self.index) == (owner.item_id, owner.position)
-        )
-
-    def _instrument_read(self, owner: Owner, measured: instrument_service.Measured) -> None:
-        self._reading = None
-        if not self._still_on(owner):
-            if self.owns(owner):
-                self._say(
-                    self.tr("The reading from {0} ({1} {2}) came after you moved on: it was not "
-                            "recorded.").format(measured.instrument, measured.value, measured.unit)
-                )  # fmt: skip
-            return
-        self.editor.instrument_reading(float(measured.value), measured.instrument)
-
-    def _instrument_failed(self, owner: Owner, exc: BaseException) -> None:
-        self._reading = None
-        if not is_known(exc):
-            self.ctx.errors.report(exc)
-            return
-        if self._still_on(owner):
-            self.editor.say_problem(str(exc))
-        elif self.owns(owner):
-            self._say(str(exc))
 
     # --- answering ---------------------------------------------------------------------------
 
     def on_answered(self, answer: Answer) -> None:
-        if self.inspection is None or self._refused():
+        if self.inspection is None or self.refused():
             return
         key = (answer.item_id, answer.position)
         item, _pos, _ = self._step(key)
@@ -493,7 +417,7 @@ class ChecklistPage(QWidget):
 
     def _ask_to_change_fail(self, item: ChecklistItem, answer: Answer, new: Outcome) -> None:
         box, change = marks.change_fail_question(self, step_label(item, answer.position), new)
-        owner = self._owner((answer.item_id, answer.position))
+        owner = self.owner((answer.item_id, answer.position))
         reason = f"a recorded fail changed to {CHANGED_TO[new]} at the bench"
 
         def decided(_result: int) -> None:
@@ -514,7 +438,7 @@ class ChecklistPage(QWidget):
         )
         waits = outcome is None or self._holds_for_defect
         self._sending.setdefault(key, []).append(answer)
-        owner = self._owner(key)
+        owner = self.owner(key)
         station, actor, ins_id = self.ctx.station, self.ctx.actor, self.inspection.id
         self.ctx.run(
             lambda: inspections.record_answer(station, actor, ins_id, answer, reason),
@@ -552,8 +476,8 @@ class ChecklistPage(QWidget):
         was_held = self._held == key and last
         if was_held:
             self._held = None
-            self._say("")
-        on_screen = self._key_at(self.index) == key
+            self.say("")
+        on_screen = self.key_at(self.index) == key
         if on_screen:
             self._refresh_current()
         if last and marks.needs_defect(item, result.answer, self.inspection.defects):
@@ -570,8 +494,8 @@ class ChecklistPage(QWidget):
         if self._held == key and last:
             self._held = None
         self._summary_waiting = False  # the person reads this first
-        self._say("")
-        if self._key_at(self.index) == key:
+        self.say("")
+        if self.key_at(self.index) == key:
             self._refresh_current()
         item, pos, _ = self._step(key)
         if is_known(exc):  # say which item: the inspector may be two items further by now
@@ -591,7 +515,7 @@ class ChecklistPage(QWidget):
 
     def log_defect(self) -> None:
         """D: the defect form for the item on screen."""
-        if self.inspection is None or not self.steps or self._refused():
+        if self.inspection is None or not self.steps or self.refused():
             return
         item, pos, _ = self.steps[self.index]
         self.open_defect_form(item, pos)
@@ -599,14 +523,14 @@ class ChecklistPage(QWidget):
     def _open_form_for(self, key: Key) -> None:
         """A fail that needs its defect is back: the form opens for that item, which the
         checklist shows first if the inspector had moved on."""
-        if self._key_at(self.index) != key:
+        if self.key_at(self.index) != key:
             self.go_to(self._rows[key])
         item, pos, _ = self._step(key)
         self.open_defect_form(item, pos)
 
     def open_defect_form(self, item: ChecklistItem | None = None, pos: int | None = None) -> None:
         assert self.inspection is not None
-        owner = self._owner((item.id, pos) if item is not None else None)
+        owner = self.owner((item.id, pos) if item is not None else None)
         dialog = DefectDialog(self.ctx, self.inspection, item, pos, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.defect_logged.connect(lambda defect: self._defect_logged(owner, defect))
@@ -623,7 +547,7 @@ class ChecklistPage(QWidget):
         self._reload(owner.key)
 
     def _dialog_closed(self, owner: Owner, result: int) -> None:
-        if self.owns(owner) and owner.key is not None and self._key_at(self.index) == owner.key:
+        if self.owns(owner) and owner.key is not None and self.key_at(self.index) == owner.key:
             assert self.inspection is not None
             if result == QDialog.DialogCode.Accepted and owner.key in self.inspection.answers:
                 self.next_open()  # the fail has its defect: on to the next open item
@@ -660,7 +584,7 @@ class ChecklistPage(QWidget):
         """Fetch the inspection again: what a form stored beside the answers (for ``key``)."""
         assert self.inspection is not None
         station, ins_id = self.ctx.station, self.inspection.id
-        owner = self._owner(key)
+        owner = self.owner(key)
         if key is not None:
             self._refreshing.append(key)
             self._refresh_row(key)
@@ -705,10 +629,10 @@ class ChecklistPage(QWidget):
             self.inspection.answers[key] = replace(answer, photos=self._photos[key])
         self._refresh_row(key)
         self._update_progress()
-        if self._key_at(self.index) == key:
+        if self.key_at(self.index) == key:
             self._refresh_current()
 
     def current_target(self) -> tuple[str | None, int | None]:
         if not self.steps:
             return None, None
-        return self._key_at(self.index)
+        return self.key_at(self.index)
