@@ -499,9 +499,12 @@ def saturated(
         metrics.append(c.metric(BENCH, f"saturated_saves_per_s_{n}", o_tp, r_tp, "saves/s"))
         # What the server alone spends on a save, ours against bare psycopg's: where every
         # station has its own PC (a plant), this and not the stations' CPU bounds the plant.
-        metrics.append(
-            c.metric(BENCH, f"server_cpu_ms_per_save_{n}", 1e3 * o_server, 1e3 * r_server, "ms")
-        )
+        # Only where it was read: a server on another machine, or a run too short for the
+        # clock ticks /proc counts in, gives none.
+        if o_server > 0 and r_server > 0:
+            metrics.append(
+                c.metric(BENCH, f"server_cpu_ms_per_save_{n}", 1e3 * o_server, 1e3 * r_server, "ms")
+            )
     return metrics, rows, notes
 
 
