@@ -1,0 +1,54 @@
+"""What one answer's save sends to the plant's PostgreSQL, statement by statement.
+
+The server's CPU per save follows its round trips more than its work (docs/multi-station.md,
+"Throughput and latency"): that page lists them, and this test keeps the list true. A
+change that adds a statement to every save fails here and says which statements a save
+sends; count it in, or find another way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from qcstation.domain.inspections import Answer, Outcome
+from qcstation.domain.stages import Stage
+from qcstation.domain.users import User
+from qcstation.services import inspections
+from qcstation.services.context import Station
+
+pytestmark = pytest.mark.postgres
+
+# Between BEGIN and COMMIT (docs/multi-station.md, steps 3-15): the actor; the inspection,
+# locked; its hold with the holding station; the checklist version's hash; the photo
+# counts; the answers; the answer's INSERT; the chain tip, locked, with the plant chain's
+# id; the signer's key; the entry ids; the entry's INSERT; the tip's UPDATE; the defects.
+STATEMENTS = 13
+
+
+@pytest.fixture
+def database_url(pg_schema_url: str) -> str:
+    return pg_schema_url
+
+
+def test_a_save_sends_the_statements_the_docs_list(station: Station, inspector: User) -> None:
+    ins = inspections.start(station, inspector, Stage.FINAL_QC, "JT-RT", "RG-SOL-0412", "S1")
+    stamp = Answer("fineness-stamp", outcome=Outcome.PASS)
+    inspections.record_answer(station, inspector, ins.id, stamp)  # a station already at work
+    sent: list[str] = []
+
+    def note(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        sent.append(" ".join(statement.split()))
+
+    event.listen(station.db.engine, "before_cursor_execute", note)
+    try:
+        saved = inspections.record_answer(station, inspector, ins.id, stamp)
+    finally:
+        event.remove(station.db.engine, "before_cursor_execute", note)
+    assert saved.evaluation.outcome is Outcome.PASS
+    listed = "\n".join(s[:90] for s in sent)
+    assert len(sent) <= STATEMENTS, f"a save sends {len(sent)} statements:\n{listed}"
+    assert any("FOR UPDATE" in s and "FROM inspections" in s for s in sent), listed
+    assert any(s.startswith("INSERT INTO audit_log") for s in sent), listed
