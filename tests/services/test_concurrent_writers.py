@@ -32,6 +32,7 @@ from qcstation.services import audit, documents, holds, inspections, nonconforma
 from qcstation.services.context import Station, connect
 from qcstation.services.demo_answers import passing_answer
 from qcstation.services.problems import is_known
+from qcstation.store import audit as audit_store
 from qcstation.store import repositories as repo
 from qcstation.store.models import (
     AnswerRow,
@@ -422,4 +423,77 @@ def test_many_stations_saving_at_once_keep_every_chain_whole(
         for st in apart:
             seqs = sorted(s.scalars(select(AuditEntry.seq).where(AuditEntry.chain == st.name)))
             assert seqs == list(range(1, len(seqs) + 1)), (st.name, seqs)
+    assert audit.verify(station).ok
+
+
+def test_a_writer_that_waited_for_its_chain_tip_numbers_after_the_holder(
+    station: Station, inspector: User, database_url: str
+) -> None:
+    """Two writers of one station's chain: one holds the tip between two flushes, the other
+    waits for it. The waiter's entry ids are drawn after the wait, so they follow every id
+    of the holder's, and the walk by id meets the chain in its order (audit verify)."""
+    loc = station.location
+    twin = connect(config.Location(loc.data_dir, loc.database_url, loc.settings))
+    holding, go_on = threading.Event(), threading.Event()
+    tip: list[int] = []  # the waiter's backend, once it sends its tip's locking statement
+
+    def note(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if "FOR UPDATE" in statement and "audit_chains" in statement:
+            tip.append(cursor.connection.info.backend_pid)
+
+    def hold_the_tip() -> None:
+        with station.db.write(inspector, station.name) as s:
+            audit_store.record_event(s, "test/tip", "first", {})
+            holding.set()
+            go_on.wait(60)
+            audit_store.record_event(s, "test/tip", "second", {})
+
+    outcomes: dict[str, Any] = {}
+
+    def call(name: str, fn: Callable[[], Any]) -> threading.Thread:
+        def run() -> None:
+            try:
+                outcomes[name] = fn()
+            except Exception as exc:
+                outcomes[name] = exc
+
+        t = threading.Thread(target=run)
+        t.start()
+        return t
+
+    watch = create_engine(database_url)
+    try:
+        holder = call("hold", hold_the_tip)
+        assert holding.wait(60)
+        event.listen(twin.db.engine, "before_cursor_execute", note)
+        waiter = call(
+            "wait", lambda: inspections.start(twin, inspector, Stage.CASTING, "JT-T", "RG-SOL-0412")
+        )
+        with watch.connect() as conn:
+            for _ in range(6000):
+                if tip and conn.scalar(
+                    text("SELECT cardinality(pg_blocking_pids(:pid)) > 0"), {"pid": tip[0]}
+                ):
+                    break
+                time.sleep(0.01)
+            else:
+                raise AssertionError("the second writer never waited for the chain's tip")
+        go_on.set()
+        holder.join(60)
+        waiter.join(60)
+    finally:
+        go_on.set()
+        event.remove(twin.db.engine, "before_cursor_execute", note)
+        watch.dispose()
+        twin.close()
+    assert not isinstance(outcomes["hold"], Exception), outcomes["hold"]
+    assert not isinstance(outcomes["wait"], Exception), outcomes["wait"]
+    with station.db.read() as s:
+        chain = s.execute(
+            select(AuditEntry.id, AuditEntry.seq)
+            .where(AuditEntry.chain == station.name)
+            .order_by(AuditEntry.id)
+        ).all()
+    seqs = [seq for _id, seq in chain]
+    assert seqs == list(range(1, len(seqs) + 1)), chain
     assert audit.verify(station).ok

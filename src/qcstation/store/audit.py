@@ -217,13 +217,20 @@ def _append(session: Session, items: list[tuple[str, str, str, str | None, str |
     signer: Signer | None = session.info.get(INFO_SIGNER)
     reason = str(session.info.get(INFO_REASON, ""))
     conn = session.connection()
-    seq, last_hash, chain_id = _lock_tip(conn, station)  # this station's chain only
-    if signer is not None:
-        _check_signer(session, conn, str(actor), signer)
     revokes = sorted({k for e, _i, _a, old, new in items if (k := _revokes(e, old, new))})
+    n = len(items) + (1 if revokes else 0)
+    locked = _lock_tip_signer_ids(conn, station, signer, n)
+    if locked is not None:  # PostgreSQL, a signer, a tip: all in one round trip
+        seq, last_hash, chain_id, key, ids = locked
+        _judge_signer(session, str(actor), signer, key)
+    else:
+        seq, last_hash, chain_id = _lock_tip(conn, station)  # this station's chain only
+        if signer is not None:
+            _check_signer(session, conn, str(actor), signer)
     if revokes:
         items = [*items, _anchor_item(conn, station, revokes)]
-    ids = _allocate_ids(conn, len(items))
+    if locked is None:
+        ids = _allocate_ids(conn, len(items))
     rows = []
     for (entity, entity_id, action, old, new), entry_id in zip(items, ids, strict=True):
         seq += 1
@@ -267,12 +274,23 @@ def _append(session: Session, items: list[tuple[str, str, str, str | None, str |
         session.info[_UNSIGNED] = 0
     else:
         session.info[_UNSIGNED] = session.info.get(_UNSIGNED, 0) + len(rows)
-    conn.execute(insert(AuditEntry), rows)
-    conn.execute(
+    advance = (
         update(AuditChain)
         .where(AuditChain.chain == station)
         .values(last_seq=seq, last_hash=last_hash, last_id=ids[-1])
     )
+    if conn.dialect.name == "postgresql" and len(rows) <= _ONE_STATEMENT_ROWS:
+        # The entries and the tip they end at in one statement (one round trip): a
+        # data-modifying WITH runs to completion whether or not the UPDATE reads it.
+        conn.execute(advance.add_cte(insert(AuditEntry).values(rows).cte("entries")))
+        return
+    conn.execute(insert(AuditEntry), rows)
+    conn.execute(advance)
+
+
+# Up to this many entries go in with the tip's UPDATE as one statement of bound values
+# (16 a row, far below PostgreSQL's 65,535); a longer flush (an import) uses executemany.
+_ONE_STATEMENT_ROWS = 64
 
 
 def _lock_tip(conn: Connection, station: str) -> tuple[int, str, str]:
@@ -296,6 +314,45 @@ def _lock_tip(conn: Connection, station: str) -> tuple[int, str, str]:
         )
         row = conn.execute(query).one()
     return int(row[0]), str(row[1]), str(row[2] or "")
+
+
+# PostgreSQL: this station's tip locked FOR UPDATE, the signer's key FOR SHARE (see
+# _check_signer), the plant chain's id and the entry ids, in one statement. The ids are
+# drawn in the outer query, tied to the locked row (a subquery with FOR UPDATE is never
+# merged into the query around it), so only once the locks are held: after every id of a
+# transaction this one waited for, as when they were drawn in a statement of their own.
+_TIP_SIGNER_IDS = text(
+    """
+    SELECT t.last_seq, t.last_hash, t.chain_id, t.kind, t.revoked_at, t.username,
+           ARRAY(SELECT nextval(pg_get_serial_sequence('audit_log', 'id'))
+                 FROM generate_series(1, :n) WHERE t.last_seq IS NOT NULL) AS ids
+    FROM (
+        SELECT c.last_seq, c.last_hash, k.kind, k.revoked_at, u.username,
+               (SELECT h.chain_id FROM audit_head h WHERE h.id = 1) AS chain_id
+        FROM audit_chains c
+        JOIN signing_keys k ON k.key_id = :key_id
+        LEFT JOIN users u ON u.id = k.user_id
+        WHERE c.chain = :chain
+        FOR UPDATE OF c FOR SHARE OF k
+    ) t
+    """
+)
+
+
+def _lock_tip_signer_ids(
+    conn: Connection, station: str, signer: Signer | None, n: int
+) -> tuple[int, str, str, tuple[Any, ...], list[int]] | None:
+    """What _lock_tip, _check_signer's read and _allocate_ids give, in one round trip;
+    None where that does not apply (SQLite, no signer, a station's first entry, a key
+    not in this database), and the three run one by one, as they always may."""
+    if conn.dialect.name != "postgresql" or signer is None:
+        return None
+    row = conn.execute(_TIP_SIGNER_IDS, {"chain": station, "key_id": signer.key_id, "n": n})
+    got = row.first()
+    if got is None:
+        return None
+    seq, last_hash, chain_id, kind, revoked, username, ids = got
+    return int(seq), str(last_hash), str(chain_id or ""), (kind, revoked, username), sorted(ids)
 
 
 def _allocate_ids(conn: Connection, n: int) -> list[int]:
@@ -350,19 +407,23 @@ def _check_signer(session: Session, conn: Connection, actor: str, signer: Signer
     # its anchor then sees every entry it sealed (_anchor_item). Other signers of the same
     # key share the lock; nobody else waits.
     found = conn.execute(
-        select(
-            SigningKeyRow.kind,
-            SigningKeyRow.revoked_at,
-            SigningKeyRow.retired_at,
-            UserRow.username,
-        )
+        select(SigningKeyRow.kind, SigningKeyRow.revoked_at, UserRow.username)
         .outerjoin(UserRow, UserRow.id == SigningKeyRow.user_id)
         .where(SigningKeyRow.key_id == signer.key_id)
         .with_for_update(read=True, of=SigningKeyRow)
     ).first()
+    _judge_signer(session, actor, signer, None if found is None else tuple(found))
+
+
+def _judge_signer(
+    session: Session, actor: str, signer: Signer | None, found: tuple[Any, ...] | None
+) -> None:
+    """Refuse the key read (kind, revoked_at, owner's username) if it is not the actor's."""
+    if signer is None or session.info.get(_SIGNER_OK) == (signer.key_id, actor):
+        return
     if found is None:
         raise AuditError(f"the key that signs for {actor} is not one of this plant's keys")
-    kind, revoked, _retired, username = found
+    kind, revoked, username = found
     owner = username if kind == "user" else actor_for_kind(kind)
     if owner != actor:
         raise AuditError(f"the key that signs for {actor} belongs to {owner or 'nobody'}")
