@@ -39,7 +39,11 @@ log = logging.getLogger("qcstation.accounts")
 
 def require(session: Session, actor: User, permission: Permission) -> UserRow:
     """Check the actor's current role in the database, whatever the caller believes."""
-    row = session.get(UserRow, actor.id)
+    return require_row(session.get(UserRow, actor.id), actor, permission)
+
+
+def require_row(row: UserRow | None, actor: User, permission: Permission) -> UserRow:
+    """``require``, on the actor's row as just read from the database."""
     if row is None or row.username != actor.username or not row.active:
         raise PermissionDenied(f"user {actor.username!r} is not an active user of this station")
     if not repo.user(row).can(permission):

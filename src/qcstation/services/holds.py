@@ -21,7 +21,7 @@ from qcstation.services.accounts import require
 from qcstation.services.context import Station
 from qcstation.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from qcstation.store import repositories as repo
-from qcstation.store.models import HoldRow, InspectionRow, UserRow
+from qcstation.store.models import HoldRow, InspectionRow, TemplateRow, UserRow
 from qcstation.store.models import Station as StationRow
 from qcstation.store.retry import transient
 
@@ -47,12 +47,31 @@ def station_row(session: Session, station: Station) -> StationRow:
 
 def locked(session: Session, inspection_id: str) -> InspectionRow | None:
     """The inspection's row, locked until commit: changes and hand-overs take turns."""
-    return session.scalars(
-        select(InspectionRow)
+    return locked_for(session, inspection_id, None)[0]
+
+
+def locked_for(
+    session: Session, inspection_id: str, actor: User | None
+) -> tuple[InspectionRow | None, UserRow | None]:
+    """The inspection's row, locked, and the actor's row, in one round trip. The actor's
+    is read as fresh as a read of its own before the lock would be. The checklist
+    version's hash comes along too (a version never changes once imported), for
+    repo.template_by_id."""
+    query = (
+        select(InspectionRow, TemplateRow.sha256)
+        .join(TemplateRow, TemplateRow.id == InspectionRow.template_id)
         .where(InspectionRow.id == inspection_id)
-        .with_for_update()
+        .with_for_update(of=InspectionRow)
         .execution_options(populate_existing=True)
-    ).first()
+    )
+    if actor is not None:
+        query = query.add_columns(UserRow).outerjoin(UserRow, UserRow.id == actor.id)
+    found = session.execute(query).first()
+    if found is None:
+        return None, None
+    got: tuple[Any, ...] = tuple(found)  # the actor's row last, where asked for
+    repo.note_template_sha(session, got[0].template_id, got[1])
+    return got[0], got[2] if actor is not None else None
 
 
 def may_work_on(user_row: UserRow, row: InspectionRow) -> bool:

@@ -40,7 +40,7 @@ from qcstation.domain.templates import (
 )
 from qcstation.domain.users import Permission, User
 from qcstation.services import holds, specs
-from qcstation.services.accounts import require
+from qcstation.services.accounts import require, require_row
 from qcstation.services.context import Station
 from qcstation.services.errors import InvalidInput, NotFound, PermissionDenied
 from qcstation.store import repositories as repo
@@ -90,10 +90,11 @@ def _open_inspection(
     session: Session, station: Station, actor: User, inspection_id: str
 ) -> InspectionRow:
     """The inspection, locked for this change, if the actor may change it here and now."""
-    user_row = require(session, actor, Permission.INSPECT)
-    row = holds.locked(session, inspection_id)
+    row, actor_row = holds.locked_for(session, inspection_id, actor)
     if row is None:
+        require(session, actor, Permission.INSPECT)  # who asks is refused before what is missing
         raise NotFound(f"no inspection {inspection_id}")
+    user_row = require_row(actor_row, actor, Permission.INSPECT)
     holds.require_in_progress(session, station, row)
     if not holds.may_work_on(user_row, row):
         raise PermissionDenied("only the inspector who started it or a supervisor may change it")

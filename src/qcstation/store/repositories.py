@@ -56,9 +56,20 @@ def template(row: TemplateRow) -> ChecklistTemplate:
     return cached
 
 
+# Hashes of templates read along with another row in this session (holds.locked reads
+# the inspection's with its lock): the parsed template is then found with no read of its own.
+_SHAS = "qc_template_shas"
+
+
+def note_template_sha(session: Session, template_id: int, sha: str) -> None:
+    session.info.setdefault(_SHAS, {})[template_id] = sha
+
+
 def template_by_id(session: Session, template_id: int) -> ChecklistTemplate:
     """The parsed template, reading its content only when not parsed before."""
-    sha = session.scalar(select(TemplateRow.sha256).where(TemplateRow.id == template_id))
+    sha = session.info.get(_SHAS, {}).get(template_id) or session.scalar(
+        select(TemplateRow.sha256).where(TemplateRow.id == template_id)
+    )
     cached = _TEMPLATES.get(sha or "")
     return cached if cached is not None else template(session.get_one(TemplateRow, template_id))
 
