@@ -18,10 +18,11 @@ only reads, and builds on the definitions here; this module does not import it.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, event, insert, inspect, select, text, update
+from sqlalchemy import Connection, bindparam, event, insert, inspect, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, UOWTransaction
 
@@ -274,23 +275,41 @@ def _append(session: Session, items: list[tuple[str, str, str, str | None, str |
         session.info[_UNSIGNED] = 0
     else:
         session.info[_UNSIGNED] = session.info.get(_UNSIGNED, 0) + len(rows)
-    advance = (
-        update(AuditChain)
-        .where(AuditChain.chain == station)
-        .values(last_seq=seq, last_hash=last_hash, last_id=ids[-1])
-    )
+    tip = {"last_seq": seq, "last_hash": last_hash, "last_id": ids[-1]}
     if conn.dialect.name == "postgresql" and len(rows) <= _ONE_STATEMENT_ROWS:
         # The entries and the tip they end at in one statement (one round trip): a
         # data-modifying WITH runs to completion whether or not the UPDATE reads it.
-        conn.execute(advance.add_cte(insert(AuditEntry).values(rows).cte("entries")))
+        params = {f"{k}_{i}": v for i, row in enumerate(rows) for k, v in row.items()}
+        conn.execute(_entries_and_tip(len(rows)), {**params, **tip, "tip_chain": station})
         return
     conn.execute(insert(AuditEntry), rows)
-    conn.execute(advance)
+    conn.execute(update(AuditChain).where(AuditChain.chain == station).values(**tip))
 
 
 # Up to this many entries go in with the tip's UPDATE as one statement of bound values
 # (16 a row, far below PostgreSQL's 65,535); a longer flush (an import) uses executemany.
 _ONE_STATEMENT_ROWS = 64
+
+
+@functools.lru_cache(maxsize=_ONE_STATEMENT_ROWS)
+def _entries_and_tip(n: int) -> Any:
+    """INSERT of ``n`` entries (parameters ``<column>_<i>``) inside the tip's UPDATE, all
+    bound, so SQLAlchemy compiles it once, not at every save. (It caches no INSERT of
+    several VALUES rows: a flush of more than one entry, not a save's, is compiled each
+    time.)"""
+    cols = AuditEntry.__table__.c
+    rows = [{c: bindparam(f"{c.key}_{i}", type_=c.type) for c in cols} for i in range(n)]
+    values: Any = rows[0] if n == 1 else rows
+    return (
+        update(AuditChain)
+        .where(AuditChain.chain == bindparam("tip_chain"))
+        .values(
+            last_seq=bindparam("last_seq"),
+            last_hash=bindparam("last_hash"),
+            last_id=bindparam("last_id"),
+        )
+        .add_cte(insert(AuditEntry).values(values).cte("entries"))
+    )
 
 
 def _lock_tip(conn: Connection, station: str) -> tuple[int, str, str]:
