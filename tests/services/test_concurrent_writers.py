@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, event, func, select, text
+from sqlalchemy import Engine, create_engine, event, func, select, text
 from sqlalchemy.orm import Session
 from tests.services.conftest import finish
 from tests.services.test_nonconformance import failed
@@ -73,6 +73,33 @@ class Rendezvous:
     def close(self) -> None:
         for target in self.targets:
             event.remove(target, "before_flush", self._wait)
+
+
+def in_thread(outcomes: dict[str, Any], name: str, fn: Callable[[], Any]) -> threading.Thread:
+    """Run ``fn`` in a started thread; its result, or the exception it raised, lands in
+    ``outcomes[name]``."""
+
+    def run() -> None:
+        try:
+            outcomes[name] = fn()
+        except Exception as exc:
+            outcomes[name] = exc
+
+    t = threading.Thread(target=run)
+    t.start()
+    return t
+
+
+def wait_until_blocked(watch: Engine, pids: list[int], failure: str) -> None:
+    """Until the backend noted in ``pids`` (once it appears there) waits on a lock."""
+    with watch.connect() as conn:
+        for _ in range(6000):
+            if pids and conn.scalar(
+                text("SELECT cardinality(pg_blocking_pids(:pid)) > 0"), {"pid": pids[0]}
+            ):
+                return
+            time.sleep(0.01)
+    raise AssertionError(failure)
 
 
 def race(calls: list[Callable[[], Any]]) -> list[tuple[str, Any]]:
@@ -282,34 +309,19 @@ def test_a_save_that_waited_for_a_take_over_is_refused(
 
     outcomes: dict[str, Any] = {}
 
-    def call(name: str, fn: Callable[[], Any]) -> threading.Thread:
-        def run() -> None:
-            try:
-                outcomes[name] = fn()
-            except Exception as exc:
-                outcomes[name] = exc
-
-        t = threading.Thread(target=run)
-        t.start()
-        return t
-
     answer = Answer("fineness-stamp", outcome=Outcome.PASS)
     event.listen(other.db._write, "before_flush", pause)
     event.listen(station.db.engine, "before_cursor_execute", note)
     watch = create_engine(database_url)
     try:
-        taking = call("take", lambda: holds.take_over(other, supervisor, ins.id, "A is down"))
+        taking = in_thread(
+            outcomes, "take", lambda: holds.take_over(other, supervisor, ins.id, "A is down")
+        )
         assert in_take_over.wait(60)
-        saving = call("save", lambda: inspections.record_answer(station, inspector, ins.id, answer))
-        with watch.connect() as conn:  # until the save waits for the take-over's lock
-            for _ in range(6000):
-                if locking and conn.scalar(
-                    text("SELECT cardinality(pg_blocking_pids(:pid)) > 0"), {"pid": locking[0]}
-                ):
-                    break
-                time.sleep(0.01)
-            else:
-                raise AssertionError("the save never waited for the take-over's lock")
+        saving = in_thread(
+            outcomes, "save", lambda: inspections.record_answer(station, inspector, ins.id, answer)
+        )
+        wait_until_blocked(watch, locking, "the save never waited for the take-over's lock")
         go_on.set()
         taking.join(60)
         saving.join(60)
@@ -450,34 +462,17 @@ def test_a_writer_that_waited_for_its_chain_tip_numbers_after_the_holder(
 
     outcomes: dict[str, Any] = {}
 
-    def call(name: str, fn: Callable[[], Any]) -> threading.Thread:
-        def run() -> None:
-            try:
-                outcomes[name] = fn()
-            except Exception as exc:
-                outcomes[name] = exc
-
-        t = threading.Thread(target=run)
-        t.start()
-        return t
-
     watch = create_engine(database_url)
     try:
-        holder = call("hold", hold_the_tip)
+        holder = in_thread(outcomes, "hold", hold_the_tip)
         assert holding.wait(60)
         event.listen(twin.db.engine, "before_cursor_execute", note)
-        waiter = call(
-            "wait", lambda: inspections.start(twin, inspector, Stage.CASTING, "JT-T", "RG-SOL-0412")
+        waiter = in_thread(
+            outcomes,
+            "wait",
+            lambda: inspections.start(twin, inspector, Stage.CASTING, "JT-T", "RG-SOL-0412"),
         )
-        with watch.connect() as conn:
-            for _ in range(6000):
-                if tip and conn.scalar(
-                    text("SELECT cardinality(pg_blocking_pids(:pid)) > 0"), {"pid": tip[0]}
-                ):
-                    break
-                time.sleep(0.01)
-            else:
-                raise AssertionError("the second writer never waited for the chain's tip")
+        wait_until_blocked(watch, tip, "the second writer never waited for the chain's tip")
         go_on.set()
         holder.join(60)
         waiter.join(60)
